@@ -348,6 +348,12 @@ public final class InsnCodec {
                     offset = c.imm();
                     what = "local call";
                 }
+                // As in Linux (BPF_PSEUDO_FUNC), a code address counts from the lddw's own
+                // index plus one, not from the end of its second slot.
+                case Insn.LoadImm64 l when l.kind() == LoadImm64Kind.CODE_ADDR -> {
+                    offset = l.imm();
+                    what = "code address";
+                }
                 case null, default -> {
                     continue;
                 }

@@ -13,7 +13,7 @@ public enum LoadImm64Kind {
     MAP_VALUE_BY_FD("map_value_fd", "data address"),
     /** dst = var_addr(imm), a data address */
     VARIABLE_ADDR("var", "data address"),
-    /** dst = code_addr(imm), a code address: the instruction {@code imm} slots after the next */
+    /** dst = code_addr(imm), a code address: slot {@code pc + 1 + imm}, counted as Linux's BPF_PSEUDO_FUNC does */
     CODE_ADDR("code", "code address"),
     /** dst = map_by_idx(imm), a map */
     MAP_BY_IDX("map_idx", "map"),
