@@ -1,0 +1,94 @@
+package dev.prism.sys;
+
+/**
+ * Offsets into {@code union bpf_attr} (include/uapi/linux/bpf.h), one nested class per command
+ * member, each field named as in the header. All members share offset 0 of the union; pointer
+ * fields are {@code __aligned_u64}, so an attribute block is allocated 8-byte aligned. The
+ * offsets were checked against the uapi header with {@code offsetof} on x86-64; the union has
+ * the same layout on arm64 (only fixed-width, naturally aligned fields).
+ *
+ * <p>{@code SIZE} is the number of bytes passed as bpf()'s third argument. The kernel copies
+ * {@code min(size, sizeof(union bpf_attr))}, treats what is missing as zero and refuses
+ * non-zero bytes it does not know (bpf_check_uarg_tail_zero), so a block that ends after the
+ * last field Prism writes works on older and newer kernels alike.
+ */
+final class BpfAttr {
+    private BpfAttr() {
+    }
+
+    /** {@code enum bpf_cmd}. */
+    static final int BPF_MAP_CREATE = 0;
+    static final int BPF_MAP_LOOKUP_ELEM = 1;
+    static final int BPF_MAP_UPDATE_ELEM = 2;
+    static final int BPF_PROG_LOAD = 5;
+    static final int BPF_PROG_TEST_RUN = 10;
+
+    /** {@code BPF_OBJ_NAME_LEN}: map_name and prog_name, NUL included. */
+    static final int OBJ_NAME_LEN = 16;
+
+    /** The member used by BPF_MAP_CREATE. */
+    static final class MapCreate {
+        static final long MAP_TYPE = 0;        // __u32 map_type
+        static final long KEY_SIZE = 4;        // __u32 key_size
+        static final long VALUE_SIZE = 8;      // __u32 value_size
+        static final long MAX_ENTRIES = 12;    // __u32 max_entries
+        static final long MAP_FLAGS = 16;      // __u32 map_flags
+        // 20: __u32 inner_map_fd, 24: __u32 numa_node
+        static final long MAP_NAME = 28;       // char map_name[BPF_OBJ_NAME_LEN]
+        // 44: map_ifindex, 48: btf_fd, 52..60: btf type ids, 64: __u64 map_extra
+        static final long SIZE = 72;
+
+        private MapCreate() {
+        }
+    }
+
+    /** The member used by BPF_MAP_LOOKUP_ELEM and BPF_MAP_UPDATE_ELEM. */
+    static final class MapElem {
+        static final long MAP_FD = 0;          // __u32 map_fd
+        static final long KEY = 8;             // __aligned_u64 key
+        static final long VALUE = 16;          // union { __aligned_u64 value; __aligned_u64 next_key; }
+        static final long FLAGS = 24;          // __u64 flags (BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK)
+        static final long SIZE = 32;
+
+        private MapElem() {
+        }
+    }
+
+    /** The member used by BPF_PROG_LOAD. */
+    static final class ProgLoad {
+        static final long PROG_TYPE = 0;       // __u32 prog_type
+        static final long INSN_CNT = 4;        // __u32 insn_cnt
+        static final long INSNS = 8;           // __aligned_u64 insns
+        static final long LICENSE = 16;        // __aligned_u64 license (NUL-terminated string)
+        static final long LOG_LEVEL = 24;      // __u32 log_level
+        static final long LOG_SIZE = 28;       // __u32 log_size
+        static final long LOG_BUF = 32;        // __aligned_u64 log_buf
+        // 40: __u32 kern_version (unused), 44: __u32 prog_flags
+        static final long PROG_NAME = 48;      // char prog_name[BPF_OBJ_NAME_LEN]
+        // 64: prog_ifindex, 68: expected_attach_type, 72: prog_btf_fd, 76..136: BTF func/line
+        // info, attach ids, fd_array, core relocations
+        static final long LOG_TRUE_SIZE = 140; // __u32 log_true_size (out, Linux 6.4+)
+        static final long SIZE = 144;
+
+        private ProgLoad() {
+        }
+    }
+
+    /** The member used by BPF_PROG_TEST_RUN ({@code struct test}). */
+    static final class TestRun {
+        static final long PROG_FD = 0;         // __u32 prog_fd
+        static final long RETVAL = 4;          // __u32 retval (out)
+        static final long DATA_SIZE_IN = 8;    // __u32 data_size_in
+        static final long DATA_SIZE_OUT = 12;  // __u32 data_size_out (in: buffer size, out: data size)
+        static final long DATA_IN = 16;        // __aligned_u64 data_in
+        static final long DATA_OUT = 24;       // __aligned_u64 data_out
+        static final long REPEAT = 32;         // __u32 repeat
+        static final long DURATION = 36;       // __u32 duration (out, mean ns per repetition)
+        // 40: ctx_size_in, 44: ctx_size_out, 48: ctx_in, 56: ctx_out, 64: flags, 68: cpu,
+        // 72: batch_size
+        static final long SIZE = 80;
+
+        private TestRun() {
+        }
+    }
+}
