@@ -1,0 +1,81 @@
+# Prism build entry points.
+#   make demo      build, then print the conformance matrix (interpreter and Linux kernel)
+#   make test      all tests; the output ends with the Surefire totals of every module
+#   make build     compile and install every module, tests skipped
+#   make nightly   all tests with the fuzzers scaled up (PRISM_NIGHTLY=1, -Dprism.nightly=true)
+#   make setup     install the Debian packages below when missing (as root)
+#   make clean     remove build outputs
+#
+# Maven runs on the newest JDK >= 25 (scripts/find-jdk, shared with ./prism), whatever
+# `java` on PATH is. PRISM_REQUIRE (e.g. `make test PRISM_REQUIRE=all`, as .ci/run does)
+# reaches the tests: make hands environment and command-line variables to its recipes,
+# Maven passes its environment to the forked test JVMs.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+
+# Debian packages the tests and examples use. More join as targets need them
+# (libunicorn2, pocl-opencl-icd, ocl-icd-libopencl1, qemu-user-static, gcc-aarch64-linux-gnu, ...).
+PACKAGES := clang-19 llvm-19
+
+# Wall-clock cap of `make test`, so a hang fails with a summary instead of running on.
+TEST_TIMEOUT ?= 25m
+
+# Sets JAVA_HOME (stops the recipe with find-jdk's message when there is no JDK >= 25).
+# Maven's own guava uses sun.misc.Unsafe, which JDK 24+ warns about; the JDK is >= 25 here.
+JDK_ENV = JAVA_HOME=$$($(ROOT)/scripts/find-jdk); \
+	export JAVA_HOME MAVEN_OPTS="$${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow";
+MVN = mvn -B -ntp -f $(ROOT)/pom.xml
+# Maven 3.8 writes colour resets even in batch mode; keep logs plain.
+PLAIN = 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g'
+
+.PHONY: setup build test demo nightly clean
+
+setup:
+	@missing=""; \
+	if ! command -v dpkg-query >/dev/null; then \
+	  echo "setup: not a Debian system; install the equivalents of: $(PACKAGES)" >&2; exit 0; \
+	fi; \
+	for p in $(PACKAGES); do \
+	  [[ $$(dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null) == "install ok installed" ]] || missing+=" $$p"; \
+	done; \
+	[[ -n $$missing ]] || exit 0; \
+	if [[ $$(id -u) != 0 ]]; then \
+	  echo "setup: missing Debian packages:$$missing (not root, so not installed; tests that need them are skipped, or fail under PRISM_REQUIRE=all)" >&2; \
+	  exit 0; \
+	fi; \
+	mkdir -p $(ROOT)/target; log=$(ROOT)/target/setup.log; \
+	echo "setup: installing$$missing (log: $$log)" >&2; \
+	apt_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 $$missing; }; \
+	if ! apt_install >"$$log" 2>&1; then \
+	  if ! { apt-get update && apt_install; } >>"$$log" 2>&1; then \
+	    tail -n 25 "$$log" >&2; echo "setup: installing$$missing failed (log: $$log)" >&2; exit 1; \
+	  fi; \
+	fi
+
+build: setup
+	@$(JDK_ENV) $(MVN) -q install -DskipTests $(PLAIN)
+
+# Stale reports would be counted in the summary, so they go first.
+test: setup
+	@rm -rf $(ROOT)/*/target/surefire-reports
+	@$(JDK_ENV) rc=0; \
+	timeout --foreground --kill-after=30s $(TEST_TIMEOUT) $(MVN) install -Dsurefire.printSummary=true $(PLAIN) || rc=$$?; \
+	if (( rc == 124 )); then echo "make test: stopped after $(TEST_TIMEOUT) (TEST_TIMEOUT)" >&2; fi; \
+	$(ROOT)/scripts/test-summary; exit $$rc
+
+demo: build
+	@$(ROOT)/prism conformance --target interpreter,linux
+
+# Tests scale their fuzzing up when PRISM_NIGHTLY=1 (environment) or -Dprism.nightly=true
+# (system property; Maven passes command-line -D properties to the test JVMs). No time cap.
+nightly: setup
+	@rm -rf $(ROOT)/*/target/surefire-reports
+	@$(JDK_ENV) export PRISM_NIGHTLY=1; rc=0; \
+	$(MVN) install -Dprism.nightly=true -Dsurefire.printSummary=true $(PLAIN) || rc=$$?; \
+	$(ROOT)/scripts/test-summary; exit $$rc
+
+clean:
+	rm -rf $(ROOT)/target $(ROOT)/*/target $(ROOT)/examples/build
