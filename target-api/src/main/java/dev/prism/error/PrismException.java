@@ -6,7 +6,7 @@ package dev.prism.error;
  * messages.
  */
 public abstract sealed class PrismException extends RuntimeException
-        permits MalformedProgramException, AssemblerException, TrapException, TargetException {
+        permits MalformedProgramException, AssemblerException, ElfException, TrapException, TargetException {
 
     protected PrismException(String message) {
         super(message);

@@ -12,7 +12,9 @@ public enum ProgramType {
     /** XDP: r1 = struct xdp_md, Linux layout. */
     XDP,
     /** tc / sched_cls: r1 = struct __sk_buff. */
-    TC;
+    TC,
+    /** socket filter: r1 = struct __sk_buff. */
+    SOCKET;
 
     public String id() {
         return name().toLowerCase(Locale.ROOT);
@@ -25,6 +27,6 @@ public enum ProgramType {
                 return t;
             }
         }
-        throw new IllegalArgumentException("unknown program type '" + id + "' (known: raw, xdp, tc)");
+        throw new IllegalArgumentException("unknown program type '" + id + "' (known: raw, xdp, tc, socket)");
     }
 }

@@ -1,5 +1,7 @@
 package dev.prism.sys;
 
+import dev.prism.program.MapType;
+
 /**
  * A map created in the kernel: its file descriptor and the shape the kernel checks every key
  * and value against. Closing is {@link LinuxBpf#close(int)} on {@link #fd()}, once.

@@ -7,6 +7,7 @@ import dev.prism.isa.Insn;
 import dev.prism.isa.InsnCodec;
 import dev.prism.isa.Reg;
 import dev.prism.isa.Width;
+import dev.prism.program.MapType;
 import dev.prism.target.Availability;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.prism.program.MapType;
 import dev.prism.error.TargetException;
 import dev.prism.isa.AluOp;
 import dev.prism.isa.Imm;

@@ -14,7 +14,7 @@ import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
 import dev.prism.sys.BpfMap;
 import dev.prism.sys.LinuxBpf;
-import dev.prism.sys.MapType;
+import dev.prism.program.MapType;
 import dev.prism.sys.ProgType;
 import dev.prism.sys.TestRun;
 import java.nio.ByteBuffer;

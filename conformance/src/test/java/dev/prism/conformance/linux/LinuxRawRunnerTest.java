@@ -15,7 +15,7 @@ import dev.prism.isa.Width;
 import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
 import dev.prism.sys.BpfMap;
-import dev.prism.sys.MapType;
+import dev.prism.program.MapType;
 import dev.prism.testing.Host;
 import org.junit.jupiter.api.Test;
 
