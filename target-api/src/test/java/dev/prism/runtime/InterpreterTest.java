@@ -141,7 +141,7 @@ class InterpreterTest {
 
     @Test
     void csumDiffMatchesLinuxDefinition() {
-        // seed + to-words - from-words in one's complement, unfolded 32-bit
+        // seed + to-words + ~from-words in one's complement, folded to 16 bits (Linux 6.18 x86-64)
         assertEquals(0x1234, run("mov %r1, 0\nmov %r2, 0\nmov %r3, 0\nmov %r4, 0\nmov %r5, 0x1234\ncall 28\nexit", null));
         long r = run("""
                 stw [%r10-8], -1
@@ -156,6 +156,8 @@ class InterpreterTest {
                 exit
                 """, null);
         assertEquals(2, r, "0xffffffff + 2 = 0x1_00000001 -> fold -> 2");
+        assertEquals(0x69ac, run("mov %r1, 0\nmov %r2, 0\nmov %r3, 0\nmov %r4, 0\nlddw %r5, 0x12345778\ncall 28\nexit", null),
+                "the kernel folds the seed to 16 bits too: 0x1234 + 0x5778");
         assertEquals(-22, run("mov %r1, 0\nmov %r2, 3\nmov %r3, 0\nmov %r4, 0\nmov %r5, 0\ncall 28\nexit", null), "-EINVAL");
     }
 }

@@ -1,0 +1,94 @@
+package dev.prism.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.prism.isa.CpuVersion;
+import dev.prism.isa.Group;
+import dev.prism.target.Target;
+import dev.prism.target.Targets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ConformanceRunnerTest {
+    private static final Target INTERPRETER = Targets.byId("interpreter");
+
+    private static ConformanceCase parse(String id, String text) {
+        return DataFileReader.parse(Path.of(id), id, text);
+    }
+
+    private static final ConformanceCase GOOD = parse("a/good.data", "-- asm\nmov %r0, 3\nexit\n-- result\n3\n");
+    private static final ConformanceCase WRONG = parse("a/wrong.data", "-- asm\nmov %r0, 3\nexit\n-- result\n4\n");
+    private static final ConformanceCase TRAP = parse("a/trap.data", "-- asm\nldxw %r0, [%r1+0]\nexit\n-- error\ninvalid load\n");
+    private static final ConformanceCase MALFORMED = parse("a/bad.data", "-- raw\nff00000000000000\n-- error\nunknown opcode 0xff\n");
+
+    @Test
+    void judgesResultsErrorsAndMalformedInput() {
+        ConformanceRunner runner = new ConformanceRunner(KnownDifferences.none());
+        assertEquals(Status.PASS, runner.runOne(GOOD, INTERPRETER).status());
+        CaseResult wrong = runner.runOne(WRONG, INTERPRETER);
+        assertEquals(Status.FAIL, wrong.status());
+        assertEquals("0x3", wrong.actual());
+        assertEquals(Status.PASS, runner.runOne(TRAP, INTERPRETER).status());
+        assertEquals(Status.PASS, runner.runOne(MALFORMED, INTERPRETER).status());
+        assertEquals("malformed", runner.runOne(MALFORMED, INTERPRETER).group());
+        // an error case whose program returns normally fails
+        ConformanceCase noTrap = parse("a/notrap.data", "-- asm\nmov %r0, 0\nexit\n-- error\ninvalid load\n");
+        assertEquals(Status.FAIL, runner.runOne(noTrap, INTERPRETER).status());
+    }
+
+    @Test
+    void knownDifferencesTurnFailuresIntoSkipsAndPassesIntoStaleEntries() {
+        KnownDifferences known = new KnownDifferences(List.of(
+                new KnownDifferences.Entry("interpreter", "a/wrong*.data", "test of the mechanism", 1),
+                new KnownDifferences.Entry("interpreter", "a/good.data", "no longer differs", 2)));
+        ConformanceRunner runner = new ConformanceRunner(known);
+        CaseResult wrong = runner.runOne(WRONG, INTERPRETER);
+        assertEquals(Status.SKIP, wrong.status());
+        assertTrue(wrong.message().startsWith("known difference: test of the mechanism"), wrong.message());
+        assertEquals(Status.PASS, runner.runOne(GOOD, INTERPRETER).status());
+        assertEquals(1, runner.staleEntries().size());
+        assertEquals("a/good.data", runner.staleEntries().get(0).glob());
+    }
+
+    @Test
+    void selectionFiltersByGroupAndCpuVersion() {
+        ConformanceCase sdiv = parse("s.data", "-- asm\nmov %r0, 6\nsdiv %r0, 2\nexit\n-- result\n3\n");
+        ConformanceCase mov32 = parse("m.data", "-- asm\nmov32 %r0, 1\nexit\n-- result\n1\n");
+        assertFalse(new Selection(CpuVersion.V3, EnumSet.allOf(Group.class)).includes(sdiv), "sdiv is v4");
+        assertTrue(new Selection(CpuVersion.V4, EnumSet.of(Group.DIVMUL64, Group.BASE64)).includes(sdiv));
+        assertFalse(new Selection(CpuVersion.V4, EnumSet.of(Group.BASE64)).includes(sdiv), "sdiv is divmul64");
+        assertTrue(new Selection(CpuVersion.V1, EnumSet.of(Group.BASE32)).includes(mov32));
+        assertEquals("divmul64", Selection.groupOf(sdiv));
+        assertEquals("base32", Selection.groupOf(mov32));
+    }
+
+    @Test
+    void jsonReportHasTheDocumentedShape() throws Exception {
+        ConformanceRunner runner = new ConformanceRunner(KnownDifferences.none());
+        List<CaseResult> results = new ArrayList<>(runner.run(List.of(GOOD, WRONG), List.of(INTERPRETER), r -> { }));
+        Report report = new Report(List.of("interpreter"), results, runner.staleEntries());
+        assertFalse(report.ok());
+        JsonNode json = new ObjectMapper().readTree(report.json());
+        JsonNode t = json.get("targets").get("interpreter");
+        assertEquals(1, t.get("passed").asInt());
+        assertEquals(1, t.get("failed").asInt());
+        assertEquals(0, t.get("skipped").asInt());
+        assertEquals(2, t.get("groups").get("base64").get("passed").asInt() + t.get("groups").get("base64").get("failed").asInt());
+        JsonNode c = json.get("cases").get(1);
+        assertEquals("a/wrong.data", c.get("file").asText());
+        assertEquals(1, c.get("line").asInt());
+        assertEquals("fail", c.get("status").asText());
+        assertEquals("0x4", c.get("expected").asText());
+        assertEquals("0x3", c.get("actual").asText());
+        assertTrue(report.text().contains("a/wrong.data:1 [interpreter]"), report.text());
+        assertTrue(report.junit().contains("<failure message="), report.junit());
+        assertTrue(report.markdown().contains("| base64 | 1/1/0 |"), report.markdown());
+    }
+}

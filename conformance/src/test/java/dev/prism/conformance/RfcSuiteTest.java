@@ -1,0 +1,55 @@
+package dev.prism.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.prism.target.Target;
+import dev.prism.target.Targets;
+import dev.prism.testing.Host;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Prism's RFC 9669 suite as JUnit dynamic tests: one test per case and target, named
+ * {@code file.data:line [target]}, so a failure points at the exact line to open. Targets: the reference interpreter and the Linux kernel.
+ */
+class RfcSuiteTest {
+    private static final List<ConformanceCase> CASES = DataFileReader.readSuite(Suites.rfc9669());
+    private static final ConformanceRunner RUNNER = new ConformanceRunner(Suites.knownDifferences());
+
+    @TestFactory
+    Stream<DynamicTest> interpreter() {
+        return tests(Targets.byId("interpreter"));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> linux() {
+        return tests(Targets.byId("linux"));
+    }
+
+    private static Stream<DynamicTest> tests(Target target) {
+        assertFalse(CASES.isEmpty(), "the built-in suite has cases");
+        // No file URI as test source: Surefire drops dynamic tests whose source is not a class
+        // or method, so the name alone carries "file.data:line [target]".
+        return CASES.stream().map(c -> DynamicTest.dynamicTest(c.name() + " [" + target.id() + "]", () -> check(c, target)));
+    }
+
+    private static void check(ConformanceCase c, Target target) {
+        CaseResult r = RUNNER.runOne(c, target);
+        switch (r.status()) {
+            case PASS -> {
+            }
+            case SKIP -> {
+                if (r.message().startsWith("unavailable: ")) {
+                    Host.require(target.id(), false, r.message().substring("unavailable: ".length()));
+                }
+                Assumptions.abort(r.message());
+            }
+            case FAIL, ERROR -> fail(c.name() + " [" + target.id() + "]: " + r.message()
+                    + "\n  expected: " + r.expected() + "\n  actual:   " + r.actual());
+        }
+    }
+}
