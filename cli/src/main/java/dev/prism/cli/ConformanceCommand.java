@@ -1,0 +1,218 @@
+package dev.prism.cli;
+
+import dev.prism.conformance.CaseResult;
+import dev.prism.conformance.ConformanceCase;
+import dev.prism.conformance.ConformanceRunner;
+import dev.prism.conformance.Coverage;
+import dev.prism.conformance.DataFileReader;
+import dev.prism.conformance.KnownDifferences;
+import dev.prism.conformance.Report;
+import dev.prism.conformance.Selection;
+import dev.prism.conformance.Suites;
+import dev.prism.isa.CpuVersion;
+import dev.prism.isa.Group;
+import dev.prism.isa.Opcode;
+import dev.prism.isa.Opcodes;
+import dev.prism.target.Target;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
+/** {@code prism conformance}: the RFC 9669 suite (or any bpf_conformance-style suite) on targets. */
+@Command(name = "conformance", mixinStandardHelpOptions = true,
+        description = {"Run conformance cases (.data files) on targets and report passed/failed/skipped "
+                + "per target and conformance group.",
+                "Exit 0 when no case failed; known differences (known-differences.txt) count as skipped."})
+final class ConformanceCommand implements Callable<Integer> {
+    private static final String DEFAULT_TARGETS = "interpreter,linux";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--suite", paramLabel = "DIR",
+            description = {"A directory of .data cases, searched recursively; repeat for several. "
+                    + "Default: the built-in RFC 9669 suite.",
+                    "DIR/../known-differences.txt applies when it exists."})
+    List<Path> suites = new ArrayList<>();
+
+    @Option(names = {"-t", "--target"}, paramLabel = "LIST", defaultValue = DEFAULT_TARGETS,
+            description = "Comma-separated target ids, or 'all' (default: ${DEFAULT-VALUE}).")
+    String targets;
+
+    @Option(names = "--cpu", paramLabel = "VERSION", defaultValue = "v4", converter = CpuConverter.class,
+            description = "Only cases whose instructions exist in this cpu version: v1, v2, v3 or v4 (default: v4).")
+    CpuVersion cpu;
+
+    @Option(names = "--groups", paramLabel = "G", split = ",", converter = GroupConverter.class,
+            description = "Only cases within these conformance groups: base32, base64, atomic32, atomic64, "
+                    + "divmul32, divmul64, packet, callx (default: all). base64 includes base32, and so on.")
+    List<Group> groups = new ArrayList<>();
+
+    @Option(names = "--report", paramLabel = "FORMAT", defaultValue = "text", converter = FormatConverter.class,
+            description = "text, json, junit or md (default: text).")
+    Format format;
+
+    @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Write the report to FILE instead of stdout.")
+    Path out;
+
+    @Option(names = "--known-differences", paramLabel = "FILE",
+            description = "The known-differences file to use instead of the suites' own.")
+    Path knownDifferencesFile;
+
+    @Option(names = "--coverage", description = "Also print which rows of the RFC 9669 instruction registry no case exercises.")
+    boolean coverage;
+
+    /** Report formats. */
+    enum Format { TEXT, JSON, JUNIT, MD }
+
+    @Override
+    public Integer call() {
+        List<Target> chosen = TargetLookup.list(targets);
+        List<ConformanceCase> cases = readCases();
+        Selection selection = new Selection(cpu, groups.isEmpty() ? EnumSet.allOf(Group.class) : EnumSet.copyOf(groups));
+        List<ConformanceCase> selected = cases.stream().filter(selection::includes).toList();
+        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter stderr = spec.commandLine().getErr();
+        if (selected.isEmpty()) {
+            stderr.println("prism: no case of " + cases.size() + " is within cpu " + cpu + " and the groups chosen");
+        }
+
+        ConformanceRunner runner = new ConformanceRunner(knownDifferences());
+        List<CaseResult> results;
+        try (ProgressBar bar = ProgressBar.wanted() ? new ProgressBar(stderr, selected.size(), "cases") : null) {
+            results = runner.run(selected, chosen, progress(bar, chosen.size()));
+        }
+        Report report = new Report(chosen.stream().map(Target::id).toList(), results, runner.staleEntries());
+        String text = switch (format) {
+            case TEXT -> report.text();
+            case JSON -> report.json();
+            case JUNIT -> report.junit();
+            case MD -> report.markdown();
+        };
+        if (out != null) {
+            Io.write(out, text.getBytes(StandardCharsets.UTF_8));
+            stdout.println("report written to " + out + (report.ok() ? "" : " (some cases failed)"));
+        } else {
+            stdout.print(text);
+        }
+        if (coverage) {
+            // A JSON, JUnit or Markdown report on stdout must stay one document: coverage goes to stderr then.
+            printCoverage(out == null && format != Format.TEXT ? stderr : stdout, selected);
+        }
+        stdout.flush();
+        stderr.flush();
+        return report.ok() ? Main.EXIT_OK : Main.EXIT_FAILED;
+    }
+
+    private static Consumer<CaseResult> progress(ProgressBar bar, int targetCount) {
+        if (bar == null) {
+            return r -> { };
+        }
+        int[] results = {0};
+        return r -> {
+            results[0]++;
+            bar.update(results[0] / targetCount, r.testCase().id());
+        };
+    }
+
+    private List<ConformanceCase> readCases() {
+        if (suites.isEmpty()) {
+            Path builtin = Suites.rfc9669();
+            if (!Files.isDirectory(builtin)) {
+                throw CliException.usage("the built-in suite has no cases in this build (no suite/rfc9669); pass --suite DIR");
+            }
+            return DataFileReader.readSuite(builtin);
+        }
+        List<ConformanceCase> all = new ArrayList<>();
+        for (Path dir : suites) {
+            if (!Files.isDirectory(dir)) {
+                throw CliException.usage("cannot read suite " + dir + ": " + (Files.exists(dir) ? "not a directory" : "no such directory"));
+            }
+            List<ConformanceCase> cases = DataFileReader.readSuite(dir);
+            if (cases.isEmpty()) {
+                throw CliException.usage("suite " + dir + " holds no .data files");
+            }
+            all.addAll(cases);
+        }
+        return all;
+    }
+
+    /** The explicit file, else each suite's sibling known-differences.txt, else the built-in list. */
+    private KnownDifferences knownDifferences() {
+        if (knownDifferencesFile != null) {
+            if (!Files.isRegularFile(knownDifferencesFile)) {
+                throw CliException.usage("cannot read " + knownDifferencesFile + ": no such file");
+            }
+            return KnownDifferences.read(knownDifferencesFile);
+        }
+        if (suites.isEmpty()) {
+            return Suites.knownDifferences();
+        }
+        List<KnownDifferences.Entry> entries = new ArrayList<>();
+        for (Path dir : suites) {
+            Path parent = dir.toAbsolutePath().normalize().getParent();
+            if (parent != null) {
+                entries.addAll(KnownDifferences.read(parent.resolve("known-differences.txt")).entries());
+            }
+        }
+        return new KnownDifferences(entries);
+    }
+
+    private static void printCoverage(PrintWriter w, List<ConformanceCase> cases) {
+        List<Opcode> missing = Coverage.missing(cases);
+        int all = Opcodes.all().size();
+        w.printf("%nregistry coverage: %d/%d opcodes%n", all - missing.size(), all);
+        if (!missing.isEmpty()) {
+            w.println("not exercised by any case:");
+            missing.forEach(o -> w.println("  " + o));
+        }
+    }
+
+    static final class CpuConverter implements ITypeConverter<CpuVersion> {
+        @Override
+        public CpuVersion convert(String value) {
+            try {
+                return CpuVersion.of(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class GroupConverter implements ITypeConverter<Group> {
+        @Override
+        public Group convert(String value) {
+            try {
+                return Group.of(value.strip().toLowerCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class FormatConverter implements ITypeConverter<Format> {
+        @Override
+        public Format convert(String value) {
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "text" -> Format.TEXT;
+                case "json" -> Format.JSON;
+                case "junit", "xml" -> Format.JUNIT;
+                case "md", "markdown" -> Format.MD;
+                default -> throw new TypeConversionException("unknown report format '" + value + "' (known: text, json, junit, md)");
+            };
+        }
+    }
+}
