@@ -1,0 +1,113 @@
+package dev.prism.runtime;
+
+import static dev.prism.runtime.HelperProto.Arg.ANYTHING;
+import static dev.prism.runtime.HelperProto.Arg.CONST_ALLOC_SIZE_OR_ZERO;
+import static dev.prism.runtime.HelperProto.Arg.CONST_MAP_PTR;
+import static dev.prism.runtime.HelperProto.Arg.CONST_SIZE;
+import static dev.prism.runtime.HelperProto.Arg.CONST_SIZE_OR_ZERO;
+import static dev.prism.runtime.HelperProto.Arg.PTR_TO_CTX;
+import static dev.prism.runtime.HelperProto.Arg.PTR_TO_FUNC;
+import static dev.prism.runtime.HelperProto.Arg.PTR_TO_MAP_KEY;
+import static dev.prism.runtime.HelperProto.Arg.PTR_TO_MAP_VALUE;
+import static dev.prism.runtime.HelperProto.Arg.PTR_TO_MEM;
+import static dev.prism.runtime.HelperProto.Arg.PTR_TO_MEM_OR_NULL;
+import static dev.prism.runtime.HelperProto.Arg.PTR_TO_RINGBUF_MEM;
+import static dev.prism.runtime.HelperProto.Arg.PTR_TO_STACK_OR_NULL;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The helpers Prism implements, with their Linux ids and prototypes (from the kernel's
+ * {@code bpf_func_proto} definitions). A program calling any other helper is refused with the
+ * helper's name (where known) and id.
+ */
+public final class Helpers {
+    public static final int MAP_LOOKUP_ELEM = 1;
+    public static final int MAP_UPDATE_ELEM = 2;
+    public static final int MAP_DELETE_ELEM = 3;
+    public static final int KTIME_GET_NS = 5;
+    public static final int TRACE_PRINTK = 6;
+    public static final int GET_PRANDOM_U32 = 7;
+    public static final int GET_SMP_PROCESSOR_ID = 8;
+    public static final int TAIL_CALL = 12;
+    public static final int REDIRECT = 23;
+    public static final int CSUM_DIFF = 28;
+    public static final int XDP_ADJUST_HEAD = 44;
+    public static final int REDIRECT_MAP = 51;
+    public static final int XDP_ADJUST_META = 54;
+    public static final int XDP_ADJUST_TAIL = 65;
+    public static final int JIFFIES64 = 118;
+    public static final int KTIME_GET_BOOT_NS = 125;
+    public static final int RINGBUF_OUTPUT = 130;
+    public static final int RINGBUF_RESERVE = 131;
+    public static final int RINGBUF_SUBMIT = 132;
+    public static final int RINGBUF_DISCARD = 133;
+    public static final int LOOP = 181;
+
+    private static final Map<Integer, HelperProto> PROTOS = new TreeMap<>();
+
+    private static void def(int id, String name, HelperProto.Ret ret, HelperProto.Arg... args) {
+        PROTOS.put(id, new HelperProto(id, name, List.of(args), ret));
+    }
+
+    static {
+        def(MAP_LOOKUP_ELEM, "map_lookup_elem", HelperProto.Ret.MAP_VALUE_OR_NULL, CONST_MAP_PTR, PTR_TO_MAP_KEY);
+        def(MAP_UPDATE_ELEM, "map_update_elem", HelperProto.Ret.INTEGER, CONST_MAP_PTR, PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, ANYTHING);
+        def(MAP_DELETE_ELEM, "map_delete_elem", HelperProto.Ret.INTEGER, CONST_MAP_PTR, PTR_TO_MAP_KEY);
+        def(KTIME_GET_NS, "ktime_get_ns", HelperProto.Ret.INTEGER);
+        def(TRACE_PRINTK, "trace_printk", HelperProto.Ret.INTEGER, PTR_TO_MEM, CONST_SIZE, ANYTHING, ANYTHING, ANYTHING);
+        def(GET_PRANDOM_U32, "get_prandom_u32", HelperProto.Ret.INTEGER);
+        def(GET_SMP_PROCESSOR_ID, "get_smp_processor_id", HelperProto.Ret.INTEGER);
+        def(TAIL_CALL, "tail_call", HelperProto.Ret.VOID, PTR_TO_CTX, CONST_MAP_PTR, ANYTHING);
+        def(REDIRECT, "redirect", HelperProto.Ret.INTEGER, ANYTHING, ANYTHING);
+        def(CSUM_DIFF, "csum_diff", HelperProto.Ret.INTEGER, PTR_TO_MEM_OR_NULL, CONST_SIZE_OR_ZERO, PTR_TO_MEM_OR_NULL, CONST_SIZE_OR_ZERO, ANYTHING);
+        def(XDP_ADJUST_HEAD, "xdp_adjust_head", HelperProto.Ret.INTEGER, PTR_TO_CTX, ANYTHING);
+        def(REDIRECT_MAP, "redirect_map", HelperProto.Ret.INTEGER, CONST_MAP_PTR, ANYTHING, ANYTHING);
+        def(XDP_ADJUST_META, "xdp_adjust_meta", HelperProto.Ret.INTEGER, PTR_TO_CTX, ANYTHING);
+        def(XDP_ADJUST_TAIL, "xdp_adjust_tail", HelperProto.Ret.INTEGER, PTR_TO_CTX, ANYTHING);
+        def(JIFFIES64, "jiffies64", HelperProto.Ret.INTEGER);
+        def(KTIME_GET_BOOT_NS, "ktime_get_boot_ns", HelperProto.Ret.INTEGER);
+        def(RINGBUF_OUTPUT, "ringbuf_output", HelperProto.Ret.INTEGER, CONST_MAP_PTR, PTR_TO_MEM, CONST_SIZE_OR_ZERO, ANYTHING);
+        def(RINGBUF_RESERVE, "ringbuf_reserve", HelperProto.Ret.RINGBUF_MEM_OR_NULL, CONST_MAP_PTR, CONST_ALLOC_SIZE_OR_ZERO, ANYTHING);
+        def(RINGBUF_SUBMIT, "ringbuf_submit", HelperProto.Ret.VOID, PTR_TO_RINGBUF_MEM, ANYTHING);
+        def(RINGBUF_DISCARD, "ringbuf_discard", HelperProto.Ret.VOID, PTR_TO_RINGBUF_MEM, ANYTHING);
+        def(LOOP, "loop", HelperProto.Ret.INTEGER, ANYTHING, PTR_TO_FUNC, PTR_TO_STACK_OR_NULL, ANYTHING);
+    }
+
+    /**
+     * Names of Linux helpers Prism does not implement, so a refusal can say which helper was
+     * asked for. Not exhaustive: an unnamed id is reported by number.
+     */
+    private static final Map<Integer, String> OTHER_LINUX_NAMES = Map.ofEntries(
+            Map.entry(4, "probe_read"), Map.entry(9, "skb_store_bytes"), Map.entry(10, "l3_csum_replace"),
+            Map.entry(11, "l4_csum_replace"), Map.entry(13, "clone_redirect"), Map.entry(14, "get_current_pid_tgid"),
+            Map.entry(15, "get_current_uid_gid"), Map.entry(16, "get_current_comm"), Map.entry(25, "perf_event_output"),
+            Map.entry(26, "skb_load_bytes"), Map.entry(27, "get_stackid"), Map.entry(34, "get_hash_recalc"),
+            Map.entry(35, "get_current_task"), Map.entry(39, "get_socket_cookie"), Map.entry(41, "setsockopt"),
+            Map.entry(43, "perf_event_read_value"), Map.entry(67, "fib_lookup"), Map.entry(69, "xdp_adjust_tail_unused"),
+            Map.entry(112, "probe_read_kernel"), Map.entry(113, "probe_read_user"), Map.entry(134, "ringbuf_query"),
+            Map.entry(164, "snprintf"), Map.entry(165, "sys_bpf"), Map.entry(189, "xdp_get_buff_len"),
+            Map.entry(190, "xdp_load_bytes"), Map.entry(191, "xdp_store_bytes"));
+
+    private Helpers() {
+    }
+
+    /** {@return the prototype of helper {@code id}, when Prism implements it} */
+    public static Optional<HelperProto> proto(int id) {
+        return Optional.ofNullable(PROTOS.get(id));
+    }
+
+    /** {@return every implemented helper, by id} */
+    public static List<HelperProto> all() {
+        return List.copyOf(PROTOS.values());
+    }
+
+    /** {@return "bpf_fib_lookup#69" or "helper #999" for a helper Prism does not implement} */
+    public static String describeUnsupported(int id) {
+        String name = OTHER_LINUX_NAMES.get(id);
+        return name == null ? "helper #" + id : "bpf_" + name + "#" + id;
+    }
+}
