@@ -45,12 +45,48 @@ import java.util.List;
  * <p>The test program's local calls and jumps are relative, so appending it keeps them valid.
  * The kernel sees the memory as a map value of exactly {@code len(mem)} bytes and checks every
  * access against that, as the raw contract wants.
+ *
+ * <h2>Packet mode</h2>
+ * Linux refuses the legacy packet loads ({@code ldabs*}, {@code ldind*}, RFC 9669 section 5.5)
+ * in XDP programs ("BPF_LD_[ABS|IND] instructions not allowed for this program type") and in
+ * any program with BPF-to-BPF calls ("LD_ABS is not allowed in subprogs without BTF"), so the
+ * wrapper above cannot run them. Linux does allow them in SCHED_CLS (tc) programs, reading the
+ * skb whose context is in r6. So a program that holds an {@link Insn.PacketLoad} and no local
+ * call and no callx ({@code packetMode}) is instead loaded as SCHED_CLS, its body inlined
+ * rather than called:
+ * <pre>
+ *   0:   mov r2, len(mem)             r1 stays the skb context
+ *   1:   the test program, every exit replaced by ja +(E - its index - 1)
+ *   E:   lddw r1, map_value(R) + 0
+ *   E+2: stxdw [r1 + 0], r0           R[0] = the test program's full 64-bit r0
+ *   E+3: mov r0, 0                    TC_ACT_OK
+ *   E+4: exit
+ * </pre>
+ * {@code exit} and {@code ja} are both one slot and the prologue sits before the whole body,
+ * so the body's own jump offsets stay valid. BPF_PROG_TEST_RUN copies the memory into an skb
+ * whose data starts at the mac header (SCHED_CLS is an L2 program type; SOCKET_FILTER would
+ * start 14 bytes later, at the network header), so {@code ldabs k} reads {@code mem[k]}.
+ * The verifier insists on r6 = ctx at every packet load; the suite's packet cases begin with
+ * {@code mov r6, r1}, which here copies the context. A packet load out of bounds ends the whole
+ * program with r0 = 0 (the verifier rewrites each load into a helper call followed by that
+ * exit, bpf_gen_ld_abs), so the epilogue never runs and R[0] keeps its initial 0: exactly the
+ * RFC's outcome. Limits of this mode: the skb test run needs at least ETH_HLEN (14) bytes of
+ * data, so shorter memory is "not supported"; r1 is the context and not a pointer to the
+ * memory, so a program that also reads or writes the memory through r1 is refused by the
+ * verifier. The memory after the run is the test run's {@code data_out}, the packet as the
+ * kernel left it (a packet load cannot write it).
  */
 public final class LinuxRawRunner {
     /** XDP_PASS, the wrapper's own return value. */
     private static final int XDP_PASS = 2;
     /** XDP test runs need an Ethernet header (14 bytes); the content does not matter. */
     private static final int PACKET_SIZE = 64;
+    /** ETH_HLEN: the least data BPF_PROG_TEST_RUN accepts for an skb program. */
+    private static final int ETH_HLEN = 14;
+    /** TC_ACT_OK, the packet-mode epilogue's return value. */
+    private static final int TC_ACT_OK = 0;
+    /** Slots the packet-mode prologue puts before the test program: {@code mov r2, len}. */
+    static final int PACKET_PROLOGUE_LENGTH = 1;
 
     /**
      * The outcome of one run.
@@ -62,19 +98,26 @@ public final class LinuxRawRunner {
     }
 
     /**
-     * Runs {@code program} once with r1 = {@code mem} (0 when null or empty) and r2 = its length.
+     * Runs {@code program} once with r1 = {@code mem} (0 when null or empty) and r2 = its length;
+     * in packet mode ({@code packetMode}) r1 is instead the context of an skb holding
+     * {@code mem}, as the class comment explains.
      *
      * @return r0 and the memory after the run
      * @throws TargetException when bpf() is unavailable, when the kernel rejects the program
      *                         (the message carries the verifier log; its instruction indices
-     *                         count from the wrapper, see {@link #wrapperLength}), or when a
-     *                         map operation fails
+     *                         count from the wrapper, see {@link #wrapperLength}, or in packet
+     *                         mode from a one-slot prologue), when a map operation fails, or
+     *                         ("not supported: ...") in packet mode when {@code mem} is shorter
+     *                         than the 14 bytes an skb test run needs
      */
     public Result run(Program program, byte[] mem) {
         if (program.type() != ProgramType.RAW) {
             throw new TargetException("not supported: the Linux raw runner takes raw programs, not " + program.type().id());
         }
         byte[] memory = mem == null ? new byte[0] : mem;
+        if (packetMode(program)) {
+            return runPacket(program, memory);
+        }
         try (Fds fds = new Fds()) {
             BpfMap memMap = memory.length == 0 ? null : fds.add(LinuxBpf.mapCreate(MapType.ARRAY, 4, memory.length, 1, 0, "prism_mem"));
             BpfMap resultMap = fds.add(LinuxBpf.mapCreate(MapType.ARRAY, 4, Long.BYTES, 1, 0, "prism_r0"));
@@ -96,6 +139,78 @@ public final class LinuxRawRunner {
             // runs only on x86-64 and arm64, both little-endian.
             return new Result(ByteBuffer.wrap(r0).order(ByteOrder.LITTLE_ENDIAN).getLong(), memAfter);
         }
+    }
+
+    /**
+     * {@return whether {@code program} runs in packet mode (see the class comment): it holds a
+     * legacy packet load, and no local call or callx, which Linux would not allow with it}
+     */
+    static boolean packetMode(Program program) {
+        boolean packetLoad = false;
+        for (Insn insn : program.slots()) {
+            switch (insn) {
+                case Insn.PacketLoad _ -> packetLoad = true;
+                case Insn.Call c when c.kind() == CallKind.LOCAL -> {
+                    return false;
+                }
+                case Insn.CallX _ -> {
+                    return false;
+                }
+                case null, default -> {
+                }
+            }
+        }
+        return packetLoad;
+    }
+
+    private Result runPacket(Program program, byte[] memory) {
+        if (memory.length < ETH_HLEN) {
+            throw new TargetException("not supported: the kernel's skb test run needs at least " + ETH_HLEN
+                    + " bytes of packet, the case has " + memory.length);
+        }
+        try (Fds fds = new Fds()) {
+            BpfMap resultMap = fds.add(LinuxBpf.mapCreate(MapType.ARRAY, 4, Long.BYTES, 1, 0, "prism_r0"));
+            Insn[] all = packetProgram(program.slots(), memory.length, resultMap);
+            int progFd;
+            try {
+                progFd = fds.add(LinuxBpf.progLoad(ProgType.SCHED_CLS, InsnCodec.encode(all), program.name()));
+            } catch (TargetException e) {
+                throw new TargetException("kernel rejected " + program.name() + " (loaded as SCHED_CLS in packet mode, after a "
+                        + PACKET_PROLOGUE_LENGTH + "-insn prologue and with its exits turned into jumps to an epilogue: subtract "
+                        + PACKET_PROLOGUE_LENGTH + " from the log's insn indices): " + e.getMessage(), e);
+            }
+            TestRun run = LinuxBpf.testRun(progFd, memory, memory.length, 1);
+            if (run.retval() != TC_ACT_OK) {
+                throw new TargetException("the kernel run returned " + run.retval() + " from the packet-mode program, expected TC_ACT_OK (0)");
+            }
+            byte[] r0 = LinuxBpf.mapLookup(resultMap, key0());
+            if (r0 == null) {
+                throw new TargetException("array map element 0 missing after the run");
+            }
+            return new Result(ByteBuffer.wrap(r0).order(ByteOrder.LITTLE_ENDIAN).getLong(), run.dataOut());
+        }
+    }
+
+    /**
+     * {@return the packet-mode program's slots, laid out as in the class comment: the prologue,
+     * {@code body} with each exit replaced by a jump to the epilogue, and the epilogue}
+     */
+    static Insn[] packetProgram(Insn[] body, int memLength, BpfMap resultMap) {
+        List<Insn> all = new ArrayList<>();
+        all.add(new Insn.Alu(AluOp.MOV, Width.W64, Reg.R2, new Imm(memLength)));
+        for (int i = 0; i < body.length; i++) {
+            if (body[i] instanceof Insn.Exit) {
+                int toEpilogue = body.length - i - 1;
+                all.add(new Insn.Ja(toEpilogue, toEpilogue > Short.MAX_VALUE));
+            } else {
+                all.add(body[i]);
+            }
+        }
+        addSlots(all, new Insn.LoadImm64(LoadImm64Kind.MAP_VALUE_BY_FD, Reg.R1, resultMap.fd(), 0));
+        all.add(new Insn.Store(Size.DW, Reg.R1, (short) 0, Reg.R0));
+        all.add(new Insn.Alu(AluOp.MOV, Width.W64, Reg.R0, new Imm(TC_ACT_OK)));
+        all.add(new Insn.Exit());
+        return all.toArray(Insn[]::new);
     }
 
     /** {@return how many slots the wrapper puts before the test program: 9, or 8 without memory} */

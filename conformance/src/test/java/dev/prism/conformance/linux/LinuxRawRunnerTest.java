@@ -2,13 +2,16 @@ package dev.prism.conformance.linux;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.prism.error.TargetException;
 import dev.prism.isa.AluOp;
+import dev.prism.isa.CallKind;
 import dev.prism.isa.Imm;
 import dev.prism.isa.Insn;
+import dev.prism.isa.JumpOp;
 import dev.prism.isa.Reg;
 import dev.prism.isa.Size;
 import dev.prism.isa.Width;
@@ -110,6 +113,106 @@ class LinuxRawRunnerTest {
         BpfMap fake = new BpfMap(3, MapType.ARRAY, 4, 8, 1);
         assertEquals(LinuxRawRunner.wrapperLength(true), LinuxRawRunner.wrapper(fake, 8, fake).length);
         assertEquals(LinuxRawRunner.wrapperLength(false), LinuxRawRunner.wrapper(null, 0, fake).length);
+    }
+
+    // Packet mode: legacy packet loads run in a SCHED_CLS program (see the class comment).
+
+    /** 16 bytes of packet, as in the suite's 5.5-packet cases. */
+    private static final byte[] PACKET = {
+        0x12, 0x34, 0x56, 0x78, (byte) 0x9a, (byte) 0xbc, (byte) 0xde, (byte) 0xf0,
+        (byte) 0xff, (byte) 0xee, (byte) 0xdd, (byte) 0xcc, 0x01, 0x02, 0x03, 0x04};
+
+    private static Insn ctxToR6() {
+        return new Insn.Alu(AluOp.MOV, Width.W64, Reg.R6, Reg.R1);
+    }
+
+    @Test
+    void ldabsAtOffsetZeroReadsTheFirstBytesBigEndian() {
+        Host.requireLinuxBpf();
+        // The skb's data starts at mem[0] (the mac header), not 14 bytes in.
+        Program p = raw(ctxToR6(), new Insn.PacketLoad(Size.W, null, 0), new Insn.Exit());
+        LinuxRawRunner.Result r = runner.run(p, PACKET);
+        assertEquals(0x12345678L, r.r0());
+        assertArrayEquals(PACKET, r.memAfter());
+    }
+
+    @Test
+    void ldindAddsTheRegister() {
+        Host.requireLinuxBpf();
+        // r7 + 4 = 8: the half word ff ee.
+        Program p = raw(ctxToR6(), mov(Reg.R7, 4), new Insn.PacketLoad(Size.H, Reg.R7, 4), new Insn.Exit());
+        assertEquals(0xffeeL, runner.run(p, PACKET).r0());
+    }
+
+    @Test
+    void r2IsTheLengthInPacketMode() {
+        Host.requireLinuxBpf();
+        Program p = raw(
+                ctxToR6(),
+                new Insn.Alu(AluOp.MOV, Width.W64, Reg.R7, Reg.R2),
+                new Insn.PacketLoad(Size.B, null, 0),
+                new Insn.Alu(AluOp.MOV, Width.W64, Reg.R0, Reg.R7),
+                new Insn.Exit());
+        assertEquals(PACKET.length, runner.run(p, PACKET).r0());
+    }
+
+    @Test
+    void everyExitReachesTheEpilogue() {
+        Host.requireLinuxBpf();
+        // Two exits: the first taken when the byte is 0x12, else the second.
+        Program p = raw(
+                ctxToR6(),
+                new Insn.PacketLoad(Size.B, null, 0),
+                new Insn.Jump(JumpOp.JNE, Width.W64, Reg.R0, new Imm(0x12), (short) 2),
+                mov(Reg.R0, 1),
+                new Insn.Exit(),
+                mov(Reg.R0, 2),
+                new Insn.Exit());
+        assertEquals(1L, runner.run(p, PACKET).r0());
+        byte[] other = PACKET.clone();
+        other[0] = 0x13;
+        assertEquals(2L, runner.run(p, other).r0());
+    }
+
+    @Test
+    void outOfBoundsPacketLoadGivesZero() {
+        Host.requireLinuxBpf();
+        // The word at 14 crosses the end of the 16-byte packet; the movs around it would give 7 or 99.
+        Program p = raw(ctxToR6(), mov(Reg.R0, 7), new Insn.PacketLoad(Size.W, null, 14), mov(Reg.R0, 99), new Insn.Exit());
+        assertEquals(0L, runner.run(p, PACKET).r0());
+    }
+
+    @Test
+    void packetShorterThanAnEthernetHeaderIsNotSupported() {
+        Host.requireLinuxBpf();
+        Program p = raw(ctxToR6(), new Insn.PacketLoad(Size.B, null, 0), new Insn.Exit());
+        TargetException e = assertThrows(TargetException.class, () -> runner.run(p, new byte[13]));
+        assertEquals("not supported: the kernel's skb test run needs at least 14 bytes of packet, the case has 13", e.getMessage());
+    }
+
+    @Test
+    void packetModeNeedsAPacketLoadAndNoLocalCall() {
+        Insn load = new Insn.PacketLoad(Size.B, null, 0);
+        assertTrue(LinuxRawRunner.packetMode(raw(ctxToR6(), load, new Insn.Exit())));
+        assertFalse(LinuxRawRunner.packetMode(raw(mov(Reg.R0, 0), new Insn.Exit())));
+        assertFalse(LinuxRawRunner.packetMode(raw(
+                ctxToR6(), load, new Insn.Call(CallKind.LOCAL, 1), new Insn.Exit(), mov(Reg.R0, 0), new Insn.Exit())));
+        assertFalse(LinuxRawRunner.packetMode(raw(ctxToR6(), load, new Insn.CallX(Reg.R1), new Insn.Exit())));
+    }
+
+    @Test
+    void packetProgramTurnsExitsIntoJumpsToTheEpilogue() {
+        BpfMap fake = new BpfMap(3, MapType.ARRAY, 4, 8, 1);
+        Insn[] body = {ctxToR6(), new Insn.Exit(), Insn.LoadImm64.of(Reg.R3, 0x1_0000_0000L), null, new Insn.Exit()};
+        Insn[] all = LinuxRawRunner.packetProgram(body, 16, fake);
+        int prologue = LinuxRawRunner.PACKET_PROLOGUE_LENGTH;
+        assertEquals(mov(Reg.R2, 16), all[0]);
+        assertEquals(prologue + body.length + 5, all.length);
+        // Slot 1 of the body jumps over 3 slots to the epilogue, slot 4 over none.
+        assertEquals(new Insn.Ja(3, false), all[prologue + 1]);
+        assertEquals(new Insn.Ja(0, false), all[prologue + 4]);
+        assertEquals(new Insn.Store(Size.DW, Reg.R1, (short) 0, Reg.R0), all[prologue + body.length + 2]);
+        assertEquals(new Insn.Exit(), all[all.length - 1]);
     }
 
     @Test
