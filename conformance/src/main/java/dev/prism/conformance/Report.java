@@ -137,7 +137,7 @@ public final class Report {
         for (CaseResult r : results) {
             if (r.status() == Status.SKIP) {
                 String reason = r.message().startsWith("known difference: ")
-                        ? r.message().replaceFirst(" \\[.*$", "") : oneLine(r.message());
+                        ? r.message().replaceFirst("(?s) \\[.*$", "") : oneLine(r.message());
                 byReason.computeIfAbsent("[" + r.target() + "] " + reason, k -> new ArrayList<>()).add(r.testCase().name());
             }
         }
