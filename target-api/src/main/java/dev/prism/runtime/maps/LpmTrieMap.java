@@ -1,0 +1,318 @@
+package dev.prism.runtime.maps;
+
+import static dev.prism.runtime.maps.BpfMaps.BPF_EXIST;
+import static dev.prism.runtime.maps.BpfMaps.BPF_NOEXIST;
+
+import dev.prism.program.MapDef;
+import dev.prism.program.MapType;
+import dev.prism.runtime.Region;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * BPF_MAP_TYPE_LPM_TRIE (kernel/bpf/lpm_trie.c): longest-prefix match.
+ *
+ * <p>Key: {@code struct bpf_lpm_trie_key_u8 { u32 prefixlen; u8 data[key_size - 4]; }},
+ * prefixlen in host byte order, data in network order (data[0] holds the most significant
+ * bits). The longest prefix is {@code max_prefixlen = (key_size - 4) * 8}. A lookup returns the
+ * value of the longest stored prefix that matches the key's data in its first
+ * {@code min(prefixlen, max_prefixlen)} bits (so the key's prefixlen is the longest prefix
+ * considered); update and delete act on the exact (prefixlen, first prefixlen bits) pair.
+ *
+ * <p>Linux requires BPF_F_NO_PREALLOC at creation; so does this class. Errors: update flags
+ * above BPF_EXIST or a prefixlen above max_prefixlen -EINVAL; BPF_NOEXIST on an existing prefix
+ * -EEXIST; BPF_EXIST on a missing one -ENOENT; a new prefix in a full trie -ENOSPC; delete of a
+ * missing prefix -ENOENT. (These are the semantics since Linux 6.13; older kernels ignored
+ * BPF_NOEXIST / BPF_EXIST and refused every update of a full trie, replacements included.)
+ *
+ * <h2>Layout</h2>
+ * The index is Java objects (one hash table of masked prefixes, probed from the longest length
+ * down), not shared with native code: a JIT calls into Java for LPM lookups. The values live
+ * off-heap, so lookup can return an address:
+ * <pre>
+ *  slab (8-byte aligned)
+ *  +------------------+------------------+-----+------------------------------+
+ *  | value slot 0     | value slot 1     | ... | value slot max_entries - 1   |   stride = round_up(value_size, 8)
+ *  +------------------+------------------+-----+------------------------------+
+ * </pre>
+ * A prefix keeps its slot while it exists; a replaced value is copied into the slot in place
+ * (a concurrent reader may see a torn value; Linux swaps in a new node instead). A deleted
+ * prefix's slot is reused by a later insert.
+ *
+ * <h2>Concurrency</h2>
+ * Lookups take no lock (the index is a {@link ConcurrentHashMap}); updates and deletes take a
+ * {@link ReentrantLock} (Java only).
+ */
+public final class LpmTrieMap implements BpfMap {
+    /** LPM_DATA_SIZE_MAX: the longest data, 256 bytes (prefixes up to 2048 bits). */
+    static final int MAX_DATA_SIZE = 256;
+
+    private final MapDef def;
+    private final int dataSize;
+    private final int maxPrefixLen;
+    private final int stride;
+    private final MemorySegment slab;
+    private final Map<Prefix, Entry> index = new ConcurrentHashMap<>();
+    private final AtomicIntegerArray perLength;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final int[] freeSlots;
+    private int freeCount;
+
+    /** A prefix: its length and its data with every bit past the length cleared. */
+    private record Prefix(int length, byte[] bits) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Prefix p && p.length == length && Arrays.equals(p.bits, bits);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * length + Arrays.hashCode(bits);
+        }
+    }
+
+    /** A stored prefix: its value slot and the key as last written (data unmasked, as Linux keeps it). */
+    private record Entry(int slot, byte[] key) {
+    }
+
+    LpmTrieMap(MapDef def, Arena arena) {
+        if (def.type() != MapType.LPM_TRIE) {
+            throw new IllegalArgumentException("map " + def.name() + ": not an lpm_trie: " + def.type().id());
+        }
+        this.def = def;
+        BpfMaps.require(def, (def.flags() & BpfMaps.BPF_F_NO_PREALLOC) != 0,
+                String.format("lpm_trie requires BPF_F_NO_PREALLOC in map_flags (flags 0x%x)", def.flags()));
+        BpfMaps.requireFlags(def, BpfMaps.BPF_F_NO_PREALLOC | BpfMaps.BPF_F_NUMA_NODE | BpfMaps.BPF_F_ACCESS_MASK);
+        BpfMaps.require(def, def.keySize() >= 5 && def.keySize() <= 4 + MAX_DATA_SIZE,
+                "lpm_trie key size must be 5.." + (4 + MAX_DATA_SIZE) + " (u32 prefixlen + data), was " + def.keySize());
+        BpfMaps.require(def, def.valueSize() >= 1, "value size must be positive");
+        this.dataSize = def.keySize() - 4;
+        this.maxPrefixLen = dataSize * 8;
+        this.stride = BpfMaps.round8(def.valueSize());
+        long bytes = (long) def.maxEntries() * stride;
+        BpfMaps.requireBytes(def, bytes);
+        this.slab = arena.allocate(bytes, 8);
+        this.perLength = new AtomicIntegerArray(maxPrefixLen + 1);
+        this.freeSlots = new int[def.maxEntries()];
+        for (int i = 0; i < freeSlots.length; i++) {
+            freeSlots[i] = freeSlots.length - 1 - i;
+        }
+        this.freeCount = freeSlots.length;
+    }
+
+    @Override
+    public MapDef def() {
+        return def;
+    }
+
+    /** {@return the longest prefix: (key_size - 4) * 8} */
+    public int maxPrefixLen() {
+        return maxPrefixLen;
+    }
+
+    /** {@return the number of stored prefixes} */
+    public int count() {
+        return index.size();
+    }
+
+    @Override
+    public long lookup(MemorySegment key, int cpu) {
+        BpfMaps.checkKey(def, key);
+        Entry e = longestMatch(key);
+        return e == null ? 0 : slab.address() + (long) e.slot * stride;
+    }
+
+    @Override
+    public int update(MemorySegment key, MemorySegment value, long flags, int cpu) {
+        BpfMaps.checkKey(def, key);
+        BpfMaps.checkValue(def, value);
+        if (BpfMaps.above(flags, BPF_EXIST)) {
+            return -MapErrno.EINVAL;
+        }
+        long prefixLen = prefixLen(key);
+        if (prefixLen > maxPrefixLen) {
+            return -MapErrno.EINVAL;
+        }
+        Prefix p = prefix(key, (int) prefixLen);
+        byte[] keyCopy = key.asSlice(0, def.keySize()).toArray(ValueLayout.JAVA_BYTE);
+        lock.lock();
+        try {
+            Entry old = index.get(p);
+            if (old != null) {
+                if (flags == BPF_NOEXIST) {
+                    return -MapErrno.EEXIST;
+                }
+                MemorySegment.copy(value, 0, slab, (long) old.slot * stride, def.valueSize());
+                index.put(p, new Entry(old.slot, keyCopy));
+                return 0;
+            }
+            if (flags == BPF_EXIST) {
+                return -MapErrno.ENOENT;
+            }
+            if (freeCount == 0) {
+                return -MapErrno.ENOSPC;
+            }
+            int slot = freeSlots[--freeCount];
+            MemorySegment s = slab.asSlice((long) slot * stride, stride);
+            s.fill((byte) 0);
+            MemorySegment.copy(value, 0, s, 0, def.valueSize());
+            perLength.incrementAndGet(p.length);
+            index.put(p, new Entry(slot, keyCopy));
+            return 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@return 0; -EINVAL for a prefixlen above max_prefixlen; -ENOENT when that exact prefix is absent} */
+    @Override
+    public int delete(MemorySegment key) {
+        BpfMaps.checkKey(def, key);
+        long prefixLen = prefixLen(key);
+        if (prefixLen > maxPrefixLen) {
+            return -MapErrno.EINVAL;
+        }
+        Prefix p = prefix(key, (int) prefixLen);
+        lock.lock();
+        try {
+            Entry e = index.remove(p);
+            if (e == null) {
+                return -MapErrno.ENOENT;
+            }
+            perLength.decrementAndGet(p.length);
+            freeSlots[freeCount++] = e.slot;
+            return 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The syscall's lookup is the same longest-prefix match as a program's. */
+    @Override
+    public byte[] lookupUser(byte[] key) {
+        BpfMaps.checkUserKey(def, key);
+        Entry e = longestMatch(MemorySegment.ofArray(key));
+        if (e == null) {
+            return null;
+        }
+        byte[] out = new byte[def.valueSize()];
+        MemorySegment.copy(slab, ValueLayout.JAVA_BYTE, (long) e.slot * stride, out, 0, out.length);
+        return out;
+    }
+
+    @Override
+    public int updateUser(byte[] key, byte[] value, long flags) {
+        BpfMaps.checkUserKey(def, key);
+        BpfMaps.checkUserValue(def, value, def.valueSize());
+        return update(MemorySegment.ofArray(key), MemorySegment.ofArray(value), flags, 0);
+    }
+
+    /**
+     * {@return the stored keys in Linux's trie_get_next_key order: post-order over the trie, so
+     * more specific prefixes come before the prefixes that contain them, and a 0 bit before a 1}
+     */
+    @Override
+    public List<byte[]> keys() {
+        List<Map.Entry<Prefix, Entry>> all;
+        lock.lock();
+        try {
+            all = new ArrayList<>(index.entrySet());
+        } finally {
+            lock.unlock();
+        }
+        all.sort(Comparator.comparing(Map.Entry::getKey, LpmTrieMap::postOrder));
+        List<byte[]> keys = new ArrayList<>(all.size());
+        for (Map.Entry<Prefix, Entry> e : all) {
+            keys.add(e.getValue().key.clone());
+        }
+        return keys;
+    }
+
+    @Override
+    public List<Region> regions() {
+        return BpfMaps.valueRegions(def, slab);
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            index.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Entry longestMatch(MemorySegment key) {
+        int limit = (int) Math.min(prefixLen(key), maxPrefixLen);
+        Prefix probe = prefix(key, limit);
+        for (int len = limit; len >= 0; len--) {
+            if (len < limit) {
+                clearBit(probe.bits, len);
+                probe = new Prefix(len, probe.bits);
+            }
+            if (perLength.get(len) == 0) {
+                continue;
+            }
+            Entry e = index.get(probe);
+            if (e != null) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** Post-order of the binary trie over the bits: compare the common bits, then longer first. */
+    private static int postOrder(Prefix a, Prefix b) {
+        int common = Math.min(a.length, b.length);
+        int whole = common / 8;
+        for (int i = 0; i < whole; i++) {
+            if (a.bits[i] != b.bits[i]) {
+                return Integer.compare(a.bits[i] & 0xff, b.bits[i] & 0xff);
+            }
+        }
+        int rest = common % 8;
+        if (rest != 0) {
+            int m = (0xff << (8 - rest)) & 0xff;
+            int x = a.bits[whole] & m;
+            int y = b.bits[whole] & m;
+            if (x != y) {
+                return Integer.compare(x, y);
+            }
+        }
+        return Integer.compare(b.length, a.length);
+    }
+
+    private static long prefixLen(MemorySegment key) {
+        return Integer.toUnsignedLong(key.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
+    }
+
+    /** {@return the key's data with every bit from {@code length} on cleared} */
+    private Prefix prefix(MemorySegment key, int length) {
+        byte[] bits = key.asSlice(4, dataSize).toArray(ValueLayout.JAVA_BYTE);
+        for (int i = 0; i < dataSize; i++) {
+            int keep = Math.clamp(length - 8L * i, 0, 8);
+            bits[i] &= (byte) ((0xff << (8 - keep)) & 0xff);
+        }
+        return new Prefix(length, bits);
+    }
+
+    /** Clears bit {@code bit} (0 = the most significant bit of data[0]). */
+    private static void clearBit(byte[] bits, int bit) {
+        bits[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
+    }
+
+    @Override
+    public String toString() {
+        return def.toString();
+    }
+}
