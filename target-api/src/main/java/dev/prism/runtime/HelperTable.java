@@ -18,10 +18,13 @@ public final class HelperTable {
     public record Entry(int id, String name, Helper helper) {
     }
 
-    /** {@return the helpers every target's reference behaviour includes today} */
+    /**
+     * {@return every helper of {@link Helpers} that is not control flow (tail_call and loop are
+     * the interpreter's own)}
+     */
     public static HelperTable standard() {
         HelperTable t = new HelperTable();
-        t.bind(BPF_FUNC_CSUM_DIFF, "csum_diff", StandardHelpers::csumDiff);
+        StandardHelpers.bindAll(t);
         return t;
     }
 

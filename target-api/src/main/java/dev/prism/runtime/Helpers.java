@@ -77,20 +77,26 @@ public final class Helpers {
         def(LOOP, "loop", HelperProto.Ret.INTEGER, ANYTHING, PTR_TO_FUNC, PTR_TO_STACK_OR_NULL, ANYTHING);
     }
 
-    /**
-     * Names of Linux helpers Prism does not implement, so a refusal can say which helper was
-     * asked for. Not exhaustive: an unnamed id is reported by number.
-     */
-    private static final Map<Integer, String> OTHER_LINUX_NAMES = Map.ofEntries(
-            Map.entry(4, "probe_read"), Map.entry(9, "skb_store_bytes"), Map.entry(10, "l3_csum_replace"),
-            Map.entry(11, "l4_csum_replace"), Map.entry(13, "clone_redirect"), Map.entry(14, "get_current_pid_tgid"),
-            Map.entry(15, "get_current_uid_gid"), Map.entry(16, "get_current_comm"), Map.entry(25, "perf_event_output"),
-            Map.entry(26, "skb_load_bytes"), Map.entry(27, "get_stackid"), Map.entry(34, "get_hash_recalc"),
-            Map.entry(35, "get_current_task"), Map.entry(39, "get_socket_cookie"), Map.entry(41, "setsockopt"),
-            Map.entry(43, "perf_event_read_value"), Map.entry(67, "fib_lookup"), Map.entry(69, "xdp_adjust_tail_unused"),
-            Map.entry(112, "probe_read_kernel"), Map.entry(113, "probe_read_user"), Map.entry(134, "ringbuf_query"),
-            Map.entry(164, "snprintf"), Map.entry(165, "sys_bpf"), Map.entry(189, "xdp_get_buff_len"),
-            Map.entry(190, "xdp_load_bytes"), Map.entry(191, "xdp_store_bytes"));
+    /** Every Linux helper name by id (resource linux-helpers.txt, from the uapi header), for refusals. */
+    private static final Map<Integer, String> LINUX_NAMES = readLinuxNames();
+
+    private static Map<Integer, String> readLinuxNames() {
+        Map<Integer, String> names = new TreeMap<>();
+        try (var in = Helpers.class.getResourceAsStream("linux-helpers.txt")) {
+            if (in == null) {
+                return names;
+            }
+            for (String line : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\\R")) {
+                String[] parts = line.strip().split("\\s+");
+                if (parts.length == 2 && !line.startsWith("#")) {
+                    names.put(Integer.parseInt(parts[0]), parts[1]);
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return names;
+    }
 
     private Helpers() {
     }
@@ -107,7 +113,7 @@ public final class Helpers {
 
     /** {@return "bpf_fib_lookup#69" or "helper #999" for a helper Prism does not implement} */
     public static String describeUnsupported(int id) {
-        String name = OTHER_LINUX_NAMES.get(id);
+        String name = LINUX_NAMES.get(id);
         return name == null ? "helper #" + id : "bpf_" + name + "#" + id;
     }
 }

@@ -9,6 +9,10 @@ import dev.prism.isa.Reg;
 import dev.prism.isa.Semantics;
 import dev.prism.isa.Size;
 import dev.prism.program.Program;
+import dev.prism.program.ProgramType;
+import dev.prism.runtime.maps.BpfMap;
+import dev.prism.runtime.maps.BpfMaps;
+import dev.prism.runtime.maps.ProgArrayMap;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -23,15 +27,24 @@ import java.util.StringJoiner;
  * against the regions the program may touch, so a bad program ends in a {@link TrapException}
  * naming the pc, the address, the size and the regions, never in a JVM error.
  *
- * <p>Virtual address layout (chosen so that no two regions can ever overlap and so that a
- * pointer's region can be read off its value when debugging):
+ * <p>Program addresses are virtual, so runs are deterministic and a pointer's region can be read
+ * off its value:
  * <pre>
- *   0x0000_0010_0000_0000  input memory ("mem", raw programs) / packet
- *   0x0000_7e00_0000_0000  code addresses: CODE_BASE + 8 * pc  (lddw code, callx)
- *   0x0000_7ff0_0000_0000  STACK_TOP; frame k (0 = entry) is [TOP - 512 (k+1), TOP - 512 k)
+ *   0x0000_0010_0000_0000  MEM_BASE      raw programs' input memory
+ *   0x0000_0020_0000_0000  PACKET_BASE   the XDP frame (4096 bytes; only [data_meta, data_end) is accessible)
+ *   0x0000_0030_0000_0000  CTX_BASE      struct xdp_md (Linux layout, read-only)
+ *   0x0000_0f00_0000_0000  MAP_HANDLE    + 256 * i: the map with index i (lddw map_idx), not dereferenceable
+ *   0x0000_1000_0000_0000  MAP_MEMORY    + 2^32 * k: the k-th region of map memory (values, ring buffers)
+ *   0x0000_7e00_0000_0000  CODE_BASE     + 8 * pc: code addresses (lddw code, callx, bpf_loop callbacks)
+ *   0x0000_7ff0_0000_0000  STACK_TOP     frame k (0 = entry) is [TOP - 512 (k+1), TOP - 512 k)
  * </pre>
  * Only the frames of active calls are addressable: a callee may use pointers into its callers'
  * frames (Linux allows passing them), nothing below its own frame.
+ *
+ * <p>Until the verifier rewrites context accesses (DESIGN.md, "Program types and contexts"), the
+ * interpreter reads {@code struct xdp_md} in Linux's user layout itself: a 4-byte load of
+ * data, data_end or data_meta yields the full 64-bit packet pointer, as Linux's
+ * convert_ctx_access makes it.
  */
 public final class Interpreter {
     /** Stack bytes per frame (RFC 9669 / Linux MAX_BPF_STACK). */
@@ -40,24 +53,47 @@ public final class Interpreter {
     public static final int MAX_FRAMES = 8;
     /** Instructions executed before a run is stopped. */
     public static final long DEFAULT_BUDGET = 1_000_000;
+    /** Linux MAX_TAIL_CALL_CNT: the 34th tail call in one run fails. */
+    public static final int MAX_TAIL_CALLS = 33;
+    /** bpf_loop's iteration limit (BPF_MAX_LOOPS). */
+    public static final long MAX_LOOPS = 1L << 23;
 
     public static final long MEM_BASE = 0x0000_0010_0000_0000L;
+    public static final long PACKET_BASE = 0x0000_0020_0000_0000L;
+    public static final long CTX_BASE = 0x0000_0030_0000_0000L;
+    public static final long MAP_HANDLE_BASE = 0x0000_0f00_0000_0000L;
+    public static final long MAP_MEMORY_BASE = 0x0000_1000_0000_0000L;
     public static final long CODE_BASE = 0x0000_7e00_0000_0000L;
     public static final long STACK_TOP = 0x0000_7ff0_0000_0000L;
+
+    /** The XDP context as a program sees it: struct xdp_md. */
+    static final int XDP_MD_SIZE = 24;
+    /** ingress_ifindex of Linux's XDP test run: the loopback device of the caller's netns. */
+    static final int TEST_RUN_IFINDEX = 1;
+
+    private static final long EINVAL = -22;
+    private static final long E2BIG = -7;
+    private static final long ENOENT = -2;
 
     private static final VarHandle I32 = ValueLayout.JAVA_INT.varHandle();
     private static final VarHandle I64 = ValueLayout.JAVA_LONG.varHandle();
 
     private final HelperTable helpers;
     private final long budget;
+    private final Environment env;
 
     /** @param budget instructions executed before the run traps */
-    public Interpreter(HelperTable helpers, long budget) {
+    public Interpreter(HelperTable helpers, long budget, Environment env) {
         if (budget <= 0) {
             throw new IllegalArgumentException("budget must be positive, was " + budget);
         }
         this.helpers = helpers;
         this.budget = budget;
+        this.env = env;
+    }
+
+    public Interpreter(HelperTable helpers, long budget) {
+        this(helpers, budget, Environment.host());
     }
 
     public Interpreter() {
@@ -67,61 +103,179 @@ public final class Interpreter {
     /**
      * The outcome of a run.
      *
-     * @param r0       the value in r0 at the final exit
-     * @param executed instructions executed
-     * @param memAfter the input memory after the run (raw programs; empty when there was none)
+     * @param r0          the value in r0 at the final exit
+     * @param executed    instructions executed
+     * @param memAfter    the input memory after the run (raw programs; empty when there was none)
+     * @param packetAfter XDP: data_meta..data_end after the run (Linux's data_out); else null
      */
-    public record Result(long r0, long executed, byte[] memAfter) {
+    public record Result(long r0, long executed, byte[] memAfter, byte[] packetAfter) {
     }
 
     /**
-     * Runs a {@code raw} program: r1 = address of {@code mem} (0 when empty), r2 = its length.
+     * Runs a {@code raw} program without maps: r1 = address of {@code mem} (0 when empty), r2 = its length.
      *
      * @throws TrapException when the program leaves the reference semantics
      */
     public Result runRaw(Program program, byte[] mem) {
-        try (Arena arena = Arena.ofConfined()) {
-            List<Region> regions = new ArrayList<>();
-            Region memRegion = null;
-            if (mem != null && mem.length > 0) {
-                MemorySegment seg = arena.allocate(mem.length, 8);
-                MemorySegment.copy(mem, 0, seg, ValueLayout.JAVA_BYTE, 0, mem.length);
-                memRegion = new Region("mem", MEM_BASE, seg, true);
-                regions.add(memRegion);
+        try (Instance instance = instantiate(List.of(program))) {
+            return instance.run(mem, null);
+        }
+    }
+
+    /** {@return programs of one object with their maps created, ready to run many times} */
+    public Instance instantiate(List<Program> programs) {
+        return new Instance(programs);
+    }
+
+    /**
+     * Programs sharing one set of maps (one ELF object). Maps live until {@link #close()}. Runs
+     * on one instance are serialized; several instances may run on several threads.
+     */
+    public final class Instance implements AutoCloseable {
+        private final Arena arena = Arena.ofShared();
+        private final List<Program> programs;
+        private final List<BpfMap> maps = new ArrayList<>();
+        /** Map memory by region, with the program address each region is seen at. */
+        private final List<Region> mapRegions = new ArrayList<>();
+        private final List<BpfMap> regionOwner = new ArrayList<>();
+
+        private Instance(List<Program> programs) {
+            if (programs.isEmpty()) {
+                throw new IllegalArgumentException("no program to instantiate");
             }
-            Run run = new Run(program, arena, regions, memRegion);
-            long r1 = memRegion == null ? 0 : MEM_BASE;
-            long r2 = mem == null ? 0 : mem.length;
-            long r0 = run.execute(r1, r2);
-            byte[] after = memRegion == null ? new byte[0] : memRegion.segment().toArray(ValueLayout.JAVA_BYTE);
-            return new Result(r0, run.executed, after);
+            this.programs = List.copyOf(programs);
+            try {
+                for (var def : programs.get(0).maps()) {
+                    BpfMap m = BpfMaps.create(def, 1, arena);
+                    maps.add(m);
+                    for (Region r : m.regions()) {
+                        long base = MAP_MEMORY_BASE + ((long) mapRegions.size() << 32);
+                        mapRegions.add(new Region(r.name(), base, r.segment(), r.writable()));
+                        regionOwner.add(m);
+                    }
+                }
+            } catch (RuntimeException e) {
+                arena.close();
+                throw e;
+            }
+        }
+
+        public List<Program> programs() {
+            return programs;
+        }
+
+        /** {@return the maps, by the programs' map index} */
+        public List<BpfMap> maps() {
+            return maps;
+        }
+
+        /** {@return the map named {@code name}} @throws IllegalArgumentException naming the known maps */
+        public BpfMap map(String name) {
+            for (BpfMap m : maps) {
+                if (m.def().name().equals(name)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("no map '" + name + "' (maps: "
+                    + String.join(", ", maps.stream().map(m -> m.def().name()).toList()) + ")");
+        }
+
+        /** Points PROG_ARRAY slot {@code index} at the program named {@code program}. */
+        public void setProgram(String progArray, int index, String program) {
+            if (!(map(progArray) instanceof ProgArrayMap pa)) {
+                throw new IllegalArgumentException("map '" + progArray + "' is not a prog_array");
+            }
+            for (int i = 0; i < programs.size(); i++) {
+                Program p = programs.get(i);
+                if (p.name().equals(program) || p.section().equals(program)) {
+                    pa.set(index, i);
+                    return;
+                }
+            }
+            throw new IllegalArgumentException("no program '" + program + "' (programs: "
+                    + String.join(", ", programs.stream().map(Program::name).toList()) + ")");
+        }
+
+        /**
+         * Runs the entry program once: raw programs get {@code mem}, XDP programs {@code packet}.
+         *
+         * @throws TrapException when the program leaves the reference semantics
+         */
+        public synchronized Result run(byte[] mem, byte[] packet) {
+            Program entry = programs.get(0);
+            try (Arena runArena = Arena.ofConfined()) {
+                Run run = new Run(this, runArena);
+                long r1;
+                long r2 = 0;
+                if (entry.type() == ProgramType.XDP) {
+                    if (packet == null) {
+                        throw new IllegalArgumentException("an XDP program needs a packet");
+                    }
+                    run.xdp = new XdpBuffer(runArena, packet);
+                    r1 = CTX_BASE;
+                } else if (entry.type() == ProgramType.RAW) {
+                    if (mem != null && mem.length > 0) {
+                        MemorySegment seg = runArena.allocate(mem.length, 8);
+                        MemorySegment.copy(mem, 0, seg, ValueLayout.JAVA_BYTE, 0, mem.length);
+                        run.mem = new Region("mem", MEM_BASE, seg, true);
+                    }
+                    r1 = run.mem == null ? 0 : MEM_BASE;
+                    r2 = mem == null ? 0 : mem.length;
+                } else {
+                    throw new dev.prism.error.TargetException("not supported: program type " + entry.type().id()
+                            + " on the interpreter (raw and xdp are)");
+                }
+                long r0 = run.start(entry, r1, r2);
+                if (entry.type() != ProgramType.RAW) {
+                    // bpf_prog_run returns u32: an attached program's result is the low half of r0
+                    // (measured: lddw r0, 0x100000002 gives retval 2 in Linux's XDP test run).
+                    r0 &= 0xffff_ffffL;
+                }
+                byte[] memAfter = run.mem == null ? new byte[0] : run.mem.segment().toArray(ValueLayout.JAVA_BYTE);
+                return new Result(r0, run.executed, memAfter, run.xdp == null ? null : run.xdp.output());
+            }
+        }
+
+        @Override
+        public void close() {
+            for (BpfMap m : maps) {
+                m.close();
+            }
+            arena.close();
         }
     }
 
     /** The state of one execution. */
     private final class Run implements HelperContext {
-        private final Insn[] code;
-        private final List<Region> regions;
-        private final Region packet;
+        private final Instance instance;
         private final MemorySegment stack;
+        private Region mem;
+        private XdpBuffer xdp;
         private final long[] reg = new long[11];
         private final int[] returnPc = new int[MAX_FRAMES];
+        private final Insn[][] returnCode = new Insn[MAX_FRAMES][];
         private final long[][] saved = new long[MAX_FRAMES][5];
+        private Insn[] code;
         private int depth;
         private int pc;
+        private int tailCalls;
         long executed;
 
-        Run(Program program, Arena arena, List<Region> regions, Region packet) {
-            this.code = program.slots();
-            this.regions = regions;
-            this.packet = packet;
+        Run(Instance instance, Arena arena) {
+            this.instance = instance;
             this.stack = arena.allocate((long) FRAME_SIZE * MAX_FRAMES, 8);
         }
 
-        long execute(long r1, long r2) {
+        long start(Program entry, long r1, long r2) {
+            code = entry.slots();
             reg[1] = r1;
             reg[2] = r2;
             reg[10] = STACK_TOP;
+            return execute(0);
+        }
+
+        /** Runs until the function at {@code stopDepth} exits; returns its r0. */
+        private long execute(int stopDepth) {
             while (true) {
                 if (pc < 0 || pc >= code.length) {
                     throw new TrapException(pc, "fell off the end of the program (" + code.length + " slots)");
@@ -154,29 +308,24 @@ public final class Interpreter {
                         }
                     }
                     case Insn.Call c -> next = call(c);
-                    case Insn.CallX c -> next = callx(reg[c.dst().n()]);
+                    case Insn.CallX c -> next = enter(codeSlot(reg[c.dst().n()], "callx"));
                     case Insn.Exit e -> {
-                        if (depth == 0) {
+                        if (depth == stopDepth) {
+                            if (depth > 0) {
+                                leave();
+                            }
                             return reg[0];
                         }
-                        depth--;
-                        System.arraycopy(saved[depth], 0, reg, 6, 5);
-                        next = returnPc[depth];
+                        next = leave();
                     }
                     case Insn.PacketLoad p -> {
-                        // RFC 9669 5.5: an access beyond the packet ends the program with r0 = 0.
-                        long off = p.indirect() ? (long) (int) (reg[p.src().n()] + p.imm()) : p.imm();
-                        int size = p.size().bytes();
-                        if (packet == null || off < 0 || off + size > packet.segment().byteSize()) {
+                        Long v = packetLoad(p);
+                        if (v == null) {
+                            // RFC 9669 5.5: an access beyond the packet ends the program with r0 = 0.
+                            depth = 0;
                             return 0;
                         }
-                        long v = load(packet.base() + off, p.size(), "packet load");
-                        reg[0] = switch (p.size()) {
-                            case B -> v;
-                            case H -> Short.reverseBytes((short) v) & 0xffffL;
-                            case W -> Integer.reverseBytes((int) v) & 0xffff_ffffL;
-                            case DW -> throw new IllegalStateException("no legacy double-word packet load");
-                        };
+                        reg[0] = v;
                     }
                 }
                 pc = next;
@@ -194,19 +343,52 @@ public final class Interpreter {
             return switch (l.kind()) {
                 case IMM64 -> l.value();
                 case CODE_ADDR -> CODE_BASE + 8L * (pc + 1 + l.imm());
-                case MAP_BY_FD, MAP_VALUE_BY_FD, VARIABLE_ADDR, MAP_BY_IDX, MAP_VALUE_BY_IDX ->
-                        throw new TrapException(pc, "not supported: lddw " + l.kind().keyword()
-                                + " needs maps or global data, which raw programs do not have");
+                case MAP_BY_IDX -> {
+                    mapAt(l.imm());
+                    yield MAP_HANDLE_BASE + 256L * l.imm();
+                }
+                case MAP_VALUE_BY_IDX -> {
+                    BpfMap m = mapAt(l.imm());
+                    // A direct value address: element 0 of an array (global data), plus the offset.
+                    long nativeValue = m.lookup(MemorySegment.ofArray(new byte[Math.max(4, m.def().keySize())]), 0);
+                    if (nativeValue == 0 || l.nextImm() < 0 || l.nextImm() >= m.def().valueSize()) {
+                        throw new TrapException(pc, "lddw map_value_idx " + l.imm() + ", " + l.nextImm()
+                                + ": no value at that offset in map " + m.def().name());
+                    }
+                    yield programAddress(nativeValue) + l.nextImm();
+                }
+                case MAP_BY_FD, MAP_VALUE_BY_FD, VARIABLE_ADDR -> throw new TrapException(pc, "not supported: lddw "
+                        + l.kind().keyword() + " (programs from ELF objects reference maps by index; file descriptors and"
+                        + " variable addresses belong to a kernel)");
             };
+        }
+
+        private BpfMap mapAt(int index) {
+            if (index < 0 || index >= instance.maps.size()) {
+                throw new TrapException(pc, "map index " + index + " out of range (the program has "
+                        + instance.maps.size() + " maps)");
+            }
+            return instance.maps.get(index);
         }
 
         private int call(Insn.Call c) {
             return switch (c.kind()) {
                 case LOCAL -> enter(pc + 1 + c.imm());
                 case HELPER -> {
+                    if (c.imm() == Helpers.TAIL_CALL) {
+                        yield tailCall();
+                    }
+                    if (c.imm() == Helpers.LOOP) {
+                        reg[0] = loop();
+                        yield pc + 1;
+                    }
                     HelperTable.Entry h = helpers.lookup(c.imm()).orElseThrow(
-                            () -> new TrapException(pc, "unknown helper id " + c.imm()));
-                    reg[0] = h.helper().call(this, reg[1], reg[2], reg[3], reg[4], reg[5]);
+                            () -> new TrapException(pc, "not supported: " + Helpers.describeUnsupported(c.imm())));
+                    try {
+                        reg[0] = h.helper().call(this, reg[1], reg[2], reg[3], reg[4], reg[5]);
+                    } catch (IllegalStateException | IllegalArgumentException e) {
+                        throw new TrapException(pc, "bpf_" + h.name() + ": " + e.getMessage());
+                    }
                     yield pc + 1;
                 }
                 case HELPER_BTF -> throw new TrapException(pc, "not supported: call btf " + c.imm()
@@ -214,12 +396,64 @@ public final class Interpreter {
             };
         }
 
-        private int callx(long address) {
-            long slot = (address - CODE_BASE) / 8;
-            if (address - CODE_BASE < 0 || (address - CODE_BASE) % 8 != 0 || slot >= code.length || code[(int) slot] == null) {
-                throw new TrapException(pc, String.format("callx target 0x%x is not a code address of this program", address));
+        /**
+         * bpf_tail_call(ctx, prog_array, index): on success the current function is replaced by
+         * the target program, which starts at slot 0 with the same r1 (its callers, if any, get its
+         * result); after 33 tail calls, for an index out of range or an empty slot, execution goes
+         * on after the call. The prototype returns void (the verifier makes r0 unreadable
+         * afterwards); r0 = -ENOENT here only so nothing stale is left in it.
+         */
+        private int tailCall() {
+            if (!(map(reg[2]) instanceof ProgArrayMap pa)) {
+                throw new TrapException(pc, "bpf_tail_call: r2 is not a prog_array");
             }
-            return enter((int) slot);
+            long index = reg[3] & 0xffff_ffffL;
+            if (index >= pa.def().maxEntries() || tailCalls >= MAX_TAIL_CALLS || !(pa.get((int) index) instanceof Integer target)) {
+                reg[0] = ENOENT;
+                return pc + 1;
+            }
+            tailCalls++;
+            code = instance.programs.get(target).slots();
+            return 0;
+        }
+
+        /** bpf_loop(nr_loops, callback, ctx, flags): the callback runs as a function (i, ctx). */
+        private long loop() {
+            long nr = reg[1] & 0xffff_ffffL;
+            long callback = reg[2];
+            long ctx = reg[3];
+            long flags = reg[4];
+            if (flags != 0) {
+                return EINVAL;
+            }
+            if (nr > MAX_LOOPS) {
+                return E2BIG;
+            }
+            int target = codeSlot(callback, "bpf_loop callback");
+            int callPc = pc;
+            for (long i = 0; i < nr; i++) {
+                int ret = pc;
+                enter(target);
+                returnPc[depth - 1] = ret;
+                reg[1] = i;
+                reg[2] = ctx;
+                pc = target;
+                long r = execute(depth);
+                pc = callPc;
+                if (r != 0) {
+                    return i + 1;
+                }
+            }
+            return nr;
+        }
+
+        private int codeSlot(long address, String what) {
+            long offset = address - CODE_BASE;
+            long slot = offset / 8;
+            if (offset < 0 || offset % 8 != 0 || slot >= code.length || code[(int) slot] == null) {
+                throw new TrapException(pc, String.format("%s target 0x%x is not a code address of this program", what, address));
+            }
+            return (int) slot;
         }
 
         /** Pushes a frame: r6-r9 and r10 are saved, r10 moves to the new frame's top. */
@@ -229,9 +463,45 @@ public final class Interpreter {
             }
             System.arraycopy(reg, 6, saved[depth], 0, 5);
             returnPc[depth] = pc + 1;
+            returnCode[depth] = code;
             depth++;
             reg[10] = STACK_TOP - (long) FRAME_SIZE * depth;
             return target;
+        }
+
+        /** Pops a frame, restoring r6-r10 and the caller's code; {@return the caller's next pc} */
+        private int leave() {
+            depth--;
+            System.arraycopy(saved[depth], 0, reg, 6, 5);
+            code = returnCode[depth];
+            return returnPc[depth];
+        }
+
+        /** {@return the loaded value, or null when the access leaves the packet} */
+        private Long packetLoad(Insn.PacketLoad p) {
+            long off = p.indirect() ? (long) (int) (reg[p.src().n()] + p.imm()) : p.imm();
+            int size = p.size().bytes();
+            long start;
+            long length;
+            if (mem != null) {
+                start = MEM_BASE;
+                length = mem.segment().byteSize();
+            } else if (xdp != null) {
+                start = PACKET_BASE + xdp.data();
+                length = xdp.dataEnd() - xdp.data();
+            } else {
+                return null;
+            }
+            if (off < 0 || off + size > length) {
+                return null;
+            }
+            long v = load(start + off, p.size(), "packet load");
+            return switch (p.size()) {
+                case B -> v;
+                case H -> Short.reverseBytes((short) v) & 0xffffL;
+                case W -> Integer.reverseBytes((int) v) & 0xffff_ffffL;
+                case DW -> throw new IllegalStateException("no legacy double-word packet load");
+            };
         }
 
         // -------------------------------------------------------------------------------
@@ -241,13 +511,23 @@ public final class Interpreter {
         private record Place(MemorySegment segment, long offset) {
         }
 
+        private static boolean within(long address, int size, long base, long length) {
+            long offset = address - base;
+            return Long.compareUnsigned(offset, length) < 0 && Long.compareUnsigned(offset + size, length) <= 0;
+        }
+
         private Place resolve(long address, int size, String what, boolean write) {
             long stackLow = STACK_TOP - (long) FRAME_SIZE * (depth + 1);
-            if (Long.compareUnsigned(address - stackLow, STACK_TOP - stackLow) < 0
-                    && Long.compareUnsigned(address - stackLow + size, STACK_TOP - stackLow) <= 0) {
+            if (within(address, size, stackLow, STACK_TOP - stackLow)) {
                 return new Place(stack, address - (STACK_TOP - stack.byteSize()));
             }
-            for (Region r : regions) {
+            if (mem != null && mem.contains(address, size)) {
+                return new Place(mem.segment(), address - MEM_BASE);
+            }
+            if (xdp != null && within(address, size, PACKET_BASE + xdp.dataMeta(), xdp.dataEnd() - xdp.dataMeta())) {
+                return new Place(xdp.frame(), address - PACKET_BASE);
+            }
+            for (Region r : instance.mapRegions) {
                 if (r.contains(address, size)) {
                     if (write && !r.writable()) {
                         throw new TrapException(pc, String.format("invalid %s of %d bytes at 0x%x: %s is read-only",
@@ -256,20 +536,47 @@ public final class Interpreter {
                     return new Place(r.segment(), address - r.base());
                 }
             }
+            if (xdp != null && within(address, size, CTX_BASE, XDP_MD_SIZE)) {
+                throw new TrapException(pc, String.format("invalid %s of %d bytes at 0x%x: the XDP context can only be read,"
+                        + " 4 bytes at a time, at a field (offsets 0, 4, 8, 12, 16, 20)", what, size, address));
+            }
             StringJoiner where = new StringJoiner(", ");
             where.add(String.format("stack [0x%x, 0x%x)", stackLow, STACK_TOP));
-            regions.forEach(r -> where.add(r.toString()));
+            if (mem != null) {
+                where.add(mem.toString());
+            }
+            if (xdp != null) {
+                where.add(String.format("packet [0x%x, 0x%x)", PACKET_BASE + xdp.dataMeta(), PACKET_BASE + xdp.dataEnd()));
+                where.add(String.format("ctx [0x%x, 0x%x)", CTX_BASE, CTX_BASE + XDP_MD_SIZE));
+            }
+            instance.mapRegions.forEach(r -> where.add(r.toString()));
             throw new TrapException(pc, String.format("invalid %s of %d bytes at 0x%x: outside every region (%s)",
                     what, size, address, where));
         }
 
         private long load(long address, Size size, String what) {
+            if (xdp != null && size == Size.W && within(address, 4, CTX_BASE, XDP_MD_SIZE) && (address - CTX_BASE) % 4 == 0) {
+                return xdpMd((int) (address - CTX_BASE));
+            }
             Place p = resolve(address, size.bytes(), what, false);
             return switch (size) {
                 case B -> p.segment.get(ValueLayout.JAVA_BYTE, p.offset) & 0xffL;
                 case H -> p.segment.get(ValueLayout.JAVA_SHORT_UNALIGNED, p.offset) & 0xffffL;
                 case W -> p.segment.get(ValueLayout.JAVA_INT_UNALIGNED, p.offset) & 0xffff_ffffL;
                 case DW -> p.segment.get(ValueLayout.JAVA_LONG_UNALIGNED, p.offset);
+            };
+        }
+
+        /** struct xdp_md, read in Linux's user layout; data pointers come back whole (64-bit). */
+        private long xdpMd(int offset) {
+            return switch (offset) {
+                case 0 -> PACKET_BASE + xdp.data();
+                case 4 -> PACKET_BASE + xdp.dataEnd();
+                case 8 -> PACKET_BASE + xdp.dataMeta();
+                case 12 -> TEST_RUN_IFINDEX;
+                case 16 -> 0; // rx_queue_index
+                default -> throw new TrapException(pc, "invalid XDP context access at offset " + offset
+                        + " (egress_ifindex is only readable in devmap programs)");
             };
         }
 
@@ -330,6 +637,9 @@ public final class Interpreter {
             }
         }
 
+        // -------------------------------------------------------------------------------
+        // HelperContext
+
         @Override
         public byte[] read(long address, int size) {
             if (size == 0) {
@@ -346,6 +656,71 @@ public final class Interpreter {
             }
             Place p = resolve(address, bytes.length, "helper write", true);
             MemorySegment.copy(bytes, 0, p.segment, ValueLayout.JAVA_BYTE, p.offset, bytes.length);
+        }
+
+        @Override
+        public MemorySegment memory(long address, int size, boolean write) {
+            if (size == 0) {
+                return MemorySegment.ofArray(new byte[0]);
+            }
+            if (size < 0) {
+                throw new TrapException(pc, "negative size " + size + " passed to a helper");
+            }
+            Place p = resolve(address, size, write ? "helper write" : "helper read", write);
+            return p.segment.asSlice(p.offset, size);
+        }
+
+        @Override
+        public BpfMap map(long handle) {
+            long offset = handle - MAP_HANDLE_BASE;
+            if (offset < 0 || offset % 256 != 0 || offset / 256 >= instance.maps.size()) {
+                throw new TrapException(pc, String.format("0x%x is not a map (maps come from lddw map_idx)", handle));
+            }
+            return instance.maps.get((int) (offset / 256));
+        }
+
+        @Override
+        public BpfMap mapOwning(long programAddress) {
+            for (int k = 0; k < instance.mapRegions.size(); k++) {
+                if (instance.mapRegions.get(k).contains(programAddress, 1)) {
+                    return instance.regionOwner.get(k);
+                }
+            }
+            throw new TrapException(pc, String.format("0x%x is not inside a map", programAddress));
+        }
+
+        @Override
+        public long programAddress(long nativeAddress) {
+            if (nativeAddress == 0) {
+                return 0;
+            }
+            for (Region r : instance.mapRegions) {
+                long offset = nativeAddress - r.segment().address();
+                if (offset >= 0 && offset < r.segment().byteSize()) {
+                    return r.base() + offset;
+                }
+            }
+            throw new IllegalStateException(String.format("native address 0x%x is in no map region", nativeAddress));
+        }
+
+        @Override
+        public long nativeAddress(long programAddress) {
+            for (Region r : instance.mapRegions) {
+                if (r.contains(programAddress, 1)) {
+                    return r.segment().address() + (programAddress - r.base());
+                }
+            }
+            throw new TrapException(pc, String.format("0x%x is not inside a map", programAddress));
+        }
+
+        @Override
+        public XdpBuffer xdp() {
+            return xdp;
+        }
+
+        @Override
+        public Environment env() {
+            return env;
         }
     }
 }

@@ -1,20 +1,38 @@
 package dev.prism.runtime;
 
 import dev.prism.asm.Disassembler;
+import dev.prism.error.TargetException;
+import dev.prism.program.MapDef;
 import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
-import dev.prism.error.TargetException;
+import dev.prism.runtime.maps.BpfMap;
+import dev.prism.runtime.maps.MapErrno;
+import dev.prism.runtime.maps.RingBufMap;
 import dev.prism.target.Artifact;
 import dev.prism.target.Availability;
 import dev.prism.target.Capabilities;
 import dev.prism.target.Executable;
+import dev.prism.target.MapAccess;
 import dev.prism.target.RunInput;
 import dev.prism.target.RunResult;
 import dev.prism.target.Target;
-import java.util.Set;
+import java.util.List;
+import java.util.stream.Collectors;
 
 /** The reference interpreter as a target (id {@code interpreter}): runs everywhere, checks everything. */
 public final class InterpreterTarget implements Target {
+    private final Environment env;
+
+    /** The interpreter with the host's clock and randomness (ServiceLoader constructor). */
+    public InterpreterTarget() {
+        this(Environment.host());
+    }
+
+    /** The interpreter with an injected environment (deterministic time and randomness). */
+    public InterpreterTarget(Environment env) {
+        this.env = env;
+    }
+
     @Override
     public String id() {
         return "interpreter";
@@ -32,15 +50,12 @@ public final class InterpreterTarget implements Target {
 
     @Override
     public Capabilities capabilities() {
-        return Capabilities.everything(Set.of(HelperTable.BPF_FUNC_CSUM_DIFF));
+        return Capabilities.everything(Helpers.all().stream().map(HelperProto::id).collect(Collectors.toSet()));
     }
 
     @Override
     public Artifact compile(Program program) {
-        if (program.type() != ProgramType.RAW) {
-            throw new TargetException("not supported: program type " + program.type().id()
-                    + " on the interpreter yet (raw only until the XDP context lands)");
-        }
+        check(program);
         return new Artifact() {
             @Override
             public String listing() {
@@ -49,19 +64,127 @@ public final class InterpreterTarget implements Target {
 
             @Override
             public Executable load() {
-                Interpreter interpreter = new Interpreter();
-                return new Executable() {
-                    @Override
-                    public RunResult run(RunInput input) {
-                        Interpreter.Result r = interpreter.runRaw(program, input.mem());
-                        return new RunResult(r.r0(), r.memAfter());
-                    }
-
-                    @Override
-                    public void close() {
-                    }
-                };
+                return InterpreterTarget.this.load(List.of(program));
             }
         };
+    }
+
+    private static void check(Program program) {
+        if (program.type() != ProgramType.RAW && program.type() != ProgramType.XDP) {
+            throw new TargetException("not supported: program type " + program.type().id()
+                    + " on the interpreter (raw and xdp are)");
+        }
+    }
+
+    @Override
+    public Executable load(List<Program> programs) {
+        programs.forEach(InterpreterTarget::check);
+        Interpreter.Instance instance;
+        try {
+            instance = new Interpreter(HelperTable.standard(), Interpreter.DEFAULT_BUDGET, env).instantiate(programs);
+        } catch (IllegalArgumentException e) {
+            throw new TargetException("cannot create the maps: " + e.getMessage(), e);
+        }
+        return new Executable() {
+            @Override
+            public RunResult run(RunInput input) {
+                Interpreter.Result r;
+                try {
+                    r = instance.run(input.mem(), input.packet());
+                } catch (IllegalArgumentException e) {
+                    throw new TargetException(e.getMessage(), e); // e.g. a packet shorter than 14 bytes
+                }
+                return new RunResult(r.r0(), r.memAfter(), r.packetAfter());
+            }
+
+            @Override
+            public MapAccess maps() {
+                return new InstanceMaps(instance);
+            }
+
+            @Override
+            public void close() {
+                instance.close();
+            }
+        };
+    }
+
+    /** MapAccess over the interpreter's off-heap maps. */
+    private record InstanceMaps(Interpreter.Instance instance) implements MapAccess {
+        @Override
+        public List<MapDef> defs() {
+            return instance.maps().stream().map(BpfMap::def).toList();
+        }
+
+        private BpfMap map(String name) {
+            try {
+                return instance.map(name);
+            } catch (IllegalArgumentException e) {
+                throw new TargetException(e.getMessage());
+            }
+        }
+
+        @Override
+        public byte[] lookup(String map, byte[] key) {
+            try {
+                return map(map).lookupUser(key);
+            } catch (UnsupportedOperationException e) {
+                throw new TargetException("map " + map + ": lookup failed with EINVAL (" + e.getMessage() + ")");
+            }
+        }
+
+        @Override
+        public void update(String map, byte[] key, byte[] value, long flags) {
+            int rc = map(map).updateUser(key, value, flags);
+            if (rc != 0) {
+                throw new TargetException("map " + map + ": update failed with " + errnoName(-rc));
+            }
+        }
+
+        private static String errnoName(int errno) {
+            return switch (errno) {
+                case MapErrno.ENOENT -> "ENOENT (no such element)";
+                case MapErrno.E2BIG -> "E2BIG (map full or index out of range)";
+                case MapErrno.EEXIST -> "EEXIST (element exists)";
+                case MapErrno.EINVAL -> "EINVAL (invalid argument)";
+                case MapErrno.ENOSPC -> "ENOSPC (no space)";
+                default -> "errno " + errno;
+            };
+        }
+
+        @Override
+        public boolean delete(String map, byte[] key) {
+            int rc = map(map).deleteUser(key);
+            if (rc != 0 && rc != -MapErrno.ENOENT) {
+                throw new TargetException("map " + map + ": delete failed with " + errnoName(-rc));
+            }
+            return rc == 0;
+        }
+
+        @Override
+        public List<byte[]> keys(String map) {
+            BpfMap m = map(map);
+            if (m instanceof RingBufMap) {
+                throw new TargetException("map " + map + ": a ring buffer has no keys (ENOTSUPP); use drain");
+            }
+            return m.keys();
+        }
+
+        @Override
+        public List<byte[]> drain(String ringbuf) {
+            if (map(ringbuf) instanceof RingBufMap r) {
+                return r.drain();
+            }
+            throw new TargetException("map " + ringbuf + " is not a ring buffer");
+        }
+
+        @Override
+        public void setProgram(String progArray, int index, String program) {
+            try {
+                instance.setProgram(progArray, index, program);
+            } catch (IllegalArgumentException e) {
+                throw new TargetException(e.getMessage());
+            }
+        }
     }
 }

@@ -10,6 +10,14 @@ public interface Executable extends AutoCloseable {
      */
     RunResult run(RunInput input);
 
+    /**
+     * {@return user-space access to the maps the program uses}; maps persist across runs until
+     * {@link #close()}
+     */
+    default MapAccess maps() {
+        throw new dev.prism.error.TargetException("not supported: map access on this target");
+    }
+
     @Override
     void close();
 }

@@ -30,4 +30,19 @@ public interface Target {
      * @throws dev.prism.error.TargetException when the target refuses the program or is unavailable
      */
     Artifact compile(Program program);
+
+    /**
+     * Loads several programs of one object that share its maps (Program.maps() are the same
+     * list for all of them); the first is the entry that {@link Executable#run} runs, the others
+     * are reachable through tail calls once placed in a PROG_ARRAY with
+     * {@link MapAccess#setProgram}.
+     *
+     * @throws dev.prism.error.TargetException when the target cannot
+     */
+    default Executable load(java.util.List<Program> programs) {
+        if (programs.size() == 1) {
+            return compile(programs.get(0)).load();
+        }
+        throw new dev.prism.error.TargetException("not supported: " + id() + " loads one program at a time");
+    }
 }

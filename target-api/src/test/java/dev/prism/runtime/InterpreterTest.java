@@ -125,7 +125,8 @@ class InterpreterTest {
     void misalignedAtomicsAndUnknownHelpersTrap() {
         assertTrue(trap("stdw [%r10-16], 0\nstdw [%r10-8], 0\nmov %r1, 1\nlock add [%r10-12], %r1\nexit", null)
                 .getMessage().contains("misaligned atomic of 8 bytes"));
-        assertEquals("pc 0: unknown helper id 9999", trap("call 9999\nexit", null).getMessage());
+        assertEquals("pc 0: not supported: helper #9999", trap("call 9999\nexit", null).getMessage());
+        assertEquals("pc 0: not supported: bpf_fib_lookup#69", trap("call 69\nexit", null).getMessage());
         assertTrue(trap("call btf 5\nexit", null).getMessage().contains("not supported: call btf 5"));
         assertTrue(trap("lddw %r1, map_fd 3\nexit", null).getMessage().contains("not supported: lddw map_fd"));
     }
