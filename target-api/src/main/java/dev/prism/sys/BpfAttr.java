@@ -20,8 +20,11 @@ final class BpfAttr {
     static final int BPF_MAP_CREATE = 0;
     static final int BPF_MAP_LOOKUP_ELEM = 1;
     static final int BPF_MAP_UPDATE_ELEM = 2;
+    static final int BPF_MAP_DELETE_ELEM = 3;
+    static final int BPF_MAP_GET_NEXT_KEY = 4;
     static final int BPF_PROG_LOAD = 5;
     static final int BPF_PROG_TEST_RUN = 10;
+    static final int BPF_MAP_FREEZE = 22;
 
     /** {@code BPF_OBJ_NAME_LEN}: map_name and prog_name, NUL included. */
     static final int OBJ_NAME_LEN = 16;
@@ -42,7 +45,10 @@ final class BpfAttr {
         }
     }
 
-    /** The member used by BPF_MAP_LOOKUP_ELEM and BPF_MAP_UPDATE_ELEM. */
+    /**
+     * The member used by BPF_MAP_LOOKUP_ELEM, _UPDATE_ELEM, _DELETE_ELEM and _GET_NEXT_KEY;
+     * BPF_MAP_FREEZE reads only its map_fd.
+     */
     static final class MapElem {
         static final long MAP_FD = 0;          // __u32 map_fd
         static final long KEY = 8;             // __aligned_u64 key
@@ -65,8 +71,10 @@ final class BpfAttr {
         static final long LOG_BUF = 32;        // __aligned_u64 log_buf
         // 40: __u32 kern_version (unused), 44: __u32 prog_flags
         static final long PROG_NAME = 48;      // char prog_name[BPF_OBJ_NAME_LEN]
-        // 64: prog_ifindex, 68: expected_attach_type, 72: prog_btf_fd, 76..136: BTF func/line
-        // info, attach ids, fd_array, core relocations
+        // 64: prog_ifindex, 68: expected_attach_type, 72: prog_btf_fd, 76..116: BTF func/line
+        // info, attach ids, core_relo_cnt
+        static final long FD_ARRAY = 120;      // __aligned_u64 fd_array (map fds for BPF_PSEUDO_MAP_IDX)
+        // 128: core_relos, 136: core_relo_rec_size
         static final long LOG_TRUE_SIZE = 140; // __u32 log_true_size (out, Linux 6.4+)
         static final long SIZE = 144;
 

@@ -1,6 +1,7 @@
 package dev.prism.sys;
 
 import dev.prism.error.TargetException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout.PathElement;
@@ -14,8 +15,10 @@ import java.lang.invoke.VarHandle;
 import java.util.Locale;
 
 /**
- * The two libc entry points the bpf() layer needs, bound once through the FFM linker:
- * {@code long syscall(long number, ...)} and {@code int close(int fd)}, both capturing errno.
+ * The libc entry points the bpf() layer needs, bound once through the FFM linker:
+ * {@code long syscall(long number, ...)}, {@code int close(int fd)}, and {@code mmap},
+ * {@code munmap} and {@code getpagesize} for reading a ring buffer map from user space; all but
+ * getpagesize capture errno.
  *
  * <p>Binding can fail (not Linux, an architecture without a known bpf syscall number, native
  * access denied); that failure is kept and reported by {@link #get()} as a
@@ -47,6 +50,9 @@ final class Libc {
     private final long sysBpf;
     private final MethodHandle syscall;
     private final MethodHandle close;
+    private final MethodHandle mmap;
+    private final MethodHandle munmap;
+    private final int pageSize;
     private final StructLayout stateLayout;
     private final VarHandle errno;
 
@@ -79,6 +85,26 @@ final class Libc {
                 lookup.find("close").orElseThrow(() -> new IllegalStateException("libc has no close()")),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
                 captureErrno);
+        // void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
+        // size_t and off_t are 64 bits on both architectures Prism binds (LP64).
+        mmap = linker.downcallHandle(
+                lookup.find("mmap").orElseThrow(() -> new IllegalStateException("libc has no mmap()")),
+                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG),
+                captureErrno);
+        // int munmap(void *addr, size_t length);
+        munmap = linker.downcallHandle(
+                lookup.find("munmap").orElseThrow(() -> new IllegalStateException("libc has no munmap()")),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG),
+                captureErrno);
+        MethodHandle getpagesize = linker.downcallHandle(
+                lookup.find("getpagesize").orElseThrow(() -> new IllegalStateException("libc has no getpagesize()")),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT));
+        try {
+            pageSize = (int) getpagesize.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException("getpagesize() failed: " + t, t);
+        }
     }
 
     /** {@return the bound entry points} @throws TargetException when they could not be bound here */
@@ -97,6 +123,52 @@ final class Libc {
             r = (long) syscall.invokeExact(state, sysBpf, (long) cmd, attr, attr.byteSize());
         } catch (Throwable t) {
             throw new TargetException("bpf() call failed in the FFM layer: " + t, t);
+        }
+        return new Result(r, r == -1 ? (int) errno.get(state, 0L) : 0);
+    }
+
+    /** mmap prot and flags bits (include/uapi/asm-generic/mman-common.h, mman.h; the same on x86-64 and arm64). */
+    static final int PROT_READ = 0x1;
+    static final int PROT_WRITE = 0x2;
+    static final int MAP_SHARED = 0x01;
+
+    /** {@return the page size, {@code getpagesize()}} */
+    int pageSize() {
+        return pageSize;
+    }
+
+    /**
+     * {@return the mapping of {@code length} bytes of {@code fd} from {@code offset},
+     * {@code mmap(NULL, length, prot, MAP_SHARED, fd, offset)}, sized to {@code length}}
+     *
+     * @throws TargetException naming the errno when mmap fails
+     */
+    MemorySegment mmapShared(long length, int prot, int fd, long offset) {
+        MemorySegment r;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(stateLayout);
+            try {
+                r = (MemorySegment) mmap.invokeExact(state, MemorySegment.NULL, length, prot, MAP_SHARED, fd, offset);
+            } catch (Throwable t) {
+                throw new TargetException("mmap() failed in the FFM layer: " + t, t);
+            }
+            // MAP_FAILED is (void *) -1.
+            if (r.address() == -1L) {
+                throw new TargetException("mmap(fd " + fd + ", " + length + " bytes at offset " + offset + ", prot " + prot
+                        + ") failed: " + Errno.describe((int) errno.get(state, 0L), null));
+            }
+        }
+        return r.reinterpret(length);
+    }
+
+    /** {@return the result of {@code munmap(mapping, mapping.byteSize())}} */
+    Result munmap(SegmentAllocator arena, MemorySegment mapping) {
+        MemorySegment state = arena.allocate(stateLayout);
+        int r;
+        try {
+            r = (int) munmap.invokeExact(state, mapping, mapping.byteSize());
+        } catch (Throwable t) {
+            throw new TargetException("munmap() failed in the FFM layer: " + t, t);
         }
         return new Result(r, r == -1 ? (int) errno.get(state, 0L) : 0);
     }

@@ -19,8 +19,9 @@ import java.util.Objects;
 
 /**
  * The Linux {@code bpf()} system call (man 2 bpf), through {@code java.lang.foreign}: the
- * commands the kernel oracle needs (create, update and look up maps; load and test-run
- * programs) and nothing else.
+ * commands the kernel oracle needs (create, update, look up, delete, iterate and freeze maps;
+ * load and test-run programs) and nothing else. Ring buffers are read through
+ * {@link RingBufConsumer}.
  *
  * <p>Every call builds its {@code union bpf_attr} in a confined arena that dies with the call,
  * so nothing the kernel was given a pointer to outlives it. Every failure, from "not Linux" to
@@ -93,8 +94,10 @@ public final class LinuxBpf {
      */
     public static BpfMap mapCreate(MapType type, int keySize, int valueSize, int maxEntries, int flags, String name) {
         Objects.requireNonNull(type);
-        positive("key size", keySize);
-        positive("value size", valueSize);
+        if (type != MapType.RINGBUF) { // a ring buffer has neither keys nor values, only a size
+            positive("key size", keySize);
+            positive("value size", valueSize);
+        }
         positive("max entries", maxEntries);
         Libc libc = Libc.get();
         try (Arena arena = Arena.ofConfined()) {
@@ -123,7 +126,7 @@ public final class LinuxBpf {
      */
     public static void mapUpdate(BpfMap map, byte[] key, byte[] value, long flags) {
         checkLength("key", key, map.keySize());
-        checkLength("value", value, map.valueSize());
+        checkLength("value", value, map.userValueSize());
         Libc libc = Libc.get();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = elemAttr(arena, map, key);
@@ -148,7 +151,7 @@ public final class LinuxBpf {
         Libc libc = Libc.get();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = elemAttr(arena, map, key);
-            MemorySegment value = arena.allocate(map.valueSize(), 8);
+            MemorySegment value = arena.allocate(map.userValueSize(), 8);
             attr.set(ValueLayout.JAVA_LONG, BpfAttr.MapElem.VALUE, value.address());
             Libc.Result r = libc.bpf(arena, BpfAttr.BPF_MAP_LOOKUP_ELEM, attr);
             if (r.failed()) {
@@ -158,6 +161,92 @@ public final class LinuxBpf {
                 throw failure("BPF_MAP_LOOKUP_ELEM", r.errno(), " (map fd " + map.fd() + ")");
             }
             return value.toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    /**
+     * Deletes one element (BPF_MAP_DELETE_ELEM).
+     *
+     * @return true when it was there, false on ENOENT
+     * @throws TargetException when the kernel refuses for another reason (EINVAL for arrays)
+     */
+    public static boolean mapDelete(BpfMap map, byte[] key) {
+        checkLength("key", key, map.keySize());
+        Libc libc = Libc.get();
+        try (Arena arena = Arena.ofConfined()) {
+            Libc.Result r = libc.bpf(arena, BpfAttr.BPF_MAP_DELETE_ELEM, elemAttr(arena, map, key));
+            if (r.failed()) {
+                if (r.errno() == Errno.ENOENT.number()) {
+                    return false;
+                }
+                throw failure("BPF_MAP_DELETE_ELEM", r.errno(), " (map fd " + map.fd() + ")");
+            }
+            return true;
+        }
+    }
+
+    /**
+     * Iterates keys (BPF_MAP_GET_NEXT_KEY).
+     *
+     * @param key the current key, or null for the first
+     * @return the next key, or null at the end
+     */
+    public static byte[] mapNextKey(BpfMap map, byte[] key) {
+        Libc libc = Libc.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(BpfAttr.MapElem.SIZE, 8);
+            attr.set(ValueLayout.JAVA_INT, BpfAttr.MapElem.MAP_FD, map.fd());
+            if (key != null) {
+                checkLength("key", key, map.keySize());
+                attr.set(ValueLayout.JAVA_LONG, BpfAttr.MapElem.KEY, copyIn(arena, key).address());
+            }
+            MemorySegment next = arena.allocate(map.keySize(), 8);
+            attr.set(ValueLayout.JAVA_LONG, BpfAttr.MapElem.VALUE, next.address());
+            Libc.Result r = libc.bpf(arena, BpfAttr.BPF_MAP_GET_NEXT_KEY, attr);
+            if (r.failed()) {
+                if (r.errno() == Errno.ENOENT.number()) {
+                    return null;
+                }
+                throw failure("BPF_MAP_GET_NEXT_KEY", r.errno(), " (map fd " + map.fd() + ")");
+            }
+            return next.toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    /**
+     * Freezes a map (BPF_MAP_FREEZE, Linux 5.2+): from now on user space can no longer write it,
+     * and the verifier may treat a read-only-to-programs map (BPF_F_RDONLY_PROG) as constant,
+     * as libbpf arranges for {@code .rodata}.
+     *
+     * @throws TargetException when the kernel refuses (EBUSY: the map is mmap-ed writable)
+     */
+    public static void mapFreeze(BpfMap map) {
+        Libc libc = Libc.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(BpfAttr.MapElem.SIZE, 8);
+            attr.set(ValueLayout.JAVA_INT, BpfAttr.MapElem.MAP_FD, map.fd());
+            Libc.Result r = libc.bpf(arena, BpfAttr.BPF_MAP_FREEZE, attr);
+            if (r.failed()) {
+                throw failure("BPF_MAP_FREEZE", r.errno(), " (map fd " + map.fd() + ")");
+            }
+        }
+    }
+
+    /**
+     * {@return the number of possible CPUs (/sys/devices/system/cpu/possible), which sizes the
+     * user-space value of per-CPU maps: one {@code round_up(value_size, 8)} block per CPU}
+     */
+    public static int possibleCpus() {
+        try {
+            String spec = java.nio.file.Files.readString(java.nio.file.Path.of("/sys/devices/system/cpu/possible")).strip();
+            int count = 0;
+            for (String part : spec.split(",")) {
+                String[] range = part.split("-");
+                count += range.length == 1 ? 1 : Integer.parseInt(range[1]) - Integer.parseInt(range[0]) + 1;
+            }
+            return count;
+        } catch (java.io.IOException | RuntimeException e) {
+            return Runtime.getRuntime().availableProcessors();
         }
     }
 
@@ -183,6 +272,16 @@ public final class LinuxBpf {
      *                         {@value #LOG_TAIL_LINES} lines of the verifier log
      */
     public static int progLoad(ProgType type, byte[] insns, String name) {
+        return progLoad(type, insns, name, new int[0]);
+    }
+
+    /**
+     * Loads a program whose {@code lddw map_idx / map_value_idx} instructions (src 5 and 6)
+     * index {@code fdArray} (BPF_PSEUDO_MAP_IDX, Linux 5.14+).
+     *
+     * @see #progLoad(ProgType, byte[], String)
+     */
+    public static int progLoad(ProgType type, byte[] insns, String name, int[] fdArray) {
         Objects.requireNonNull(type);
         if (insns.length == 0 || insns.length % InsnCodec.SLOT != 0) {
             throw new IllegalArgumentException("program is " + insns.length + " bytes, not a non-empty multiple of 8");
@@ -202,6 +301,11 @@ public final class LinuxBpf {
             attr.set(ValueLayout.JAVA_INT, BpfAttr.ProgLoad.LOG_SIZE, LOG_SIZE);
             attr.set(ValueLayout.JAVA_LONG, BpfAttr.ProgLoad.LOG_BUF, log.address());
             putName(attr, BpfAttr.ProgLoad.PROG_NAME, name);
+            if (fdArray.length > 0) {
+                MemorySegment fds = arena.allocate(ValueLayout.JAVA_INT, fdArray.length);
+                MemorySegment.copy(fdArray, 0, fds, ValueLayout.JAVA_INT, 0, fdArray.length);
+                attr.set(ValueLayout.JAVA_LONG, BpfAttr.ProgLoad.FD_ARRAY, fds.address());
+            }
 
             Libc.Result r = load(libc, arena, attr);
             if (!r.failed()) {

@@ -4,7 +4,9 @@ import dev.prism.asm.Disassembler;
 import dev.prism.isa.CpuVersion;
 import dev.prism.isa.Group;
 import dev.prism.program.Program;
-import dev.prism.runtime.HelperTable;
+import dev.prism.program.ProgramType;
+import dev.prism.runtime.HelperProto;
+import dev.prism.runtime.Helpers;
 import dev.prism.sys.LinuxBpf;
 import dev.prism.target.Artifact;
 import dev.prism.target.Availability;
@@ -14,15 +16,24 @@ import dev.prism.target.RunInput;
 import dev.prism.target.RunResult;
 import dev.prism.target.Target;
 import java.util.EnumSet;
-import java.util.Set;
+import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * The running Linux kernel as a target (id {@code linux}): its verifier and JIT are an
- * independent oracle. Each run loads the program afresh (see {@link LinuxRawRunner}); that costs
- * a verifier pass per run but keeps every run's maps separate.
+ * independent oracle.
+ * <ul>
+ *   <li>{@code raw} programs: each run loads the program afresh, wrapped into an XDP or SCHED_CLS
+ *       program (see {@link LinuxRawRunner}); that costs a verifier pass per run but keeps every
+ *       run's maps separate. They have no maps of their own and load one at a time.</li>
+ *   <li>{@code xdp}, {@code tc} (SCHED_CLS) and {@code socket} (SOCKET_FILTER) programs: loaded
+ *       once with their object's maps ({@link LinuxObject}), run with BPF_PROG_TEST_RUN on the
+ *       packet, maps reachable through {@link Executable#maps()} until closed.</li>
+ * </ul>
  *
  * <p>Capabilities: every group but {@code callx}, which Linux does not implement (its verifier
- * rejects opcode 0x8d). Known per-case differences live in suite/known-differences.txt.
+ * rejects opcode 0x8d), and every helper Prism implements ({@link Helpers}), all of which the
+ * kernel has. Known per-case differences live in suite/known-differences.txt.
  */
 public final class LinuxTarget implements Target {
     private final LinuxRawRunner runner = new LinuxRawRunner();
@@ -46,11 +57,15 @@ public final class LinuxTarget implements Target {
     public Capabilities capabilities() {
         EnumSet<Group> groups = EnumSet.allOf(Group.class);
         groups.remove(Group.CALLX);
-        return new Capabilities(groups, CpuVersion.V4, Set.of(HelperTable.BPF_FUNC_CSUM_DIFF));
+        return new Capabilities(groups, CpuVersion.V4,
+                Helpers.all().stream().map(HelperProto::id).collect(Collectors.toSet()));
     }
 
     @Override
     public Artifact compile(Program program) {
+        if (program.type() != ProgramType.RAW) {
+            LinuxObject.progType(program);
+        }
         return new Artifact() {
             @Override
             public String listing() {
@@ -59,17 +74,33 @@ public final class LinuxTarget implements Target {
 
             @Override
             public Executable load() {
-                return new Executable() {
-                    @Override
-                    public RunResult run(RunInput input) {
-                        LinuxRawRunner.Result r = runner.run(program, input.mem());
-                        return new RunResult(r.r0(), r.memAfter());
-                    }
+                return LinuxTarget.this.load(List.of(program));
+            }
+        };
+    }
 
-                    @Override
-                    public void close() {
-                    }
-                };
+    /**
+     * {@inheritDoc} Raw programs go one at a time through {@link LinuxRawRunner}; the others are
+     * loaded into the kernel together with their maps.
+     */
+    @Override
+    public Executable load(List<Program> programs) {
+        if (programs.size() == 1 && programs.get(0).type() == ProgramType.RAW) {
+            return raw(programs.get(0));
+        }
+        return LinuxObject.load(programs);
+    }
+
+    private Executable raw(Program program) {
+        return new Executable() {
+            @Override
+            public RunResult run(RunInput input) {
+                LinuxRawRunner.Result r = runner.run(program, input.mem());
+                return new RunResult(r.r0(), r.memAfter());
+            }
+
+            @Override
+            public void close() {
             }
         };
     }
