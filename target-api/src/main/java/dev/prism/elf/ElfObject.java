@@ -44,6 +44,17 @@ public final class ElfObject {
      * @param section the ELF section holding it
      * @param type    the program type its section names; empty when Prism does not support it
      */
+    /**
+     * A prog_array slot the object initializes ({@code .values = { [index] = &program }}), which
+     * libbpf fills when it loads the object and so should every Prism loader.
+     *
+     * @param map     the prog_array's name
+     * @param index   the slot
+     * @param program the program's function name
+     */
+    public record ProgramSlot(String map, int index, String program) {
+    }
+
     public record Entry(String name, String section, Optional<ProgramType> type) {
         @Override
         public String toString() {
@@ -56,8 +67,11 @@ public final class ElfObject {
     private final List<Program> programs;
     private final List<MapDef> maps;
     private final String license;
+    private final List<ProgramSlot> programSlots;
 
-    private ElfObject(String name, List<Entry> entries, List<Program> programs, List<MapDef> maps, String license) {
+    private ElfObject(String name, List<Entry> entries, List<Program> programs, List<MapDef> maps, String license,
+                      List<ProgramSlot> programSlots) {
+        this.programSlots = List.copyOf(programSlots);
         this.name = name;
         this.entries = List.copyOf(entries);
         this.programs = List.copyOf(programs);
@@ -134,7 +148,12 @@ public final class ElfObject {
                 }
             }
         }
-        return new ElfObject(name, entries, programs, maps.defs(), license);
+        return new ElfObject(name, entries, programs, maps.defs(), license, maps.slots());
+    }
+
+    /** {@return the prog_array slots the object initializes; load them with MapAccess.setProgram} */
+    public List<ProgramSlot> programSlots() {
+        return programSlots;
     }
 
     /** {@return the object's name, as given to {@link #parse} or the file name} */

@@ -41,6 +41,8 @@ final class MapTable {
     private final int[] dataMaps;
     /** the variables of the BTF DATASEC ".maps" by name, read when the first BTF map is */
     private Map<String, Btf.Member> mapVars;
+    /** prog_array slots initialized in the object ({@code .values = { [i] = &prog }}) */
+    private final List<ElfObject.ProgramSlot> slots = new ArrayList<>();
 
     private MapTable(int sectionCount) {
         dataMaps = new int[sectionCount];
@@ -133,6 +135,11 @@ final class MapTable {
                 u32(d, at + 16));
     }
 
+    /** {@return the prog_array slots the object initializes, in relocation order} */
+    List<ElfObject.ProgramSlot> slots() {
+        return List.copyOf(slots);
+    }
+
     private MapDef btfMap(ElfFile elf, Btf btf, ElfFile.Section s, ElfFile.Symbol sym) {
         String where = s.where(Math.max(0, Math.min(sym.value(), s.size())));
         String name = sym.name();
@@ -171,6 +178,7 @@ final class MapTable {
         long valueSize = -1;
         long maxEntries = 0;
         long flags = 0;
+        Btf.Member values = null;
         for (Btf.Member m : btf.members(def)) {
             switch (m.name()) {
                 case "type" -> type = intField(btf, where, name, m);
@@ -183,11 +191,15 @@ final class MapTable {
                 // pinning (a bpffs path policy), numa_node and map_extra do not change what a
                 // program computes; they are checked for form and otherwise ignored.
                 case "pinning", "numa_node", "map_extra" -> intField(btf, where, name, m);
-                // values: the initial slots of a prog_array or map-in-map, filled from
-                // .rel.maps entries against program symbols. Prism creates maps empty and lets
-                // the caller fill prog_array slots, so the list is not read.
+                // values: the initial slots of a prog_array (or map-in-map), an array of
+                // pointers filled by .rel.maps relocations against program symbols; the value
+                // itself is a 4-byte fd, as libbpf sets it (parse_btf_map_def).
+                case "values" -> {
+                    values = m;
+                    valueSize = agree(where, name, "value", valueSize, 4);
+                }
                 // inner_map: the template of a map-in-map, whose outer type Prism refuses below.
-                case "values", "inner_map" -> {
+                case "inner_map" -> {
                 }
                 default -> throw ElfFile.error(where, "map '" + name + "': unknown field '" + m.name() + "'");
             }
@@ -195,7 +207,36 @@ final class MapTable {
         if (type < 0) {
             throw ElfFile.error(where, "map '" + name + "': no 'type' field");
         }
-        return define(where, name, type, Math.max(keySize, 0), Math.max(valueSize, 0), maxEntries, flags);
+        MapDef made = define(where, name, type, Math.max(keySize, 0), Math.max(valueSize, 0), maxEntries, flags);
+        if (values != null && made.type() == MapType.PROG_ARRAY) {
+            readSlots(elf, s, sym, values, made);
+        }
+        return made;
+    }
+
+    /**
+     * Reads {@code .values = { [i] = &prog }}: each relocation inside the values array (8-byte
+     * pointers, starting at the member's byte offset) names the program for slot i.
+     */
+    private void readSlots(ElfFile elf, ElfFile.Section s, ElfFile.Symbol sym, Btf.Member values, MapDef map) {
+        long start = sym.value() + values.offset() / 8;
+        long end = sym.value() + sym.size();
+        for (ElfFile.Reloc r : elf.relocations(s.index())) {
+            if (r.offset() < start || r.offset() >= end) {
+                continue;
+            }
+            long slot = (r.offset() - start) / 8;
+            if ((r.offset() - start) % 8 != 0 || slot >= map.maxEntries()) {
+                throw ElfFile.error(s.where(r.offset()), "map '" + map.name() + "': initializer relocation at 0x"
+                        + Long.toHexString(r.offset()) + " is not a slot of 0.." + (map.maxEntries() - 1));
+            }
+            if (r.symbol() <= 0 || r.symbol() >= elf.symbols().size()) {
+                throw ElfFile.error(s.where(r.offset()), "map '" + map.name() + "': initializer relocation names symbol "
+                        + r.symbol() + ", outside the symbol table");
+            }
+            ElfFile.Symbol target = elf.symbols().get(r.symbol());
+            slots.add(new ElfObject.ProgramSlot(map.name(), (int) slot, target.name()));
+        }
     }
 
     private static long agree(String where, String map, String what, long previous, long now) {

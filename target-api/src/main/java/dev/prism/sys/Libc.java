@@ -52,6 +52,7 @@ final class Libc {
     private final MethodHandle close;
     private final MethodHandle mmap;
     private final MethodHandle munmap;
+    private final MethodHandle schedSetaffinity;
     private final int pageSize;
     private final StructLayout stateLayout;
     private final VarHandle errno;
@@ -97,6 +98,11 @@ final class Libc {
                 lookup.find("munmap").orElseThrow(() -> new IllegalStateException("libc has no munmap()")),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG),
                 captureErrno);
+        // int sched_setaffinity(pid_t pid, size_t cpusetsize, const cpu_set_t *mask); pid 0 = this thread
+        schedSetaffinity = linker.downcallHandle(
+                lookup.find("sched_setaffinity").orElseThrow(() -> new IllegalStateException("libc has no sched_setaffinity()")),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
+                captureErrno);
         MethodHandle getpagesize = linker.downcallHandle(
                 lookup.find("getpagesize").orElseThrow(() -> new IllegalStateException("libc has no getpagesize()")),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT));
@@ -125,6 +131,35 @@ final class Libc {
             throw new TargetException("bpf() call failed in the FFM layer: " + t, t);
         }
         return new Result(r, r == -1 ? (int) errno.get(state, 0L) : 0);
+    }
+
+    /**
+     * Pins the calling thread to one CPU ({@code sched_setaffinity(0, ...)}): a Java platform
+     * thread is one kernel thread, so BPF_PROG_TEST_RUN from it runs the program on that CPU and
+     * per-CPU maps become comparable.
+     *
+     * @throws TargetException naming the errno when the kernel refuses
+     */
+    void pinToCpu(int cpu) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mask = arena.allocate(128, 8); // cpu_set_t: 1024 bits
+            if (cpu < 0) {
+                mask.fill((byte) 0xff); // every CPU: undo a pin
+            } else {
+                mask.set(ValueLayout.JAVA_BYTE, cpu / 8, (byte) (1 << (cpu % 8)));
+            }
+            MemorySegment state = arena.allocate(stateLayout);
+            int r;
+            try {
+                r = (int) schedSetaffinity.invokeExact(state, 0, mask.byteSize(), mask);
+            } catch (Throwable t) {
+                throw new TargetException("sched_setaffinity() failed in the FFM layer: " + t, t);
+            }
+            if (r != 0) {
+                throw new TargetException("sched_setaffinity(cpu " + cpu + ") failed: "
+                        + Errno.describe((int) errno.get(state, 0L), null));
+            }
+        }
     }
 
     /** mmap prot and flags bits (include/uapi/asm-generic/mman-common.h, mman.h; the same on x86-64 and arm64). */

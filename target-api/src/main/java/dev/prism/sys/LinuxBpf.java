@@ -250,6 +250,15 @@ public final class LinuxBpf {
         }
     }
 
+    /**
+     * Pins the calling thread to {@code cpu}, so that test runs from it execute there (per-CPU
+     * maps then see one CPU's slot change, as the interpreter's CPU 0 does); -1 lets it run
+     * on every CPU again.
+     */
+    public static void pinCurrentThread(int cpu) {
+        Libc.get().pinToCpu(cpu);
+    }
+
     private static MemorySegment elemAttr(Arena arena, BpfMap map, byte[] key) {
         MemorySegment attr = arena.allocate(BpfAttr.MapElem.SIZE, 8);
         attr.set(ValueLayout.JAVA_INT, BpfAttr.MapElem.MAP_FD, map.fd());
