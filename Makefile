@@ -1,7 +1,8 @@
 # Prism build entry points.
 #   make demo      build, then print the conformance matrix (interpreter and Linux kernel)
 #   make test      all tests; the output ends with the Surefire totals of every module
-#   make build     compile and install every module, tests skipped
+#   make build     build the examples and compile and install every module, tests skipped
+#   make examples  build examples/*.c into examples/build/*.o with clang-19
 #   make nightly   all tests with the fuzzers scaled up (PRISM_NIGHTLY=1, -Dprism.nightly=true)
 #   make setup     install the Debian packages below when missing (as root)
 #   make clean     remove build outputs
@@ -31,7 +32,7 @@ MVN = mvn -B -ntp -f $(ROOT)/pom.xml
 # Maven 3.8 writes colour resets even in batch mode; keep logs plain.
 PLAIN = 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g'
 
-.PHONY: setup build test demo nightly clean
+.PHONY: setup build examples test demo nightly clean
 
 setup:
 	@missing=""; \
@@ -55,8 +56,13 @@ setup:
 	  fi; \
 	fi
 
-build: setup
+build: setup examples
 	@$(JDK_ENV) $(MVN) -q install -DskipTests $(PLAIN)
+
+# The example programs (examples/*.c -> examples/build/*.o) with clang-19. Tests build their
+# own copies into a content-addressed cache, so a stale build/ can never fool them.
+examples: setup
+	@$(MAKE) -s -C $(ROOT)/examples
 
 # Stale reports would be counted in the summary, so they go first.
 test: setup
