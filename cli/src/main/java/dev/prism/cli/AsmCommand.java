@@ -31,7 +31,7 @@ final class AsmCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Program program = input.load(main.stdin());
+        Program program = input.program(main.stdin());
         byte[] code = program.bytes();
         if (output != null) {
             Io.write(output, code);

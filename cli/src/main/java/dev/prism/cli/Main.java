@@ -26,8 +26,8 @@ import picocli.CommandLine.Spec;
                 "1:the answer is no: a trap, a failed conformance case, a target that refuses or is unavailable",
                 "2:bad input: options, files, programs",
                 "70:internal error (set PRISM_DEBUG=1 for the stack trace)"},
-        footer = {"%nFILE is assembler text (.s, .asm), raw instructions (.bin) or hex text (--hex); "
-                + "'prism help COMMAND' describes a command."})
+        footer = {"%nFILE is an ELF object (--section picks a program), assembler text (.s, .asm), "
+                + "raw instructions (.bin) or hex text (--hex); 'prism help COMMAND' describes a command."})
 public final class Main implements Callable<Integer> {
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILED = 1;

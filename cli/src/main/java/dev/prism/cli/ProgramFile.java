@@ -1,6 +1,7 @@
 package dev.prism.cli;
 
 import dev.prism.asm.Assembler;
+import dev.prism.elf.ElfObject;
 import dev.prism.error.PrismException;
 import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
@@ -9,7 +10,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -19,42 +23,145 @@ import picocli.CommandLine.TypeConversionException;
  * FILE as every command that takes a program reads it (DESIGN.md, "Command line"), used as a
  * picocli mixin so the forms and options are the same everywhere:
  * <ul>
+ *   <li>an ELF object (recognised by its magic, whatever the name): {@code --section} picks a
+ *       program by section or function name, optional when the object holds one;</li>
  *   <li>{@code --hex}: instruction bytes written as hex text;</li>
  *   <li>{@code .s} / {@code .asm}: assembler text (conformance/SYNTAX.md);</li>
  *   <li>{@code .bin}: raw bytes, 8-byte little-endian instructions;</li>
  *   <li>anything else, and {@code -} (stdin), by content: text is assembler, the rest raw bytes.</li>
  * </ul>
- * An ELF object is recognised by its magic whatever the name, and refused until the ELF loader
- * exists.
+ * {@code --type} names the program type of the last three; an ELF object's sections name theirs.
  */
 final class ProgramFile {
-    static final String ELF_NOT_SUPPORTED = "not supported: ELF objects (the ELF loader is issue 2)";
-
     /** How the bytes of FILE spell a program. */
-    enum Form { ASSEMBLER, RAW, HEX }
+    enum Form { ELF, ASSEMBLER, RAW, HEX }
 
     @Parameters(index = "0", paramLabel = "FILE",
-            description = {"The program: assembler text (named *.s or *.asm), raw 8-byte instructions "
-                    + "(named *.bin) or hex text (with --hex); '-' reads standard input.",
+            description = {"The program: an ELF object (clang -target bpf), assembler text (named *.s or *.asm), "
+                    + "raw 8-byte instructions (named *.bin) or hex text (with --hex); '-' reads standard input.",
                     "Other names are judged by their content."})
     String file;
 
-    @Option(names = "--type", paramLabel = "TYPE", defaultValue = "raw", converter = TypeConverter.class,
-            description = "Program type: raw, xdp or tc (default: raw).")
+    @Option(names = "--section", paramLabel = "S",
+            description = "ELF objects: the program, by section (xdp, xdp/tcp) or function name; "
+                    + "needed when the object holds several.")
+    String section;
+
+    @Option(names = "--type", paramLabel = "TYPE", converter = TypeConverter.class,
+            description = "Program type of assembler text, raw instructions and hex: raw, xdp, tc or socket "
+                    + "(default: raw). An ELF object's sections name their types.")
     ProgramType type;
 
     @Option(names = "--hex", description = "FILE holds the instruction bytes as hex text (whitespace allowed).")
     boolean hex;
 
-    /** {@return the program in FILE} @throws CliException naming FILE when it is not a program */
-    Program load(InputStream stdin) {
+    /**
+     * FILE loaded, with one program chosen.
+     *
+     * @param object  the ELF object, null when FILE is not one
+     * @param program the chosen program: --section's, the object's only one, or FILE's program
+     */
+    record Loaded(ElfObject object, Program program) {
+        /**
+         * {@return what a target loads: the chosen program first (the entry), then the object's
+         * other programs of its type, which it may reach through tail calls}; a PROG_ARRAY can
+         * only hold programs of its owner's type, so the others could never run
+         */
+        List<Program> programs() {
+            if (object == null) {
+                return List.of(program);
+            }
+            List<Program> out = new ArrayList<>();
+            out.add(program);
+            for (Program p : object.programs()) {
+                if (p != program && p.type() == program.type()) {
+                    out.add(p);
+                }
+            }
+            return out;
+        }
+    }
+
+    /**
+     * FILE loaded without choosing: every program of an ELF object when no --section names one,
+     * else the one program.
+     *
+     * @param object   the ELF object, null when FILE is not one
+     * @param programs the programs, in the object's order
+     */
+    record Listed(ElfObject object, List<Program> programs) {
+    }
+
+    /** {@return FILE's program} @throws CliException naming FILE when it is not a program */
+    Program program(InputStream stdin) {
+        return load(stdin).program();
+    }
+
+    /**
+     * {@return FILE with one program chosen}
+     *
+     * @throws CliException naming FILE when it is not a program, or, for an object with several
+     *                      programs and no --section, listing them
+     */
+    Loaded load(InputStream stdin) {
+        Object read = read(stdin);
+        if (read instanceof ElfObject object) {
+            return new Loaded(object, choose(object));
+        }
+        return new Loaded(null, (Program) read);
+    }
+
+    /** {@return FILE's programs: all of an object's when no --section is given, else the one} */
+    Listed list(InputStream stdin) {
+        Object read = read(stdin);
+        if (read instanceof ElfObject object) {
+            return new Listed(object, section == null ? object.programs() : List.of(choose(object)));
+        }
+        return new Listed(null, List.of((Program) read));
+    }
+
+    private Program choose(ElfObject object) {
+        try {
+            if (section != null) {
+                return object.program(section);
+            }
+            List<ElfObject.Entry> entries = object.entries();
+            if (entries.size() > 1) {
+                throw CliException.usage(file + ": holds " + entries.size() + " programs, pick one with --section: "
+                        + entries.stream().map(ElfObject.Entry::toString).collect(Collectors.joining(", ")));
+            }
+            return object.program();
+        } catch (PrismException e) {
+            throw new CliException(e.getMessage(), Main.EXIT_USAGE, e);
+        }
+    }
+
+    /** {@return the ElfObject or the Program in FILE} */
+    private Object read(InputStream stdin) {
         byte[] content = Io.read(file, stdin);
         Form form = formOf(file, content, hex);
+        if (form == Form.ELF) {
+            if (type != null) {
+                throw CliException.usage("--type applies to assembler text and raw instructions; "
+                        + "the sections of an ELF object name their program types");
+            }
+            try {
+                return ElfObject.parse(file, content);
+            } catch (PrismException e) {
+                throw new CliException(e.getMessage(), Main.EXIT_USAGE, e);
+            }
+        }
+        if (section != null) {
+            throw CliException.usage("--section applies to ELF objects; " + file + " is "
+                    + (form == Form.ASSEMBLER ? "assembler text" : form == Form.HEX ? "hex text" : "raw instructions"));
+        }
+        ProgramType t = type == null ? ProgramType.RAW : type;
         try {
             Program program = switch (form) {
-                case ASSEMBLER -> Assembler.assemble(name(), type, new String(content, StandardCharsets.UTF_8));
-                case RAW -> Program.decode(name(), type, content);
-                case HEX -> Program.decode(name(), type, hexBytes(content));
+                case ASSEMBLER -> Assembler.assemble(name(), t, new String(content, StandardCharsets.UTF_8));
+                case RAW -> Program.decode(name(), t, content);
+                case HEX -> Program.decode(name(), t, hexBytes(content));
+                case ELF -> throw new IllegalStateException("unreachable");
             };
             if (program.length() == 0) {
                 throw CliException.usage(file + ": no instructions");
@@ -83,10 +190,10 @@ final class ProgramFile {
         return dot > 0 ? base.substring(0, dot) : base;
     }
 
-    /** {@return how {@code content}, read from {@code file}, spells a program} @throws CliException for ELF */
+    /** {@return how {@code content}, read from {@code file}, spells a program} */
     static Form formOf(String file, byte[] content, boolean hex) {
         if (isElf(content)) {
-            throw CliException.usage(ELF_NOT_SUPPORTED);
+            return Form.ELF;
         }
         if (hex) {
             return Form.HEX;

@@ -7,7 +7,12 @@ import dev.prism.isa.Operand;
 import dev.prism.isa.Reg;
 import dev.prism.isa.Size;
 import dev.prism.isa.Width;
+import dev.prism.program.Function;
+import dev.prism.program.MapDef;
 import dev.prism.program.Program;
+import dev.prism.program.SourceLine;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * Prints instructions in the canonical assembler syntax (conformance/SYNTAX.md), the inverse
@@ -71,14 +76,52 @@ public final class Disassembler {
     /**
      * {@return a listing of a whole program: one line per instruction, "pc: text", with the
      * absolute target of every jump and local call as a comment}
+     *
+     * <p>What the program carries is used to explain it: a program with several functions
+     * (BPF-to-BPF calls) gets each function's name as a label line ({@code parse_ipv4:}) before
+     * its first instruction and the name of a called function after the target
+     * ({@code # -> 42 <parse_ipv4>}); a {@code map_idx} / {@code map_value_idx} reference to one
+     * of {@link Program#maps()} is named in a comment ({@code # map flows},
+     * {@code # map .rodata + 16}). A program with neither, as the assembler builds them, is
+     * listed as before.
      */
     public static String listing(Program program) {
+        return listing(program, false);
+    }
+
+    /**
+     * {@return {@link #listing(Program)}, with, when {@code sourceLines} is set, a line
+     * {@code ; file.c:42: source text} before the first instruction of each new source line
+     * (BTF line info; nothing is added when the program has none)}
+     */
+    public static String listing(Program program, boolean sourceLines) {
         StringBuilder sb = new StringBuilder();
         int width = Integer.toString(Math.max(0, program.length() - 1)).length();
+        boolean functions = program.functions().size() > 1;
+        List<MapDef> maps = program.maps();
+        SourceLine shown = null;
         for (int pc = 0; pc < program.length(); pc++) {
             Insn insn = program.at(pc);
             if (insn == null) {
                 continue;
+            }
+            if (functions) {
+                Optional<Function> f = program.functionAt(pc);
+                if (f.isPresent()) {
+                    sb.append(f.get().name()).append(":\n");
+                    shown = null;
+                }
+            }
+            if (sourceLines) {
+                SourceLine line = program.sourceLine(pc).orElse(null);
+                if (line != null && (shown == null || !line.file().equals(shown.file()) || line.line() != shown.line())) {
+                    sb.append("; ").append(line.file()).append(':').append(line.line());
+                    if (!line.text().isBlank()) {
+                        sb.append(": ").append(line.text().strip());
+                    }
+                    sb.append('\n');
+                    shown = line;
+                }
             }
             sb.append(String.format("%" + width + "d: %s", pc, format(insn)));
             long target = switch (insn) {
@@ -90,6 +133,19 @@ public final class Disassembler {
             };
             if (target >= 0) {
                 sb.append("  # -> ").append(target);
+                if (functions && target < program.length() && !(insn instanceof Insn.Ja || insn instanceof Insn.Jump)) {
+                    program.functionAt((int) target).ifPresent(f -> sb.append(" <").append(f.name()).append('>'));
+                }
+            }
+            if (insn instanceof Insn.LoadImm64 l && l.imm() >= 0 && l.imm() < maps.size()) {
+                if (l.kind() == LoadImm64Kind.MAP_BY_IDX) {
+                    sb.append("  # map ").append(maps.get(l.imm()).name());
+                } else if (l.kind() == LoadImm64Kind.MAP_VALUE_BY_IDX) {
+                    sb.append("  # map ").append(maps.get(l.imm()).name());
+                    if (l.nextImm() != 0) {
+                        sb.append(" + ").append(Integer.toUnsignedString(l.nextImm()));
+                    }
+                }
             }
             sb.append('\n');
         }
