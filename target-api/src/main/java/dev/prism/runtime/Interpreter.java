@@ -150,7 +150,7 @@ public final class Interpreter {
                     maps.add(m);
                     for (Region r : m.regions()) {
                         long base = MAP_MEMORY_BASE + ((long) mapRegions.size() << 32);
-                        mapRegions.add(new Region(r.name(), base, r.segment(), r.writable()));
+                        mapRegions.add(new Region(r.name(), base, r.segment(), r.writable(), r.readable()));
                         regionOwner.add(m);
                     }
                 }
@@ -531,6 +531,10 @@ public final class Interpreter {
                 if (r.contains(address, size)) {
                     if (write && !r.writable()) {
                         throw new TrapException(pc, String.format("invalid %s of %d bytes at 0x%x: %s is read-only",
+                                what, size, address, r.name()));
+                    }
+                    if (!write && !r.readable()) {
+                        throw new TrapException(pc, String.format("invalid %s of %d bytes at 0x%x: %s is write-only",
                                 what, size, address, r.name()));
                     }
                     return new Place(r.segment(), address - r.base());

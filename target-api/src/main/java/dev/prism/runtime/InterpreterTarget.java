@@ -2,6 +2,8 @@ package dev.prism.runtime;
 
 import dev.prism.asm.Disassembler;
 import dev.prism.error.TargetException;
+import dev.prism.isa.CallKind;
+import dev.prism.isa.Insn;
 import dev.prism.program.MapDef;
 import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
@@ -69,10 +71,20 @@ public final class InterpreterTarget implements Target {
         };
     }
 
+    /**
+     * Refuses, before anything runs, what the interpreter cannot execute: other program types
+     * and calls to helpers it does not implement (named by their Linux name and id).
+     */
     private static void check(Program program) {
         if (program.type() != ProgramType.RAW && program.type() != ProgramType.XDP) {
             throw new TargetException("not supported: program type " + program.type().id()
                     + " on the interpreter (raw and xdp are)");
+        }
+        for (int pc = 0; pc < program.length(); pc++) {
+            if (program.at(pc) instanceof Insn.Call c && c.kind() == CallKind.HELPER && Helpers.proto(c.imm()).isEmpty()) {
+                throw new TargetException(pc + ": not supported: " + Helpers.describeUnsupported(c.imm())
+                        + " (the interpreter implements " + Helpers.all().size() + " Linux helpers)");
+            }
         }
     }
 

@@ -10,8 +10,14 @@ import java.lang.foreign.MemorySegment;
  * @param base     the virtual address of its first byte
  * @param segment  its bytes (native memory, 8-byte aligned, so atomics can use aligned access)
  * @param writable whether stores are allowed
+ * @param readable whether loads are allowed (false for maps created BPF_F_WRONLY_PROG)
  */
-public record Region(String name, long base, MemorySegment segment, boolean writable) {
+public record Region(String name, long base, MemorySegment segment, boolean writable, boolean readable) {
+
+    /** {@return a readable region} */
+    public Region(String name, long base, MemorySegment segment, boolean writable) {
+        this(name, base, segment, writable, true);
+    }
 
     /** {@return the address one past the last byte} */
     public long end() {
@@ -28,6 +34,6 @@ public record Region(String name, long base, MemorySegment segment, boolean writ
 
     @Override
     public String toString() {
-        return String.format("%s [0x%x, 0x%x)%s", name, base, end(), writable ? "" : " read-only");
+        return String.format("%s [0x%x, 0x%x)%s%s", name, base, end(), writable ? "" : " read-only", readable ? "" : " write-only");
     }
 }

@@ -229,6 +229,13 @@ class InterpreterXdpTest {
     }
 
     @Test
+    void unimplementedHelpersAreRefusedAtLoadByName() {
+        Program p = xdp("fib", "mov %r0, 2\njeq %r0, 2, out\ncall 69\nout:\nexit");
+        var e = assertThrows(dev.prism.error.TargetException.class, () -> new InterpreterTarget().compile(p));
+        assertTrue(e.getMessage().startsWith("2: not supported: bpf_fib_lookup#69"), e.getMessage());
+    }
+
+    @Test
     void traceTimeAndRandomComeFromTheEnvironment() {
         List<String> trace = new ArrayList<>();
         Program p = xdp("t", """

@@ -133,9 +133,15 @@ public final class BpfMaps {
         return cpu;
     }
 
-    /** {@return the region for a map's value area} */
+    /**
+     * {@return the region for a map's value area}: not writable for .rodata and maps created
+     * BPF_F_RDONLY_PROG, not readable for BPF_F_WRONLY_PROG (Linux's verifier refuses such
+     * accesses from programs: "write into map forbidden", "read from map forbidden")
+     */
     static Region valueRegion(MapDef def, MemorySegment area) {
-        return new Region("map value " + def.name(), area.address(), area, !def.readOnly());
+        boolean writable = !def.readOnly() && (def.flags() & BPF_F_RDONLY_PROG) == 0;
+        boolean readable = (def.flags() & BPF_F_WRONLY_PROG) == 0;
+        return new Region("map value " + def.name(), area.address(), area, writable, readable);
     }
 
     static List<Region> valueRegions(MapDef def, MemorySegment area) {

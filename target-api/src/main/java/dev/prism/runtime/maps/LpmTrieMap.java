@@ -253,7 +253,10 @@ public final class LpmTrieMap implements BpfMap {
     }
 
     private Entry longestMatch(MemorySegment key) {
-        int limit = (int) Math.min(prefixLen(key), maxPrefixLen);
+        if (prefixLen(key) > maxPrefixLen) {
+            return null; // trie_lookup_elem: a key longer than the trie's prefixes matches nothing
+        }
+        int limit = (int) prefixLen(key);
         Prefix probe = prefix(key, limit);
         for (int len = limit; len >= 0; len--) {
             if (len < limit) {
