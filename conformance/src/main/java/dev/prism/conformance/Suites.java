@@ -16,7 +16,7 @@ public final class Suites {
     private Suites() {
     }
 
-    /** {@return the root of the built-in suite (suite/rfc9669 and the known-differences file)} */
+    /** {@return the root of the built-in suite (suite/rfc9669, suite/maps and the known-differences file)} */
     public static Path builtinRoot() {
         URL url = Suites.class.getResource("/suite/known-differences.txt");
         if (url == null) {
@@ -42,6 +42,15 @@ public final class Suites {
     /** {@return the RFC 9669 suite directory} */
     public static Path rfc9669() {
         return builtinRoot().resolve("rfc9669");
+    }
+
+    /**
+     * {@return the map-semantics suite directory (suite/maps): what programs observe of Linux's
+     * map types through helpers 1-3, tail calls, ring buffers and XDP packet helpers; not part of
+     * RFC 9669, which defines no maps}
+     */
+    public static Path maps() {
+        return builtinRoot().resolve("maps");
     }
 
     /** {@return the known differences that ship with the built-in suite} */

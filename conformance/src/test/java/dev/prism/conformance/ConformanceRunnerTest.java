@@ -70,6 +70,78 @@ class ConformanceRunnerTest {
     }
 
     @Test
+    void mapCasesApplyMapInitAndCheckMapsAfter() {
+        ConformanceRunner runner = new ConformanceRunner(KnownDifferences.none());
+        String program = """
+                -- asm
+                lddw %r1, map_value_fd 1, 0
+                ldxdw %r0, [%r1+0]
+                stdw [%r1+0], 9
+                exit
+                -- maps
+                a array key 4 value 8 entries 1
+                b array key 4 value 8 entries 1
+                -- map-init
+                b 00000000 0500000000000000
+                -- result
+                5
+                -- maps-after
+                """;
+        CaseResult good = runner.runOne(parse("m/good.data", program + "b 00000000 0900000000000000\na 00000000 0000000000000000\n"), INTERPRETER);
+        assertEquals(Status.PASS, good.status(), good.message());
+        CaseResult bad = runner.runOne(parse("m/bad.data", program + "b 00000000 0800000000000000\n"), INTERPRETER);
+        assertEquals(Status.FAIL, bad.status());
+        assertEquals("r0 is 0x5 as expected, but map b key 00000000: expected 0800000000000000, actual 0900000000000000",
+                bad.message());
+        CaseResult absent = runner.runOne(parse("m/absent.data", program + "a 00000000 absent\n"), INTERPRETER);
+        assertEquals(Status.FAIL, absent.status());
+        assertTrue(absent.message().contains("map a key 00000000: expected absent, actual 0000000000000000"), absent.message());
+    }
+
+    @Test
+    void mapFdsBecomeMapIndicesInDeclarationOrder() {
+        ConformanceCase c = parse("m/fd.data", """
+                -- asm
+                lddw %r1, map_fd 1
+                lddw %r2, map_value_fd 0, 4
+                lddw %r3, 7
+                exit
+                -- maps
+                a array key 4 value 8 entries 1
+                b array key 4 value 8 entries 1
+                -- result
+                0
+                """);
+        dev.prism.isa.Insn[] loaded = c.programs().getFirst().slots();
+        assertEquals(new dev.prism.isa.Insn.LoadImm64(dev.prism.isa.LoadImm64Kind.MAP_BY_IDX, dev.prism.isa.Reg.R1, 1, 0), loaded[0]);
+        assertEquals(new dev.prism.isa.Insn.LoadImm64(dev.prism.isa.LoadImm64Kind.MAP_VALUE_BY_IDX, dev.prism.isa.Reg.R2, 0, 4), loaded[2]);
+        assertEquals(dev.prism.isa.Insn.LoadImm64.of(dev.prism.isa.Reg.R3, 7), loaded[4]);
+        // coverage and selection see the program as written
+        assertEquals(dev.prism.isa.LoadImm64Kind.MAP_BY_FD, ((dev.prism.isa.Insn.LoadImm64) c.slotsOrNull()[0]).kind());
+        assertEquals(2, c.programs().getFirst().maps().size());
+    }
+
+    @Test
+    void elfCasesSkipWithoutTheCompiler(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path data = dir.resolve("e.data");
+        ConformanceCase c = DataFileReader.parse(data, "e.data",
+                "-- elf\nfile: absent.c\nsection: xdp\n-- packet\n" + "00".repeat(14) + "\n-- result\n2\n");
+        ConformanceRunner runner = new ConformanceRunner(KnownDifferences.none());
+        // a missing source is the suite's error
+        CaseResult missingSource = runner.runOne(c, INTERPRETER);
+        assertEquals(Status.ERROR, missingSource.status());
+        assertTrue(missingSource.message().contains("cannot read the case's C source"), missingSource.message());
+        // a source that is not in the cache, and no compiler
+        java.nio.file.Files.writeString(dir.resolve("absent.c"), "/* " + System.nanoTime() + " */ int x;\n");
+        ElfCompiler.withCompiler("prism-no-such-clang", () -> {
+            CaseResult r = runner.runOne(c, INTERPRETER);
+            assertEquals(Status.SKIP, r.status(), r.message());
+            assertEquals("clang-19 not installed", r.message());
+            assertEquals("elf", r.group());
+        });
+    }
+
+    @Test
     void jsonReportHasTheDocumentedShape() throws Exception {
         ConformanceRunner runner = new ConformanceRunner(KnownDifferences.none());
         List<CaseResult> results = new ArrayList<>(runner.run(List.of(GOOD, WRONG), List.of(INTERPRETER), r -> { }));

@@ -55,6 +55,97 @@ class DataFileReaderTest {
         assertMessage("stray\n-- asm\nexit\n-- result\n1\n", "x.data:1: text before the first section");
     }
 
+    private static final String PACKET = "-- packet\n" + "00".repeat(14) + "\n";
+
+    @Test
+    void readsTheExtensions() {
+        ConformanceCase c = parse("""
+                -- type
+                xdp
+                -- asm
+                mov %r0, 2
+                exit
+                -- maps
+                h hash key 4 value 8 entries 16
+                lpm lpm_trie key 8 value 4 entries 4 flags 0x1
+                rb ringbuf key 0 value 0 entries 4096
+                jmp prog_array key 4 value 4 entries 2
+                pc percpu_array key 4 value 4 entries 1
+                -- map-init
+                h 01000000 0200000000000000   # a comment
+                jmp 00000000 target
+                pc 00000000 05000000
+                -- packet
+                00112233445566778899aabb 0800
+                -- maps-after
+                h 01000000 0300000000000000
+                h 02000000 absent
+                ringbuf rb 0102
+                ringbuf rb 03
+                -- packet-after
+                0011
+                -- result
+                2
+                """);
+        assertEquals(dev.prism.program.ProgramType.XDP, c.type());
+        assertEquals(14, c.packet().length);
+        assertArrayEquals(new byte[] {0, 0x11}, c.packetAfter());
+        assertEquals(5, c.maps().size());
+        assertEquals(new ConformanceCase.MapDecl("lpm", dev.prism.program.MapType.LPM_TRIE, 8, 4, 4, 1), c.maps().get(1));
+        assertEquals("lpm", c.mapDefs().get(1).name());
+        assertEquals(3, c.mapInit().size());
+        assertEquals("target", c.mapInit().get(1).value());
+        assertEquals(3, c.mapsAfter().size());
+        assertInstanceOf(ConformanceCase.MapCheck.Value.class, c.mapsAfter().get(0));
+        assertInstanceOf(ConformanceCase.MapCheck.Absent.class, c.mapsAfter().get(1));
+        ConformanceCase.MapCheck.Ring ring = assertInstanceOf(ConformanceCase.MapCheck.Ring.class, c.mapsAfter().get(2));
+        assertEquals(2, ring.records().size());
+        assertArrayEquals(new byte[] {3}, ring.records().get(1));
+        assertEquals(5, c.program().maps().size());
+
+        ConformanceCase elf = parse("-- elf\nfile: src/x.c\nsection: xdp\nsection: other\n" + PACKET
+                + "-- map-init\njmp 00000000 other\n-- maps-after\n.bss 00000000 01000000\n-- result\n1\n");
+        ConformanceCase.Source.Elf source = assertInstanceOf(ConformanceCase.Source.Elf.class, elf.source());
+        assertEquals("src/x.c", source.file());
+        assertEquals(java.util.List.of("xdp", "other"), source.sections());
+        assertTrue(elf.isElf());
+    }
+
+    @Test
+    void rejectsMalformedExtensions() {
+        assertMessage("-- type\nxdp\n-- asm\nexit\n-- result\n2\n", "an xdp case needs -- packet");
+        assertMessage("-- type\nxdp\n-- asm\nexit\n-- mem\n00\n" + PACKET + "-- result\n2\n", "takes -- packet, not -- mem");
+        assertMessage("-- type\nbpf\n-- asm\nexit\n-- result\n2\n", "-- type is 'raw' or 'xdp'");
+        assertMessage("-- asm\nexit\n" + PACKET + "-- result\n2\n", "-- packet needs -- type xdp");
+        assertMessage("-- type\nxdp\n-- asm\nexit\n-- packet\n0011\n-- result\n2\n", "needs at least 14");
+        assertMessage("-- type\nxdp\n-- asm\nexit\n" + PACKET + "-- result\n0x100000000\n", "an xdp program's result is a u32");
+        assertMessage("-- asm\nexit\n-- maps\nh hash key 4 value 8\n-- result\n0\n", "expected 'NAME TYPE key K value V entries N");
+        assertMessage("-- asm\nexit\n-- maps\nh devmap key 4 value 8 entries 1\n-- result\n0\n", "unknown map type 'devmap'");
+        assertMessage("-- asm\nexit\n-- maps\nringbuf ringbuf key 0 value 0 entries 4096\n-- result\n0\n", "bad map name 'ringbuf'");
+        assertMessage("-- asm\nexit\n-- maps\nh hash key 4 value 8 entries 1\nh array key 4 value 8 entries 1\n-- result\n0\n",
+                "second map named 'h'");
+        assertMessage("-- asm\nexit\n-- map-init\nh 00 00\n-- result\n0\n", "no map 'h' in -- maps (the case declares none)");
+        assertMessage("-- asm\nexit\n-- maps\nh hash key 4 value 8 entries 1\n-- map-init\nh 0000 0000000000000000\n-- result\n0\n",
+                "x.data:6: key of 2 bytes for map 'h', whose key size is 4");
+        assertMessage("-- asm\nexit\n-- maps\nh hash key 4 value 8 entries 1\n-- map-init\nh 00000000 zz\n-- result\n0\n",
+                "the value must be hex bytes");
+        assertMessage("-- asm\nexit\n-- maps\nh percpu_hash key 4 value 8 entries 1\n-- map-init\nh 00000000 0000000000000000\n-- result\n0\n",
+                "per-CPU hash 'h' cannot be initialized");
+        assertMessage("-- asm\nexit\n-- maps\nh hash key 4 value 8 entries 1\n-- maps-after\nh 00000000 absent\n-- error\nx\n",
+                "-- maps-after only goes with -- result");
+        assertMessage("-- asm\nexit\n-- maps\nh hash key 4 value 8 entries 1\n-- maps-after\nringbuf h 00\n-- result\n0\n",
+                "map 'h' is a hash, not a ringbuf");
+        assertMessage("-- asm\nexit\n-- maps\nr ringbuf key 0 value 0 entries 4096\n-- maps-after\nringbuf r none\nringbuf r 00\n-- result\n0\n",
+                "must be the only line");
+        assertMessage("-- elf\nfile: x.c\nsection: xdp\n-- maps\nh hash key 4 value 8 entries 1\n-- result\n0\n",
+                "-- maps does not go with -- elf");
+        assertMessage("-- elf\nfile: x.c\nsection: xdp\n-- type\nxdp\n-- result\n0\n", "-- type does not go with -- elf");
+        assertMessage("-- elf\nfile: ../x.c\nsection: xdp\n-- result\n0\n", "names a .c file next to the .data file");
+        assertMessage("-- elf\nfile: x.c\n-- result\n0\n", "-- elf needs a 'section: S' line");
+        assertMessage("-- elf\nsection: xdp\n-- result\n0\n", "-- elf needs a 'file: NAME.c' line");
+        assertMessage("-- asm\nexit\n-- elf\nfile: x.c\nsection: xdp\n-- result\n0\n", "second '-- elf' section (one program per file");
+    }
+
     private static void assertMessage(String text, String message) {
         SuiteFormatException e = assertThrows(SuiteFormatException.class, () -> parse(text));
         assertTrue(e.getMessage().contains(message), e.getMessage());

@@ -111,12 +111,23 @@ public final class LinuxRawRunner {
      *                         than the 14 bytes an skb test run needs
      */
     public Result run(Program program, byte[] mem) {
+        return run(program, mem, new int[0]);
+    }
+
+    /**
+     * {@link #run(Program, byte[])} for a program with maps: it is loaded with
+     * {@code fd_array} = {@code fdArray}, so that its {@code lddw map_idx N} /
+     * {@code map_value_idx N, OFF} (src 5 and 6) refer to the map whose fd is
+     * {@code fdArray[N]}. The wrapper's own maps are referenced by fd (src 2) and are not in
+     * the array.
+     */
+    public Result run(Program program, byte[] mem, int[] fdArray) {
         if (program.type() != ProgramType.RAW) {
             throw new TargetException("not supported: the Linux raw runner takes raw programs, not " + program.type().id());
         }
         byte[] memory = mem == null ? new byte[0] : mem;
         if (packetMode(program)) {
-            return runPacket(program, memory);
+            return runPacket(program, memory, fdArray);
         }
         try (Fds fds = new Fds()) {
             BpfMap memMap = memory.length == 0 ? null : fds.add(LinuxBpf.mapCreate(MapType.ARRAY, 4, memory.length, 1, 0, "prism_mem"));
@@ -125,7 +136,7 @@ public final class LinuxRawRunner {
                 LinuxBpf.mapUpdate(memMap, key0(), memory, LinuxBpf.BPF_ANY);
             }
             Insn[] wrapper = wrapper(memMap, memory.length, resultMap);
-            int progFd = fds.add(load(program, wrapper));
+            int progFd = fds.add(load(program, wrapper, fdArray));
             TestRun run = LinuxBpf.testRun(progFd, new byte[PACKET_SIZE], PACKET_SIZE, 1);
             if (run.retval() != XDP_PASS) {
                 throw new TargetException("the kernel run returned " + run.retval() + " from the wrapper, expected XDP_PASS");
@@ -163,7 +174,7 @@ public final class LinuxRawRunner {
         return packetLoad;
     }
 
-    private Result runPacket(Program program, byte[] memory) {
+    private Result runPacket(Program program, byte[] memory, int[] fdArray) {
         if (memory.length < ETH_HLEN) {
             throw new TargetException("not supported: the kernel's skb test run needs at least " + ETH_HLEN
                     + " bytes of packet, the case has " + memory.length);
@@ -173,7 +184,7 @@ public final class LinuxRawRunner {
             Insn[] all = packetProgram(program.slots(), memory.length, resultMap);
             int progFd;
             try {
-                progFd = fds.add(LinuxBpf.progLoad(ProgType.SCHED_CLS, InsnCodec.encode(all), program.name()));
+                progFd = fds.add(LinuxBpf.progLoad(ProgType.SCHED_CLS, InsnCodec.encode(all), program.name(), fdArray));
             } catch (TargetException e) {
                 throw new TargetException("kernel rejected " + program.name() + " (loaded as SCHED_CLS in packet mode, after a "
                         + PACKET_PROLOGUE_LENGTH + "-insn prologue and with its exits turned into jumps to an epilogue: subtract "
@@ -218,13 +229,13 @@ public final class LinuxRawRunner {
         return hasMemory ? 9 : 8;
     }
 
-    private static int load(Program program, Insn[] wrapper) {
+    private static int load(Program program, Insn[] wrapper, int[] fdArray) {
         Insn[] test = program.slots();
         Insn[] all = new Insn[wrapper.length + test.length];
         System.arraycopy(wrapper, 0, all, 0, wrapper.length);
         System.arraycopy(test, 0, all, wrapper.length, test.length);
         try {
-            return LinuxBpf.progLoad(ProgType.XDP, InsnCodec.encode(all), program.name());
+            return LinuxBpf.progLoad(ProgType.XDP, InsnCodec.encode(all), program.name(), fdArray);
         } catch (TargetException e) {
             throw new TargetException("kernel rejected " + program.name() + " (loaded after a " + wrapper.length
                     + "-insn wrapper: subtract " + wrapper.length + " from the log's insn indices): " + e.getMessage(), e);

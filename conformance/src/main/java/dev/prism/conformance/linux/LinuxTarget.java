@@ -12,6 +12,7 @@ import dev.prism.target.Artifact;
 import dev.prism.target.Availability;
 import dev.prism.target.Capabilities;
 import dev.prism.target.Executable;
+import dev.prism.target.MapAccess;
 import dev.prism.target.RunInput;
 import dev.prism.target.RunResult;
 import dev.prism.target.Target;
@@ -25,7 +26,11 @@ import java.util.stream.Collectors;
  * <ul>
  *   <li>{@code raw} programs: each run loads the program afresh, wrapped into an XDP or SCHED_CLS
  *       program (see {@link LinuxRawRunner}); that costs a verifier pass per run but keeps every
- *       run's maps separate. They have no maps of their own and load one at a time.</li>
+ *       run's wrapper maps separate. They load one at a time. A raw program with maps of its
+ *       own ({@link Program#maps()}) gets them created once, when it is loaded
+ *       ({@link KernelMaps}); every run loads it with {@code fd_array} = their fds in index
+ *       order, so they keep their contents across runs and are reachable through
+ *       {@link Executable#maps()} until closed.</li>
  *   <li>{@code xdp}, {@code tc} (SCHED_CLS) and {@code socket} (SOCKET_FILTER) programs: loaded
  *       once with their object's maps ({@link LinuxObject}), run with BPF_PROG_TEST_RUN on the
  *       packet, maps reachable through {@link Executable#maps()} until closed.</li>
@@ -92,6 +97,9 @@ public final class LinuxTarget implements Target {
     }
 
     private Executable raw(Program program) {
+        if (!program.maps().isEmpty()) {
+            return rawWithMaps(program);
+        }
         return new Executable() {
             @Override
             public RunResult run(RunInput input) {
@@ -101,6 +109,31 @@ public final class LinuxTarget implements Target {
 
             @Override
             public void close() {
+            }
+        };
+    }
+
+    private Executable rawWithMaps(Program program) {
+        KernelMaps maps = KernelMaps.create(program.maps(), program.name());
+        return new Executable() {
+            @Override
+            public RunResult run(RunInput input) {
+                if (input.packet() != null) {
+                    throw new IllegalArgumentException("a raw program takes memory, not a packet");
+                }
+                LinuxRawRunner.Result r = runner.run(program, input.mem(), maps.fds());
+                return new RunResult(r.r0(), r.memAfter());
+            }
+
+            /** {@inheritDoc} A raw program cannot be placed in a prog_array: it loads per run. */
+            @Override
+            public MapAccess maps() {
+                return maps.access(null);
+            }
+
+            @Override
+            public void close() {
+                maps.close();
             }
         };
     }

@@ -1,0 +1,260 @@
+package dev.prism.conformance.linux;
+
+import dev.prism.error.TargetException;
+import dev.prism.program.MapDef;
+import dev.prism.program.MapType;
+import dev.prism.sys.BpfMap;
+import dev.prism.sys.LinuxBpf;
+import dev.prism.sys.RingBufConsumer;
+import dev.prism.target.MapAccess;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The kernel maps of one object, created from its {@link MapDef}s in index order, and user-space
+ * access to them through bpf(): what {@link LinuxObject} and raw programs with maps
+ * ({@link LinuxTarget}) share.
+ * <ol>
+ *   <li>One kernel map per definition (BPF_MAP_CREATE with the definition's type, sizes,
+ *       max_entries, map_flags and name).</li>
+ *   <li>Global data ({@code .data}, {@code .rodata}, {@code .bss}: a definition with initial
+ *       data or read-only) gets element 0 written with the initial data, zero-padded to the value
+ *       size. A read-only one is created with {@code BPF_F_RDONLY_PROG} and frozen after that
+ *       write, as libbpf does for {@code .rodata}, so the verifier may treat its contents as
+ *       constants (and user space can no longer write it).</li>
+ * </ol>
+ * {@link #fds()} is the {@code fd_array} programs are loaded with, so that their
+ * {@code lddw map_idx N} / {@code map_value_idx N, OFF} (src 5 and 6) refer to map N.
+ */
+final class KernelMaps implements AutoCloseable {
+    /** BPF_F_RDONLY_PROG (include/uapi/linux/bpf.h): programs may only read the map. */
+    static final int BPF_F_RDONLY_PROG = 1 << 7;
+
+    /** How {@link MapAccess#setProgram} finds the fd of a loaded program by name. */
+    interface ProgramFds {
+        /** {@return the fd of the program named {@code program}} @throws TargetException when there is none */
+        int fd(String program);
+    }
+
+    private final String owner;
+    private final List<MapDef> defs;
+    private final List<BpfMap> maps = new ArrayList<>();
+    private final Map<String, RingBufConsumer> consumers = new HashMap<>();
+    private boolean closed;
+
+    private KernelMaps(List<MapDef> defs, String owner) {
+        this.owner = owner;
+        this.defs = List.copyOf(defs);
+    }
+
+    /**
+     * {@return the maps of {@code defs}, created in the kernel}
+     *
+     * @param owner the program the maps belong to, for messages
+     *
+     * @throws TargetException when the kernel refuses a map (the ones created so far are closed)
+     */
+    static KernelMaps create(List<MapDef> defs, String owner) {
+        KernelMaps k = new KernelMaps(defs, owner);
+        try {
+            for (MapDef def : defs) {
+                k.createOne(def);
+            }
+        } catch (RuntimeException e) {
+            try {
+                k.close();
+            } catch (RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+        return k;
+    }
+
+    private void createOne(MapDef def) {
+        boolean globalData = def.initialData().length > 0 || def.readOnly();
+        int flags = def.readOnly() ? def.flags() | BPF_F_RDONLY_PROG : def.flags();
+        // A ring buffer has no key or value; its max_entries is the data size in bytes.
+        boolean ring = def.type() == MapType.RINGBUF;
+        BpfMap map;
+        try {
+            map = LinuxBpf.mapCreate(def.type(), ring ? 0 : def.keySize(), ring ? 0 : def.valueSize(),
+                    def.maxEntries(), flags, LinuxBpf.objectName(def.name()));
+        } catch (TargetException | IllegalArgumentException e) {
+            throw new TargetException("cannot create map " + def.name() + ": " + e.getMessage(), e);
+        }
+        maps.add(map);
+        if (globalData) {
+            try {
+                LinuxBpf.mapUpdate(map, new byte[def.keySize()], Arrays.copyOf(def.initialData(), def.valueSize()),
+                        LinuxBpf.BPF_ANY);
+                if (def.readOnly()) {
+                    LinuxBpf.mapFreeze(map);
+                }
+            } catch (TargetException | IllegalArgumentException e) {
+                throw new TargetException("cannot initialize global data map " + def.name() + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** {@return the definitions, in index order} */
+    List<MapDef> defs() {
+        return defs;
+    }
+
+    /** {@return the map fds in index order: the fd_array of every program using these maps} */
+    int[] fds() {
+        return maps.stream().mapToInt(BpfMap::fd).toArray();
+    }
+
+    /** {@return user-space access; {@code programs} resolves prog_array values (null: no programs to place)} */
+    MapAccess access(ProgramFds programs) {
+        checkOpen();
+        return new Access(programs);
+    }
+
+    /** Unmaps the ring buffers and closes every map fd; later calls do nothing. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        List<Runnable> steps = new ArrayList<>();
+        consumers.values().forEach(c -> steps.add(c::close));
+        maps.forEach(m -> steps.add(() -> LinuxBpf.close(m.fd())));
+        TargetException first = null;
+        for (Runnable step : steps) {
+            try {
+                step.run();
+            } catch (TargetException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        consumers.clear();
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new TargetException("the kernel object of " + owner + " is closed");
+        }
+    }
+
+    /** {@link MapAccess} through bpf(): what user space sees of the kernel maps. */
+    private final class Access implements MapAccess {
+        private final ProgramFds programs;
+
+        Access(ProgramFds programs) {
+            this.programs = programs;
+        }
+
+        @Override
+        public List<MapDef> defs() {
+            return defs;
+        }
+
+        private BpfMap map(String name) {
+            checkOpen();
+            for (int i = 0; i < defs.size(); i++) {
+                if (defs.get(i).name().equals(name)) {
+                    return maps.get(i);
+                }
+            }
+            throw new TargetException("no map '" + name + "' (maps: "
+                    + String.join(", ", defs.stream().map(MapDef::name).toList()) + ")");
+        }
+
+        /** {@return what {@code call} returns; a failing bpf() call is reported as "map NAME: OP failed: ..."} */
+        private static <T> T named(String map, String op, Supplier<T> call) {
+            try {
+                return call.get();
+            } catch (TargetException e) {
+                throw new TargetException("map " + map + ": " + op + " failed: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public byte[] lookup(String map, byte[] key) {
+            BpfMap m = map(map);
+            return named(map, "lookup", () -> LinuxBpf.mapLookup(m, key));
+        }
+
+        @Override
+        public void update(String map, byte[] key, byte[] value, long flags) {
+            BpfMap m = map(map);
+            named(map, "update", () -> {
+                LinuxBpf.mapUpdate(m, key, value, flags);
+                return null;
+            });
+        }
+
+        /** {@inheritDoc} Errors other than ENOENT (EINVAL: an array element) are thrown. */
+        @Override
+        public boolean delete(String map, byte[] key) {
+            BpfMap m = map(map);
+            return named(map, "delete", () -> LinuxBpf.mapDelete(m, key));
+        }
+
+        /**
+         * {@inheritDoc} In the kernel's BPF_MAP_GET_NEXT_KEY order; at most max_entries keys, so
+         * a hash map that changes meanwhile cannot keep the walk going forever.
+         */
+        @Override
+        public List<byte[]> keys(String map) {
+            BpfMap m = map(map);
+            return named(map, "get_next_key", () -> {
+                List<byte[]> keys = new ArrayList<>();
+                byte[] key = LinuxBpf.mapNextKey(m, null);
+                while (key != null && keys.size() < m.maxEntries()) {
+                    keys.add(key);
+                    key = LinuxBpf.mapNextKey(m, key);
+                }
+                return keys;
+            });
+        }
+
+        @Override
+        public List<byte[]> drain(String ringbuf) {
+            BpfMap m = map(ringbuf);
+            if (m.type() != MapType.RINGBUF) {
+                throw new TargetException("map " + ringbuf + " is not a ring buffer");
+            }
+            return consumers.computeIfAbsent(ringbuf, n -> RingBufConsumer.open(m)).drain();
+        }
+
+        /** Writes the program's fd into the slot, as user space does: the kernel takes a reference. */
+        @Override
+        public void setProgram(String progArray, int index, String program) {
+            BpfMap m = map(progArray);
+            if (m.type() != MapType.PROG_ARRAY) {
+                throw new TargetException("map '" + progArray + "' is not a prog_array");
+            }
+            if (programs == null) {
+                throw new TargetException("not supported: no program to place in prog_array " + progArray
+                        + " (raw programs load one at a time, and tail calls need a context)");
+            }
+            int fd = programs.fd(program);
+            named(progArray, "update", () -> {
+                LinuxBpf.mapUpdate(m, u32(index), u32(fd), LinuxBpf.BPF_ANY);
+                return null;
+            });
+        }
+    }
+
+    private static byte[] u32(int v) {
+        return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v).array();
+    }
+}
