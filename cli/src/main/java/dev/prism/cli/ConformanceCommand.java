@@ -44,7 +44,7 @@ final class ConformanceCommand implements Callable<Integer> {
 
     @Option(names = "--suite", paramLabel = "DIR",
             description = {"A directory of .data cases, searched recursively; repeat for several. "
-                    + "Default: the built-in RFC 9669 suite.",
+                    + "Default: the built-in suites, RFC 9669 (suite/rfc9669) and Linux map semantics (suite/maps).",
                     "DIR/../known-differences.txt applies when it exists."})
     List<Path> suites = new ArrayList<>();
 
@@ -134,7 +134,12 @@ final class ConformanceCommand implements Callable<Integer> {
             if (!Files.isDirectory(builtin)) {
                 throw CliException.usage("the built-in suite has no cases in this build (no suite/rfc9669); pass --suite DIR");
             }
-            return DataFileReader.readSuite(builtin);
+            // The built-in suites: RFC 9669 itself, then Linux's map semantics as programs see them.
+            List<ConformanceCase> all = new ArrayList<>(DataFileReader.readSuite(builtin));
+            if (Files.isDirectory(Suites.maps())) {
+                all.addAll(DataFileReader.readSuite(Suites.maps()));
+            }
+            return all;
         }
         List<ConformanceCase> all = new ArrayList<>();
         for (Path dir : suites) {
