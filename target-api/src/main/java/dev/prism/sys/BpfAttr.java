@@ -24,6 +24,7 @@ final class BpfAttr {
     static final int BPF_MAP_GET_NEXT_KEY = 4;
     static final int BPF_PROG_LOAD = 5;
     static final int BPF_PROG_TEST_RUN = 10;
+    static final int BPF_BTF_LOAD = 18;
     static final int BPF_MAP_FREEZE = 22;
 
     /** {@code BPF_OBJ_NAME_LEN}: map_name and prog_name, NUL included. */
@@ -73,12 +74,29 @@ final class BpfAttr {
         static final long PROG_NAME = 48;      // char prog_name[BPF_OBJ_NAME_LEN]
         // 64: prog_ifindex, 68: expected_attach_type, 72: prog_btf_fd, 76..116: BTF func/line
         // info, attach ids, core_relo_cnt
+        static final long PROG_BTF_FD = 72;     // __u32 prog_btf_fd
+        static final long FUNC_INFO_REC_SIZE = 76; // __u32 func_info_rec_size
+        static final long FUNC_INFO = 80;      // __aligned_u64 func_info
+        static final long FUNC_INFO_CNT = 88;  // __u32 func_info_cnt
         static final long FD_ARRAY = 120;      // __aligned_u64 fd_array (map fds for BPF_PSEUDO_MAP_IDX)
         // 128: core_relos, 136: core_relo_rec_size
         static final long LOG_TRUE_SIZE = 140; // __u32 log_true_size (out, Linux 6.4+)
         static final long SIZE = 144;
 
         private ProgLoad() {
+        }
+    }
+
+    /** The member used by BPF_BTF_LOAD. */
+    static final class BtfLoad {
+        static final long BTF = 0;             // __aligned_u64 btf
+        static final long BTF_LOG_BUF = 8;     // __aligned_u64 btf_log_buf
+        static final long BTF_SIZE = 16;       // __u32 btf_size
+        static final long BTF_LOG_SIZE = 20;   // __u32 btf_log_size
+        static final long BTF_LOG_LEVEL = 24;  // __u32 btf_log_level
+        static final long SIZE = 32;
+
+        private BtfLoad() {
         }
     }
 

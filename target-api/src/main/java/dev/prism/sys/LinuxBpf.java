@@ -291,6 +291,54 @@ public final class LinuxBpf {
      * @see #progLoad(ProgType, byte[], String)
      */
     public static int progLoad(ProgType type, byte[] insns, String name, int[] fdArray) {
+        return progLoad(type, insns, name, fdArray, null);
+    }
+
+    /**
+     * Loads a BTF blob (BPF_BTF_LOAD), e.g. a {@link FuncInfoBtf}.
+     *
+     * @return its fd, which the caller closes
+     * @throws TargetException with the kernel's BTF log when it refuses
+     */
+    public static int btfLoad(byte[] btf) {
+        Libc libc = Libc.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = copyIn(arena, btf);
+            MemorySegment log = arena.allocate(65537);
+            MemorySegment attr = arena.allocate(BpfAttr.BtfLoad.SIZE, 8);
+            attr.set(ValueLayout.JAVA_LONG, BpfAttr.BtfLoad.BTF, data.address());
+            attr.set(ValueLayout.JAVA_INT, BpfAttr.BtfLoad.BTF_SIZE, btf.length);
+            attr.set(ValueLayout.JAVA_LONG, BpfAttr.BtfLoad.BTF_LOG_BUF, log.address());
+            attr.set(ValueLayout.JAVA_INT, BpfAttr.BtfLoad.BTF_LOG_SIZE, 65536);
+            attr.set(ValueLayout.JAVA_INT, BpfAttr.BtfLoad.BTF_LOG_LEVEL, 1);
+            Libc.Result r = libc.bpf(arena, BpfAttr.BPF_BTF_LOAD, attr);
+            if (r.failed()) {
+                throw failure("BPF_BTF_LOAD", r.errno(), " (" + btf.length + " bytes)\nBTF log:\n"
+                        + tail(log.getString(0, StandardCharsets.UTF_8)));
+            }
+            return (int) r.value();
+        }
+    }
+
+    /**
+     * Loads a program with function information: {@code funcs} describes every subprogram (Linux
+     * requires it for programs that take code addresses, such as bpf_loop callbacks).
+     *
+     * @see #progLoad(ProgType, byte[], String, int[])
+     */
+    public static int progLoad(ProgType type, byte[] insns, String name, int[] fdArray, FuncInfoBtf funcs) {
+        if (funcs == null) {
+            return progLoad(type, insns, name, fdArray, -1, null);
+        }
+        int btfFd = btfLoad(funcs.btf());
+        try {
+            return progLoad(type, insns, name, fdArray, btfFd, funcs);
+        } finally {
+            close(btfFd);
+        }
+    }
+
+    private static int progLoad(ProgType type, byte[] insns, String name, int[] fdArray, int btfFd, FuncInfoBtf funcs) {
         Objects.requireNonNull(type);
         if (insns.length == 0 || insns.length % InsnCodec.SLOT != 0) {
             throw new IllegalArgumentException("program is " + insns.length + " bytes, not a non-empty multiple of 8");
@@ -310,6 +358,12 @@ public final class LinuxBpf {
             attr.set(ValueLayout.JAVA_INT, BpfAttr.ProgLoad.LOG_SIZE, LOG_SIZE);
             attr.set(ValueLayout.JAVA_LONG, BpfAttr.ProgLoad.LOG_BUF, log.address());
             putName(attr, BpfAttr.ProgLoad.PROG_NAME, name);
+            if (funcs != null) {
+                attr.set(ValueLayout.JAVA_INT, BpfAttr.ProgLoad.PROG_BTF_FD, btfFd);
+                attr.set(ValueLayout.JAVA_INT, BpfAttr.ProgLoad.FUNC_INFO_REC_SIZE, FuncInfoBtf.REC_SIZE);
+                attr.set(ValueLayout.JAVA_LONG, BpfAttr.ProgLoad.FUNC_INFO, copyIn(arena, funcs.funcInfo()).address());
+                attr.set(ValueLayout.JAVA_INT, BpfAttr.ProgLoad.FUNC_INFO_CNT, funcs.count());
+            }
             if (fdArray.length > 0) {
                 MemorySegment fds = arena.allocate(ValueLayout.JAVA_INT, fdArray.length);
                 MemorySegment.copy(fdArray, 0, fds, ValueLayout.JAVA_INT, 0, fdArray.length);

@@ -4,6 +4,8 @@ import dev.prism.error.TargetException;
 import dev.prism.program.MapDef;
 import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
+import dev.prism.isa.Insn;
+import dev.prism.sys.FuncInfoBtf;
 import dev.prism.sys.LinuxBpf;
 import dev.prism.sys.ProgType;
 import dev.prism.sys.TestRun;
@@ -95,7 +97,11 @@ final class LinuxObject implements Executable {
         for (int i = 0; i < programs.size(); i++) {
             Program p = programs.get(i);
             try {
-                progFds[i] = LinuxBpf.progLoad(progType(p), p.bytes(), p.name(), fdArray);
+                // bpf_loop callbacks (lddw code) load only with func_info: describe each subprogram
+                Insn[] slots = p.slots();
+                FuncInfoBtf funcs = FuncInfoBtf.needed(slots)
+                        ? FuncInfoBtf.of(slots, pc -> p.functionAt(pc).map(dev.prism.program.Function::name).orElse(null)) : null;
+                progFds[i] = LinuxBpf.progLoad(progType(p), p.bytes(), p.name(), fdArray, funcs);
             } catch (TargetException e) {
                 throw new TargetException("kernel rejected " + p.name() + ": " + e.getMessage(), e);
             }

@@ -13,6 +13,7 @@ import dev.prism.isa.Width;
 import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
 import dev.prism.sys.BpfMap;
+import dev.prism.sys.FuncInfoBtf;
 import dev.prism.sys.LinuxBpf;
 import dev.prism.program.MapType;
 import dev.prism.sys.ProgType;
@@ -235,7 +236,10 @@ public final class LinuxRawRunner {
         System.arraycopy(wrapper, 0, all, 0, wrapper.length);
         System.arraycopy(test, 0, all, wrapper.length, test.length);
         try {
-            return LinuxBpf.progLoad(ProgType.XDP, InsnCodec.encode(all), program.name(), fdArray);
+            // bpf_loop callbacks (lddw code) load only with func_info: describe each subprogram
+            FuncInfoBtf funcs = FuncInfoBtf.needed(all)
+                    ? FuncInfoBtf.of(all, pc -> pc == 0 ? "prism_wrapper" : pc == wrapper.length ? "test" : null) : null;
+            return LinuxBpf.progLoad(ProgType.XDP, InsnCodec.encode(all), program.name(), fdArray, funcs);
         } catch (TargetException e) {
             throw new TargetException("kernel rejected " + program.name() + " (loaded after a " + wrapper.length
                     + "-insn wrapper: subtract " + wrapper.length + " from the log's insn indices): " + e.getMessage(), e);

@@ -88,10 +88,7 @@ class ExamplesDifferentialTest {
         }
         LinuxBpf.pinCurrentThread(0);
         try (Executable interp = new InterpreterTarget().load(programs);
-             Executable kernel = loadInKernel(programs, name, crafted, interp)) {
-            if (kernel == null) {
-                return;
-            }
+             Executable kernel = new LinuxTarget().load(programs)) {
             for (Executable e : List.of(interp, kernel)) {
                 for (Examples.MapInit m : crafted.setup()) {
                     e.maps().update(m.map(), m.key(), m.value(), 0);
@@ -123,33 +120,6 @@ class ExamplesDifferentialTest {
                     name, packets.size(), crafted.packets().size(), actions);
         } finally {
             LinuxBpf.pinCurrentThread(-1);
-        }
-    }
-
-    /**
-     * {@return the programs loaded in the kernel}, or null after checking the interpreter alone
-     * against the crafted expectations and aborting the test as skipped when the kernel loader
-     * cannot take the object: bpf_loop callbacks (lddw code) need BTF func_info, which Prism's
-     * kernel loader does not pass yet (recorded in the closing note of the ELF/maps issue).
-     */
-    private static Executable loadInKernel(List<Program> programs, String name, Examples.PacketFile crafted, Executable interp) {
-        try {
-            return new LinuxTarget().load(programs);
-        } catch (dev.prism.error.TargetException e) {
-            if (!e.getMessage().contains("func_info")) {
-                throw e;
-            }
-            for (int i = 0; i < crafted.packets().size(); i++) {
-                String expect = expected(crafted.comments().get(i));
-                if (expect != null) {
-                    assertEquals(expect, interp.run(RunInput.ofPacket(crafted.packets().get(i))).xdpAction(),
-                            name + " crafted packet " + i + " (" + crafted.comments().get(i) + ")");
-                }
-            }
-            org.junit.jupiter.api.Assumptions.abort("linux: not supported: " + name + " uses bpf_loop callbacks, which the kernel"
-                    + " loads only with BTF func_info; Prism's kernel loader does not pass BTF yet (interpreter checked"
-                    + " against the crafted expectations only)");
-            return null;
         }
     }
 
