@@ -6,7 +6,8 @@ package dev.prism.error;
  * messages.
  */
 public abstract sealed class PrismException extends RuntimeException
-        permits MalformedProgramException, AssemblerException, ElfException, TrapException, TargetException {
+        permits MalformedProgramException, AssemblerException, ElfException, TrapException, TargetException,
+        VerificationException {
 
     protected PrismException(String message) {
         super(message);

@@ -1,0 +1,105 @@
+package dev.prism.verifier;
+
+import java.util.Arrays;
+
+/**
+ * One function's 512-byte stack as the verifier sees it: per byte whether it was written (and
+ * whether with zero), and per aligned 8-byte slot the register value spilled there, so a
+ * pointer saved and restored keeps its type.
+ */
+final class Frame {
+    static final int SIZE = 512;
+    static final byte INVALID = 0;
+    static final byte MISC = 1;
+    static final byte ZERO = 2;
+    static final byte SPILL = 3;
+
+    final byte[] types;
+    final Value[] spills;
+    /** Deepest byte written: the frame's stack depth (for the 512-byte limit across calls). */
+    int depth;
+
+    Frame() {
+        types = new byte[SIZE];
+        spills = new Value[SIZE / 8];
+    }
+
+    private Frame(Frame o) {
+        types = o.types.clone();
+        spills = o.spills.clone();
+        depth = o.depth;
+    }
+
+    Frame copy() {
+        return new Frame(this);
+    }
+
+    /** {@return index in {@link #types} of stack offset {@code off} (negative, from r10)} */
+    static int index(long off) {
+        return (int) (SIZE + off);
+    }
+
+    boolean covers(Frame o) {
+        for (int i = 0; i < SIZE; i++) {
+            byte mine = types[i];
+            byte theirs = o.types[i];
+            if (mine == INVALID) {
+                continue; // never read on the old path
+            }
+            if (theirs == INVALID) {
+                return false;
+            }
+            if (mine == SPILL) {
+                if (theirs != SPILL) {
+                    return false;
+                }
+                if (i % 8 == 0 && !State.covers(spills[i / 8], o.spills[i / 8])) {
+                    return false;
+                }
+            } else if (mine == ZERO && theirs != ZERO) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    Frame join(Frame o, boolean widen, int joinIdBase) {
+        Frame r = new Frame();
+        r.depth = Math.max(depth, o.depth);
+        for (int i = 0; i < SIZE; i++) {
+            byte a = types[i];
+            byte b = o.types[i];
+            if (a == INVALID || b == INVALID) {
+                r.types[i] = INVALID;
+            } else if (a == b && a != SPILL) {
+                r.types[i] = a;
+            } else if (a == SPILL && b == SPILL) {
+                r.types[i] = SPILL;
+            } else {
+                r.types[i] = MISC;
+            }
+        }
+        for (int s = 0; s < spills.length; s++) {
+            int base = s * 8;
+            boolean spilled = true;
+            for (int k = 0; k < 8; k++) {
+                spilled &= r.types[base + k] == SPILL;
+            }
+            if (spilled && spills[s] != null && o.spills[s] != null) {
+                Value j = State.join(spills[s], o.spills[s], widen, joinIdBase == 0 ? 0 : joinIdBase + s);
+                if (j instanceof Value.Uninit) {
+                    Arrays.fill(r.types, base, base + 8, MISC);
+                } else {
+                    r.spills[s] = j;
+                }
+            } else {
+                for (int k = 0; k < 8; k++) {
+                    if (r.types[base + k] == SPILL) {
+                        r.types[base + k] = MISC;
+                    }
+                }
+            }
+        }
+        return r;
+    }
+}

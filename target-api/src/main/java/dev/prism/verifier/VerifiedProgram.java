@@ -1,0 +1,103 @@
+package dev.prism.verifier;
+
+import dev.prism.isa.CpuVersion;
+import dev.prism.isa.Group;
+import dev.prism.isa.Insn;
+import dev.prism.isa.Opcode;
+import dev.prism.isa.Opcodes;
+import dev.prism.program.MapType;
+import dev.prism.program.Program;
+import dev.prism.verifier.cfg.Cfg;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The IR: a program the verifier has proven safe, with what it learned (DESIGN.md, "The IR").
+ * Only {@link Verifier} can construct one (the {@link Token} has a private constructor), so a
+ * backend holding a VerifiedProgram holds a proof.
+ *
+ * <p>This first version carries the program, its control-flow graph, the abstract register
+ * state at each instruction (as text, for {@code prism verify --log}), the features the program
+ * requires and the verification statistics. Context rewriting into host layouts and structured
+ * per-instruction facts for the JITs follow with the JIT issues.
+ */
+public final class VerifiedProgram {
+    /** Proof that the verifier made the object. */
+    public static final class Token {
+        Token() {
+        }
+    }
+
+    /** Cost of the proof. */
+    public record Stats(long processed, long statesStored, long nanos) {
+    }
+
+    /**
+     * What a target must support to run the program, matched against {@link dev.prism.target.Capabilities}.
+     *
+     * @param groups       conformance groups used
+     * @param version      the lowest cpu version that has every instruction
+     * @param helpers      helper ids called
+     * @param mapTypes     map types used
+     * @param loops        natural loops (bounded)
+     * @param maxPacketOff the largest packet offset accessed
+     * @param stackDepth   the deepest stack use along a call chain, in bytes
+     */
+    public record Requires(Set<Group> groups, CpuVersion version, Set<Integer> helpers, Set<MapType> mapTypes,
+                           int loops, long maxPacketOff, int stackDepth) {
+        static Requires of(Insn[] code, Set<Integer> helpers, Set<MapType> mapTypes, int loops, long maxPacketOff, int stack) {
+            EnumSet<Group> groups = EnumSet.noneOf(Group.class);
+            CpuVersion version = CpuVersion.V1;
+            for (Insn insn : code) {
+                if (insn != null) {
+                    Opcode row = Opcodes.of(insn);
+                    groups.add(row.group());
+                    if (row.version().compareTo(version) > 0) {
+                        version = row.version();
+                    }
+                }
+            }
+            return new Requires(groups, version, new TreeSet<>(helpers), Set.copyOf(mapTypes), loops, maxPacketOff, stack);
+        }
+    }
+
+    private final Program program;
+    private final Cfg cfg;
+    private final List<String> states;
+    private final Requires requires;
+    private final Stats stats;
+
+    public VerifiedProgram(Token token, Program program, Cfg cfg, List<String> states, Requires requires, Stats stats) {
+        if (token == null) {
+            throw new IllegalArgumentException("only the verifier constructs a VerifiedProgram");
+        }
+        this.program = program;
+        this.cfg = cfg;
+        this.states = List.copyOf(states);
+        this.requires = requires;
+        this.stats = stats;
+    }
+
+    public Program program() {
+        return program;
+    }
+
+    public Cfg cfg() {
+        return cfg;
+    }
+
+    /** {@return the abstract registers at {@code pc} (joined over every path), empty when never reached} */
+    public String stateAt(int pc) {
+        return states.get(pc);
+    }
+
+    public Requires requires() {
+        return requires;
+    }
+
+    public Stats stats() {
+        return stats;
+    }
+}

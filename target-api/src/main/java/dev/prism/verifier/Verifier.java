@@ -1,0 +1,1126 @@
+package dev.prism.verifier;
+
+import dev.prism.error.VerificationException;
+import dev.prism.isa.AluOp;
+import dev.prism.isa.CallKind;
+import dev.prism.isa.Imm;
+import dev.prism.isa.Insn;
+import dev.prism.isa.JumpOp;
+import dev.prism.isa.Operand;
+import dev.prism.isa.Reg;
+import dev.prism.isa.Size;
+import dev.prism.isa.Width;
+import dev.prism.program.MapDef;
+import dev.prism.program.MapType;
+import dev.prism.program.Program;
+import dev.prism.program.ProgramType;
+import dev.prism.runtime.HelperProto;
+import dev.prism.runtime.Helpers;
+import dev.prism.verifier.cfg.Cfg;
+import dev.prism.verifier.cfg.FunctionCfg;
+import dev.prism.verifier.cfg.Loop;
+import dev.prism.verifier.domain.Scalar;
+import dev.prism.verifier.domain.ScalarAlu;
+import dev.prism.verifier.domain.ScalarBranch;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Proves a program safe, or says at which instruction and why not (DESIGN.md, "The IR").
+ *
+ * <p>Layers, as in PREVAIL: the control-flow graph first ({@link Cfg}: functions, loops,
+ * unreachable code, recursion), then a path-sensitive abstract interpretation over registers,
+ * stack frames, packet ranges and references, with the scalar domain of
+ * {@link dev.prism.verifier.domain}. Branches are followed separately (a null check or a
+ * packet bounds check refines each side); a path that arrives at a point where an explored
+ * state already covers it is pruned. At loop heads states are joined and, after a few visits,
+ * widened, so the cost does not grow with the trip count; each loop is then proven to terminate
+ * by an induction variable ({@link LoopBounds}).
+ *
+ * <p>The first error ends verification, as in Linux, with a diagnostic reading
+ * {@code pc: reason (detail)} and the source line when the program carries BTF line info. The
+ * reasons are the stable vocabulary of conformance/VERIFIER-DIAGNOSTICS.md.
+ */
+public final class Verifier {
+    /** Instructions processed before a program is "too complex" (Linux's BPF_COMPLEXITY_LIMIT_INSNS). */
+    public static final int MAX_PROCESSED = 1_000_000;
+    /**
+     * Visits of a loop head joined before its state is widened. Joining keeps a pointer that
+     * advances with a short loop's counter bounded (intervals cannot relate the two); loops
+     * longer than this are widened, so the cost of a loop is bounded whatever its trip count.
+     */
+    static final int WIDEN_AFTER = 256;
+    /**
+     * Arrivals at a loop head (per call context) followed path by path, as Linux does, before
+     * the head switches to joining: short loops stay precise (a pointer advancing with the loop
+     * counter keeps its bound), long ones cost at most this much before they are summarised.
+     */
+    static final int UNROLL = 2048;
+    /** Largest variable offset Linux accepts on a pointer (BPF_MAX_VAR_OFF). */
+    static final long MAX_VAR_OFF = 1 << 29;
+    /** Largest packet offset (MAX_PACKET_OFF). */
+    static final long MAX_PACKET_OFF = 0xffff;
+    static final int MAX_FRAMES = 8;
+
+    private final Program program;
+    private final Profile profile;
+    private final Insn[] code;
+    private final Cfg cfg;
+    private final List<MapDef> maps;
+    private final Set<Integer> loopHeads = new HashSet<>();
+    private final Liveness liveness;
+    private final Map<String, List<State>> explored = new HashMap<>();
+    private final Map<String, State> loopAcc = new HashMap<>();
+    private final Map<String, State> loopEntry = new HashMap<>();
+    private final Map<String, Integer> loopVisits = new HashMap<>();
+    private final Map<Integer, State> seenAt = new TreeMap<>();
+    private final Set<Integer> helpersUsed = new HashSet<>();
+    private int nextId = 1;
+    private long processed;
+    private long statesStored;
+    private long maxPacketOffset;
+
+    private Verifier(Program program, Profile profile) {
+        this.program = program;
+        this.profile = profile;
+        this.code = program.slots();
+        this.cfg = Cfg.build(code);
+        this.maps = program.maps();
+        this.liveness = Liveness.of(code, cfg);
+        for (FunctionCfg f : cfg.functions()) {
+            for (Loop l : f.loops()) {
+                loopHeads.add(l.head());
+            }
+        }
+    }
+
+    /**
+     * Verifies {@code program} under {@code profile}.
+     *
+     * @return the verified program: the IR every backend consumes
+     * @throws VerificationException naming the first instruction that cannot be proven safe
+     */
+    public static VerifiedProgram verify(Program program, Profile profile) {
+        return verify(program, profile, null);
+    }
+
+    /**
+     * Verifies with a log: one line per instruction processed, {@code pc: instruction ; state},
+     * for a person debugging a rejection ({@code prism verify --log}).
+     */
+    public static VerifiedProgram verify(Program program, Profile profile, java.util.function.Consumer<String> log) {
+        long start = System.nanoTime();
+        Verifier v = new Verifier(program, profile);
+        v.log = log;
+        v.run();
+        return v.result(System.nanoTime() - start);
+    }
+
+    private java.util.function.Consumer<String> log;
+
+    // ---------------------------------------------------------------------------------------
+    // Errors
+
+    /** A refusal at one instruction; caught by {@link #run} and turned into the exception. */
+    private static final class Reject extends RuntimeException {
+        final int pc;
+        final String reason;
+        final String detail;
+
+        Reject(int pc, String reason, String detail) {
+            super(reason, null, false, false);
+            this.pc = pc;
+            this.reason = reason;
+            this.detail = detail;
+        }
+    }
+
+    private Reject reject(int pc, String reason, String detail) {
+        return new Reject(pc, reason, detail);
+    }
+
+    private String describe(Reject r) {
+        String where = program.sourceLine(r.pc).map(l -> " at " + l).orElse("");
+        return r.pc + ": " + r.reason + (r.detail == null || r.detail.isEmpty() ? "" : " (" + r.detail + ")") + where;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Exploration
+
+    private record Path(int pc, State state, int from) {
+    }
+
+    private void run() {
+        List<String> problems = new ArrayList<>();
+        for (var d : cfg.problems()) {
+            problems.add(d.toString());
+        }
+        if (!problems.isEmpty()) {
+            throw new VerificationException(problems);
+        }
+        try {
+            explore();
+            for (FunctionCfg f : cfg.functions()) {
+                for (Loop l : f.loops()) {
+                    LoopBounds.prove(this, f, l);
+                }
+            }
+        } catch (Reject r) {
+            throw new VerificationException(List.of(describe(r)));
+        }
+    }
+
+    private State initial() {
+        State s = new State();
+        java.util.Arrays.fill(s.regs, Value.UNINIT);
+        s.frames.add(new Frame());
+        s.regs[10] = stackPtr(0, 0);
+        switch (program.type()) {
+            case XDP, TC, SOCKET -> s.regs[1] = new Value.Ptr(Value.Kind.CTX, 0, Scalar.constant(0), 0, 0, false, 0, 0);
+            case RAW -> {
+                // Raw programs get memory of a size unknown to the verifier: only r1 and r2 as numbers.
+                s.regs[1] = Value.scalar(Scalar.top());
+                s.regs[2] = Value.scalar(Scalar.top());
+            }
+        }
+        return s;
+    }
+
+    private static Value.Ptr stackPtr(int frame, long off) {
+        return new Value.Ptr(Value.Kind.STACK, off, Scalar.constant(0), 0, frame, false, 0, 0);
+    }
+
+    private void explore() {
+        Deque<Path> work = new ArrayDeque<>();
+        work.push(new Path(0, initial(), -1));
+        while (!work.isEmpty()) {
+            Path p = work.pop();
+            State s = arrive(p);
+            if (s == null) {
+                continue;
+            }
+            if (++processed > MAX_PROCESSED) {
+                throw reject(p.pc(), "program too complex", "more than " + MAX_PROCESSED + " instructions processed");
+            }
+            seenAt.merge(p.pc(), s.copy(), (a, b) -> a.frames.size() == b.frames.size() ? a.join(b, false) : a);
+            if (log != null) {
+                log.accept(String.format("%4d: %-36s ; %s%s", p.pc(), dev.prism.asm.Disassembler.format(code[p.pc()]),
+                        describeRegs(s), s.packetRange.isEmpty() ? "" : " ranges=" + s.packetRange));
+            }
+            List<Path> next = step(p.pc(), s);
+            for (int i = next.size() - 1; i >= 0; i--) {
+                work.push(next.get(i));
+            }
+        }
+    }
+
+    /** Pruning and loop-head merging; {@return the state to continue with, or null to prune} */
+    private State arrive(Path p) {
+        String key = p.pc() + "@" + p.state().context();
+        forgetDead(p.pc(), p.state());
+        if (loopHeads.contains(p.pc()) && loopVisits.getOrDefault(key, 0) >= UNROLL) {
+            State acc = loopAcc.get(key);
+            if (acc == null) {
+                loopAcc.put(key, p.state().copy());
+                loopEntry.put(key, p.state().copy());
+                loopVisits.put(key, 1);
+                return p.state();
+            }
+            if (acc.covers(p.state())) {
+                return null;
+            }
+            boolean back = isBackEdge(p.from(), p.pc()) || code[p.from() < 0 ? 0 : p.from()] instanceof Insn.Exit;
+            if (!back) {
+                loopEntry.put(key, loopEntry.get(key).join(p.state(), false, p.pc()));
+            }
+            int visits = back ? loopVisits.merge(key, 1, Integer::sum) - UNROLL : loopVisits.get(key) - UNROLL;
+            State merged = acc.join(p.state(), visits > WIDEN_AFTER, p.pc());
+            loopAcc.put(key, merged);
+            return merged.copy();
+        }
+        if (loopHeads.contains(p.pc())) {
+            // first iterations: followed path by path (pruned when covered), counted
+            int visits = loopVisits.merge(key, 1, Integer::sum);
+            if (visits == UNROLL) {
+                loopAcc.put(key, p.state().copy()); // from now on the head joins
+            }
+            loopEntry.merge(key, p.state().copy(), (a, b) -> isBackEdge(p.from(), p.pc()) ? a : a.join(b, false, p.pc()));
+        } else if (p.from() >= 0 && !(code[p.from()] instanceof Insn.Jump || code[p.from()] instanceof Insn.Ja
+                || code[p.from()] instanceof Insn.Exit)) {
+            return p.state(); // straight-line: nothing to prune
+        }
+        List<State> seen = explored.computeIfAbsent(key, k -> new ArrayList<>());
+        for (State old : seen) {
+            if (old.covers(p.state())) {
+                return null;
+            }
+        }
+        if (seen.size() < 64) {
+            seen.add(p.state().copy());
+            statesStored++;
+        }
+        return p.state();
+    }
+
+    /** Dead registers are forgotten: nothing reads them before writing them. */
+    private void forgetDead(int pc, State s) {
+        for (int r = 0; r < 10; r++) {
+            if (!liveness.live(pc, r)) {
+                s.regs[r] = Value.UNINIT;
+            }
+        }
+    }
+
+    private boolean isBackEdge(int from, int head) {
+        if (from < 0) {
+            return false;
+        }
+        for (FunctionCfg f : cfg.functionsContaining(from)) {
+            for (Loop l : f.loops()) {
+                if (l.head() == head && f.blockContaining(from).map(b -> l.body().contains(b.first())).orElse(false)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** {@return the loop-head state (joined over entries and iterations) in any call context} */
+    State loopState(int head, boolean entryOnly) {
+        State r = null;
+        for (var e : (entryOnly ? loopEntry : loopAcc).entrySet()) {
+            if (e.getKey().startsWith(head + "@")) {
+                r = r == null ? e.getValue() : (r.frames.size() == e.getValue().frames.size() ? r.join(e.getValue(), false) : r);
+            }
+        }
+        return r;
+    }
+
+    Insn[] code() {
+        return code;
+    }
+
+    Reject rejectLoop(int pc, String detail) {
+        return reject(pc, "unbounded loop", detail);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // One instruction
+
+    private List<Path> step(int pc, State s) {
+        Insn insn = code[pc];
+        return switch (insn) {
+            case null -> throw reject(pc, "invalid call target", "execution reaches the second slot of an lddw");
+            case Insn.Alu a -> {
+                alu(pc, s, a);
+                yield next(pc, s, 1);
+            }
+            case Insn.Neg n -> {
+                Value d = read(pc, s, n.dst());
+                writable(pc, n.dst());
+                s.regs[n.dst().n()] = Value.scalar(ScalarAlu.neg(n.width(), scalarOf(pc, d, "neg")));
+                yield next(pc, s, 1);
+            }
+            case Insn.MovSx m -> {
+                Value v = read(pc, s, m.src());
+                writable(pc, m.dst());
+                s.regs[m.dst().n()] = Value.scalar(ScalarAlu.movsx(m.width(), m.fromBits(), scalarOf(pc, v, "movsx")));
+                yield next(pc, s, 1);
+            }
+            case Insn.Endian e -> {
+                Value v = read(pc, s, e.dst());
+                writable(pc, e.dst());
+                s.regs[e.dst().n()] = Value.scalar(ScalarAlu.endian(e.op(), e.bits(), scalarOf(pc, v, "byte swap")));
+                yield next(pc, s, 1);
+            }
+            case Insn.LoadImm64 l -> {
+                writable(pc, l.dst());
+                s.regs[l.dst().n()] = lddw(pc, l);
+                yield next(pc, s, 2);
+            }
+            case Insn.Load l -> {
+                Value base = read(pc, s, l.src());
+                writable(pc, l.dst());
+                s.regs[l.dst().n()] = access(pc, s, base, l.offset(), l.size().bytes(), false, null, l.signExtend());
+                yield next(pc, s, 1);
+            }
+            case Insn.Store st -> {
+                Value base = read(pc, s, st.dst());
+                Value v = st.src() instanceof Reg r ? read(pc, s, r) : Value.scalar(Scalar.constant(((Imm) st.src()).value()));
+                access(pc, s, base, st.offset(), st.size().bytes(), true, v, false);
+                yield next(pc, s, 1);
+            }
+            case Insn.Atomic a -> {
+                atomic(pc, s, a);
+                yield next(pc, s, 1);
+            }
+            case Insn.Ja j -> List.of(new Path(pc + 1 + j.offset(), s, pc));
+            case Insn.Jump j -> jump(pc, s, j);
+            case Insn.Call c -> call(pc, s, c);
+            case Insn.CallX c -> {
+                Value t = read(pc, s, c.dst());
+                if (profile == Profile.LINUX) {
+                    throw reject(pc, "invalid call target", "callx is not supported by Linux");
+                }
+                if (!(t instanceof Value.Ptr p) || p.kind() != Value.Kind.FUNC) {
+                    throw reject(pc, "invalid call target", c.dst() + " is " + t + ", not a function address");
+                }
+                yield List.of(enter(pc, s, p.map()));
+            }
+            case Insn.Exit e -> exit(pc, s);
+            case Insn.PacketLoad p -> {
+                if (profile == Profile.LINUX && program.type() == ProgramType.XDP) {
+                    throw reject(pc, "invalid packet access", "Linux allows legacy packet loads only in socket and tc programs");
+                }
+                if (p.indirect()) {
+                    scalarOf(pc, read(pc, s, p.src()), "legacy packet load index");
+                }
+                s.regs[0] = Value.scalar(ScalarAlu.load(p.size().bytes(), false));
+                for (int r = 1; r <= 5; r++) {
+                    s.regs[r] = Value.UNINIT;
+                }
+                yield next(pc, s, 1);
+            }
+        };
+    }
+
+    private static List<Path> next(int pc, State s, int slots) {
+        return List.of(new Path(pc + slots, s, pc));
+    }
+
+    private Value read(int pc, State s, Reg r) {
+        Value v = s.regs[r.n()];
+        if (v instanceof Value.Uninit) {
+            throw reject(pc, "read of uninitialized register", r.toString().substring(1));
+        }
+        return v;
+    }
+
+    private void writable(int pc, Reg r) {
+        if (r == Reg.R10) {
+            throw reject(pc, "frame pointer is read-only", "r10");
+        }
+    }
+
+    private Scalar scalarOf(int pc, Value v, String what) {
+        if (v instanceof Value.Scal sc) {
+            return sc.s();
+        }
+        throw reject(pc, "prohibited pointer arithmetic", what + " on " + v);
+    }
+
+    private Value operand(int pc, State s, Operand o) {
+        return switch (o) {
+            case Reg r -> read(pc, s, r);
+            case Imm i -> Value.scalar(Scalar.constant(i.value()));
+        };
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Arithmetic
+
+    private void alu(int pc, State s, Insn.Alu a) {
+        Value src = operand(pc, s, a.src());
+        writable(pc, a.dst());
+        if (profile == Profile.LINUX && a.src() instanceof Imm imm
+                && (a.op() == AluOp.LSH || a.op() == AluOp.RSH || a.op() == AluOp.ARSH)) {
+            int width = a.width() == Width.W64 ? 64 : 32;
+            if (imm.value() < 0 || imm.value() >= width) {
+                throw reject(pc, "invalid shift", "shift by " + imm.value() + " on a " + width + "-bit value");
+            }
+        }
+        if (a.op() == AluOp.MOV) {
+            if (a.width() == Width.W64) {
+                s.regs[a.dst().n()] = src;
+            } else {
+                Scalar v = src instanceof Value.Scal sc ? sc.s() : Scalar.top();
+                s.regs[a.dst().n()] = Value.scalar(ScalarAlu.alu(AluOp.MOV, Width.W32, Scalar.top(), v));
+            }
+            return;
+        }
+        Value dst = read(pc, s, a.dst());
+        if (dst instanceof Value.Scal d && src instanceof Value.Scal x) {
+            s.regs[a.dst().n()] = Value.scalar(ScalarAlu.alu(a.op(), a.width(), d.s(), x.s()));
+            return;
+        }
+        if (a.width() == Width.W32 && a.op() == AluOp.SUB) {
+            // A 32-bit subtraction involving a pointer gives a meaningless but harmless number;
+            // Linux allows it to privileged programs (clang computes packet lengths so).
+            s.regs[a.dst().n()] = Value.scalar(Scalar.unsignedRange(0, 0xffff_ffffL));
+            return;
+        }
+        if (dst instanceof Value.Ptr && src instanceof Value.Ptr && a.op() == AluOp.SUB) {
+            // The distance between two pointers is a number (Linux allows it to privileged
+            // programs; clang computes packet lengths so, often in 32 bits). Pointers of one
+            // stack frame give an exact difference.
+            Value.Ptr p = (Value.Ptr) dst;
+            Value.Ptr q = (Value.Ptr) src;
+            Scalar diff = p.kind() == Value.Kind.STACK && q.kind() == Value.Kind.STACK && p.map() == q.map()
+                    && !p.hasVar() && !q.hasVar() ? Scalar.constant(p.fixed() - q.fixed()) : Scalar.top();
+            s.regs[a.dst().n()] = Value.scalar(ScalarAlu.alu(AluOp.MOV, a.width(), Scalar.top(), diff));
+            return;
+        }
+        if (a.width() == Width.W32) {
+            throw reject(pc, "prohibited pointer arithmetic", "32-bit " + a.op().mnemonic() + " on " + (dst instanceof Value.Ptr ? dst : src));
+        }
+        if (dst instanceof Value.Ptr p && src instanceof Value.Scal x && (a.op() == AluOp.ADD || a.op() == AluOp.SUB)) {
+            s.regs[a.dst().n()] = pointerAdd(pc, s, p, x.s(), a.op() == AluOp.SUB);
+        } else if (dst instanceof Value.Scal d && src instanceof Value.Ptr p && a.op() == AluOp.ADD) {
+            s.regs[a.dst().n()] = pointerAdd(pc, s, p, d.s(), false);
+        } else {
+            throw reject(pc, "prohibited pointer arithmetic", a.op().mnemonic() + " of " + dst + " and " + src);
+        }
+    }
+
+    private static boolean sameRegion(Value.Ptr p, Value.Ptr q) {
+        boolean packets = isPacketFamily(p.kind()) && isPacketFamily(q.kind());
+        return packets || (p.kind() == q.kind() && p.map() == q.map() && p.kind() != Value.Kind.MAP_PTR && p.kind() != Value.Kind.FUNC);
+    }
+
+    private static boolean isPacketFamily(Value.Kind k) {
+        return k == Value.Kind.PACKET || k == Value.Kind.PACKET_END || k == Value.Kind.PACKET_META;
+    }
+
+    private Value pointerAdd(int pc, State s, Value.Ptr p, Scalar x, boolean subtract) {
+        switch (p.kind()) {
+            case MAP_PTR, PACKET_END, FUNC -> throw reject(pc, "prohibited pointer arithmetic", "on " + p);
+            default -> {
+            }
+        }
+        if (p.maybeNull()) {
+            throw reject(pc, "prohibited pointer arithmetic", "on " + p + " before a null check");
+        }
+        if (x.isConstant()) {
+            long c = subtract ? -x.constantValue() : x.constantValue();
+            long f = p.fixed() + c;
+            if (Math.abs(c) > MAX_VAR_OFF || Math.abs(f) > MAX_VAR_OFF) {
+                throw reject(pc, "unbounded offset", "offset " + f + " on " + p.kind().text);
+            }
+            return p.withOffset(f, p.var(), p.id());
+        }
+        if (p.kind() == Value.Kind.CTX) {
+            throw reject(pc, "prohibited pointer arithmetic", "variable offset on ctx");
+        }
+        if (subtract && isPacketFamily(p.kind())) {
+            throw reject(pc, "prohibited pointer arithmetic", "subtracting a variable from a packet pointer");
+        }
+        Scalar v = ScalarAlu.alu(subtract ? AluOp.SUB : AluOp.ADD, Width.W64, p.var(), x);
+        if (v.smin() < -MAX_VAR_OFF || v.smax() > MAX_VAR_OFF) {
+            throw reject(pc, "unbounded offset", "variable offset " + x + " on " + p.kind().text);
+        }
+        if (isPacketFamily(p.kind())) {
+            // A new variable part: pointers derived from it share a new range, proven from zero.
+            if (v.smin() < 0) {
+                throw reject(pc, "unbounded offset", "packet offset may be negative (" + v + ")");
+            }
+            return p.withOffset(p.fixed(), v, nextId++);
+        }
+        return p.withOffset(p.fixed(), v, p.id());
+    }
+
+    private Value lddw(int pc, Insn.LoadImm64 l) {
+        return switch (l.kind()) {
+            case IMM64 -> Value.scalar(Scalar.constant(l.value()));
+            case MAP_BY_IDX -> new Value.Ptr(Value.Kind.MAP_PTR, 0, Scalar.constant(0), 0, mapIndex(pc, l.imm()), false, 0, 0);
+            case MAP_VALUE_BY_IDX -> {
+                MapDef m = maps.get(mapIndex(pc, l.imm()));
+                if (m.type() != MapType.ARRAY || (profile == Profile.LINUX && m.maxEntries() != 1)) {
+                    throw reject(pc, "invalid map value access", "direct value addresses need an array"
+                            + (profile == Profile.LINUX ? " with one entry" : "") + "; " + m.name() + " is " + m.type().id());
+                }
+                if (l.nextImm() < 0 || l.nextImm() >= m.valueSize()) {
+                    throw reject(pc, "invalid map value access", "offset " + l.nextImm() + " of value_size " + m.valueSize());
+                }
+                yield new Value.Ptr(Value.Kind.MAP_VALUE, l.nextImm(), Scalar.constant(0), 0, l.imm(), false, 0, 0);
+            }
+            case CODE_ADDR -> new Value.Ptr(Value.Kind.FUNC, 0, Scalar.constant(0), 0, pc + 1 + l.imm(), false, 0, 0);
+            case MAP_BY_FD, MAP_VALUE_BY_FD, VARIABLE_ADDR -> throw reject(pc, "invalid map value access",
+                    "lddw " + l.kind().keyword() + ": programs reference maps by index (map_idx)");
+        };
+    }
+
+    private int mapIndex(int pc, int imm) {
+        if (imm < 0 || imm >= maps.size()) {
+            throw reject(pc, "invalid map value access", "map index " + imm + " (the program has " + maps.size() + " maps)");
+        }
+        return imm;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Memory
+
+    /**
+     * Checks a load or store through {@code base + off} of {@code size} bytes and performs it on
+     * the abstract state. {@return the loaded value} (for stores, the stored value)
+     */
+    private Value access(int pc, State s, Value base, long off, int size, boolean write, Value stored, boolean signExtend) {
+        if (!(base instanceof Value.Ptr p)) {
+            throw reject(pc, "invalid memory access", (write ? "store" : "load") + " through " + base);
+        }
+        if (write && stored instanceof Value.Ptr sp && p.kind() != Value.Kind.STACK) {
+            throw reject(pc, "pointer leak", "storing " + sp + " into " + p.kind().text);
+        }
+        return switch (p.kind()) {
+            case STACK -> stack(pc, s, p, off, size, write, stored, signExtend);
+            case CTX -> ctx(pc, p, off, size, write);
+            case PACKET, PACKET_META -> {
+                packet(pc, s, p, off, size);
+                yield write ? stored : Value.scalar(ScalarAlu.load(size, signExtend));
+            }
+            case MAP_VALUE -> {
+                mapValue(pc, p, off, size, write);
+                yield write ? stored : Value.scalar(ScalarAlu.load(size, signExtend));
+            }
+            case RINGBUF_MEM -> {
+                ringbufMem(pc, s, p, off, size);
+                yield write ? stored : Value.scalar(ScalarAlu.load(size, signExtend));
+            }
+            case PACKET_END, MAP_PTR, FUNC -> throw reject(pc, "invalid memory access",
+                    (write ? "store" : "load") + " through " + p.kind().text);
+        };
+    }
+
+    private Value stack(int pc, State s, Value.Ptr p, long off, int size, boolean write, Value stored, boolean signExtend) {
+        if (p.hasVar()) {
+            throw reject(pc, "invalid stack access", "variable offset " + p.var() + " on the stack");
+        }
+        long o = p.fixed() + off;
+        if (o < -Frame.SIZE || o + size > 0) {
+            throw reject(pc, "invalid stack access", "off=" + o + " size=" + size + " (frame of " + Frame.SIZE + " bytes)");
+        }
+        Frame f = s.frames.get(p.map());
+        int i = Frame.index(o);
+        if (write) {
+            if (stored instanceof Value.Ptr sp && sp.kind() == Value.Kind.STACK && sp.map() > p.map()) {
+                throw reject(pc, "pointer leak", "a pointer to a callee's stack stored in its caller's frame");
+            }
+            f.depth = Math.max(f.depth, (int) -o);
+            checkStackSize(pc, s);
+            // bytes of any overlapped spill lose the spilled value
+            for (int k = i - i % 8; k < i + size; k += 8) {
+                if (k >= 0 && k / 8 < f.spills.length && !(size == 8 && k == i)) {
+                    if (f.spills[k / 8] != null) {
+                        for (int b = k; b < k + 8; b++) {
+                            if (f.types[b] == Frame.SPILL) {
+                                f.types[b] = Frame.MISC;
+                            }
+                        }
+                        f.spills[k / 8] = null;
+                    }
+                }
+            }
+            if (size == 8 && i % 8 == 0) {
+                java.util.Arrays.fill(f.types, i, i + 8, Frame.SPILL);
+                f.spills[i / 8] = stored;
+            } else {
+                boolean zero = stored instanceof Value.Scal z && z.s().isConstant() && z.s().constantValue() == 0;
+                java.util.Arrays.fill(f.types, i, i + size, zero ? Frame.ZERO : Frame.MISC);
+            }
+            return stored;
+        }
+        boolean allZero = true;
+        for (int k = i; k < i + size; k++) {
+            if (f.types[k] == Frame.INVALID) {
+                throw reject(pc, "read of uninitialized stack", "off=" + o + " size=" + size);
+            }
+            allZero &= f.types[k] == Frame.ZERO;
+        }
+        if (size == 8 && i % 8 == 0 && f.types[i] == Frame.SPILL && f.spills[i / 8] != null) {
+            return f.spills[i / 8];
+        }
+        if (size < 8 && f.types[i] == Frame.SPILL && f.spills[(i - i % 8) / 8] instanceof Value.Ptr) {
+            return Value.scalar(ScalarAlu.load(size, signExtend)); // part of a pointer: just bits
+        }
+        return Value.scalar(allZero ? Scalar.constant(0) : ScalarAlu.load(size, signExtend));
+    }
+
+    private void checkStackSize(int pc, State s) {
+        int total = 0;
+        for (Frame f : s.frames) {
+            total += (Math.max(f.depth, 1) + 31) & ~31;
+        }
+        if (total > Frame.SIZE) {
+            throw reject(pc, "stack too large", "the frames of this call chain use " + total + " bytes, more than " + Frame.SIZE);
+        }
+    }
+
+    /** struct xdp_md: data, data_end, data_meta (pointers), ingress_ifindex, rx_queue_index (u32). */
+    private Value ctx(int pc, Value.Ptr p, long off, int size, boolean write) {
+        long o = p.fixed() + off;
+        if (program.type() != ProgramType.XDP) {
+            throw reject(pc, "invalid context access", "the verifier knows the context of xdp programs only");
+        }
+        if (write) {
+            throw reject(pc, "write to read-only context", "off=" + o + " size=" + size);
+        }
+        if (size != 4 || o < 0 || o > 16 || o % 4 != 0) {
+            throw reject(pc, "invalid context access", "off=" + o + " size=" + size);
+        }
+        return switch ((int) o) {
+            case 0 -> new Value.Ptr(Value.Kind.PACKET, 0, Scalar.constant(0), 0, 0, false, 0, 0);
+            case 4 -> new Value.Ptr(Value.Kind.PACKET_END, 0, Scalar.constant(0), 0, 0, false, 0, 0);
+            case 8 -> new Value.Ptr(Value.Kind.PACKET_META, 0, Scalar.constant(0), 0, 0, false, 0, 0);
+            default -> Value.scalar(ScalarAlu.load(4, false));
+        };
+    }
+
+    private void packet(int pc, State s, Value.Ptr p, long off, int size) {
+        if (p.kind() == Value.Kind.PACKET_META) {
+            long lo = p.minOffset() + off;
+            long hi = p.maxOffset() + off + size;
+            if (lo < 0 || hi > s.range(-1)) {
+                throw reject(pc, "invalid packet access", "metadata off=" + lo + " size=" + size + " (proven range 0.." + s.range(-1) + ")");
+            }
+            return;
+        }
+        long lo = p.fixed() + off;
+        long hi = p.fixed() + off + size;
+        long range = s.range(p.id());
+        if (p.var().smin() < 0 || lo < 0 || hi > range) {
+            throw reject(pc, "invalid packet access", "off=" + lo + (p.hasVar() ? "+" + p.var() : "") + " size=" + size
+                    + " (proven range 0.." + range + ")");
+        }
+        maxPacketOffset = Math.max(maxPacketOffset, p.var().smax() + hi);
+    }
+
+    private void mapValue(int pc, Value.Ptr p, long off, int size, boolean write) {
+        MapDef m = maps.get(p.map());
+        if (p.maybeNull()) {
+            throw reject(pc, "possible null dereference", m.name() + " value used before a null check");
+        }
+        long lo = p.minOffset() + off;
+        long hi = p.maxOffset() + off + size;
+        if (lo < 0 || hi > m.valueSize()) {
+            throw reject(pc, "invalid map value access", "off=" + lo + ".." + (hi - size) + " size=" + size + " (value_size " + m.valueSize() + ")");
+        }
+        if (write && (m.readOnly() || (m.flags() & 0x80) != 0)) {
+            throw reject(pc, "invalid map value access", "map " + m.name() + " is read-only to programs");
+        }
+        if (!write && (m.flags() & 0x100) != 0) {
+            throw reject(pc, "invalid map value access", "map " + m.name() + " is write-only to programs");
+        }
+    }
+
+    private void ringbufMem(int pc, State s, Value.Ptr p, long off, int size) {
+        if (p.maybeNull()) {
+            throw reject(pc, "possible null dereference", "ring buffer record used before a null check");
+        }
+        if (!s.refs.containsKey(p.ref())) {
+            throw reject(pc, "invalid memory access", "ring buffer record already submitted or discarded");
+        }
+        long lo = p.minOffset() + off;
+        long hi = p.maxOffset() + off + size;
+        if (lo < 0 || hi > p.size()) {
+            throw reject(pc, "invalid memory access", "ring buffer record off=" + lo + " size=" + size + " (reserved " + p.size() + ")");
+        }
+    }
+
+    private void atomic(int pc, State s, Insn.Atomic a) {
+        Value base = read(pc, s, a.dst());
+        Value src = read(pc, s, a.src());
+        if (src instanceof Value.Ptr) {
+            throw reject(pc, "pointer leak", "atomic operand " + a.src() + " is a pointer");
+        }
+        if (a.op() == dev.prism.isa.AtomicOp.CMPXCHG) {
+            if (read(pc, s, Reg.R0) instanceof Value.Ptr) {
+                throw reject(pc, "pointer leak", "cmpxchg comparand r0 is a pointer");
+            }
+        }
+        if (!(base instanceof Value.Ptr p) || (p.kind() != Value.Kind.STACK && p.kind() != Value.Kind.MAP_VALUE)) {
+            throw reject(pc, "invalid atomic", "atomic on " + base + " (stack and map values only)");
+        }
+        int size = a.size().bytes();
+        if (p.hasVar() || Math.floorMod(p.fixed() + a.offset(), size) != 0) {
+            throw reject(pc, "misaligned atomic", "off=" + (p.fixed() + a.offset()) + " size=" + size);
+        }
+        access(pc, s, base, a.offset(), size, false, null, false);
+        access(pc, s, base, a.offset(), size, true, Value.scalar(Scalar.top()), false);
+        Value old = Value.scalar(ScalarAlu.load(size, false));
+        if (a.op() == dev.prism.isa.AtomicOp.CMPXCHG) {
+            s.regs[0] = old;
+        } else if (a.op().fetches()) {
+            writable(pc, a.src());
+            s.regs[a.src().n()] = old;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Jumps
+
+    private List<Path> jump(int pc, State s, Insn.Jump j) {
+        Value a = read(pc, s, j.dst());
+        Value b = operand(pc, s, j.src());
+        int taken = pc + 1 + j.offset();
+        int fall = pc + 1;
+        if (a instanceof Value.Scal x && b instanceof Value.Scal y) {
+            Optional<Boolean> decided = ScalarBranch.decide(j.op(), j.width(), x.s(), y.s());
+            List<Path> out = new ArrayList<>(2);
+            for (boolean t : new boolean[] {false, true}) {
+                if (decided.isPresent() && decided.get() != t) {
+                    continue;
+                }
+                ScalarBranch.Refined r = ScalarBranch.refine(j.op(), j.width(), x.s(), y.s(), t);
+                if (r.a().isEmpty() || r.b().isEmpty()) {
+                    continue;
+                }
+                State n = decided.isEmpty() ? s.copy() : s;
+                n.regs[j.dst().n()] = Value.scalar(r.a());
+                if (j.src() instanceof Reg rs) {
+                    n.regs[rs.n()] = Value.scalar(r.b());
+                }
+                out.add(new Path(t ? taken : fall, n, pc));
+            }
+            return out;
+        }
+        // a null check of a nullable pointer
+        if (a instanceof Value.Ptr p && p.maybeNull() && b instanceof Value.Scal z && z.s().isConstant()
+                && z.s().constantValue() == 0 && j.width() == Width.W64 && (j.op() == JumpOp.JEQ || j.op() == JumpOp.JNE)) {
+            State isNull = s.copy();
+            State notNull = s.copy();
+            settleNull(isNull, p, true);
+            settleNull(notNull, p, false);
+            boolean eq = j.op() == JumpOp.JEQ;
+            return List.of(new Path(fall, eq ? notNull : isNull, pc), new Path(taken, eq ? isNull : notNull, pc));
+        }
+        // packet bounds: a packet pointer against packet_end (either order), or packet_meta against packet
+        if (a instanceof Value.Ptr p && b instanceof Value.Ptr q && j.width() == Width.W64) {
+            Optional<List<Path>> bounds = packetBounds(pc, s, j.op(), p, q, taken, fall);
+            if (bounds.isPresent()) {
+                return bounds.get();
+            }
+        }
+        if ((a instanceof Value.Ptr || b instanceof Value.Ptr) && profile == Profile.LINUX
+                && !(a instanceof Value.Ptr p2 && b instanceof Value.Ptr q2 && sameRegion(p2, q2))
+                && !(b instanceof Value.Scal zz && zz.s().isConstant() && zz.s().constantValue() == 0)) {
+            throw reject(pc, "pointer comparison prohibited", a + " against " + b);
+        }
+        return List.of(new Path(fall, s.copy(), pc), new Path(taken, s, pc));
+    }
+
+    /** On one side of a null check every copy of the pointer (same id) becomes null or non-null. */
+    private void settleNull(State s, Value.Ptr p, boolean isNull) {
+        for (int r = 0; r < s.regs.length; r++) {
+            s.regs[r] = settle(s.regs[r], p, isNull);
+        }
+        for (Frame f : s.frames) {
+            for (int k = 0; k < f.spills.length; k++) {
+                if (f.spills[k] != null) {
+                    f.spills[k] = settle(f.spills[k], p, isNull);
+                }
+            }
+        }
+        if (isNull && p.kind() == Value.Kind.RINGBUF_MEM) {
+            s.refs.remove(p.ref()); // nothing was reserved: nothing to release
+        }
+    }
+
+    private static Value settle(Value v, Value.Ptr p, boolean isNull) {
+        if (v instanceof Value.Ptr q && q.maybeNull() && q.id() == p.id() && q.kind() == p.kind()) {
+            return isNull ? Value.scalar(Scalar.constant(0)) : q.nonNull();
+        }
+        return v;
+    }
+
+    private Optional<List<Path>> packetBounds(int pc, State s, JumpOp op, Value.Ptr a, Value.Ptr b, int taken, int fall) {
+        Value.Ptr pkt;
+        JumpOp rel; // relation "pkt REL end" on the taken edge
+        boolean meta;
+        if (a.kind() == Value.Kind.PACKET && b.kind() == Value.Kind.PACKET_END) {
+            pkt = a;
+            rel = op;
+            meta = false;
+        } else if (b.kind() == Value.Kind.PACKET && a.kind() == Value.Kind.PACKET_END) {
+            pkt = b;
+            rel = swap(op);
+            meta = false;
+        } else if (a.kind() == Value.Kind.PACKET_META && b.kind() == Value.Kind.PACKET) {
+            pkt = a;
+            rel = op;
+            meta = true;
+        } else if (b.kind() == Value.Kind.PACKET_META && a.kind() == Value.Kind.PACKET) {
+            pkt = b;
+            rel = swap(op);
+            meta = true;
+        } else {
+            return Optional.empty();
+        }
+        if (rel == null) {
+            return Optional.empty();
+        }
+        // pkt <= end (or <) holds on the taken edge of JLE/JLT and on the fallthrough of JGT/JGE.
+        boolean safeWhenTaken = switch (rel) {
+            case JLE, JLT, JSLE, JSLT -> true;
+            case JGT, JGE, JSGT, JSGE -> false;
+            default -> {
+                yield false;
+            }
+        };
+        if (rel == JumpOp.JEQ || rel == JumpOp.JNE || rel == JumpOp.JSET) {
+            return Optional.of(List.of(new Path(fall, s.copy(), pc), new Path(taken, s, pc)));
+        }
+        State safe = s.copy();
+        State other = s.copy();
+        if (meta) {
+            safe.packetRange.merge(-1, pkt.fixed() + (pkt.hasVar() ? 0 : 0), Math::max);
+        } else if (pkt.var().smin() >= 0) {
+            safe.packetRange.merge(pkt.id(), pkt.fixed(), Math::max);
+        }
+        return Optional.of(List.of(new Path(fall, safeWhenTaken ? other : safe, pc), new Path(taken, safeWhenTaken ? safe : other, pc)));
+    }
+
+    /** {@return the relation with operands swapped: a OP b == b swap(OP) a} */
+    private static JumpOp swap(JumpOp op) {
+        return switch (op) {
+            case JGT -> JumpOp.JLT;
+            case JLT -> JumpOp.JGT;
+            case JGE -> JumpOp.JLE;
+            case JLE -> JumpOp.JGE;
+            case JSGT -> JumpOp.JSLT;
+            case JSLT -> JumpOp.JSGT;
+            case JSGE -> JumpOp.JSLE;
+            case JSLE -> JumpOp.JSGE;
+            case JEQ, JNE, JSET -> op;
+        };
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Calls and exits
+
+    private Path enter(int pc, State s, int target) {
+        if (s.frames.size() >= MAX_FRAMES) {
+            throw reject(pc, "call stack too deep", "more than " + MAX_FRAMES + " frames");
+        }
+        State n = s;
+        n.saved.add(new Value[] {s.regs[6], s.regs[7], s.regs[8], s.regs[9]});
+        n.returns.add(new int[] {pc + 1});
+        n.frames.add(new Frame());
+        n.regs[0] = Value.UNINIT;
+        for (int r = 6; r <= 9; r++) {
+            n.regs[r] = Value.UNINIT;
+        }
+        n.regs[10] = stackPtr(n.frames.size() - 1, 0);
+        return new Path(target, n, pc);
+    }
+
+    private List<Path> exit(int pc, State s) {
+        Value r0 = s.regs[0];
+        if (r0 instanceof Value.Uninit && (s.depth() == 0 || s.returns.get(s.returns.size() - 1)[0] < 0)) {
+            throw reject(pc, "read of uninitialized register", "r0 at exit");
+        }
+        if (s.depth() > 0) {
+            if (r0 instanceof Value.Ptr p && p.kind() == Value.Kind.STACK && p.map() == s.depth()) {
+                throw reject(pc, "invalid return value", "a pointer to the returning function's stack");
+            }
+            int ret = s.returns.remove(s.returns.size() - 1)[0];
+            Value[] saved = s.saved.remove(s.saved.size() - 1);
+            s.frames.remove(s.frames.size() - 1);
+            for (int r = 1; r <= 5; r++) {
+                s.regs[r] = Value.UNINIT;
+            }
+            System.arraycopy(saved, 0, s.regs, 6, 4);
+            s.regs[10] = stackPtr(s.depth(), 0);
+            if (ret < 0) {
+                // A bpf_loop callback returning: 0 continues the loop, 1 stops it (Linux checks
+                // the range). The callback may run again on the memory it left, or the caller
+                // continues after the call: both are explored; the callback's entry is a merge
+                // point, so repeated iterations converge as a loop's would.
+                if (!(r0 instanceof Value.Scal v) || v.s().umax() > 1) {
+                    throw reject(pc, "invalid return value", "a bpf_loop callback returns 0 or 1, not " + r0);
+                }
+                int callPc = -ret - 2;
+                Value ctx = s.callbackCtx.remove(s.callbackCtx.size() - 1);
+                State again = s.copy();
+                Path p = callback(callPc, again, callbackTarget.get(callPc), ctx);
+                State after = s;
+                after.regs[0] = Value.scalar(Scalar.unsignedRange(0, 1L << 23));
+                return List.of(new Path(callPc + 1, after, pc), p);
+            }
+            return List.of(new Path(ret, s, pc));
+        }
+        if (r0 instanceof Value.Ptr p) {
+            throw reject(pc, "pointer leak", "returning " + p + " in r0");
+        }
+        if (!s.refs.isEmpty()) {
+            int at = s.refs.values().iterator().next();
+            throw reject(pc, "unreleased reference", "ring buffer record reserved at " + at + " is not submitted or discarded");
+        }
+        return List.of();
+    }
+
+    private List<Path> call(int pc, State s, Insn.Call c) {
+        return switch (c.kind()) {
+            case LOCAL -> List.of(enter(pc, s, pc + 1 + c.imm()));
+            case HELPER_BTF -> throw reject(pc, "unknown helper", "call btf " + c.imm() + ": kernel functions are not supported");
+            case HELPER -> helper(pc, s, c.imm());
+        };
+    }
+
+    private List<Path> helper(int pc, State s, int id) {
+        HelperProto proto = Helpers.proto(id).orElseThrow(() -> reject(pc, "unknown helper", Helpers.describeUnsupported(id)));
+        helpersUsed.add(id);
+        Value[] args = new Value[5];
+        for (int i = 0; i < proto.args().size(); i++) {
+            args[i] = read(pc, s, Reg.of(i + 1));
+        }
+        Value result = HelperCheck.check(this, pc, s, proto, args);
+        List<Path> extra = new ArrayList<>();
+        if (id == Helpers.LOOP && args[1] instanceof Value.Ptr f && f.kind() == Value.Kind.FUNC) {
+            extra.add(callback(pc, s.copy(), f.map(), args[2]));
+        }
+        for (int r = 1; r <= 5; r++) {
+            s.regs[r] = Value.UNINIT;
+        }
+        s.regs[0] = result;
+        List<Path> out = new ArrayList<>();
+        out.add(new Path(pc + 1, s, pc));
+        out.addAll(extra);
+        return out;
+    }
+
+    /**
+     * bpf_loop's callback runs as a function (index, ctx) on the caller's state; its return goes
+     * back to {@link #exit}, which explores both another iteration and the caller's continuation.
+     */
+    private Path callback(int pc, State s, int target, Value ctx) {
+        callbackTarget.put(pc, target);
+        loopHeads.add(target);
+        Path p = enter(pc, s, target);
+        p.state().returns.set(p.state().returns.size() - 1, new int[] {-pc - 2});
+        p.state().callbackCtx.add(ctx);
+        p.state().regs[1] = Value.scalar(Scalar.unsignedRange(0, (1L << 23) - 1));
+        p.state().regs[2] = ctx;
+        return p;
+    }
+
+    /** bpf_loop call site -> its callback's first instruction. */
+    private final Map<Integer, Integer> callbackTarget = new HashMap<>();
+
+    int freshId() {
+        return nextId++;
+    }
+
+    Profile profile() {
+        return profile;
+    }
+
+    List<MapDef> maps() {
+        return maps;
+    }
+
+    Program program() {
+        return program;
+    }
+
+    RuntimeException rejectAt(int pc, String reason, String detail) {
+        return reject(pc, reason, detail);
+    }
+
+    /** Memory a helper reads or writes: checked like a load or store of {@code size} bytes. */
+    void helperMemory(int pc, State s, Value v, long size, boolean write, String what) {
+        if (!(v instanceof Value.Ptr p)) {
+            throw reject(pc, "helper argument mismatch", what + " is " + v + ", not a pointer to memory");
+        }
+        if (size <= 0) {
+            return;
+        }
+        switch (p.kind()) {
+            case STACK -> {
+                if (p.hasVar()) {
+                    throw reject(pc, "invalid stack access", what + ": variable offset on the stack");
+                }
+                long o = p.fixed();
+                if (o < -Frame.SIZE || o + size > 0) {
+                    throw reject(pc, "invalid stack access", what + ": off=" + o + " size=" + size);
+                }
+                Frame f = s.frames.get(p.map());
+                int i = Frame.index(o);
+                for (int k = i; k < i + size; k++) {
+                    if (!write && f.types[k] == Frame.INVALID) {
+                        throw reject(pc, "read of uninitialized stack", what + ": off=" + (o + k - i) + " of [" + o + ", " + (o + size) + ")");
+                    }
+                    if (!write && f.types[k] == Frame.SPILL && f.spills[(k - k % 8) / 8] instanceof Value.Ptr) {
+                        throw reject(pc, "pointer leak", what + " holds a spilled pointer at off=" + (o + k - i));
+                    }
+                    if (write) {
+                        f.types[k] = Frame.MISC;
+                        f.spills[k / 8] = null;
+                    }
+                }
+                if (write) {
+                    f.depth = Math.max(f.depth, (int) -o);
+                }
+            }
+            case PACKET, PACKET_META -> {
+                for (long k = 0; k < size; k += Math.min(8, size - k)) {
+                    packet(pc, s, p, k, (int) Math.min(8, size - k));
+                }
+            }
+            case MAP_VALUE -> mapValue(pc, p, 0, (int) size, write);
+            case RINGBUF_MEM -> ringbufMem(pc, s, p, 0, (int) size);
+            case CTX, PACKET_END, MAP_PTR, FUNC -> throw reject(pc, "helper argument mismatch", what + " is " + p + ", not memory");
+        }
+    }
+
+    /** Packet pointers do not survive helpers that move data or data_end. */
+    void invalidatePackets(State s) {
+        for (int r = 0; r < s.regs.length; r++) {
+            if (s.regs[r] instanceof Value.Ptr p && isPacketFamily(p.kind())) {
+                s.regs[r] = Value.scalar(Scalar.top());
+            }
+        }
+        for (Frame f : s.frames) {
+            for (int k = 0; k < f.spills.length; k++) {
+                if (f.spills[k] instanceof Value.Ptr p && isPacketFamily(p.kind())) {
+                    f.spills[k] = Value.scalar(Scalar.top());
+                }
+            }
+        }
+        s.packetRange.clear();
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Result
+
+    private VerifiedProgram result(long nanos) {
+        List<String> perPc = new ArrayList<>();
+        for (int pc = 0; pc < code.length; pc++) {
+            State st = seenAt.get(pc);
+            perPc.add(st == null ? "" : describeRegs(st));
+        }
+        int stack = 0;
+        for (State st : seenAt.values()) {
+            int total = 0;
+            for (Frame f : st.frames) {
+                total += f.depth;
+            }
+            stack = Math.max(stack, total);
+        }
+        Set<MapType> mapTypes = new HashSet<>();
+        maps.forEach(m -> mapTypes.add(m.type()));
+        int loops = 0;
+        for (FunctionCfg f : cfg.functions()) {
+            loops += f.loops().size();
+        }
+        VerifiedProgram.Requires requires = VerifiedProgram.Requires.of(code, helpersUsed, mapTypes, loops, maxPacketOffset, stack);
+        return new VerifiedProgram(new VerifiedProgram.Token(), program, cfg, perPc, requires,
+                new VerifiedProgram.Stats(processed, statesStored, nanos));
+    }
+
+    private static String describeRegs(State s) {
+        StringBuilder sb = new StringBuilder();
+        for (int r = 0; r < s.regs.length; r++) {
+            if (!(s.regs[r] instanceof Value.Uninit)) {
+                sb.append(sb.isEmpty() ? "" : " ").append("r").append(r).append('=').append(s.regs[r]);
+            }
+        }
+        return sb.toString();
+    }
+}

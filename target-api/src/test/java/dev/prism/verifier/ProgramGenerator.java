@@ -1,0 +1,148 @@
+package dev.prism.verifier;
+
+import java.util.Random;
+
+/**
+ * Random XDP programs in assembler text, mostly valid and aimed at the verifier's decisions:
+ * packet bounds checks (sometimes off by one or missing), packet loads and stores at offsets
+ * around the proven range, variable offsets masked (or not), stack spills and fills, map
+ * lookups with and without null checks, value accesses at and past value_size, counted loops,
+ * BPF-to-BPF calls. Registers: r2 = data, r3 = data_end, r6 = ctx, reloaded after calls;
+ * r4, r5, r7, r8, r9 are scratch.
+ */
+final class ProgramGenerator {
+    /** The map every generated program may use: map 0, an array of 4 values of 16 bytes. */
+    static final String MAP = "counts array key 4 value 16 entries 4";
+
+    private final Random rnd;
+    private int labels;
+
+    ProgramGenerator(long seed) {
+        this.rnd = new Random(seed);
+    }
+
+    String next() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("mov %r6, %r1\n");
+        reload(sb);
+        sb.append("mov %r4, 0\nmov %r5, 0\nmov %r7, 0\nmov %r8, 0\nmov %r9, 0\n");
+        int blocks = 1 + rnd.nextInt(8);
+        boolean callee = rnd.nextInt(6) == 0;
+        for (int i = 0; i < blocks; i++) {
+            block(sb);
+        }
+        sb.append("out:\nmov %r0, 2\nexit\n");
+        if (callee) {
+            sb.insert(0, "");
+        }
+        return sb.toString();
+    }
+
+    private void reload(StringBuilder sb) {
+        sb.append("ldxw %r2, [%r6+0]\nldxw %r3, [%r6+4]\n");
+    }
+
+    private String scratch() {
+        return new String[] {"%r4", "%r5", "%r7", "%r8", "%r9"}[rnd.nextInt(5)];
+    }
+
+    private String size() {
+        return new String[] {"b", "h", "w", "dw"}[rnd.nextInt(4)];
+    }
+
+    private int bytes(String size) {
+        return switch (size) {
+            case "b" -> 1;
+            case "h" -> 2;
+            case "w" -> 4;
+            default -> 8;
+        };
+    }
+
+    private String label() {
+        return "l" + labels++;
+    }
+
+    private void block(StringBuilder sb) {
+        switch (rnd.nextInt(11)) {
+            case 0, 1 -> { // a bounds check, then accesses near its limit
+                int n = rnd.nextInt(64);
+                String r = scratch();
+                sb.append("mov ").append(r).append(", %r2\nadd ").append(r).append(", ").append(n).append('\n');
+                sb.append(rnd.nextInt(4) == 0 ? "jge " : "jgt ").append(r).append(", %r3, out\n");
+                for (int k = 0; k < 1 + rnd.nextInt(3); k++) {
+                    String sz = size();
+                    int off = Math.max(0, n - bytes(sz) + rnd.nextInt(3) - 1);
+                    if (rnd.nextBoolean()) {
+                        sb.append("ldx").append(sz).append(' ').append(scratch()).append(", [%r2+").append(off).append("]\n");
+                    } else {
+                        sb.append("stx").append(sz).append(" [%r2+").append(off).append("], ").append(scratch()).append('\n');
+                    }
+                }
+            }
+            case 2 -> { // a packet access with no check of its own (valid only if an earlier check covers it)
+                sb.append("ldx").append(size()).append(' ').append(scratch()).append(", [%r2+").append(rnd.nextInt(40)).append("]\n");
+            }
+            case 3 -> { // variable offset, masked, checked
+                String v = scratch();
+                int mask = new int[] {7, 15, 31, 63}[rnd.nextInt(4)];
+                sb.append("ldxb ").append(v).append(", [%r6+12]\n"); // ingress_ifindex bits: any value
+                sb.append("and ").append(v).append(", ").append(mask).append('\n');
+                sb.append("mov %r8, %r2\nadd %r8, ").append(v).append('\n');
+                sb.append("mov %r9, %r8\nadd %r9, ").append(rnd.nextInt(10)).append('\n');
+                sb.append("jgt %r9, %r3, out\n");
+                sb.append("ldx").append(size()).append(" %r4, [%r8+").append(rnd.nextInt(6)).append("]\n");
+            }
+            case 4, 5 -> { // scalar arithmetic
+                String[] ops = {"add", "sub", "mul", "div", "mod", "or", "and", "xor", "lsh", "rsh", "arsh"};
+                String op = ops[rnd.nextInt(ops.length)] + (rnd.nextBoolean() ? "32" : "");
+                sb.append(op).append(' ').append(scratch()).append(", ")
+                        .append(rnd.nextBoolean() ? scratch() : Integer.toString(rnd.nextInt(64) - 8)).append('\n');
+            }
+            case 6 -> { // stack spill and fill
+                int slot = 8 * (1 + rnd.nextInt(8));
+                String r = rnd.nextInt(4) == 0 ? "%r2" : scratch();
+                sb.append("stxdw [%r10-").append(slot).append("], ").append(r).append('\n');
+                if (rnd.nextBoolean()) {
+                    sb.append("ldxdw ").append(scratch()).append(", [%r10-").append(slot + (rnd.nextInt(6) == 0 ? 8 : 0)).append("]\n");
+                }
+            }
+            case 7, 8 -> { // map lookup, maybe null-checked, value accessed near value_size
+                sb.append("stw [%r10-4], ").append(rnd.nextInt(6)).append('\n');
+                sb.append("lddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\n");
+                String skip = label();
+                if (rnd.nextInt(5) != 0) {
+                    sb.append("jeq %r0, 0, ").append(skip).append('\n');
+                }
+                String sz = size();
+                int off = rnd.nextInt(18 - bytes(sz) + 2);
+                if (rnd.nextBoolean()) {
+                    sb.append("ldx").append(sz).append(" %r4, [%r0+").append(off).append("]\n");
+                } else {
+                    sb.append("mov %r5, 1\nlock add [%r0+").append(off & ~7).append("], %r5\n");
+                }
+                sb.append(skip).append(":\n");
+                reload(sb);
+            }
+            case 9 -> { // a counted loop, sometimes touching the packet with its counter
+                String top = label();
+                int n = 1 + rnd.nextInt(40);
+                sb.append("mov %r7, 0\n").append(top).append(":\nadd %r7, 1\n");
+                if (rnd.nextBoolean()) {
+                    sb.append("mov %r8, %r2\nadd %r8, %r7\nmov %r9, %r8\nadd %r9, 1\njgt %r9, %r3, out\nldxb %r4, [%r8+0]\n");
+                }
+                sb.append(rnd.nextInt(10) == 0 ? "jne" : "jlt").append(" %r7, ").append(n).append(", ").append(top).append('\n');
+            }
+            default -> { // a comparison that refines a scalar used as an index into the map value
+                sb.append("ldxb %r7, [%r6+12]\n");
+                String skip = label();
+                sb.append("jgt %r7, ").append(rnd.nextInt(20)).append(", ").append(skip).append('\n');
+                sb.append("stw [%r10-4], 1\nlddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\n");
+                sb.append("jeq %r0, 0, ").append(skip).append('\n');
+                sb.append("add %r0, %r7\nldxb %r4, [%r0+0]\n");
+                sb.append(skip).append(":\n");
+                reload(sb);
+            }
+        }
+    }
+}
