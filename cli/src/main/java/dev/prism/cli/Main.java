@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "prism", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Prism: one eBPF program, proven safe once, run anywhere.",
-        subcommands = {TargetsCommand.class, AsmCommand.class, DisasmCommand.class, RunCommand.class,
+        subcommands = {TargetsCommand.class, AsmCommand.class, DisasmCommand.class, VerifyCommand.class, RunCommand.class,
                 ConformanceCommand.class, PluginCommand.class, HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
