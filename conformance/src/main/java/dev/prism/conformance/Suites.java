@@ -53,6 +53,11 @@ public final class Suites {
         return builtinRoot().resolve("maps");
     }
 
+    /** {@return the verifier suite directory (suite/verifier): accept/reject cases with diagnostics} */
+    public static Path verifier() {
+        return builtinRoot().resolve("verifier");
+    }
+
     /** {@return the known differences that ship with the built-in suite} */
     public static KnownDifferences knownDifferences() {
         return KnownDifferences.read(builtinRoot().resolve("known-differences.txt"));

@@ -58,7 +58,8 @@ public final class Helpers {
         def(MAP_UPDATE_ELEM, "map_update_elem", HelperProto.Ret.INTEGER, CONST_MAP_PTR, PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, ANYTHING);
         def(MAP_DELETE_ELEM, "map_delete_elem", HelperProto.Ret.INTEGER, CONST_MAP_PTR, PTR_TO_MAP_KEY);
         def(KTIME_GET_NS, "ktime_get_ns", HelperProto.Ret.INTEGER);
-        def(TRACE_PRINTK, "trace_printk", HelperProto.Ret.INTEGER, PTR_TO_MEM, CONST_SIZE, ANYTHING, ANYTHING, ANYTHING);
+        // the format's arguments r3-r5 are not checked (Linux's proto lists two arguments)
+        def(TRACE_PRINTK, "trace_printk", HelperProto.Ret.INTEGER, PTR_TO_MEM, CONST_SIZE);
         def(GET_PRANDOM_U32, "get_prandom_u32", HelperProto.Ret.INTEGER);
         def(GET_SMP_PROCESSOR_ID, "get_smp_processor_id", HelperProto.Ret.INTEGER);
         def(TAIL_CALL, "tail_call", HelperProto.Ret.VOID, PTR_TO_CTX, CONST_MAP_PTR, ANYTHING);

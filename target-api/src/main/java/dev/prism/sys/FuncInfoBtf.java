@@ -41,15 +41,21 @@ public record FuncInfoBtf(byte[] btf, byte[] funcInfo, int count) {
     public static final int REC_SIZE = 8;
 
     /**
-     * {@return whether the program takes code addresses, the case where Linux requires func_info}
+     * {@return whether Linux requires func_info: the program takes code addresses, or mixes
+     * BPF-to-BPF calls with tail calls}
      */
     public static boolean needed(Insn[] slots) {
+        boolean localCalls = false;
+        boolean tailCalls = false;
         for (Insn insn : slots) {
             if (insn instanceof Insn.LoadImm64 l && l.kind() == LoadImm64Kind.CODE_ADDR) {
                 return true;
             }
+            localCalls |= insn instanceof Insn.Call c && c.kind() == CallKind.LOCAL;
+            tailCalls |= insn instanceof Insn.Call c && c.kind() == CallKind.HELPER && c.imm() == 12;
         }
-        return false;
+        // "tail_call is not allowed in subprogs without BTF"
+        return localCalls && tailCalls;
     }
 
     /**

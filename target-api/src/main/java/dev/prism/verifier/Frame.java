@@ -16,18 +16,42 @@ final class Frame {
 
     final byte[] types;
     final Value[] spills;
+    /** Known byte values (0..255) of written bytes, or -1: constants stored by ST or STX. */
+    final short[] known;
     /** Deepest byte written: the frame's stack depth (for the 512-byte limit across calls). */
     int depth;
 
     Frame() {
         types = new byte[SIZE];
         spills = new Value[SIZE / 8];
+        known = new short[SIZE];
+        java.util.Arrays.fill(known, (short) -1);
     }
 
     private Frame(Frame o) {
         types = o.types.clone();
         spills = o.spills.clone();
+        known = o.known.clone();
         depth = o.depth;
+    }
+
+    /** {@return the little-endian value of [i, i + size) when every byte is known, else null} */
+    Long constant(int i, int size) {
+        long v = 0;
+        for (int k = size - 1; k >= 0; k--) {
+            if (known[i + k] < 0) {
+                return null;
+            }
+            v = v << 8 | known[i + k];
+        }
+        return v;
+    }
+
+    /** Records the bytes of a constant (or forgets them when {@code value} is null). */
+    void remember(int i, int size, Long value) {
+        for (int k = 0; k < size; k++) {
+            known[i + k] = value == null ? -1 : (short) ((value >>> (8 * k)) & 0xff);
+        }
     }
 
     Frame copy() {
@@ -59,6 +83,9 @@ final class Frame {
             } else if (mine == ZERO && theirs != ZERO) {
                 return false;
             }
+            if (known[i] >= 0 && o.known[i] != known[i]) {
+                return false;
+            }
         }
         return true;
     }
@@ -67,6 +94,7 @@ final class Frame {
         Frame r = new Frame();
         r.depth = Math.max(depth, o.depth);
         for (int i = 0; i < SIZE; i++) {
+            r.known[i] = known[i] == o.known[i] ? known[i] : -1;
             byte a = types[i];
             byte b = o.types[i];
             if (a == INVALID || b == INVALID) {

@@ -34,8 +34,12 @@ final class HelperCheck {
                     scalar(v, pc, a[3], name, "r4");
                 }
                 if (id == Helpers.MAP_LOOKUP_ELEM) {
+                    // Linux 6.x: an array lookup with a constant key inside max_entries cannot fail
+                    Long key = (m.type() == MapType.ARRAY || m.type() == MapType.PERCPU_ARRAY)
+                            ? v.stackConstant(s, a[1], 4) : null;
+                    boolean cannotFail = key != null && Long.compareUnsigned(key, m.maxEntries()) < 0;
                     return new Value.Ptr(Value.Kind.MAP_VALUE, 0, Scalar.constant(0), v.freshId(),
-                            ((Value.Ptr) a[0]).map(), true, 0, 0);
+                            ((Value.Ptr) a[0]).map(), !cannotFail, 0, 0);
                 }
                 return Value.scalar(Scalar.signedRange(-4095, 0));
             }
@@ -64,7 +68,8 @@ final class HelperCheck {
                 if (!s.refs.isEmpty()) {
                     throw v.rejectAt(pc, "unreleased reference", "tail call with a ring buffer record still reserved");
                 }
-                return Value.scalar(Scalar.top());
+                v.checkTailCallFrames(pc, s);
+                return Value.UNINIT; // RET_VOID: r0 is unreadable after a tail call that falls through
             }
             case Helpers.REDIRECT -> {
                 scalar(v, pc, a[0], name, "r1");
@@ -128,7 +133,7 @@ final class HelperCheck {
                 return Value.UNINIT;
             }
             case Helpers.LOOP -> {
-                size(v, pc, a[0], name, "r1", true);
+                v.sawLoopIterations(Math.min(size(v, pc, a[0], name, "r1", true), 1L << 23));
                 if (!(a[1] instanceof Value.Ptr f) || f.kind() != Value.Kind.FUNC) {
                     throw v.rejectAt(pc, "helper argument mismatch", name + " needs a callback (lddw code) in r2, not " + a[1]);
                 }

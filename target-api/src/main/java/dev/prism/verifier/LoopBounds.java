@@ -10,6 +10,7 @@ import dev.prism.verifier.cfg.Block;
 import dev.prism.verifier.cfg.FunctionCfg;
 import dev.prism.verifier.cfg.Loop;
 import dev.prism.verifier.domain.Scalar;
+import java.math.BigInteger;
 
 /**
  * Termination: a loop is accepted when an induction variable bounds it. The proof looks for
@@ -91,58 +92,52 @@ final class LoopBounds {
 
     /**
      * {@return the largest number of iterations, or -1} when "i REL bound" with i moving by
-     * {@code step} each iteration need not become false.
+     * {@code step} each iteration need not become false. Computed exactly (BigInteger), in the
+     * comparison's own order and width, so no wrap-around can fake a small count.
      */
     private static long trips(JumpOp stay, Width w, long step, Scalar start, Scalar bound) {
         boolean w32 = w == Width.W32;
         boolean signed = stay == JumpOp.JSLT || stay == JumpOp.JSLE || stay == JumpOp.JSGT || stay == JumpOp.JSGE;
-        long lo = signed ? (w32 ? start.s32min() : start.smin()) : (w32 ? start.u32min() & 0xffff_ffffL : start.umin());
-        long hi = signed ? (w32 ? start.s32max() : start.smax()) : (w32 ? start.u32max() & 0xffff_ffffL : start.umax());
-        long bmin = signed ? (w32 ? bound.s32min() : bound.smin()) : (w32 ? bound.u32min() & 0xffff_ffffL : bound.umin());
-        long bmax = signed ? (w32 ? bound.s32max() : bound.smax()) : (w32 ? bound.u32max() & 0xffff_ffffL : bound.umax());
-        long limit = w32 ? (signed ? Integer.MAX_VALUE : 0xffff_ffffL) : (signed ? Long.MAX_VALUE : -1L);
+        BigInteger lo = value(signed, w32, true, start);
+        BigInteger hi = value(signed, w32, false, start);
+        BigInteger bmin = value(signed, w32, true, bound);
+        BigInteger bmax = value(signed, w32, false, bound);
+        BigInteger typeMax = signed ? BigInteger.ONE.shiftLeft(w32 ? 31 : 63).subtract(BigInteger.ONE)
+                : BigInteger.ONE.shiftLeft(w32 ? 32 : 64).subtract(BigInteger.ONE);
+        BigInteger typeMin = signed ? BigInteger.ONE.shiftLeft(w32 ? 31 : 63).negate() : BigInteger.ZERO;
+        BigInteger d = BigInteger.valueOf(Math.abs(step));
         switch (stay) {
             case JLT, JLE, JSLT, JSLE -> {
                 if (step <= 0) {
                     return -1;
                 }
-                // i grows towards the bound; it must not wrap before leaving the loop
-                long last = stay == JumpOp.JLE || stay == JumpOp.JSLE ? bmax : bmax - 1;
-                if (!fits(last, step, limit, signed)) {
+                // the largest i that stays; i + step must not wrap past the type's top
+                BigInteger last = stay == JumpOp.JLE || stay == JumpOp.JSLE ? bmax : bmax.subtract(BigInteger.ONE);
+                if (last.add(d).compareTo(typeMax) > 0) {
                     return -1;
                 }
-                long span = signed ? last - lo : last - lo; // unsigned values < 2^63 here
-                if ((!signed && (last < 0 || lo < 0)) || span < 0) {
-                    return span < 0 ? 1 : -1;
-                }
-                return span / step + 1;
+                return count(last.subtract(lo), d);
             }
             case JGT, JGE, JSGT, JSGE -> {
                 if (step >= 0) {
                     return -1;
                 }
-                long last = stay == JumpOp.JGE || stay == JumpOp.JSGE ? bmin : bmin + 1;
-                long floor = signed ? (w32 ? Integer.MIN_VALUE : Long.MIN_VALUE) : 0;
-                if (last - (-step) < floor && !(signed ? last + step >= floor : Long.compareUnsigned(last, -step) >= 0)) {
-                    return -1; // could wrap below the floor
-                }
-                long span = hi - last;
-                if ((!signed && hi < 0) || span < 0) {
-                    return span < 0 ? 1 : -1;
-                }
-                return span / (-step) + 1;
-            }
-            case JNE -> {
-                // i != bound: only with unit steps from a known side, i cannot skip the bound
-                if (Math.abs(step) != 1 || !bound.isConstant()) {
+                BigInteger last = stay == JumpOp.JGE || stay == JumpOp.JSGE ? bmin : bmin.add(BigInteger.ONE);
+                if (last.subtract(d).compareTo(typeMin) < 0) {
                     return -1;
                 }
-                long b = bound.constantValue();
-                if (step > 0 && hi <= b && lo >= 0) {
-                    return b - lo + 1;
+                return count(hi.subtract(last), d);
+            }
+            case JNE -> {
+                // i != bound: only unit steps cannot skip the bound, from its known side
+                if (d.compareTo(BigInteger.ONE) != 0 || bmin.compareTo(bmax) != 0) {
+                    return -1;
                 }
-                if (step < 0 && lo >= b && b >= 0) {
-                    return hi - b + 1;
+                if (step > 0 && hi.compareTo(bmin) <= 0) {
+                    return count(bmin.subtract(lo), d);
+                }
+                if (step < 0 && lo.compareTo(bmin) >= 0) {
+                    return count(hi.subtract(bmin), d);
                 }
                 return -1;
             }
@@ -152,9 +147,21 @@ final class LoopBounds {
         }
     }
 
-    private static boolean fits(long last, long step, long limit, boolean signed) {
-        // last + step must not overflow the type, so i cannot wrap past the bound
-        return signed ? last <= limit - step : (limit == -1L ? Long.compareUnsigned(last, -1L - step) <= 0 : last <= limit - step);
+    /** {@return span / step + 1 iterations (1 when the loop cannot repeat), or -1 when too many} */
+    private static long count(BigInteger span, BigInteger step) {
+        if (span.signum() < 0) {
+            return 1;
+        }
+        BigInteger n = span.divide(step).add(BigInteger.ONE);
+        return n.bitLength() > 62 ? -1 : n.longValueExact();
+    }
+
+    private static BigInteger value(boolean signed, boolean w32, boolean min, Scalar s) {
+        if (signed) {
+            return BigInteger.valueOf(w32 ? (min ? s.s32min() : s.s32max()) : (min ? s.smin() : s.smax()));
+        }
+        long v = w32 ? (min ? s.u32min() : s.u32max()) & 0xffff_ffffL : (min ? s.umin() : s.umax());
+        return new BigInteger(Long.toUnsignedString(v));
     }
 
     private static boolean inLoop(FunctionCfg f, Loop loop, int pc) {

@@ -159,23 +159,74 @@ public final class Verifier {
     }
 
     private void run() {
-        List<String> problems = new ArrayList<>();
-        for (var d : cfg.problems()) {
-            problems.add(d.toString());
-        }
-        if (!problems.isEmpty()) {
-            throw new VerificationException(problems);
-        }
         try {
+            loopsWithoutExit();
+            List<String> problems = new ArrayList<>();
+            for (var d : cfg.problems()) {
+                problems.add(controlFlowProblem(d));
+            }
+            if (!problems.isEmpty()) {
+                throw new VerificationException(problems);
+            }
             explore();
+            Map<Loop, Long> trips = new HashMap<>();
             for (FunctionCfg f : cfg.functions()) {
                 for (Loop l : f.loops()) {
-                    LoopBounds.prove(this, f, l);
+                    trips.put(l, LoopBounds.prove(this, f, l));
                 }
             }
+            long executed = InstructionBound.of(cfg, trips, maxLoopIterations);
+            if (executed > MAX_PROCESSED) {
+                throw reject(0, "program too complex", "up to " + executed + " instructions may execute, more than "
+                        + MAX_PROCESSED + " (Linux's budget, and the interpreter's)");
+            }
+            executedBound = executed;
         } catch (Reject r) {
             throw new VerificationException(List.of(describe(r)));
         }
+    }
+
+    /** The largest nr_loops seen at a bpf_loop call (2^23 when unknown). */
+    private long maxLoopIterations;
+    private long executedBound;
+
+    void sawLoopIterations(long nr) {
+        maxLoopIterations = Math.max(maxLoopIterations, nr);
+    }
+
+    /** A loop no edge leaves never ends: refused before anything else about it. */
+    private void loopsWithoutExit() {
+        for (FunctionCfg f : cfg.functions()) {
+            for (Loop l : f.loops()) {
+                boolean exits = false;
+                for (int start : l.body()) {
+                    var b = f.block(start);
+                    if (code[b.last()] instanceof Insn.Exit || (code[b.last()] instanceof Insn.Jump && b.last() + 1 == code.length)) {
+                        exits = true; // an exit, or a conditional jump that falls off the end (refused as such below)
+                    }
+                    for (int succ : b.successors()) {
+                        exits |= !l.body().contains(succ);
+                    }
+                }
+                if (!exits) {
+                    throw reject(l.head(), "unbounded loop", "head " + l.head() + ", back edge "
+                            + f.block(l.backEdgeSources().get(0)).last() + ": no edge leaves the loop");
+                }
+            }
+        }
+    }
+
+    /** Control-flow problems in the verifier's vocabulary (conformance/VERIFIER-DIAGNOSTICS.md). */
+    private String controlFlowProblem(dev.prism.verifier.cfg.Diagnostic d) {
+        String text = d.toString();
+        if (d.is(Cfg.FALLS_OFF_THE_END)) {
+            return d.pc() + ": " + Cfg.LAST_NOT_EXIT + " (a conditional jump in the last slot falls through past the end)";
+        }
+        if (d.is(Cfg.SHARED_CODE) && d.pc() > 0 && !(code[d.pc() - 1] instanceof Insn.Exit || code[d.pc() - 1] instanceof Insn.Ja)
+                && cfg.function(d.pc()).isPresent()) {
+            return (d.pc() - 1) + ": " + Cfg.LAST_NOT_EXIT + " (the function before " + d.pc() + " falls into it)";
+        }
+        return program.sourceLine(d.pc()).map(l -> text + " at " + l).orElse(text);
     }
 
     private State initial() {
@@ -448,7 +499,12 @@ public final class Verifier {
         }
         Value dst = read(pc, s, a.dst());
         if (dst instanceof Value.Scal d && src instanceof Value.Scal x) {
-            s.regs[a.dst().n()] = Value.scalar(ScalarAlu.alu(a.op(), a.width(), d.s(), x.s()));
+            Scalar r = ScalarAlu.alu(a.op(), a.width(), d.s(), x.s());
+            if (profile == Profile.LINUX && a.op().isDivMod() && !r.isConstant()) {
+                // Linux tracks no bounds through division and modulo: predict its verdict
+                r = ScalarAlu.alu(AluOp.MOV, a.width(), Scalar.top(), Scalar.top());
+            }
+            s.regs[a.dst().n()] = Value.scalar(r);
             return;
         }
         if (a.width() == Width.W32 && a.op() == AluOp.SUB) {
@@ -498,6 +554,9 @@ public final class Verifier {
         if (p.maybeNull()) {
             throw reject(pc, "prohibited pointer arithmetic", "on " + p + " before a null check");
         }
+        if (subtract && p.kind() == Value.Kind.STACK) {
+            throw reject(pc, "prohibited pointer arithmetic", "subtraction from a stack pointer (Linux moves them by add only)");
+        }
         if (x.isConstant()) {
             long c = subtract ? -x.constantValue() : x.constantValue();
             long f = p.fixed() + c;
@@ -514,7 +573,11 @@ public final class Verifier {
         }
         Scalar v = ScalarAlu.alu(subtract ? AluOp.SUB : AluOp.ADD, Width.W64, p.var(), x);
         if (v.smin() < -MAX_VAR_OFF || v.smax() > MAX_VAR_OFF) {
-            throw reject(pc, "unbounded offset", "variable offset " + x + " on " + p.kind().text);
+            // Linux: an unbounded register is "unbounded min value"; a bounded one too large
+            // "makes map_value pointer be out of bounds"
+            boolean unbounded = x.smin() == Long.MIN_VALUE || x.smax() == Long.MAX_VALUE;
+            throw reject(pc, p.kind() == Value.Kind.MAP_VALUE && !unbounded ? "invalid map value access" : "unbounded offset",
+                    "variable offset " + x + " on " + p.kind().text);
         }
         if (isPacketFamily(p.kind())) {
             // A new variable part: pointers derived from it share a new range, proven from zero.
@@ -565,6 +628,9 @@ public final class Verifier {
         if (!(base instanceof Value.Ptr p)) {
             throw reject(pc, "invalid memory access", (write ? "store" : "load") + " through " + base);
         }
+        if (write && p.kind() == Value.Kind.CTX) {
+            throw reject(pc, "write to read-only context", "off=" + (p.fixed() + off) + " size=" + size);
+        }
         if (write && stored instanceof Value.Ptr sp && p.kind() != Value.Kind.STACK) {
             throw reject(pc, "pointer leak", "storing " + sp + " into " + p.kind().text);
         }
@@ -596,9 +662,15 @@ public final class Verifier {
         if (o < -Frame.SIZE || o + size > 0) {
             throw reject(pc, "invalid stack access", "off=" + o + " size=" + size + " (frame of " + Frame.SIZE + " bytes)");
         }
+        if (Math.floorMod(o, size) != 0) {
+            throw reject(pc, "invalid stack access", "misaligned: off=" + o + " size=" + size + " (Linux requires aligned stack accesses)");
+        }
         Frame f = s.frames.get(p.map());
         int i = Frame.index(o);
         if (write) {
+            if (stored instanceof Value.Ptr && size != 8) {
+                throw reject(pc, "pointer leak", "storing " + size + " bytes of a pointer (a pointer spill takes 8)");
+            }
             if (stored instanceof Value.Ptr sp && sp.kind() == Value.Kind.STACK && sp.map() > p.map()) {
                 throw reject(pc, "pointer leak", "a pointer to a callee's stack stored in its caller's frame");
             }
@@ -617,11 +689,13 @@ public final class Verifier {
                     }
                 }
             }
+            Long constant = stored instanceof Value.Scal z && z.s().isConstant() ? z.s().constantValue() : null;
+            f.remember(i, size, constant);
             if (size == 8 && i % 8 == 0) {
                 java.util.Arrays.fill(f.types, i, i + 8, Frame.SPILL);
                 f.spills[i / 8] = stored;
             } else {
-                boolean zero = stored instanceof Value.Scal z && z.s().isConstant() && z.s().constantValue() == 0;
+                boolean zero = constant != null && (size == 8 ? constant == 0 : (constant & ((1L << (8 * size)) - 1)) == 0);
                 java.util.Arrays.fill(f.types, i, i + size, zero ? Frame.ZERO : Frame.MISC);
             }
             return stored;
@@ -637,15 +711,28 @@ public final class Verifier {
             return f.spills[i / 8];
         }
         if (size < 8 && f.types[i] == Frame.SPILL && f.spills[(i - i % 8) / 8] instanceof Value.Ptr) {
-            return Value.scalar(ScalarAlu.load(size, signExtend)); // part of a pointer: just bits
+            throw reject(pc, "pointer leak", "reading " + size + " bytes of a spilled pointer");
+        }
+        Long c = f.constant(i, size);
+        if (c != null) {
+            return Value.scalar(Scalar.constant(signExtend ? signExtendBits(c, size) : c));
         }
         return Value.scalar(allZero ? Scalar.constant(0) : ScalarAlu.load(size, signExtend));
     }
 
+    private static long signExtendBits(long v, int size) {
+        int shift = 64 - 8 * size;
+        return v << shift >> shift;
+    }
+
+    /**
+     * The frames of a call chain share 512 bytes. The linux profile counts each frame rounded up
+     * to 16 bytes, as Linux does for JITed programs (round_up_stack_depth); rfc9669 counts bytes.
+     */
     private void checkStackSize(int pc, State s) {
         int total = 0;
         for (Frame f : s.frames) {
-            total += (Math.max(f.depth, 1) + 31) & ~31;
+            total += profile == Profile.LINUX ? (Math.max(f.depth, 1) + 15) & ~15 : f.depth;
         }
         if (total > Frame.SIZE) {
             throw reject(pc, "stack too large", "the frames of this call chain use " + total + " bytes, more than " + Frame.SIZE);
@@ -654,7 +741,10 @@ public final class Verifier {
 
     /** struct xdp_md: data, data_end, data_meta (pointers), ingress_ifindex, rx_queue_index (u32). */
     private Value ctx(int pc, Value.Ptr p, long off, int size, boolean write) {
-        long o = p.fixed() + off;
+        if (p.fixed() != 0) {
+            throw reject(pc, "invalid context access", "through a modified context pointer (ctx+" + p.fixed() + ")");
+        }
+        long o = off;
         if (program.type() != ProgramType.XDP) {
             throw reject(pc, "invalid context access", "the verifier knows the context of xdp programs only");
         }
@@ -734,8 +824,17 @@ public final class Verifier {
                 throw reject(pc, "pointer leak", "cmpxchg comparand r0 is a pointer");
             }
         }
-        if (!(base instanceof Value.Ptr p) || (p.kind() != Value.Kind.STACK && p.kind() != Value.Kind.MAP_VALUE)) {
-            throw reject(pc, "invalid atomic", "atomic on " + base + " (stack and map values only)");
+        if (!(base instanceof Value.Ptr p)) {
+            throw reject(pc, "invalid memory access", "atomic through " + base);
+        }
+        if (p.kind() != Value.Kind.STACK && p.kind() != Value.Kind.MAP_VALUE && p.kind() != Value.Kind.RINGBUF_MEM) {
+            throw reject(pc, "invalid atomic", "atomic on " + base + " (stack, map values and ring buffer records only)");
+        }
+        if (p.kind() == Value.Kind.MAP_VALUE) {
+            MapDef m = maps.get(p.map());
+            if (m.readOnly() || (m.flags() & 0x80) != 0) {
+                throw reject(pc, "invalid atomic", "map " + m.name() + " is read-only to programs");
+            }
         }
         int size = a.size().bytes();
         if (p.hasVar() || Math.floorMod(p.fixed() + a.offset(), size) != 0) {
@@ -797,9 +896,7 @@ public final class Verifier {
                 return bounds.get();
             }
         }
-        if ((a instanceof Value.Ptr || b instanceof Value.Ptr) && profile == Profile.LINUX
-                && !(a instanceof Value.Ptr p2 && b instanceof Value.Ptr q2 && sameRegion(p2, q2))
-                && !(b instanceof Value.Scal zz && zz.s().isConstant() && zz.s().constantValue() == 0)) {
+        if (a instanceof Value.Ptr p2 && b instanceof Value.Ptr q2 && !sameRegion(p2, q2)) {
             throw reject(pc, "pointer comparison prohibited", a + " against " + b);
         }
         return List.of(new Path(fall, s.copy(), pc), new Path(taken, s, pc));
@@ -866,12 +963,15 @@ public final class Verifier {
         if (rel == JumpOp.JEQ || rel == JumpOp.JNE || rel == JumpOp.JSET) {
             return Optional.of(List.of(new Path(fall, s.copy(), pc), new Path(taken, s, pc)));
         }
+        // pkt < end (JLT taken, JGE not taken) proves one byte more than pkt <= end
+        boolean strict = rel == JumpOp.JLT || rel == JumpOp.JSLT || rel == JumpOp.JGE || rel == JumpOp.JSGE;
+        long proven = pkt.fixed() + (strict ? 1 : 0);
         State safe = s.copy();
         State other = s.copy();
         if (meta) {
-            safe.packetRange.merge(-1, pkt.fixed() + (pkt.hasVar() ? 0 : 0), Math::max);
+            safe.packetRange.merge(-1, proven, Math::max);
         } else if (pkt.var().smin() >= 0) {
-            safe.packetRange.merge(pkt.id(), pkt.fixed(), Math::max);
+            safe.packetRange.merge(pkt.id(), proven, Math::max);
         }
         return Optional.of(List.of(new Path(fall, safeWhenTaken ? other : safe, pc), new Path(taken, safeWhenTaken ? safe : other, pc)));
     }
@@ -916,8 +1016,8 @@ public final class Verifier {
             throw reject(pc, "read of uninitialized register", "r0 at exit");
         }
         if (s.depth() > 0) {
-            if (r0 instanceof Value.Ptr p && p.kind() == Value.Kind.STACK && p.map() == s.depth()) {
-                throw reject(pc, "invalid return value", "a pointer to the returning function's stack");
+            if (r0 instanceof Value.Ptr p && p.kind() == Value.Kind.STACK) {
+                throw reject(pc, "pointer leak", "returning a stack pointer to the caller (Linux refuses it)");
             }
             int ret = s.returns.remove(s.returns.size() - 1)[0];
             Value[] saved = s.saved.remove(s.saved.size() - 1);
@@ -941,7 +1041,8 @@ public final class Verifier {
                 Path p = callback(callPc, again, callbackTarget.get(callPc), ctx);
                 State after = s;
                 after.regs[0] = Value.scalar(Scalar.unsignedRange(0, 1L << 23));
-                return List.of(new Path(callPc + 1, after, pc), p);
+                // the re-entry comes from this exit: a back edge of the callback's iteration
+                return List.of(new Path(callPc + 1, after, pc), new Path(p.pc(), p.state(), pc));
             }
             return List.of(new Path(ret, s, pc));
         }
@@ -1052,6 +1153,7 @@ public final class Verifier {
                     if (write) {
                         f.types[k] = Frame.MISC;
                         f.spills[k / 8] = null;
+                        f.known[k] = -1;
                     }
                 }
                 if (write) {
@@ -1067,6 +1169,34 @@ public final class Verifier {
             case RINGBUF_MEM -> ringbufMem(pc, s, p, 0, (int) size);
             case CTX, PACKET_END, MAP_PTR, FUNC -> throw reject(pc, "helper argument mismatch", what + " is " + p + ", not memory");
         }
+    }
+
+    /**
+     * A tail call from a subprogram keeps its callers' frames alive under the callee's: Linux
+     * allows it only while they use at most 256 bytes together.
+     */
+    void checkTailCallFrames(int pc, State s) {
+        if (s.depth() == 0) {
+            return;
+        }
+        int callers = 0;
+        for (int i = 0; i < s.frames.size() - 1; i++) {
+            callers += (Math.max(s.frames.get(i).depth, 1) + 15) & ~15;
+        }
+        if (callers >= 256) {
+            throw reject(pc, "stack too large", "a tail call with " + callers + " bytes of callers' frames (Linux allows less than 256)");
+        }
+    }
+
+    /** {@return the constant stored at a stack pointer's [0, size) bytes, if every byte is known} */
+    Long stackConstant(State s, Value v, int size) {
+        if (v instanceof Value.Ptr p && p.kind() == Value.Kind.STACK && !p.hasVar()) {
+            int i = Frame.index(p.fixed());
+            if (i >= 0 && i + size <= Frame.SIZE) {
+                return s.frames.get(p.map()).constant(i, size);
+            }
+        }
+        return null;
     }
 
     /** Packet pointers do not survive helpers that move data or data_end. */

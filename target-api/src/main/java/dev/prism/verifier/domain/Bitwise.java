@@ -82,7 +82,7 @@ final class Bitwise {
         Scalar union = Scalar.EMPTY;
         for (long k = amount.umin(); k <= amount.umax(); k++) {
             if (amount.contains(k)) {
-                union = union.join(shiftBy(op, a, (int) k));
+                union = union.hull(shiftBy(op, a, (int) k));
             }
         }
         return union;

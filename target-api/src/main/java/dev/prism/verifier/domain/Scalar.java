@@ -122,18 +122,22 @@ public record Scalar(Tnum bits, long smin, long smax, long umin, long umax,
 
     /** {@return a set holding every value of this and of o (the hull of each component)} */
     public Scalar join(Scalar o) {
+        return hull(o).sync();
+    }
+
+    /** {@return the join, not normalised} */
+    Scalar hull(Scalar o) {
         if (isEmpty()) {
-            return o.sync();
+            return o;
         }
         if (o.isEmpty()) {
-            return sync();
+            return this;
         }
         return new Scalar(bits.join(o.bits),
                 Math.min(smin, o.smin), Math.max(smax, o.smax),
                 Intervals.minUnsigned(umin, o.umin), Intervals.maxUnsigned(umax, o.umax),
                 Math.min(s32min, o.s32min), Math.max(s32max, o.s32max),
-                Intervals.minUnsigned(u32min, o.u32min), Intervals.maxUnsigned(u32max, o.u32max))
-                .sync();
+                Intervals.minUnsigned(u32min, o.u32min), Intervals.maxUnsigned(u32max, o.u32max));
     }
 
     /** {@return the values in both this and o} (exact for each component; normalised) */

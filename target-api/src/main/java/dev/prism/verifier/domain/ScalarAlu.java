@@ -104,6 +104,11 @@ public final class ScalarAlu {
         return r.sync();
     }
 
+    /**
+     * The 32-bit operation on the extended low halves, truncated. sdiv, smod and arsh read the
+     * low halves signed and div, mod and rsh unsigned, so each gets only its extension; for the
+     * others both give the same low half.
+     */
     private static Scalar alu32(AluOp op, Scalar a, Scalar b) {
         Scalar r = Scalar.top();
         if (op != AluOp.SDIV && op != AluOp.SMOD && op != AluOp.ARSH) {
