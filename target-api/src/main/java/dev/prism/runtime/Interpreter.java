@@ -81,6 +81,7 @@ public final class Interpreter {
     private final HelperTable helpers;
     private final long budget;
     private final Environment env;
+    private boolean strictStack;
 
     /** @param budget instructions executed before the run traps */
     public Interpreter(HelperTable helpers, long budget, Environment env) {
@@ -90,6 +91,17 @@ public final class Interpreter {
         this.helpers = helpers;
         this.budget = budget;
         this.env = env;
+    }
+
+    /**
+     * {@return this interpreter, trapping on reads of stack bytes no instruction or helper wrote}
+     * RFC 9669 leaves such reads undefined and the verifier refuses them; the strict mode lets
+     * soundness tests catch a verifier that lets one through. Off by default (the stack then
+     * reads as zeros, deterministically).
+     */
+    public Interpreter strictStack() {
+        this.strictStack = true;
+        return this;
     }
 
     public Interpreter(HelperTable helpers, long budget) {
@@ -249,6 +261,8 @@ public final class Interpreter {
     private final class Run implements HelperContext {
         private final Instance instance;
         private final MemorySegment stack;
+        /** Strict mode: which stack bytes were written (index as in {@link #stack}). */
+        private final boolean[] written;
         private Region mem;
         private XdpBuffer xdp;
         private final long[] reg = new long[11];
@@ -264,6 +278,7 @@ public final class Interpreter {
         Run(Instance instance, Arena arena) {
             this.instance = instance;
             this.stack = arena.allocate((long) FRAME_SIZE * MAX_FRAMES, 8);
+            this.written = strictStack ? new boolean[FRAME_SIZE * MAX_FRAMES] : null;
         }
 
         long start(Program entry, long r1, long r2) {
@@ -414,6 +429,11 @@ public final class Interpreter {
             }
             tailCalls++;
             code = instance.programs.get(target).slots();
+            if (written != null) {
+                // the new program starts with a frame it has not written
+                int lo = FRAME_SIZE * (MAX_FRAMES - depth - 1);
+                java.util.Arrays.fill(written, lo, lo + FRAME_SIZE, false);
+            }
             return 0;
         }
 
@@ -466,6 +486,11 @@ public final class Interpreter {
             returnCode[depth] = code;
             depth++;
             reg[10] = STACK_TOP - (long) FRAME_SIZE * depth;
+            if (written != null) {
+                int lo = FRAME_SIZE * (MAX_FRAMES - depth - 1);
+                java.util.Arrays.fill(written, lo, lo + FRAME_SIZE, false);
+                stack.asSlice(lo, FRAME_SIZE).fill((byte) 0);
+            }
             return target;
         }
 
@@ -519,7 +544,18 @@ public final class Interpreter {
         private Place resolve(long address, int size, String what, boolean write) {
             long stackLow = STACK_TOP - (long) FRAME_SIZE * (depth + 1);
             if (within(address, size, stackLow, STACK_TOP - stackLow)) {
-                return new Place(stack, address - (STACK_TOP - stack.byteSize()));
+                long offset = address - (STACK_TOP - stack.byteSize());
+                if (written != null) {
+                    for (int k = 0; k < size; k++) {
+                        if (write) {
+                            written[(int) offset + k] = true;
+                        } else if (!written[(int) offset + k]) {
+                            throw new TrapException(pc, String.format("read of uninitialized stack: %s of %d bytes at 0x%x",
+                                    what, size, address));
+                        }
+                    }
+                }
+                return new Place(stack, offset);
             }
             if (mem != null && mem.contains(address, size)) {
                 return new Place(mem.segment(), address - MEM_BASE);
@@ -607,6 +643,7 @@ public final class Interpreter {
         private void atomic(Insn.Atomic a) {
             long address = reg[a.dst().n()] + a.offset();
             int size = a.size().bytes();
+            resolve(address, size, "atomic", false); // an atomic reads before it writes
             Place p = resolve(address, size, "atomic", true);
             if ((p.segment.address() + p.offset) % size != 0) {
                 throw new TrapException(pc, String.format("misaligned atomic of %d bytes at 0x%x", size, address));
