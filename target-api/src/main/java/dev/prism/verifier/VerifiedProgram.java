@@ -18,10 +18,13 @@ import java.util.TreeSet;
  * Only {@link Verifier} can construct one (the {@link Token} has a private constructor), so a
  * backend holding a VerifiedProgram holds a proof.
  *
- * <p>This first version carries the program, its control-flow graph, the abstract register
- * state at each instruction (as text, for {@code prism verify --log}), the features the program
- * requires and the verification statistics. Context rewriting into host layouts and structured
- * per-instruction facts for the JITs follow with the JIT issues.
+ * <p>It carries the program, its control-flow graph (functions, blocks, loops), each loop's
+ * proven trip bound, each function's stack depth, per-instruction {@link Facts} (register kinds
+ * and ranges, proven memory accesses, constant divisors, decided branches), the features the
+ * program requires and the verification statistics. Unreachable code is refused rather than
+ * removed, so the instructions are the program's own; context accesses are still in the
+ * program type's user layout (the rewrite into host layouts is recorded as open in the
+ * verifier issue's closing note).
  */
 public final class VerifiedProgram {
     /** Proof that the verifier made the object. */
@@ -30,8 +33,12 @@ public final class VerifiedProgram {
         }
     }
 
-    /** Cost of the proof. */
-    public record Stats(long processed, long statesStored, long nanos) {
+    /**
+     * Cost of the proof, and the bound it gives.
+     *
+     * @param executedBound the most instructions one run can execute (loops by their trip counts)
+     */
+    public record Stats(long processed, long statesStored, long nanos, long executedBound) {
     }
 
     /**
@@ -66,18 +73,41 @@ public final class VerifiedProgram {
     private final Program program;
     private final Cfg cfg;
     private final List<String> states;
+    private final List<Facts> facts;
+    private final java.util.Map<Integer, Long> loopBounds;
+    private final java.util.Map<Integer, Integer> stackDepths;
     private final Requires requires;
     private final Stats stats;
 
-    public VerifiedProgram(Token token, Program program, Cfg cfg, List<String> states, Requires requires, Stats stats) {
+    public VerifiedProgram(Token token, Program program, Cfg cfg, List<String> states, List<Facts> facts,
+                           java.util.Map<Integer, Long> loopBounds, java.util.Map<Integer, Integer> stackDepths,
+                           Requires requires, Stats stats) {
         if (token == null) {
             throw new IllegalArgumentException("only the verifier constructs a VerifiedProgram");
         }
         this.program = program;
         this.cfg = cfg;
         this.states = List.copyOf(states);
+        this.facts = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(facts));
+        this.loopBounds = java.util.Map.copyOf(loopBounds);
+        this.stackDepths = java.util.Map.copyOf(stackDepths);
         this.requires = requires;
         this.stats = stats;
+    }
+
+    /** {@return what was proven about the instruction at {@code pc}; null for slots no path reaches (lddw's second half)} */
+    public Facts facts(int pc) {
+        return facts.get(pc);
+    }
+
+    /** {@return each loop's head and its proven largest trip count} */
+    public java.util.Map<Integer, Long> loopBounds() {
+        return loopBounds;
+    }
+
+    /** {@return each function's start and the deepest stack its own frame uses, in bytes} */
+    public java.util.Map<Integer, Integer> stackDepths() {
+        return stackDepths;
     }
 
     public Program program() {

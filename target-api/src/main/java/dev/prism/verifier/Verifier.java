@@ -83,6 +83,12 @@ public final class Verifier {
     private final Map<String, Integer> loopVisits = new HashMap<>();
     private final Map<Integer, State> seenAt = new TreeMap<>();
     private final Set<Integer> helpersUsed = new HashSet<>();
+    private final Map<Integer, Facts.Access> accesses = new HashMap<>();
+    private final Map<Integer, Long> divisors = new HashMap<>();
+    private final Set<Integer> nonConstantDivisor = new HashSet<>();
+    private final Map<Integer, Integer> branches = new HashMap<>(); // bit 1: taken seen, bit 2: fallthrough seen
+    private final Map<Integer, Long> tripCounts = new TreeMap<>();
+    private final Map<Integer, Integer> frameDepth = new TreeMap<>();
     private int nextId = 1;
     private long processed;
     private long statesStored;
@@ -172,7 +178,9 @@ public final class Verifier {
             Map<Loop, Long> trips = new HashMap<>();
             for (FunctionCfg f : cfg.functions()) {
                 for (Loop l : f.loops()) {
-                    trips.put(l, LoopBounds.prove(this, f, l));
+                    long t = LoopBounds.prove(this, f, l);
+                    trips.put(l, t);
+                    tripCounts.merge(l.head(), t, Math::max);
                 }
             }
             long executed = InstructionBound.of(cfg, trips, maxLoopIterations);
@@ -498,6 +506,15 @@ public final class Verifier {
             return;
         }
         Value dst = read(pc, s, a.dst());
+        if (a.op().isDivMod() && a.src() instanceof Reg) {
+            if (src instanceof Value.Scal x && x.s().isConstant() && !nonConstantDivisor.contains(pc)
+                    && divisors.getOrDefault(pc, x.s().constantValue()) == x.s().constantValue()) {
+                divisors.put(pc, x.s().constantValue());
+            } else {
+                nonConstantDivisor.add(pc);
+                divisors.remove(pc);
+            }
+        }
         if (dst instanceof Value.Scal d && src instanceof Value.Scal x) {
             Scalar r = ScalarAlu.alu(a.op(), a.width(), d.s(), x.s());
             if (profile == Profile.LINUX && a.op().isDivMod() && !r.isConstant()) {
@@ -634,6 +651,10 @@ public final class Verifier {
         if (write && stored instanceof Value.Ptr sp && p.kind() != Value.Kind.STACK) {
             throw reject(pc, "pointer leak", "storing " + sp + " into " + p.kind().text);
         }
+        Value.Kind region = p.kind();
+        Facts.Access fact = new Facts.Access(Facts.kind(region), p.minOffset() + off, p.maxOffset() + off, size, write,
+                region == Value.Kind.STACK || region == Value.Kind.MAP_VALUE ? p.map() : -1);
+        accesses.merge(pc, fact, Facts.Access::join);
         return switch (p.kind()) {
             case STACK -> stack(pc, s, p, off, size, write, stored, signExtend);
             case CTX -> ctx(pc, p, off, size, write);
@@ -866,6 +887,7 @@ public final class Verifier {
                 if (decided.isPresent() && decided.get() != t) {
                     continue;
                 }
+                branches.merge(pc, t ? 1 : 2, (x1, y1) -> x1 | y1);
                 ScalarBranch.Refined r = ScalarBranch.refine(j.op(), j.width(), x.s(), y.s(), t);
                 if (r.a().isEmpty() || r.b().isEmpty()) {
                     continue;
@@ -899,6 +921,7 @@ public final class Verifier {
         if (a instanceof Value.Ptr p2 && b instanceof Value.Ptr q2 && !sameRegion(p2, q2)) {
             throw reject(pc, "pointer comparison prohibited", a + " against " + b);
         }
+        branches.merge(pc, 3, (x1, y1) -> x1 | y1);
         return List.of(new Path(fall, s.copy(), pc), new Path(taken, s, pc));
     }
 
@@ -1011,6 +1034,9 @@ public final class Verifier {
     }
 
     private List<Path> exit(int pc, State s) {
+        for (FunctionCfg f : cfg.functionsContaining(pc)) {
+            frameDepth.merge(f.start(), s.frame().depth, Math::max);
+        }
         Value r0 = s.regs[0];
         if (r0 instanceof Value.Uninit && (s.depth() == 0 || s.returns.get(s.returns.size() - 1)[0] < 0)) {
             throw reject(pc, "read of uninitialized register", "r0 at exit");
@@ -1240,8 +1266,15 @@ public final class Verifier {
             loops += f.loops().size();
         }
         VerifiedProgram.Requires requires = VerifiedProgram.Requires.of(code, helpersUsed, mapTypes, loops, maxPacketOffset, stack);
-        return new VerifiedProgram(new VerifiedProgram.Token(), program, cfg, perPc, requires,
-                new VerifiedProgram.Stats(processed, statesStored, nanos));
+        List<Facts> facts = new ArrayList<>();
+        for (int pc = 0; pc < code.length; pc++) {
+            State st = seenAt.get(pc);
+            Integer b = branches.get(pc);
+            Boolean decided = b == null || b == 3 ? null : b == 1;
+            facts.add(st == null ? null : new Facts(Facts.registers(st), accesses.get(pc), divisors.get(pc), decided));
+        }
+        return new VerifiedProgram(new VerifiedProgram.Token(), program, cfg, perPc, facts, tripCounts, frameDepth, requires,
+                new VerifiedProgram.Stats(processed, statesStored, nanos, executedBound));
     }
 
     private static String describeRegs(State s) {

@@ -1,0 +1,75 @@
+package dev.prism.verifier;
+
+import dev.prism.verifier.domain.Scalar;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * What the verifier proved about one instruction, over every path that reaches it
+ * (DESIGN.md, "The IR"): backends may rely on it and emit no runtime check it makes redundant.
+ *
+ * @param registers     the registers on arrival, r0..r10
+ * @param access        the memory the instruction touches, proven in bounds; null when none
+ * @param divisor       for div/mod with a register divisor: its value when it is the same
+ *                      constant on every path, else null
+ * @param branch        for conditional jumps: TRUE when always taken, FALSE when never, null when both happen
+ */
+public record Facts(List<Register> registers, Access access, Long divisor, Boolean branch) {
+
+    /** What a register may hold. */
+    public enum Kind {
+        UNINIT, SCALAR, CTX, STACK, PACKET, PACKET_END, PACKET_META, MAP_VALUE, MAP, RINGBUF_RECORD, FUNCTION
+    }
+
+    /**
+     * One register: its kind; for scalars their value set, for pointers the offset set from the
+     * region's start (for packets: from data, var part plus constant); the map index for map
+     * values and maps; whether a nullable pointer may still be null.
+     */
+    public record Register(Kind kind, Scalar value, int map, boolean maybeNull) {
+        static final Register UNINIT = new Register(Kind.UNINIT, Scalar.top(), -1, false);
+    }
+
+    /**
+     * A proven memory access: [minOffset, maxOffset + size) within the region; the stack frame
+     * (0 = entry) for stack accesses, the map for map values.
+     */
+    public record Access(Kind region, long minOffset, long maxOffset, int size, boolean write, int frameOrMap) {
+        Access join(Access o) {
+            if (o == null || o.region != region || o.frameOrMap != frameOrMap) {
+                return o == null ? this : new Access(region, Math.min(minOffset, o.minOffset), Math.max(maxOffset, o.maxOffset),
+                        size, write, -2);
+            }
+            return new Access(region, Math.min(minOffset, o.minOffset), Math.max(maxOffset, o.maxOffset), size, write, frameOrMap);
+        }
+    }
+
+    static Register of(Value v) {
+        return switch (v) {
+            case null -> Register.UNINIT;
+            case Value.Uninit u -> Register.UNINIT;
+            case Value.Scal s -> new Register(Kind.SCALAR, s.s(), -1, false);
+            case Value.Ptr p -> new Register(kind(p.kind()), dev.prism.verifier.domain.ScalarAlu.alu(dev.prism.isa.AluOp.ADD,
+                    dev.prism.isa.Width.W64, p.var(), Scalar.constant(p.fixed())),
+                    p.kind() == Value.Kind.MAP_VALUE || p.kind() == Value.Kind.MAP_PTR ? p.map() : -1, p.maybeNull());
+        };
+    }
+
+    static Kind kind(Value.Kind k) {
+        return switch (k) {
+            case CTX -> Kind.CTX;
+            case STACK -> Kind.STACK;
+            case PACKET -> Kind.PACKET;
+            case PACKET_END -> Kind.PACKET_END;
+            case PACKET_META -> Kind.PACKET_META;
+            case MAP_VALUE -> Kind.MAP_VALUE;
+            case MAP_PTR -> Kind.MAP;
+            case RINGBUF_MEM -> Kind.RINGBUF_RECORD;
+            case FUNC -> Kind.FUNCTION;
+        };
+    }
+
+    static List<Register> registers(State s) {
+        return Arrays.stream(s.regs).map(Facts::of).toList();
+    }
+}
