@@ -30,6 +30,15 @@ public final class Program {
     private final String license;
     private final String section;
     private final TreeMap<Integer, SourceLine> lines;
+    private final ContextLayout contextLayout;
+
+    /**
+     * How the program reads its context: in the program type's user layout (as compiled), or in
+     * the host layout after the verifier has normalized it ({@link dev.prism.program.XdpContext}).
+     */
+    public enum ContextLayout {
+        USER, HOST
+    }
 
     private Program(Builder b) {
         this.name = Objects.requireNonNull(b.name);
@@ -40,6 +49,12 @@ public final class Program {
         this.license = b.license;
         this.section = b.section;
         this.lines = new TreeMap<>(b.lines);
+        this.contextLayout = b.contextLayout;
+    }
+
+    /** {@return how the program reads its context} */
+    public ContextLayout contextLayout() {
+        return contextLayout;
     }
 
     /** {@return a builder for a program over decoded slots (as {@link InsnCodec#decode} returns them)} */
@@ -134,6 +149,7 @@ public final class Program {
         b.license = license;
         b.section = section;
         b.lines = lines;
+        b.contextLayout = contextLayout;
         return b;
     }
 
@@ -157,17 +173,32 @@ public final class Program {
     public static final class Builder {
         private String name;
         private ProgramType type;
-        private final Insn[] slots;
         private List<MapDef> maps = List.of();
         private List<Function> functions = List.of();
         private String license = "";
         private String section = "";
         private Map<Integer, SourceLine> lines = Map.of();
+        private ContextLayout contextLayout = ContextLayout.USER;
+        private Insn[] slots;
 
         private Builder(String name, ProgramType type, Insn[] slots) {
             this.name = name;
             this.type = type;
             this.slots = slots.clone();
+        }
+
+        /** Replaces the instructions with a same-length normalized form (the verifier's). */
+        public Builder slotsNormalized(Insn[] normalized) {
+            if (normalized.length != slots.length) {
+                throw new IllegalArgumentException("normalization keeps every slot in place");
+            }
+            this.slots = normalized.clone();
+            return this;
+        }
+
+        public Builder contextLayout(ContextLayout layout) {
+            this.contextLayout = layout;
+            return this;
         }
 
         public Builder name(String n) {

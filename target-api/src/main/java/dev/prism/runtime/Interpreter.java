@@ -155,6 +155,9 @@ public final class Interpreter {
             if (programs.isEmpty()) {
                 throw new IllegalArgumentException("no program to instantiate");
             }
+            if (programs.stream().map(Program::contextLayout).distinct().count() > 1) {
+                throw new IllegalArgumentException("the programs of one instance read their context in one layout");
+            }
             this.programs = List.copyOf(programs);
             try {
                 for (var def : programs.get(0).maps()) {
@@ -224,6 +227,10 @@ public final class Interpreter {
                         throw new IllegalArgumentException("an XDP program needs a packet");
                     }
                     run.xdp = new XdpBuffer(runArena, packet);
+                    if (entry.contextLayout() == Program.ContextLayout.HOST) {
+                        run.hostCtx = runArena.allocate(dev.prism.program.XdpContext.HOST_SIZE, 8);
+                        run.refreshHostCtx();
+                    }
                     r1 = CTX_BASE;
                 } else if (entry.type() == ProgramType.RAW) {
                     if (mem != null && mem.length > 0) {
@@ -265,6 +272,8 @@ public final class Interpreter {
         private final boolean[] written;
         private Region mem;
         private XdpBuffer xdp;
+        /** The context in the host layout, for normalized programs; null for the user layout. */
+        private MemorySegment hostCtx;
         private final long[] reg = new long[11];
         private final int[] returnPc = new int[MAX_FRAMES];
         private final Insn[][] returnCode = new Insn[MAX_FRAMES][];
@@ -403,6 +412,9 @@ public final class Interpreter {
                         reg[0] = h.helper().call(this, reg[1], reg[2], reg[3], reg[4], reg[5]);
                     } catch (IllegalStateException | IllegalArgumentException e) {
                         throw new TrapException(pc, "bpf_" + h.name() + ": " + e.getMessage());
+                    }
+                    if (hostCtx != null) {
+                        refreshHostCtx(); // adjust_head/meta/tail move data, data_end, data_meta
                     }
                     yield pc + 1;
                 }
@@ -594,8 +606,27 @@ public final class Interpreter {
                     what, size, address, where));
         }
 
+        /** Writes the host-layout context from the frame (data pointers move with adjust_*). */
+        void refreshHostCtx() {
+            hostCtx.set(ValueLayout.JAVA_LONG, 0, PACKET_BASE + xdp.data());
+            hostCtx.set(ValueLayout.JAVA_LONG, 8, PACKET_BASE + xdp.dataEnd());
+            hostCtx.set(ValueLayout.JAVA_LONG, 16, PACKET_BASE + xdp.dataMeta());
+            hostCtx.set(ValueLayout.JAVA_INT, 24, TEST_RUN_IFINDEX);
+            hostCtx.set(ValueLayout.JAVA_INT, 28, 0);
+        }
+
         private long load(long address, Size size, String what) {
-            if (xdp != null && size == Size.W && within(address, 4, CTX_BASE, XDP_MD_SIZE) && (address - CTX_BASE) % 4 == 0) {
+            if (hostCtx != null && within(address, size.bytes(), CTX_BASE, hostCtx.byteSize())) {
+                long off = address - CTX_BASE;
+                return switch (size) {
+                    case DW -> hostCtx.get(ValueLayout.JAVA_LONG_UNALIGNED, off);
+                    case W -> hostCtx.get(ValueLayout.JAVA_INT_UNALIGNED, off) & 0xffff_ffffL;
+                    case H -> hostCtx.get(ValueLayout.JAVA_SHORT_UNALIGNED, off) & 0xffffL;
+                    case B -> hostCtx.get(ValueLayout.JAVA_BYTE, off) & 0xffL;
+                };
+            }
+            if (xdp != null && hostCtx == null && size == Size.W && within(address, 4, CTX_BASE, XDP_MD_SIZE)
+                    && (address - CTX_BASE) % 4 == 0) {
                 return xdpMd((int) (address - CTX_BASE));
             }
             Place p = resolve(address, size.bytes(), what, false);

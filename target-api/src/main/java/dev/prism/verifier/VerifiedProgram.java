@@ -22,9 +22,8 @@ import java.util.TreeSet;
  * proven trip bound, each function's stack depth, per-instruction {@link Facts} (register kinds
  * and ranges, proven memory accesses, constant divisors, decided branches), the features the
  * program requires and the verification statistics. Unreachable code is refused rather than
- * removed, so the instructions are the program's own; context accesses are still in the
- * program type's user layout (the rewrite into host layouts is recorded as open in the
- * verifier issue's closing note).
+ * removed, so the instructions are the program's own; {@link #normalized()} gives them with
+ * context accesses rewritten into the host layout.
  */
 public final class VerifiedProgram {
     /** Proof that the verifier made the object. */
@@ -93,6 +92,29 @@ public final class VerifiedProgram {
         this.stackDepths = java.util.Map.copyOf(stackDepths);
         this.requires = requires;
         this.stats = stats;
+    }
+
+    /**
+     * {@return the program every backend runs: context accesses rewritten from the program
+     * type's user layout into the host layout ({@link dev.prism.program.XdpContext}), one slot
+     * for one slot, so jumps and facts keep their pcs}
+     */
+    public Program normalized() {
+        if (program.type() != dev.prism.program.ProgramType.XDP) {
+            return program;
+        }
+        dev.prism.isa.Insn[] slots = program.slots();
+        for (int pc = 0; pc < slots.length; pc++) {
+            Facts f = facts.get(pc);
+            if (f != null && f.access() != null && f.access().region() == Facts.Kind.CTX
+                    && slots[pc] instanceof dev.prism.isa.Insn.Load l) {
+                int user = (int) f.access().minOffset();
+                int host = dev.prism.program.XdpContext.hostOffset(user);
+                dev.prism.isa.Size size = dev.prism.program.XdpContext.isPointer(user) ? dev.prism.isa.Size.DW : l.size();
+                slots[pc] = new dev.prism.isa.Insn.Load(size, false, l.dst(), l.src(), (short) (l.offset() + host - user));
+            }
+        }
+        return program.toBuilder().slotsNormalized(slots).contextLayout(Program.ContextLayout.HOST).build();
     }
 
     /** {@return what was proven about the instruction at {@code pc}; null for slots no path reaches (lddw's second half)} */
