@@ -73,6 +73,13 @@ final class State {
         if (frames.size() != o.frames.size() || !refs.keySet().equals(o.refs.keySet())) {
             return false;
         }
+        // Proven packet ranges outlive the registers that proved them (a later load of data
+        // starts from the same proof), so a path with less proven is never covered.
+        for (Map.Entry<Integer, Long> e : packetRange.entrySet()) {
+            if (o.range(e.getKey()) < e.getValue()) {
+                return false;
+            }
+        }
         for (int i = 0; i < regs.length; i++) {
             if (!covers(regs[i], o.regs[i]) || !rangesCover(regs[i], o)) {
                 return false;

@@ -7,7 +7,8 @@ import java.util.Random;
  * packet bounds checks (sometimes off by one or missing), packet loads and stores at offsets
  * around the proven range, variable offsets masked (or not), stack spills and fills, map
  * lookups with and without null checks, value accesses at and past value_size, counted loops,
- * BPF-to-BPF calls. Registers: r2 = data, r3 = data_end, r6 = ctx, reloaded after calls;
+ * BPF-to-BPF calls (pointers into the caller's stack, packet bounds, the callee's own frame).
+ * Registers: r2 = data, r3 = data_end, r6 = ctx, reloaded after calls;
  * r4, r5, r7, r8, r9 are scratch.
  */
 final class ProgramGenerator {
@@ -27,15 +28,51 @@ final class ProgramGenerator {
         reload(sb);
         sb.append("mov %r4, 0\nmov %r5, 0\nmov %r7, 0\nmov %r8, 0\nmov %r9, 0\n");
         int blocks = 1 + rnd.nextInt(8);
-        boolean callee = rnd.nextInt(6) == 0;
+        functions = new StringBuilder();
         for (int i = 0; i < blocks; i++) {
-            block(sb);
+            if (rnd.nextInt(8) == 0) {
+                call(sb);
+            } else {
+                block(sb);
+            }
         }
         sb.append("out:\nmov %r0, 2\nexit\n");
-        if (callee) {
-            sb.insert(0, "");
+        return sb.append(functions).toString();
+    }
+
+    /** Functions called by the program, appended after its exit. */
+    private StringBuilder functions;
+
+    /**
+     * A BPF-to-BPF call: the callee gets a pointer into the caller's stack (maybe not written),
+     * or the packet bounds (checked, or not quite), or uses its own frame.
+     */
+    private void call(StringBuilder sb) {
+        String f = "f" + labels++;
+        switch (rnd.nextInt(3)) {
+            case 0 -> {
+                int slot = 8 * (2 + rnd.nextInt(4));
+                if (rnd.nextInt(4) != 0) {
+                    sb.append("stdw [%r10-").append(slot).append("], 7\n");
+                }
+                sb.append("mov %r1, %r10\nadd %r1, -").append(slot).append("\ncall local ").append(f).append('\n');
+                functions.append(f).append(":\nldxdw %r0, [%r1+0]\nstdw [%r1+0], 1\nexit\n");
+            }
+            case 1 -> {
+                int k = 1 + rnd.nextInt(40);
+                int at = Math.max(0, k - 1 + rnd.nextInt(3) - 1);
+                sb.append("mov %r1, %r2\nmov %r2, %r3\ncall local ").append(f).append('\n');
+                String fail = "x" + labels++;
+                functions.append(f).append(":\nmov %r3, %r1\nadd %r3, ").append(k).append("\njgt %r3, %r2, ").append(fail)
+                        .append("\nldxb %r0, [%r1+").append(at).append("]\nexit\n").append(fail).append(":\nmov %r0, 0\nexit\n");
+            }
+            default -> {
+                sb.append("call local ").append(f).append('\n');
+                functions.append(f).append(":\nstdw [%r10-").append(8 * (1 + rnd.nextInt(4))).append("], 5\nldxdw %r0, [%r10-8]\nexit\n");
+            }
         }
-        return sb.toString();
+        sb.append("mov %r4, %r0\n");
+        reload(sb);
     }
 
     private void reload(StringBuilder sb) {

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  */
 class VerifierSoundnessTest {
     private static final boolean NIGHTLY = "1".equals(System.getenv("PRISM_NIGHTLY")) || Boolean.getBoolean("prism.nightly");
-    private static final int PROGRAMS = NIGHTLY ? 1_000_000 : 10_000;
+    private static final int PROGRAMS = Integer.getInteger("prism.fuzz.programs", NIGHTLY ? 1_000_000 : 10_000);
     private static final int RUNS_PER_PROGRAM = 4;
 
     @Test
