@@ -52,6 +52,7 @@ final class Libc {
     private final MethodHandle close;
     private final MethodHandle mmap;
     private final MethodHandle munmap;
+    private final MethodHandle mprotect;
     private final MethodHandle schedSetaffinity;
     private final int pageSize;
     private final StructLayout stateLayout;
@@ -97,6 +98,11 @@ final class Libc {
         munmap = linker.downcallHandle(
                 lookup.find("munmap").orElseThrow(() -> new IllegalStateException("libc has no munmap()")),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG),
+                captureErrno);
+        // int mprotect(void *addr, size_t len, int prot);
+        mprotect = linker.downcallHandle(
+                lookup.find("mprotect").orElseThrow(() -> new IllegalStateException("libc has no mprotect()")),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT),
                 captureErrno);
         // int sched_setaffinity(pid_t pid, size_t cpusetsize, const cpu_set_t *mask); pid 0 = this thread
         schedSetaffinity = linker.downcallHandle(
@@ -165,7 +171,11 @@ final class Libc {
     /** mmap prot and flags bits (include/uapi/asm-generic/mman-common.h, mman.h; the same on x86-64 and arm64). */
     static final int PROT_READ = 0x1;
     static final int PROT_WRITE = 0x2;
+    static final int PROT_EXEC = 0x4;
     static final int MAP_SHARED = 0x01;
+    static final int MAP_PRIVATE = 0x02;
+    /** MAP_ANONYMOUS: 0x20 on x86-64 and arm64 (asm-generic/mman-common.h). */
+    static final int MAP_ANONYMOUS = 0x20;
 
     /** {@return the page size, {@code getpagesize()}} */
     int pageSize() {
@@ -194,6 +204,50 @@ final class Libc {
             }
         }
         return r.reinterpret(length);
+    }
+
+    /**
+     * {@return {@code length} bytes of fresh zeroed memory,
+     * {@code mmap(NULL, length, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)}, sized to {@code length}}
+     *
+     * @throws TargetException naming the errno when mmap fails
+     */
+    MemorySegment mmapAnonymous(long length, int prot) {
+        MemorySegment r;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(stateLayout);
+            try {
+                r = (MemorySegment) mmap.invokeExact(state, MemorySegment.NULL, length, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
+            } catch (Throwable t) {
+                throw new TargetException("mmap() failed in the FFM layer: " + t, t);
+            }
+            if (r.address() == -1L) {
+                throw new TargetException("mmap(anonymous, " + length + " bytes, prot " + prot
+                        + ") failed: " + Errno.describe((int) errno.get(state, 0L), null));
+            }
+        }
+        return r.reinterpret(length);
+    }
+
+    /**
+     * Changes the protection of {@code mapping}, {@code mprotect(mapping, mapping.byteSize(), prot)}.
+     *
+     * @throws TargetException naming the errno when mprotect fails
+     */
+    void mprotect(MemorySegment mapping, int prot) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(stateLayout);
+            int r;
+            try {
+                r = (int) mprotect.invokeExact(state, mapping, mapping.byteSize(), prot);
+            } catch (Throwable t) {
+                throw new TargetException("mprotect() failed in the FFM layer: " + t, t);
+            }
+            if (r != 0) {
+                throw new TargetException("mprotect(" + mapping.byteSize() + " bytes, prot " + prot
+                        + ") failed: " + Errno.describe((int) errno.get(state, 0L), null));
+            }
+        }
     }
 
     /** {@return the result of {@code munmap(mapping, mapping.byteSize())}} */

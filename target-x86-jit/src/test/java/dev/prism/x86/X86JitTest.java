@@ -1,0 +1,118 @@
+package dev.prism.x86;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.prism.asm.Assembler;
+import dev.prism.error.TargetException;
+import dev.prism.error.TrapException;
+import dev.prism.program.Program;
+import dev.prism.program.ProgramType;
+import dev.prism.runtime.InterpreterTarget;
+import dev.prism.target.Executable;
+import dev.prism.target.RunInput;
+import dev.prism.target.RunResult;
+import dev.prism.target.Target;
+import dev.prism.testing.Host;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Focused programs on x86-64, each compared with the interpreter. */
+class X86JitTest {
+    private static final X86Target X86 = new X86Target();
+    private static final Target INTERPRETER = new InterpreterTarget();
+
+    @BeforeAll
+    static void host() {
+        Host.require("x86-64", X86.availability().available(), X86.availability().reason());
+    }
+
+    private static Program asm(String text) {
+        return Assembler.assemble("t", ProgramType.RAW, text);
+    }
+
+    private static RunResult run(Target t, Program p, byte[] mem) {
+        try (Executable e = t.compile(p).load()) {
+            return e.run(RunInput.ofMem(mem));
+        }
+    }
+
+    private static void same(String text, byte[] mem) {
+        Program p = asm(text);
+        RunResult want = run(INTERPRETER, p, mem);
+        RunResult got = run(X86, p, mem);
+        assertEquals(want.r0(), got.r0(), () -> String.format("r0 0x%x, interpreter 0x%x%n%s", got.r0(), want.r0(), X86.compile(p).listing()));
+        assertArrayEquals(want.memAfter(), got.memAfter(), "memory after");
+    }
+
+    @Test
+    void divisionEdgeCases() {
+        same("mov %r0, 7\nmov %r1, 0\ndiv %r0, %r1\nexit", null);
+        same("mov %r0, 7\nmov %r1, 0\nmod %r0, %r1\nexit", null);
+        same("lddw %r0, 0x8000000000000000\nsdiv %r0, -1\nexit", null);
+        same("lddw %r0, 0x8000000000000000\nsmod %r0, -1\nexit", null);
+        same("lddw %r0, 0xffffffff80000000\nsdiv32 %r0, -1\nexit", null);
+        same("lddw %r0, 0x1234567800000007\nmov %r3, 0xffffffff\nmod32 %r0, %r3\nexit", null);
+        same("mov %r3, -7\nmov %r0, 2\nsmod %r3, %r0\nmov %r0, %r3\nexit", null);
+    }
+
+    @Test
+    void shiftsThroughRcx() {
+        same("mov %r4, 3\nmov %r0, 1\nlsh %r0, %r4\nexit", null);
+        same("mov %r4, 3\nmov %r2, 65\nlsh %r4, %r2\nmov %r0, %r4\nexit", null);
+        same("mov %r4, -1\nmov %r2, 33\nrsh32 %r4, %r2\nmov %r0, %r4\nexit", null);
+        same("mov %r4, -16\narsh %r4, %r4\nmov %r0, %r4\nexit", null);
+    }
+
+    @Test
+    void memoryAndAtomics() {
+        byte[] mem = new byte[16];
+        mem[0] = (byte) 0x80;
+        same("ldxb %r0, [%r1]\nexit", mem);
+        same("ldxsb %r0, [%r1]\nexit", mem);
+        same("mov %r2, 5\nstxdw [%r1+8], %r2\nmov %r0, 3\nlock fetch add [%r1+8], %r0\nexit", mem);
+        same("mov %r2, 6\nstxw [%r1+4], %r2\nmov %r0, 6\nmov %r3, 9\nlock cmpxchg32 [%r1+4], %r3\nexit", mem);
+        same("mov %r0, 12\nstxdw [%r10-8], %r0\nmov %r2, 10\nlock fetch or [%r10-8], %r2\nldxdw %r0, [%r10-8]\nadd %r0, %r2\nexit", mem);
+    }
+
+    @Test
+    void localCallsAndDepth() {
+        same("mov %r6, 5\ncall local f\nadd %r0, %r6\nexit\nf:\nmov %r6, 100\nmov %r0, 1\nstxdw [%r10-8], %r6\nexit", null);
+        StringBuilder deep = new StringBuilder("call local f1\nexit\n");
+        for (int i = 1; i < 8; i++) {
+            deep.append("f").append(i).append(":\ncall local f").append(i + 1).append("\nadd %r0, 1\nexit\n");
+        }
+        deep.append("f8:\nmov %r0, 1\nexit\n");
+        TrapException e = assertThrows(TrapException.class, () -> run(X86, asm(deep.toString()), null));
+        assertTrue(e.getMessage().contains("call depth exceeds 8 frames"), e.getMessage());
+        TrapException want = assertThrows(TrapException.class, () -> run(INTERPRETER, asm(deep.toString()), null));
+        assertEquals(want.getMessage(), e.getMessage());
+    }
+
+    @Test
+    void refusesWhatIsNotLowered() {
+        TargetException e = assertThrows(TargetException.class, () -> X86.compile(asm("call 5\nexit")));
+        assertTrue(e.getMessage().startsWith("0: not supported"), e.getMessage());
+    }
+
+    @Test
+    void sizingConvergesAndIsDeterministic() {
+        StringBuilder sb = new StringBuilder("mov %r0, 0\nstart:\n");
+        for (int i = 0; i < 40; i++) {
+            sb.append("add %r0, 1\n");
+        }
+        sb.append("jlt %r0, 200, start\nja end\n");
+        for (int i = 0; i < 5; i++) {
+            sb.append("add %r0, 1\n");
+        }
+        sb.append("end:\nexit\n");
+        Program p = asm(sb.toString());
+        X86Jit.Compiled a = X86Jit.compile(p);
+        X86Jit.Compiled b = X86Jit.compile(p);
+        assertArrayEquals(a.code(), b.code());
+        assertTrue(a.passes() >= 2);
+        same(sb.toString(), null);
+    }
+}
