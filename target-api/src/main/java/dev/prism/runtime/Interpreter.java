@@ -241,7 +241,7 @@ public final class Interpreter {
                     r1 = run.mem == null ? 0 : MEM_BASE;
                     r2 = mem == null ? 0 : mem.length;
                 } else {
-                    throw new dev.prism.error.TargetException("not supported: program type " + entry.type().id()
+                    throw dev.prism.error.TargetException.unsupported("program type " + entry.type().id()
                             + " on the interpreter (raw and xdp are)");
                 }
                 long r0 = run.start(entry, r1, r2);

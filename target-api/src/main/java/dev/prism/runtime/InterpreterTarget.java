@@ -77,12 +77,12 @@ public final class InterpreterTarget implements Target {
      */
     private static void check(Program program) {
         if (program.type() != ProgramType.RAW && program.type() != ProgramType.XDP) {
-            throw new TargetException("not supported: program type " + program.type().id()
+            throw TargetException.unsupported("program type " + program.type().id()
                     + " on the interpreter (raw and xdp are)");
         }
         for (int pc = 0; pc < program.length(); pc++) {
             if (program.at(pc) instanceof Insn.Call c && c.kind() == CallKind.HELPER && Helpers.proto(c.imm()).isEmpty()) {
-                throw new TargetException(pc + ": not supported: " + Helpers.describeUnsupported(c.imm())
+                throw TargetException.unsupported(pc, Helpers.describeUnsupported(c.imm())
                         + " (the interpreter implements " + Helpers.all().size() + " Linux helpers)");
             }
         }

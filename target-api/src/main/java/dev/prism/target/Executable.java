@@ -15,7 +15,7 @@ public interface Executable extends AutoCloseable {
      * {@link #close()}
      */
     default MapAccess maps() {
-        throw new dev.prism.error.TargetException("not supported: map access on this target");
+        throw dev.prism.error.TargetException.unsupported("map access on this target");
     }
 
     @Override

@@ -43,6 +43,6 @@ public interface Target {
         if (programs.size() == 1) {
             return compile(programs.get(0)).load();
         }
-        throw new dev.prism.error.TargetException("not supported: " + id() + " loads one program at a time");
+        throw dev.prism.error.TargetException.unsupported(id() + " loads one program at a time");
     }
 }

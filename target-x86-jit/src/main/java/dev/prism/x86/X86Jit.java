@@ -131,7 +131,7 @@ public final class X86Jit {
      */
     public static Compiled compile(Program program) {
         if (program.type() != ProgramType.RAW) {
-            throw new TargetException("not supported: program type " + program.type().id() + " on x86-64 (raw is)");
+            throw TargetException.unsupported("program type " + program.type().id() + " on x86-64 (raw is)");
         }
         check(program);
         int[] prevStart = null;
@@ -160,11 +160,13 @@ public final class X86Jit {
             last = pc;
             String why = switch (insn) {
                 case Insn.Call c when c.kind() == CallKind.LOCAL -> target(program, pc, c.imm(), "call");
-                case Insn.Call c -> "not supported: helper call " + c.imm() + " on x86-64 (no helpers yet)";
-                case Insn.CallX x -> "not supported: callx on x86-64";
-                case Insn.PacketLoad l -> "not supported: legacy packet loads on x86-64";
+                case Insn.Call c ->
+                        throw TargetException.unsupported(pc, "helper call " + c.imm() + " on x86-64 (no helpers yet)");
+                case Insn.CallX x -> throw TargetException.unsupported(pc, "callx on x86-64");
+                case Insn.PacketLoad l -> throw TargetException.unsupported(pc, "legacy packet loads on x86-64");
                 case Insn.LoadImm64 l when l.kind() != LoadImm64Kind.IMM64 ->
-                        "not supported: lddw " + l.kind().keyword() + " (" + l.kind().resultType() + ") on x86-64";
+                        throw TargetException.unsupported(pc,
+                                "lddw " + l.kind().keyword() + " (" + l.kind().resultType() + ") on x86-64");
                 case Insn.Ja j -> target(program, pc, j.offset(), "jump");
                 case Insn.Jump j -> target(program, pc, j.offset(), "jump");
                 case Insn.Alu x -> readOnly(x.dst());

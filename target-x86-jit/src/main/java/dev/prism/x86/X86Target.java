@@ -81,7 +81,7 @@ public final class X86Target implements Target {
         @Override
         public RunResult run(RunInput input) {
             if (input.packet() != null) {
-                throw new TargetException("not supported: packet input on x86-64 (raw programs only)");
+                throw TargetException.unsupported("packet input on x86-64 (raw programs only)");
             }
             byte[] mem = input.mem();
             try (Arena arena = Arena.ofConfined()) {

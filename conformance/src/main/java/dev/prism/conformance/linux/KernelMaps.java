@@ -67,12 +67,7 @@ final class KernelMaps implements AutoCloseable {
                 k.createOne(def);
             }
         } catch (RuntimeException e) {
-            try {
-                k.close();
-            } catch (RuntimeException closing) {
-                e.addSuppressed(closing);
-            }
-            throw e;
+            throw Cleanup.closeAfter(e, k::close);
         }
         return k;
     }
@@ -129,22 +124,8 @@ final class KernelMaps implements AutoCloseable {
         List<Runnable> steps = new ArrayList<>();
         consumers.values().forEach(c -> steps.add(c::close));
         maps.forEach(m -> steps.add(() -> LinuxBpf.close(m.fd())));
-        TargetException first = null;
-        for (Runnable step : steps) {
-            try {
-                step.run();
-            } catch (TargetException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
         consumers.clear();
-        if (first != null) {
-            throw first;
-        }
+        Cleanup.runAll(steps);
     }
 
     private void checkOpen() {
@@ -243,7 +224,7 @@ final class KernelMaps implements AutoCloseable {
                 throw new TargetException("map '" + progArray + "' is not a prog_array");
             }
             if (programs == null) {
-                throw new TargetException("not supported: no program to place in prog_array " + progArray
+                throw TargetException.unsupported("no program to place in prog_array " + progArray
                         + " (raw programs load one at a time, and tail calls need a context)");
             }
             int fd = programs.fd(program);

@@ -71,12 +71,7 @@ final class LinuxObject implements Executable {
             object.maps = KernelMaps.create(defs, programs.get(0).name());
             object.loadPrograms();
         } catch (RuntimeException e) {
-            try {
-                object.close();
-            } catch (RuntimeException closing) {
-                e.addSuppressed(closing);
-            }
-            throw e;
+            throw Cleanup.closeAfter(e, object::close);
         }
         return object;
     }
@@ -87,7 +82,7 @@ final class LinuxObject implements Executable {
             case XDP -> ProgType.XDP;
             case TC -> ProgType.SCHED_CLS;
             case SOCKET -> ProgType.SOCKET_FILTER;
-            case RAW -> throw new TargetException("not supported: raw program " + p.name()
+            case RAW -> throw TargetException.unsupported("raw program " + p.name()
                     + " in an object; raw programs load one at a time");
         };
     }
@@ -159,21 +154,7 @@ final class LinuxObject implements Executable {
         if (maps != null) {
             steps.add(maps::close);
         }
-        TargetException first = null;
-        for (Runnable step : steps) {
-            try {
-                step.run();
-            } catch (TargetException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        Cleanup.runAll(steps);
     }
 
     private void checkOpen() {

@@ -124,7 +124,7 @@ public final class LinuxRawRunner {
      */
     public Result run(Program program, byte[] mem, int[] fdArray) {
         if (program.type() != ProgramType.RAW) {
-            throw new TargetException("not supported: the Linux raw runner takes raw programs, not " + program.type().id());
+            throw TargetException.unsupported("the Linux raw runner takes raw programs, not " + program.type().id());
         }
         byte[] memory = mem == null ? new byte[0] : mem;
         if (packetMode(program)) {
@@ -177,7 +177,7 @@ public final class LinuxRawRunner {
 
     private Result runPacket(Program program, byte[] memory, int[] fdArray) {
         if (memory.length < ETH_HLEN) {
-            throw new TargetException("not supported: the kernel's skb test run needs at least " + ETH_HLEN
+            throw TargetException.unsupported("the kernel's skb test run needs at least " + ETH_HLEN
                     + " bytes of packet, the case has " + memory.length);
         }
         try (Fds fds = new Fds()) {
@@ -296,21 +296,11 @@ public final class LinuxRawRunner {
 
         @Override
         public void close() {
-            TargetException first = null;
-            for (int i = open.size() - 1; i >= 0; i--) {
-                try {
-                    LinuxBpf.close(open.get(i));
-                } catch (TargetException e) {
-                    if (first == null) {
-                        first = e;
-                    } else {
-                        first.addSuppressed(e);
-                    }
-                }
+            List<Runnable> steps = new ArrayList<>();
+            for (int fd : open.reversed()) {
+                steps.add(() -> LinuxBpf.close(fd));
             }
-            if (first != null) {
-                throw first;
-            }
+            Cleanup.runAll(steps);
         }
     }
 }
