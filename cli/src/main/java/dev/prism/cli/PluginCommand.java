@@ -51,7 +51,7 @@ final class PluginCommand implements Callable<Integer> {
             byte[] code = Hex.parse(new String(main.stdin().readAllBytes(), StandardCharsets.US_ASCII));
             Program program = Program.decode("plugin", ProgramType.RAW, code);
             Target target = TargetLookup.available(targetId);
-            try (Executable exe = target.compile(program).load()) {
+            try (Executable exe = target.load(java.util.List.of(program))) {
                 r0 = exe.run(RunInput.ofMem(mem)).r0();
             }
         } catch (IOException | RuntimeException e) {

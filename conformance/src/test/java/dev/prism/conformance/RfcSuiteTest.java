@@ -3,8 +3,6 @@ package dev.prism.conformance;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.prism.error.TargetException;
-import dev.prism.program.Program;
 import dev.prism.target.Target;
 import dev.prism.target.Targets;
 import dev.prism.testing.Host;
@@ -18,7 +16,7 @@ import org.junit.jupiter.api.TestFactory;
  * Prism's built-in suites as JUnit dynamic tests: one test per case and target, named
  * {@code file.data:line [target]} ({@code maps/file.data:line [target]} for the map suite), so a
  * failure points at the exact line to open. Suites: RFC 9669 (suite/rfc9669) and map semantics
- * (suite/maps). Targets: the reference interpreter, the Linux kernel and, for RFC 9669, x86-64.
+ * (suite/maps). Targets: the reference interpreter, the Linux kernel and x86-64.
  */
 class RfcSuiteTest {
     private static final List<ConformanceCase> CASES = DataFileReader.readSuite(Suites.rfc9669());
@@ -35,46 +33,20 @@ class RfcSuiteTest {
         return tests(CASES, "", Targets.byId("linux"));
     }
 
-    /**
-     * The suite on the x86-64 JIT. Cases that expect a run-time trap other than the call depth
-     * limit are skipped unless the JIT refuses them at compile time: native code does not check
-     * memory accesses (the verifier will), so running them could fault the JVM.
-     */
+    /** The suite on the x86-64 JIT: programs are verified first; one the verifier refuses is refused at load. */
     @TestFactory
     Stream<DynamicTest> x86() {
-        Target x86 = Targets.byId("x86-64");
-        return CASES.stream().map(c -> DynamicTest.dynamicTest(c.name() + " [" + x86.id() + "]", () -> {
-            String unsafe = nativelyUnsafe(c, x86);
-            if (unsafe != null) {
-                Assumptions.abort(unsafe);
-            }
-            check(c, x86);
-        }));
-    }
-
-    /** {@return why a case must not run as native code, or null when it may} */
-    private static String nativelyUnsafe(ConformanceCase c, Target target) {
-        if (!(c.expected() instanceof ConformanceCase.Expected.Error error) || error.substring().contains("call depth")) {
-            return null;
-        }
-        List<Program> programs;
-        try {
-            programs = c.programs();
-        } catch (RuntimeException e) {
-            return null; // the runner judges what does not decode or load
-        }
-        try {
-            programs.forEach(target::compile);
-        } catch (TargetException e) {
-            return null; // refused at compile time: the runner judges the refusal
-        }
-        return "expects a run-time trap (" + error.substring() + "), which native code on " + target.id()
-                + " does not check until the verifier guards it";
+        return tests(CASES, "", Targets.byId("x86-64"));
     }
 
     @TestFactory
     Stream<DynamicTest> mapsOnInterpreter() {
         return tests(MAP_CASES, "maps/", Targets.byId("interpreter"));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> mapsOnX86() {
+        return tests(MAP_CASES, "maps/", Targets.byId("x86-64"));
     }
 
     @TestFactory

@@ -7,10 +7,17 @@ package dev.prism.error;
  */
 public final class TrapException extends PrismException {
     private final int pc;
+    private final String reason;
 
     public TrapException(int pc, String reason) {
         super("pc " + pc + ": " + reason);
         this.pc = pc;
+        this.reason = reason;
+    }
+
+    /** {@return what went wrong, without the pc} */
+    public String reason() {
+        return reason;
     }
 
     /** {@return the instruction index at which the program trapped} */

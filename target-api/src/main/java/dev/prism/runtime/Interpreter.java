@@ -197,18 +197,11 @@ public final class Interpreter {
 
         /** Points PROG_ARRAY slot {@code index} at the program named {@code program}. */
         public void setProgram(String progArray, int index, String program) {
-            if (!(map(progArray) instanceof ProgArrayMap pa)) {
-                throw new IllegalArgumentException("map '" + progArray + "' is not a prog_array");
+            try {
+                new MapSetAccess(maps, programs).setProgram(progArray, index, program);
+            } catch (dev.prism.error.TargetException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
             }
-            for (int i = 0; i < programs.size(); i++) {
-                Program p = programs.get(i);
-                if (p.name().equals(program) || p.section().equals(program)) {
-                    pa.set(index, i);
-                    return;
-                }
-            }
-            throw new IllegalArgumentException("no program '" + program + "' (programs: "
-                    + String.join(", ", programs.stream().map(Program::name).toList()) + ")");
         }
 
         /**

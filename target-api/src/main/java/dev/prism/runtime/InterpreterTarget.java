@@ -56,7 +56,8 @@ public final class InterpreterTarget implements Target {
     }
 
     @Override
-    public Artifact compile(Program program) {
+    public Artifact compile(dev.prism.verifier.VerifiedProgram verified) {
+        Program program = verified.normalized();
         check(program);
         return new Artifact() {
             @Override
@@ -111,7 +112,7 @@ public final class InterpreterTarget implements Target {
 
             @Override
             public MapAccess maps() {
-                return new InstanceMaps(instance);
+                return new MapSetAccess(instance.maps(), instance.programs());
             }
 
             @Override
@@ -119,84 +120,5 @@ public final class InterpreterTarget implements Target {
                 instance.close();
             }
         };
-    }
-
-    /** MapAccess over the interpreter's off-heap maps. */
-    private record InstanceMaps(Interpreter.Instance instance) implements MapAccess {
-        @Override
-        public List<MapDef> defs() {
-            return instance.maps().stream().map(BpfMap::def).toList();
-        }
-
-        private BpfMap map(String name) {
-            try {
-                return instance.map(name);
-            } catch (IllegalArgumentException e) {
-                throw new TargetException(e.getMessage());
-            }
-        }
-
-        @Override
-        public byte[] lookup(String map, byte[] key) {
-            try {
-                return map(map).lookupUser(key);
-            } catch (UnsupportedOperationException e) {
-                throw new TargetException("map " + map + ": lookup failed with EINVAL (" + e.getMessage() + ")");
-            }
-        }
-
-        @Override
-        public void update(String map, byte[] key, byte[] value, long flags) {
-            int rc = map(map).updateUser(key, value, flags);
-            if (rc != 0) {
-                throw new TargetException("map " + map + ": update failed with " + errnoName(-rc));
-            }
-        }
-
-        private static String errnoName(int errno) {
-            return switch (errno) {
-                case MapErrno.ENOENT -> "ENOENT (no such element)";
-                case MapErrno.E2BIG -> "E2BIG (map full or index out of range)";
-                case MapErrno.EEXIST -> "EEXIST (element exists)";
-                case MapErrno.EINVAL -> "EINVAL (invalid argument)";
-                case MapErrno.ENOSPC -> "ENOSPC (no space)";
-                default -> "errno " + errno;
-            };
-        }
-
-        @Override
-        public boolean delete(String map, byte[] key) {
-            int rc = map(map).deleteUser(key);
-            if (rc != 0 && rc != -MapErrno.ENOENT) {
-                throw new TargetException("map " + map + ": delete failed with " + errnoName(-rc));
-            }
-            return rc == 0;
-        }
-
-        @Override
-        public List<byte[]> keys(String map) {
-            BpfMap m = map(map);
-            if (m instanceof RingBufMap) {
-                throw new TargetException("map " + map + ": a ring buffer has no keys (ENOTSUPP); use drain");
-            }
-            return m.keys();
-        }
-
-        @Override
-        public List<byte[]> drain(String ringbuf) {
-            if (map(ringbuf) instanceof RingBufMap r) {
-                return r.drain();
-            }
-            throw new TargetException("map " + ringbuf + " is not a ring buffer");
-        }
-
-        @Override
-        public void setProgram(String progArray, int index, String program) {
-            try {
-                instance.setProgram(progArray, index, program);
-            } catch (IllegalArgumentException e) {
-                throw new TargetException(e.getMessage());
-            }
-        }
     }
 }

@@ -18,6 +18,23 @@ public interface Executable extends AutoCloseable {
         throw dev.prism.error.TargetException.unsupported("map access on this target");
     }
 
+    /**
+     * Runs the program {@code repeat} times on one input and {@return the mean nanoseconds per
+     * run, as this target measures it}: the Linux target reports the kernel's own
+     * {@code BPF_PROG_TEST_RUN} duration, native targets time a loop of calls. The default runs
+     * {@link #run} in a loop, so it includes the cost of building each run's input.
+     */
+    default double nanosPerRun(RunInput input, int repeat) {
+        if (repeat <= 0) {
+            throw new IllegalArgumentException("repeat must be positive, was " + repeat);
+        }
+        long t0 = System.nanoTime();
+        for (int i = 0; i < repeat; i++) {
+            run(input);
+        }
+        return (System.nanoTime() - t0) / (double) repeat;
+    }
+
     @Override
     void close();
 }

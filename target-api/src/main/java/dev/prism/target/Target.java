@@ -1,15 +1,18 @@
 package dev.prism.target;
 
 import dev.prism.program.Program;
+import dev.prism.verifier.VerifiedProgram;
 
 /**
  * A place a BPF program can run (DESIGN.md, "Target SPI"). Targets are found with
  * {@link java.util.ServiceLoader}; nothing in target-api names a concrete one except the
  * reference interpreter.
  *
- * <p>Until the verifier exists (issue "The verifier"), {@link #compile} takes a decoded
- * {@link Program}; it will take the verifier's {@code VerifiedProgram} once that is built, and
- * backends that need proven facts will only be reachable through it.
+ * <p>{@link #compile} takes the verifier's IR ({@link VerifiedProgram}): a backend that emits
+ * no runtime checks is only reachable with a proof. {@link #load} takes decoded programs, for
+ * runners that hand every target the same input: targets that check everything themselves (the
+ * interpreter, the kernel) run them as they are; the others verify them first, and a program
+ * the verifier refuses is refused at load with its diagnostic.
  */
 public interface Target {
     /** {@return the id used on the command line, e.g. "interpreter", "linux", "x86-64"} */
@@ -25,11 +28,11 @@ public interface Target {
     Capabilities capabilities();
 
     /**
-     * Prepares a program to run.
+     * Prepares a verified program to run.
      *
      * @throws dev.prism.error.TargetException when the target refuses the program or is unavailable
      */
-    Artifact compile(Program program);
+    Artifact compile(VerifiedProgram program);
 
     /**
      * Loads several programs of one object that share its maps (Program.maps() are the same
@@ -41,7 +44,7 @@ public interface Target {
      */
     default Executable load(java.util.List<Program> programs) {
         if (programs.size() == 1) {
-            return compile(programs.get(0)).load();
+            return compile(dev.prism.verifier.Verifier.verify(programs.get(0), dev.prism.verifier.Profile.RFC9669)).load();
         }
         throw dev.prism.error.TargetException.unsupported(id() + " loads one program at a time");
     }

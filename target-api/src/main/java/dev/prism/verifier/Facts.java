@@ -18,7 +18,7 @@ public record Facts(List<Register> registers, Access access, Long divisor, Boole
 
     /** What a register may hold. */
     public enum Kind {
-        UNINIT, SCALAR, CTX, STACK, PACKET, PACKET_END, PACKET_META, MAP_VALUE, MAP, RINGBUF_RECORD, FUNCTION
+        UNINIT, SCALAR, CTX, STACK, PACKET, PACKET_END, PACKET_META, MAP_VALUE, MAP, RINGBUF_RECORD, FUNCTION, MEM
     }
 
     /**
@@ -66,6 +66,7 @@ public record Facts(List<Register> registers, Access access, Long divisor, Boole
             case MAP_PTR -> Kind.MAP;
             case RINGBUF_MEM -> Kind.RINGBUF_RECORD;
             case FUNC -> Kind.FUNCTION;
+            case MEM -> Kind.MEM;
         };
     }
 

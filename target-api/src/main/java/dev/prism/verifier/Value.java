@@ -26,7 +26,9 @@ sealed interface Value {
     /** Regions a pointer may point into. */
     enum Kind {
         CTX("ctx"), STACK("fp"), PACKET("pkt"), PACKET_END("pkt_end"), PACKET_META("pkt_meta"),
-        MAP_VALUE("map_value"), MAP_PTR("map_ptr"), RINGBUF_MEM("ringbuf_mem"), FUNC("func");
+        MAP_VALUE("map_value"), MAP_PTR("map_ptr"), RINGBUF_MEM("ringbuf_mem"), FUNC("func"),
+        /** A raw program's input memory, of a size given to the verifier. */
+        MEM("mem");
 
         final String text;
 

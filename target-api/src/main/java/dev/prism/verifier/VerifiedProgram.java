@@ -80,7 +80,7 @@ public final class VerifiedProgram {
 
     public VerifiedProgram(Token token, Program program, Cfg cfg, List<String> states, List<Facts> facts,
                            java.util.Map<Integer, Long> loopBounds, java.util.Map<Integer, Integer> stackDepths,
-                           Requires requires, Stats stats) {
+                           Requires requires, Stats stats, int memSize) {
         if (token == null) {
             throw new IllegalArgumentException("only the verifier constructs a VerifiedProgram");
         }
@@ -92,6 +92,18 @@ public final class VerifiedProgram {
         this.stackDepths = java.util.Map.copyOf(stackDepths);
         this.requires = requires;
         this.stats = stats;
+        this.memSize = memSize;
+    }
+
+    private final int memSize;
+
+    /**
+     * {@return for a raw program verified for input memory of a known size, that size: a backend
+     * must only run it on memory of exactly that many bytes; -1 when r1 and r2 were unknown
+     * numbers (the program cannot touch its input)}
+     */
+    public int memSize() {
+        return memSize;
     }
 
     /**

@@ -123,14 +123,30 @@ public final class Verifier {
      * for a person debugging a rejection ({@code prism verify --log}).
      */
     public static VerifiedProgram verify(Program program, Profile profile, java.util.function.Consumer<String> log) {
+        return verify(program, profile, -1, log);
+    }
+
+    /**
+     * Verifies a {@code raw} program for input memory of exactly {@code memSize} bytes: r1 is a
+     * pointer to it (0 when {@code memSize} is 0) and r2 its length, so accesses through r1 are
+     * proven against that size. A backend that runs the result must be given memory of that
+     * size. With {@code memSize} -1 (the other overloads) r1 and r2 are unknown numbers.
+     */
+    public static VerifiedProgram verify(Program program, Profile profile, int memSize, java.util.function.Consumer<String> log) {
+        if (memSize >= 0 && program.type() != ProgramType.RAW) {
+            throw new IllegalArgumentException("a memory size is for raw programs; this one is " + program.type().id());
+        }
         long start = System.nanoTime();
         Verifier v = new Verifier(program, profile);
+        v.memSize = memSize;
         v.log = log;
         v.run();
         return v.result(System.nanoTime() - start);
     }
 
     private java.util.function.Consumer<String> log;
+    /** Raw programs: the input memory's size, or -1 when unknown. */
+    private int memSize = -1;
 
     // ---------------------------------------------------------------------------------------
     // Errors
@@ -245,9 +261,14 @@ public final class Verifier {
         switch (program.type()) {
             case XDP, TC, SOCKET -> s.regs[1] = new Value.Ptr(Value.Kind.CTX, 0, Scalar.constant(0), 0, 0, false, 0, 0);
             case RAW -> {
-                // Raw programs get memory of a size unknown to the verifier: only r1 and r2 as numbers.
-                s.regs[1] = Value.scalar(Scalar.top());
-                s.regs[2] = Value.scalar(Scalar.top());
+                if (memSize > 0) {
+                    s.regs[1] = new Value.Ptr(Value.Kind.MEM, 0, Scalar.constant(0), 0, 0, false, memSize, 0);
+                    s.regs[2] = Value.scalar(Scalar.constant(memSize));
+                } else {
+                    // Memory of a size unknown to the verifier (or none): r1 and r2 are numbers.
+                    s.regs[1] = Value.scalar(memSize == 0 ? Scalar.constant(0) : Scalar.top());
+                    s.regs[2] = Value.scalar(memSize == 0 ? Scalar.constant(0) : Scalar.top());
+                }
             }
         }
         return s;
@@ -670,6 +691,10 @@ public final class Verifier {
                 ringbufMem(pc, s, p, off, size);
                 yield write ? stored : Value.scalar(ScalarAlu.load(size, signExtend));
             }
+            case MEM -> {
+                mem(pc, p, off, size);
+                yield write ? stored : Value.scalar(ScalarAlu.load(size, signExtend));
+            }
             case PACKET_END, MAP_PTR, FUNC -> throw reject(pc, "invalid memory access",
                     (write ? "store" : "load") + " through " + p.kind().text);
         };
@@ -820,6 +845,14 @@ public final class Verifier {
         }
     }
 
+    private void mem(int pc, Value.Ptr p, long off, int size) {
+        long lo = p.minOffset() + off;
+        long hi = p.maxOffset() + off + size;
+        if (lo < 0 || hi > p.size()) {
+            throw reject(pc, "invalid memory access", "off=" + lo + ".." + (hi - size) + " size=" + size + " (mem of " + p.size() + " bytes)");
+        }
+    }
+
     private void ringbufMem(int pc, State s, Value.Ptr p, long off, int size) {
         if (p.maybeNull()) {
             throw reject(pc, "possible null dereference", "ring buffer record used before a null check");
@@ -848,8 +881,9 @@ public final class Verifier {
         if (!(base instanceof Value.Ptr p)) {
             throw reject(pc, "invalid memory access", "atomic through " + base);
         }
-        if (p.kind() != Value.Kind.STACK && p.kind() != Value.Kind.MAP_VALUE && p.kind() != Value.Kind.RINGBUF_MEM) {
-            throw reject(pc, "invalid atomic", "atomic on " + base + " (stack, map values and ring buffer records only)");
+        if (p.kind() != Value.Kind.STACK && p.kind() != Value.Kind.MAP_VALUE && p.kind() != Value.Kind.RINGBUF_MEM
+                && p.kind() != Value.Kind.MEM) {
+            throw reject(pc, "invalid atomic", "atomic on " + base + " (stack, map values, ring buffer records and mem only)");
         }
         if (p.kind() == Value.Kind.MAP_VALUE) {
             MapDef m = maps.get(p.map());
@@ -1193,6 +1227,7 @@ public final class Verifier {
             }
             case MAP_VALUE -> mapValue(pc, p, 0, (int) size, write);
             case RINGBUF_MEM -> ringbufMem(pc, s, p, 0, (int) size);
+            case MEM -> mem(pc, p, 0, (int) size);
             case CTX, PACKET_END, MAP_PTR, FUNC -> throw reject(pc, "helper argument mismatch", what + " is " + p + ", not memory");
         }
     }
@@ -1274,7 +1309,7 @@ public final class Verifier {
             facts.add(st == null ? null : new Facts(Facts.registers(st), accesses.get(pc), divisors.get(pc), decided));
         }
         return new VerifiedProgram(new VerifiedProgram.Token(), program, cfg, perPc, facts, tripCounts, frameDepth, requires,
-                new VerifiedProgram.Stats(processed, statesStored, nanos, executedBound));
+                new VerifiedProgram.Stats(processed, statesStored, nanos, executedBound), memSize);
     }
 
     private static String describeRegs(State s) {

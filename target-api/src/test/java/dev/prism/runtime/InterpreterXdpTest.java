@@ -231,7 +231,7 @@ class InterpreterXdpTest {
     @Test
     void unimplementedHelpersAreRefusedAtLoadByName() {
         Program p = xdp("fib", "mov %r0, 2\njeq %r0, 2, out\ncall 69\nout:\nexit");
-        var e = assertThrows(dev.prism.error.TargetException.class, () -> new InterpreterTarget().compile(p));
+        var e = assertThrows(dev.prism.error.TargetException.class, () -> new InterpreterTarget().load(List.of(p)));
         assertTrue(e.getMessage().startsWith("2: not supported: bpf_fib_lookup#69"), e.getMessage());
     }
 

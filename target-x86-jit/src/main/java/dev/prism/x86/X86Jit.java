@@ -18,55 +18,71 @@ import dev.prism.isa.Operand;
 import dev.prism.isa.Reg;
 import dev.prism.isa.Size;
 import dev.prism.isa.Width;
+import dev.prism.program.MapDef;
+import dev.prism.program.MapType;
 import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
+import dev.prism.runtime.Helpers;
+import dev.prism.verifier.Facts;
+import dev.prism.verifier.VerifiedProgram;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.TreeSet;
 
 /**
- * Lowers a raw BPF program to x86-64 machine code (System V ABI), one case per instruction
- * family, with the register map of {@link X86Registers}.
+ * Lowers a verified BPF program ({@code raw} or {@code xdp}) to x86-64 machine code (System V
+ * ABI), one case per instruction family, with the register map of {@link X86Registers}.
+ * Memory accesses are emitted without checks: the verifier proved them (DESIGN.md, "The IR").
  *
- * <p><b>Entry.</b> {@code long entry(long mem, long len, long status)}: {@code mem} (r1) is the
- * address of the input memory (0 for none), {@code len} (r2) its length, {@code status} the
- * address of a zeroed 8-byte word. On return rax is r0; a nonzero status word means the program
- * trapped: it holds the native return address of the local call that would have been the
- * ninth frame ({@link Compiled#callPcAt}).
+ * <p><b>Entry.</b> {@code long entry(long r1, long r2, long context)}: r1 and r2 are the
+ * program's first two registers (raw: memory address and length; xdp: the host-layout context),
+ * {@code context} the run context of {@link X86Runtime}, kept in r12 throughout. On return rax
+ * is r0; a nonzero status word in the context means the run trapped.
  *
  * <p><b>Stack</b> of the entry function, after the prologue (addresses grow upwards):
  * <pre>
  *   [rsp at entry]      return address into the FFM stub
  *                       saved rbp, rbx, r12, r13, r14, r15   (6 x 8)
- *   [r12 + 8]           status word address (the entry's rdx)
- *   [r12]  = rbp        call depth: frames above the entry, 0..7
+ *                       8 bytes of padding, so rsp is 16-byte aligned at every call
+ *   rbp = entry rsp     (stored in the context: exits and traps unwind to it)
  *   [rbp - 512, rbp)    the entry's 512-byte BPF stack; r10 = rbp
  *   rsp = rbp - 512
  * </pre>
  * A local call is a native {@code call} to a per-callee stub, which counts the depth (the ninth
- * frame stores its return address in the status word and unwinds to the entry's epilogue
- * through r12), pushes rbx, r13, r14, r15, rbp (r6-r10), and opens a fresh frame:
+ * frame stores its return address in the context and unwinds to the entry's epilogue), pushes
+ * rbx, r13, r14, r15, rbp (r6-r10), and opens a fresh frame:
  * <pre>
  *                       return address into the caller
  *                       saved rbx, r13, r14, r15, rbp (5 x 8)   ← rbp
  *   [rbp - 512, rbp)    the callee's BPF stack; rsp = rbp - 512
  * </pre>
+ * 8 + 40 + 512 bytes keep rsp 16-byte aligned, as helper calls into C or Java need.
+ *
+ * <p><b>Helpers.</b> BPF r1-r5 are rdi, rsi, rdx, rcx, r8, the System V argument registers, and
+ * r0 is rax, so a helper is a plain {@code call} through its slot in the context's table
+ * (rebindable: Java fills it with FFM upcalls) followed by a test of the status word.
+ * Inlined instead: {@code bpf_map_lookup_elem} on an ARRAY map the verifier pins (address
+ * arithmetic, as Linux's array_map_gen_lookup), {@code bpf_tail_call} (a jump to the target's
+ * first instruction in the current frame) and {@code bpf_loop} (a loop of native calls).
  *
  * <p><b>Jumps</b> (STYLE.md): the program is lowered repeatedly; a jump is emitted as rel8 when
  * the previous pass's offsets allow it, until the offsets of every instruction stop changing;
  * the pass that reproduces the previous one's offsets exactly is the check that nothing moved.
  * Output is deterministic.
- *
- * <p>Memory accesses are direct: safety is the verifier's job (until it exists, only known-good
- * programs may run). Not lowered yet, refused at compile time naming the pc: helper calls,
- * callx, map and other pseudo lddw forms, legacy packet loads, program types other than raw.
  */
 public final class X86Jit {
     /** BPF stack bytes per frame (RFC 9669, Linux MAX_BPF_STACK). */
     public static final int FRAME_SIZE = 512;
     /** Frames allowed at once, the entry included (Linux MAX_CALL_FRAMES). */
     public static final int MAX_FRAMES = 8;
+    /** Linux MAX_TAIL_CALL_CNT: the 34th tail call of a run falls through. */
+    public static final int MAX_TAIL_CALLS = 33;
+    /** bpf_loop's iteration limit (BPF_MAX_LOOPS). */
+    public static final long MAX_LOOPS = 1L << 23;
     private static final int MAX_PASSES = 32;
+    private static final long EINVAL = -22;
+    private static final long E2BIG = -7;
+    private static final long ENOENT = -2;
 
     private X86Jit() {
     }
@@ -74,16 +90,25 @@ public final class X86Jit {
     /**
      * Machine code with, per BPF slot, the native offsets of its lowering.
      *
+     * @param program   the normalized program the code was made from
      * @param code      the bytes, entry at offset 0
      * @param insnStart native offset of each slot's code (the lddw second slot: -1)
      * @param insnEnd   native offset just past each slot's code (-1 likewise)
+     * @param tailEntry native offset where a tail call into this program lands (its first instruction)
      * @param passes    lowering passes it took, the checking pass included
      */
-    public record Compiled(Program program, byte[] code, int[] insnStart, int[] insnEnd, int passes) {
-        /** {@return the pc of the local call whose native return address is at {@code offset}, or -1} */
+    public record Compiled(Program program, byte[] code, int[] insnStart, int[] insnEnd, int tailEntry, int passes) {
+        /** {@return the pc of the call whose native return address is at {@code offset}, or -1} */
         public int callPcAt(long offset) {
             for (int pc = 0; pc < insnEnd.length; pc++) {
-                if (insnEnd[pc] == offset && program.at(pc) instanceof Insn.Call) {
+                Insn insn = program.at(pc);
+                if (insnEnd[pc] == offset && (insn instanceof Insn.Call || insn instanceof Insn.CallX)) {
+                    return pc;
+                }
+            }
+            // bpf_loop calls its callback from inside the helper call's lowering
+            for (int pc = 0; pc < insnEnd.length; pc++) {
+                if (insnStart[pc] >= 0 && insnStart[pc] < offset && offset <= insnEnd[pc]) {
                     return pc;
                 }
             }
@@ -92,55 +117,28 @@ public final class X86Jit {
 
         /** {@return each BPF instruction followed by its native bytes in hex} */
         public String listing() {
-            StringBuilder sb = new StringBuilder();
-            HexFormat hex = HexFormat.ofDelimiter(" ");
-            sb.append(String.format("%6s  prologue%n        %s%n", "", hex.formatHex(code, 0, firstStart())));
-            for (int pc = 0; pc < insnStart.length; pc++) {
-                Insn insn = program.at(pc);
-                if (insn == null) {
-                    continue;
-                }
-                sb.append(String.format("%6d: %s%n", pc, Disassembler.format(insn)));
-                sb.append(String.format("  %04x  %s%n", insnStart[pc], hex.formatHex(code, insnStart[pc], insnEnd[pc])));
-            }
-            int tail = insnEnd[lastPc()];
-            if (tail < code.length) {
-                sb.append(String.format("%6s  call stubs%n  %04x  %s%n", "", tail, hex.formatHex(code, tail, code.length)));
-            }
-            return sb.toString();
-        }
-
-        private int firstStart() {
-            return insnStart[0];
-        }
-
-        private int lastPc() {
-            int pc = insnEnd.length - 1;
-            while (insnEnd[pc] < 0) {
-                pc--;
-            }
-            return pc;
+            return X86Listing.hex(this);
         }
     }
 
     /**
-     * {@return the machine code of {@code program}}
+     * {@return the machine code of {@code verified}}
      *
-     * @throws TargetException naming the pc when the program uses what is not lowered yet or is
-     *                         malformed (a jump outside the program, a write to r10)
+     * @throws TargetException naming the pc when the program uses what x86-64 does not lower
      */
-    public static Compiled compile(Program program) {
-        if (program.type() != ProgramType.RAW) {
-            throw TargetException.unsupported("program type " + program.type().id() + " on x86-64 (raw is)");
+    public static Compiled compile(VerifiedProgram verified) {
+        Program program = verified.normalized();
+        if (program.type() != ProgramType.RAW && program.type() != ProgramType.XDP) {
+            throw TargetException.unsupported("program type " + program.type().id() + " on x86-64 (raw and xdp are)");
         }
         check(program);
         int[] prevStart = null;
         int[] prevEnd = null;
         for (int pass = 1; pass <= MAX_PASSES; pass++) {
-            Pass p = new Pass(program, prevStart, prevEnd);
+            Pass p = new Pass(verified, program, prevStart, prevEnd);
             p.lower();
             if (prevStart != null && Arrays.equals(prevStart, p.start) && Arrays.equals(prevEnd, p.end)) {
-                return new Compiled(program, p.a.toByteArray(), p.start, p.end, pass);
+                return new Compiled(program, p.a.toByteArray(), p.start, p.end, p.start[0], pass);
             }
             prevStart = p.start;
             prevEnd = p.end;
@@ -148,66 +146,27 @@ public final class X86Jit {
         throw new IllegalStateException("x86-64 jump sizing did not converge in " + MAX_PASSES + " passes");
     }
 
-    /** Refuses what is not lowered and what no lowering could make sense of, before any code. */
+    /** Refuses, before any code, what x86-64 does not lower (the verifier has refused the rest). */
     private static void check(Program program) {
-        int n = program.length();
-        int last = -1;
-        for (int pc = 0; pc < n; pc++) {
-            Insn insn = program.at(pc);
-            if (insn == null) {
-                continue;
-            }
-            last = pc;
-            String why = switch (insn) {
-                case Insn.Call c when c.kind() == CallKind.LOCAL -> target(program, pc, c.imm(), "call");
-                case Insn.Call c ->
-                        throw TargetException.unsupported(pc, "helper call " + c.imm() + " on x86-64 (no helpers yet)");
-                case Insn.CallX x -> throw TargetException.unsupported(pc, "callx on x86-64");
-                case Insn.PacketLoad l -> throw TargetException.unsupported(pc, "legacy packet loads on x86-64");
-                case Insn.LoadImm64 l when l.kind() != LoadImm64Kind.IMM64 ->
-                        throw TargetException.unsupported(pc,
-                                "lddw " + l.kind().keyword() + " (" + l.kind().resultType() + ") on x86-64");
-                case Insn.Ja j -> target(program, pc, j.offset(), "jump");
-                case Insn.Jump j -> target(program, pc, j.offset(), "jump");
-                case Insn.Alu x -> readOnly(x.dst());
-                case Insn.Neg x -> readOnly(x.dst());
-                case Insn.MovSx x -> readOnly(x.dst());
-                case Insn.Endian x -> readOnly(x.dst());
-                case Insn.LoadImm64 x -> readOnly(x.dst());
-                case Insn.Load x -> readOnly(x.dst());
-                case Insn.Atomic x -> x.op().fetches() ? readOnly(x.src()) : null;
-                case Insn.Store x -> null;
-                case Insn.Exit x -> null;
-            };
-            if (why != null) {
-                throw new TargetException(pc + ": " + why);
+        for (int pc = 0; pc < program.length(); pc++) {
+            switch (program.at(pc)) {
+                case Insn.Call c when c.kind() == CallKind.HELPER_BTF ->
+                        throw TargetException.unsupported(pc, "call btf " + c.imm() + " (kernel functions) on x86-64");
+                case Insn.Call c when c.kind() == CallKind.HELPER
+                        && (Helpers.proto(c.imm()).isEmpty() || c.imm() >= X86Runtime.HELPER_SLOTS) ->
+                        throw TargetException.unsupported(pc, Helpers.describeUnsupported(c.imm()) + " on x86-64");
+                case Insn.LoadImm64 l when l.kind() == LoadImm64Kind.MAP_BY_FD || l.kind() == LoadImm64Kind.MAP_VALUE_BY_FD
+                        || l.kind() == LoadImm64Kind.VARIABLE_ADDR ->
+                        throw TargetException.unsupported(pc, "lddw " + l.kind().keyword() + " on x86-64 (maps by index are)");
+                case null, default -> {
+                }
             }
         }
-        if (last < 0) {
-            throw new TargetException("the program is empty");
-        }
-        if (!(program.at(last) instanceof Insn.Exit || program.at(last) instanceof Insn.Ja)) {
-            throw new TargetException(last + ": falls off the end of the program");
-        }
-    }
-
-    private static String readOnly(Reg dst) {
-        return dst == Reg.R10 ? "r10 is read-only" : null;
-    }
-
-    private static String target(Program program, int pc, int offset, String what) {
-        long t = (long) pc + 1 + offset;
-        if (t < 0 || t >= program.length()) {
-            return what + " target " + t + " is outside the program";
-        }
-        if (program.at((int) t) == null) {
-            return what + " target " + t + " is the second slot of an lddw";
-        }
-        return null;
     }
 
     /** One lowering of the whole program. */
     private static final class Pass {
+        private final VerifiedProgram verified;
         private final Program program;
         private final int[] prevStart;
         private final int[] prevEnd;
@@ -219,8 +178,13 @@ public final class X86Jit {
         private final Label[] stubs;
         private final TreeSet<Integer> functionStarts = new TreeSet<>();
         private final Label depthError = new Label();
+        private final Label trapExit = new Label();
+        private final Label packetFail = new Label();
+        private final boolean tailCallable;
+        private boolean usesPacketFail;
 
-        Pass(Program program, int[] prevStart, int[] prevEnd) {
+        Pass(VerifiedProgram verified, Program program, int[] prevStart, int[] prevEnd) {
+            this.verified = verified;
             this.program = program;
             this.prevStart = prevStart;
             this.prevEnd = prevEnd;
@@ -229,13 +193,18 @@ public final class X86Jit {
             this.end = new int[n];
             this.labels = new Label[n];
             this.stubs = new Label[n];
+            this.tailCallable = program.maps().stream().anyMatch(m -> m.type() == MapType.PROG_ARRAY);
             Arrays.fill(start, -1);
             Arrays.fill(end, -1);
             functionStarts.add(0);
             for (int pc = 0; pc < n; pc++) {
                 labels[pc] = new Label();
-                if (program.at(pc) instanceof Insn.Call c && c.kind() == CallKind.LOCAL) {
-                    int t = pc + 1 + c.imm();
+                int t = switch (program.at(pc)) {
+                    case Insn.Call c when c.kind() == CallKind.LOCAL -> pc + 1 + c.imm();
+                    case Insn.LoadImm64 l when l.kind() == LoadImm64Kind.CODE_ADDR -> pc + 1 + l.imm();
+                    case null, default -> -1;
+                };
+                if (t >= 0) {
                     functionStarts.add(t);
                     if (stubs[t] == null) {
                         stubs[t] = new Label();
@@ -261,17 +230,23 @@ public final class X86Jit {
                     callStub(t);
                 }
             }
-            if (functionStarts.size() > 1) {
-                a.bind(depthError);
-                // The ninth frame: report the return address of its call, unwind to the entry.
-                a.mov(64, SCRATCH3, X86Address.of(X86Reg.RSP));
-                a.mov(64, SCRATCH2, X86Address.of(CONTEXT, 8));
-                a.mov(64, X86Address.of(SCRATCH2), SCRATCH3);
+            if (usesPacketFail) {
+                // RFC 9669 5.5: a legacy packet load outside the packet ends the program with r0 = 0.
+                a.bind(packetFail);
+                a.xor(32, X86Reg.RAX, X86Reg.RAX);
                 mainEpilogue();
             }
+            a.bind(depthError);
+            // The ninth frame: report the return address of its call, unwind to the entry.
+            a.mov(64, SCRATCH3, X86Address.of(X86Reg.RSP));
+            a.mov(64, X86Address.of(CONTEXT, X86Runtime.TRAP_INFO), SCRATCH3);
+            a.mov(64, X86Address.of(CONTEXT, X86Runtime.STATUS), X86Runtime.STATUS_CALL_DEPTH);
+            a.bind(trapExit);
+            a.xor(32, X86Reg.RAX, X86Reg.RAX);
+            mainEpilogue();
         }
 
-        /** System V entry: save callee-saved registers, the run context, the entry frame (see the class comment). */
+        /** System V entry: save callee-saved registers, record the unwind point, open the entry frame. */
         private void prologue() {
             a.push(X86Reg.RBP);
             a.push(X86Reg.RBX);
@@ -279,22 +254,18 @@ public final class X86Jit {
             a.push(X86Reg.R13);
             a.push(X86Reg.R14);
             a.push(X86Reg.R15);
-            a.push(X86Reg.RDX); // [r12 + 8]: status word address
-            a.push(X86Reg.RDX); // [r12]: call depth, cleared next
-            a.mov(64, CONTEXT, X86Reg.RSP);
-            a.mov(64, X86Address.of(CONTEXT), 0);
+            a.sub(64, X86Reg.RSP, 8);
+            a.mov(64, CONTEXT, X86Reg.RDX);
+            a.mov(64, X86Address.of(CONTEXT, X86Runtime.ENTRY_RSP), X86Reg.RSP);
+            a.mov(64, X86Address.of(CONTEXT, X86Runtime.DEPTH), 0);
+            a.mov(64, X86Address.of(CONTEXT, X86Runtime.TAIL_CALLS), 0);
             a.mov(64, X86Reg.RBP, X86Reg.RSP);
             a.sub(64, X86Reg.RSP, FRAME_SIZE);
-            // r0 and r3-r9 start at 0, as in the interpreter.
-            for (Reg r : new Reg[] {Reg.R0, Reg.R3, Reg.R4, Reg.R5, Reg.R6, Reg.R7, Reg.R8, Reg.R9}) {
-                X86Reg x = X86Registers.of(r);
-                a.xor(32, x, x);
-            }
         }
 
         private void mainEpilogue() {
-            a.mov(64, X86Reg.RSP, CONTEXT);
-            a.add(64, X86Reg.RSP, 16);
+            a.mov(64, X86Reg.RSP, X86Address.of(CONTEXT, X86Runtime.ENTRY_RSP));
+            a.add(64, X86Reg.RSP, 8);
             a.pop(X86Reg.R15);
             a.pop(X86Reg.R14);
             a.pop(X86Reg.R13);
@@ -307,11 +278,9 @@ public final class X86Jit {
         /** The callee side of a local call to {@code t}: depth check, save r6-r10, a fresh frame. */
         private void callStub(int t) {
             a.bind(stubs[t]);
-            a.mov(64, SCRATCH3, X86Address.of(CONTEXT));
-            a.add(64, SCRATCH3, 1);
-            a.cmp(64, SCRATCH3, MAX_FRAMES);
+            a.cmp(64, X86Address.of(CONTEXT, X86Runtime.DEPTH), MAX_FRAMES - 1);
             a.jcc(Condition.AE, depthError);
-            a.mov(64, X86Address.of(CONTEXT), SCRATCH3);
+            a.add(64, X86Address.of(CONTEXT, X86Runtime.DEPTH), 1);
             a.push(X86Reg.RBX);
             a.push(X86Reg.R13);
             a.push(X86Reg.R14);
@@ -329,9 +298,7 @@ public final class X86Jit {
             a.pop(X86Reg.R14);
             a.pop(X86Reg.R13);
             a.pop(X86Reg.RBX);
-            a.mov(64, SCRATCH3, X86Address.of(CONTEXT));
-            a.sub(64, SCRATCH3, 1);
-            a.mov(64, X86Address.of(CONTEXT), SCRATCH3);
+            a.add(64, X86Address.of(CONTEXT, X86Runtime.DEPTH), -1);
             a.ret();
         }
 
@@ -341,22 +308,251 @@ public final class X86Jit {
                 case Insn.Neg g -> a.neg(bits(g.width()), reg(g.dst()));
                 case Insn.MovSx m -> a.movsx(bits(m.width()), m.fromBits(), reg(m.dst()), reg(m.src()));
                 case Insn.Endian e -> endian(e);
-                case Insn.LoadImm64 l -> loadImm64(reg(l.dst()), l.value());
+                case Insn.LoadImm64 l -> loadImm64(pc, l);
                 case Insn.Load l -> load(l);
                 case Insn.Store s -> store(s);
                 case Insn.Atomic at -> atomic(at);
                 case Insn.Ja j -> jump(null, pc, pc + 1 + j.offset());
                 case Insn.Jump j -> condJump(pc, j);
-                case Insn.Call c -> a.call(stubs[pc + 1 + c.imm()]); // only LOCAL passes check()
-                case Insn.CallX x -> throw new IllegalStateException("refused by check()");
+                case Insn.Call c when c.kind() == CallKind.LOCAL -> a.call(stubs[pc + 1 + c.imm()]);
+                case Insn.Call c -> helper(pc, c.imm());
+                case Insn.CallX x -> a.call(reg(x.dst()));
                 case Insn.Exit x -> {
                     if (functionStarts.floor(pc) == 0) {
+                        if (tailCallable) {
+                            // A program entered by a tail call from a subprogram returns to that subprogram's caller.
+                            Label main = new Label();
+                            a.cmp(64, X86Address.of(CONTEXT, X86Runtime.DEPTH), 0);
+                            a.jccShort(Condition.E, main);
+                            subEpilogue();
+                            a.bind(main);
+                        }
                         mainEpilogue();
                     } else {
                         subEpilogue();
                     }
                 }
-                case Insn.PacketLoad l -> throw new IllegalStateException("refused by check()");
+                case Insn.PacketLoad l -> packetLoad(l);
+            }
+        }
+
+        private void loadImm64(int pc, Insn.LoadImm64 l) {
+            X86Reg d = reg(l.dst());
+            switch (l.kind()) {
+                case IMM64 -> loadImm64(d, l.value());
+                case MAP_BY_IDX -> a.mov(64, d, X86Address.of(CONTEXT, X86Runtime.mapSlot(l.imm())));
+                case MAP_VALUE_BY_IDX -> {
+                    // ARRAY only (the verifier's rule): element 0 is the handle itself.
+                    a.mov(64, d, X86Address.of(CONTEXT, X86Runtime.mapSlot(l.imm())));
+                    if (l.nextImm() != 0) {
+                        a.add(64, d, l.nextImm());
+                    }
+                }
+                case CODE_ADDR -> a.leaRip(d, stubs[pc + 1 + l.imm()]);
+                case MAP_BY_FD, MAP_VALUE_BY_FD, VARIABLE_ADDR -> throw new IllegalStateException("refused by check()");
+            }
+        }
+
+        /** {@return the map the verifier pinned in {@code r} at {@code pc}, or null} */
+        private MapDef pinnedMap(int pc, Reg r) {
+            Facts f = verified.facts(pc);
+            if (f == null) {
+                return null;
+            }
+            Facts.Register v = f.registers().get(r.n());
+            return v.kind() == Facts.Kind.MAP && v.map() >= 0 ? program.maps().get(v.map()) : null;
+        }
+
+        private int pinnedIndex(int pc, Reg r) {
+            return verified.facts(pc).registers().get(r.n()).map();
+        }
+
+        private void helper(int pc, int id) {
+            MapDef map = pinnedMap(pc, id == Helpers.TAIL_CALL ? Reg.R2 : Reg.R1);
+            if (id == Helpers.TAIL_CALL) {
+                tailCall(pc, map);
+            } else if (id == Helpers.LOOP) {
+                bpfLoop();
+            } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null
+                    && (map.type() == MapType.ARRAY || map.type() == MapType.PERCPU_ARRAY)) {
+                arrayLookup(pc, pinnedIndex(pc, Reg.R1), map);
+            } else {
+                callHelper(pc, id);
+            }
+        }
+
+        /**
+         * A helper through its table slot, its pc recorded for a trap message; a nonzero status
+         * afterwards (a Java helper failed) ends the run.
+         */
+        private void callHelper(int pc, int id) {
+            a.mov(64, X86Address.of(CONTEXT, X86Runtime.TRAP_INFO), pc);
+            a.call(X86Address.of(CONTEXT, X86Runtime.helperSlot(id)));
+            a.cmp(64, X86Address.of(CONTEXT, X86Runtime.STATUS), 0);
+            a.jcc(Condition.NE, trapExit);
+        }
+
+        /**
+         * bpf_map_lookup_elem on an ARRAY the verifier pinned: {@code i = *(u32 *)key;
+         * r0 = i < max_entries ? element0 + i * stride : 0}. The handle is compared first; any
+         * other map (a path the facts did not separate) takes the helper.
+         */
+        private void arrayLookup(int pc, int index, MapDef map) {
+            Label other = new Label();
+            Label none = new Label();
+            Label done = new Label();
+            X86Reg r1 = X86Registers.of(Reg.R1);
+            X86Reg r2 = X86Registers.of(Reg.R2);
+            a.mov(64, SCRATCH3, X86Address.of(CONTEXT, X86Runtime.mapSlot(index)));
+            a.cmp(64, r1, SCRATCH3);
+            a.jccShort(Condition.NE, other);
+            a.mov(32, X86Reg.RAX, X86Address.of(r2));
+            a.cmp(32, X86Reg.RAX, map.maxEntries() & 0xffff_ffffL);
+            a.jccShort(Condition.AE, none);
+            int stride = (map.valueSize() + 7) & ~7;
+            if (Integer.bitCount(stride) == 1) {
+                a.shl(64, X86Reg.RAX, Integer.numberOfTrailingZeros(stride));
+            } else {
+                a.mov(64, SCRATCH2, stride);
+                a.imul(64, X86Reg.RAX, SCRATCH2);
+            }
+            a.add(64, X86Reg.RAX, SCRATCH3);
+            a.jmpShort(done);
+            a.bind(none);
+            a.xor(32, X86Reg.RAX, X86Reg.RAX);
+            a.jmpShort(done);
+            a.bind(other);
+            callHelper(pc, Helpers.MAP_LOOKUP_ELEM);
+            a.bind(done);
+        }
+
+        /**
+         * bpf_tail_call(ctx, prog_array, index), as the interpreter defines it: index below
+         * max_entries, fewer than 33 tail calls so far and a program in the slot, then the current
+         * frame is reset and the target's first instruction runs with the same r1; otherwise
+         * r0 = -ENOENT and execution goes on.
+         */
+        private void tailCall(int pc, MapDef map) {
+            if (map == null || map.type() != MapType.PROG_ARRAY) {
+                throw TargetException.unsupported(pc, "bpf_tail_call through a map the verifier did not pin to one PROG_ARRAY");
+            }
+            Label fail = new Label();
+            Label done = new Label();
+            X86Reg r2 = X86Registers.of(Reg.R2);
+            X86Reg r3 = X86Registers.of(Reg.R3);
+            a.mov(64, SCRATCH3, X86Address.of(CONTEXT, X86Runtime.mapSlot(pinnedIndex(pc, Reg.R2))));
+            a.cmp(64, r2, SCRATCH3);
+            a.jcc(Condition.NE, fail);
+            a.mov(32, SCRATCH2, r3);
+            a.cmp(64, SCRATCH2, map.maxEntries() & 0xffff_ffffL);
+            a.jcc(Condition.AE, fail);
+            a.cmp(64, X86Address.of(CONTEXT, X86Runtime.TAIL_CALLS), MAX_TAIL_CALLS);
+            a.jcc(Condition.AE, fail);
+            a.shl(64, SCRATCH2, 3);
+            a.add(64, SCRATCH2, SCRATCH3);
+            a.mov(64, SCRATCH3, X86Address.of(SCRATCH2));
+            a.test(64, SCRATCH3, SCRATCH3);
+            a.jcc(Condition.E, fail);
+            a.add(64, X86Address.of(CONTEXT, X86Runtime.TAIL_CALLS), 1);
+            a.lea(64, X86Reg.RSP, X86Address.of(X86Reg.RBP, -FRAME_SIZE));
+            a.jmp(SCRATCH3);
+            a.bind(fail);
+            a.mov(64, X86Reg.RAX, ENOENT);
+            a.bind(done);
+        }
+
+        /**
+         * bpf_loop(nr, callback, ctx, flags): flags must be 0 (-EINVAL), nr at most 2^23
+         * (-E2BIG); the callback is called as a function (i, ctx) until it returns nonzero or nr
+         * calls were made; r0 = the number of calls made. The loop state lives in four words
+         * pushed on the native stack (keeping its 16-byte alignment).
+         */
+        private void bpfLoop() {
+            X86Reg nr = X86Registers.of(Reg.R1);
+            X86Reg callback = X86Registers.of(Reg.R2);
+            X86Reg ctx = X86Registers.of(Reg.R3);
+            X86Reg flags = X86Registers.of(Reg.R4);
+            Label flagsOk = new Label();
+            Label countOk = new Label();
+            Label loop = new Label();
+            Label exhausted = new Label();
+            Label out = new Label();
+            Label done = new Label();
+            a.test(64, flags, flags);
+            a.jccShort(Condition.E, flagsOk);
+            a.mov(64, X86Reg.RAX, EINVAL);
+            a.jmp(done);
+            a.bind(flagsOk);
+            a.mov(32, nr, nr);
+            a.cmp(64, nr, MAX_LOOPS);
+            a.jccShort(Condition.BE, countOk);
+            a.mov(64, X86Reg.RAX, E2BIG);
+            a.jmp(done);
+            a.bind(countOk);
+            a.push(nr);                 // [rsp + 24]
+            a.push(callback);           // [rsp + 16]
+            a.push(ctx);                // [rsp + 8]
+            a.xor(32, SCRATCH3, SCRATCH3);
+            a.push(SCRATCH3);           // [rsp]: i
+            a.bind(loop);
+            a.mov(64, X86Reg.RAX, X86Address.of(X86Reg.RSP));
+            a.mov(64, SCRATCH3, X86Address.of(X86Reg.RSP, 24));
+            a.cmp(64, X86Reg.RAX, SCRATCH3);
+            a.jccShort(Condition.AE, exhausted);
+            a.mov(64, X86Registers.of(Reg.R1), X86Reg.RAX);
+            a.mov(64, X86Registers.of(Reg.R2), X86Address.of(X86Reg.RSP, 8));
+            a.mov(64, SCRATCH3, X86Address.of(X86Reg.RSP, 16));
+            a.call(SCRATCH3);
+            a.add(64, X86Address.of(X86Reg.RSP), 1);
+            a.test(64, X86Reg.RAX, X86Reg.RAX);
+            a.jccShort(Condition.E, loop);
+            a.mov(64, X86Reg.RAX, X86Address.of(X86Reg.RSP));
+            a.jmpShort(out);
+            a.bind(exhausted);
+            a.mov(64, X86Reg.RAX, X86Address.of(X86Reg.RSP, 24));
+            a.bind(out);
+            a.add(64, X86Reg.RSP, 32);
+            a.bind(done);
+        }
+
+        /**
+         * Legacy packet loads (RFC 9669 5.5): a big-endian load at {@code imm} (abs) or
+         * {@code (s32)(src + imm)} (ind) from the packet the context records; outside it the
+         * program ends with r0 = 0.
+         */
+        private void packetLoad(Insn.PacketLoad p) {
+            usesPacketFail = true;
+            int size = p.size().bytes();
+            if (p.indirect()) {
+                a.mov(32, SCRATCH3, reg(p.src()));
+                a.add(32, SCRATCH3, p.imm() & 0xffff_ffffL);
+                a.movsx(64, 32, SCRATCH3, SCRATCH3);
+            } else {
+                a.mov(64, SCRATCH3, p.imm());
+            }
+            a.test(64, SCRATCH3, SCRATCH3);
+            a.jcc(Condition.S, packetFail);
+            a.mov(64, SCRATCH1, X86Address.of(CONTEXT, X86Runtime.PKT_START));
+            a.mov(64, SCRATCH2, X86Address.of(CONTEXT, X86Runtime.PKT_END));
+            a.sub(64, SCRATCH2, SCRATCH1);
+            a.sub(64, SCRATCH2, size);
+            a.jcc(Condition.L, packetFail);         // the packet is shorter than one load
+            a.cmp(64, SCRATCH3, SCRATCH2);
+            a.jcc(Condition.G, packetFail);         // off + size > len
+            a.add(64, SCRATCH3, SCRATCH1);
+            X86Address m = X86Address.of(SCRATCH3);
+            switch (p.size()) {
+                case B -> a.movzx(8, X86Reg.RAX, m);
+                case H -> {
+                    a.movzx(16, X86Reg.RAX, m);
+                    a.rol(16, X86Reg.RAX, 8);
+                    a.movzx(16, X86Reg.RAX, X86Reg.RAX);
+                }
+                case W -> {
+                    a.mov(32, X86Reg.RAX, m);
+                    a.bswap(32, X86Reg.RAX);
+                }
+                case DW -> throw new IllegalStateException("no legacy double-word packet load");
             }
         }
 

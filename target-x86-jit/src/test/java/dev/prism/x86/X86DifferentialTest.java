@@ -39,11 +39,11 @@ class X86DifferentialTest {
         for (int i = 0; i < PROGRAMS; i++) {
             Program p = program(rnd, gen);
             long want;
-            try (Executable e = interpreter.compile(p).load()) {
+            try (Executable e = interpreter.load(List.of(p))) {
                 want = e.run(RunInput.ofMem(new byte[0])).r0();
             }
             long got;
-            try (Executable e = x86.compile(p).load()) {
+            try (Executable e = x86.load(List.of(p))) {
                 got = e.run(RunInput.ofMem(new byte[0])).r0();
             }
             final Program shown = p;

@@ -34,7 +34,7 @@ class X86JitTest {
     }
 
     private static RunResult run(Target t, Program p, byte[] mem) {
-        try (Executable e = t.compile(p).load()) {
+        try (Executable e = t.load(java.util.List.of(p))) {
             return e.run(RunInput.ofMem(mem));
         }
     }
@@ -43,8 +43,13 @@ class X86JitTest {
         Program p = asm(text);
         RunResult want = run(INTERPRETER, p, mem);
         RunResult got = run(X86, p, mem);
-        assertEquals(want.r0(), got.r0(), () -> String.format("r0 0x%x, interpreter 0x%x%n%s", got.r0(), want.r0(), X86.compile(p).listing()));
+        assertEquals(want.r0(), got.r0(), () -> String.format("r0 0x%x, interpreter 0x%x%n%s", got.r0(), want.r0(), listing(p, mem)));
         assertArrayEquals(want.memAfter(), got.memAfter(), "memory after");
+    }
+
+    private static String listing(Program p, byte[] mem) {
+        return X86.compile(dev.prism.verifier.Verifier.verify(p, dev.prism.verifier.Profile.RFC9669,
+                mem == null ? 0 : mem.length, null)).listing();
     }
 
     @Test
@@ -85,16 +90,20 @@ class X86JitTest {
             deep.append("f").append(i).append(":\ncall local f").append(i + 1).append("\nadd %r0, 1\nexit\n");
         }
         deep.append("f8:\nmov %r0, 1\nexit\n");
-        TrapException e = assertThrows(TrapException.class, () -> run(X86, asm(deep.toString()), null));
-        assertTrue(e.getMessage().contains("call depth exceeds 8 frames"), e.getMessage());
+        // The interpreter traps at run time; x86-64 runs only what the verifier proved, which
+        // counts the frames statically.
         TrapException want = assertThrows(TrapException.class, () -> run(INTERPRETER, asm(deep.toString()), null));
-        assertEquals(want.getMessage(), e.getMessage());
+        assertTrue(want.getMessage().contains("call depth exceeds 8 frames"), want.getMessage());
+        TargetException e = assertThrows(TargetException.class, () -> run(X86, asm(deep.toString()), null));
+        assertTrue(e.getMessage().contains("call stack too deep (more than 8 frames)"), e.getMessage());
     }
 
     @Test
-    void refusesWhatIsNotLowered() {
-        TargetException e = assertThrows(TargetException.class, () -> X86.compile(asm("call 5\nexit")));
-        assertTrue(e.getMessage().startsWith("0: not supported"), e.getMessage());
+    void whatTheVerifierRefusesIsRefusedAtLoadWithItsDiagnostic() {
+        TargetException e = assertThrows(TargetException.class, () -> run(X86, asm("call 69\nexit"), null));
+        assertEquals("rejected by the verifier: 0: unknown helper (bpf_fib_lookup#69)", e.getMessage());
+        e = assertThrows(TargetException.class, () -> run(X86, asm("ldxw %r0, [%r1+2]\nexit"), new byte[4]));
+        assertTrue(e.getMessage().startsWith("rejected by the verifier: 0: invalid memory access"), e.getMessage());
     }
 
     @Test
@@ -103,14 +112,14 @@ class X86JitTest {
         for (int i = 0; i < 40; i++) {
             sb.append("add %r0, 1\n");
         }
-        sb.append("jlt %r0, 200, start\nja end\n");
+        sb.append("jlt %r0, 200, start\njgt %r0, 1000, end\n");
         for (int i = 0; i < 5; i++) {
             sb.append("add %r0, 1\n");
         }
         sb.append("end:\nexit\n");
         Program p = asm(sb.toString());
-        X86Jit.Compiled a = X86Jit.compile(p);
-        X86Jit.Compiled b = X86Jit.compile(p);
+        X86Jit.Compiled a = X86Jit.compile(dev.prism.verifier.Verifier.verify(p, dev.prism.verifier.Profile.RFC9669));
+        X86Jit.Compiled b = X86Jit.compile(dev.prism.verifier.Verifier.verify(p, dev.prism.verifier.Profile.RFC9669));
         assertArrayEquals(a.code(), b.code());
         assertTrue(a.passes() >= 2);
         same(sb.toString(), null);

@@ -67,6 +67,11 @@ public final class LinuxTarget implements Target {
     }
 
     @Override
+    public Artifact compile(dev.prism.verifier.VerifiedProgram verified) {
+        return compile(verified.program());
+    }
+
+    /** {@return the program, to be loaded by the kernel, which verifies it itself} */
     public Artifact compile(Program program) {
         if (program.type() != ProgramType.RAW) {
             LinuxObject.progType(program);
