@@ -632,6 +632,44 @@ public final class X86Assembler {
         opReg(32, GROUP5, GROUP5_CALL, target, false);
     }
 
+    /** CALL r/m64 (0xFF /2) with a memory operand, SDM CALL: a call through a table slot. */
+    public void call(X86Address target) {
+        opMem(32, GROUP5, GROUP5_CALL, false, target);
+    }
+
+    /**
+     * LEA r64, [rip + rel32] (REX.W 8D /r, ModRM mod 00 rm 101), SDM LEA and 2.2.1.6: the
+     * address of {@code target}, position-independent.
+     */
+    public void leaRip(X86Reg dst, Label target) {
+        rex(true, dst.encoding, 0, 0, false);
+        emit(LEA);
+        emit(modrm(MOD_NO_DISP, dst.encoding, RM_RBP));
+        rel32(target);
+    }
+
+    /** CMP r/m, imm with a memory operand (0x83 /7 ib, 0x81 /7 id). @param size 32 or 64 */
+    public void cmp(int size, X86Address dst, long imm) {
+        aluMem(Alu.CMP, size, dst, imm);
+    }
+
+    /** ADD r/m, imm with a memory operand (0x83 /0 ib, 0x81 /0 id). @param size 32 or 64 */
+    public void add(int size, X86Address dst, long imm) {
+        aluMem(Alu.ADD, size, dst, imm);
+    }
+
+    private void aluMem(Alu op, int size, X86Address dst, long imm) {
+        checkSize(size, 32, 64);
+        int imm32 = size == 64 ? checkImm32Signed(imm) : checkImm32(imm);
+        if (isByte(imm32)) {
+            opMem(size, ALU_RM_IMM8, op.digit, false, dst);
+            emit(imm32);
+        } else {
+            opMem(size, ALU_RM_IMM32, op.digit, false, dst);
+            emit32(imm32);
+        }
+    }
+
     /** RET (0xC3), SDM RET. */
     public void ret() {
         emit(RET);
@@ -825,5 +863,25 @@ public final class X86Assembler {
     @Override
     public String toString() {
         return "X86Assembler[" + length + " bytes]";
+    }
+
+    // ---------------------------------------------------------------- spin waits and system calls
+
+    /**
+     * PAUSE (F3 90), SDM PAUSE: a hint inside a spin-wait loop (Java's
+     * {@code Thread.onSpinWait()} on x86).
+     */
+    public void pause() {
+        emit(0xF3);
+        emit(NOP);
+    }
+
+    /**
+     * SYSCALL (0F 05), SDM SYSCALL: on Linux the system call numbered rax with arguments in
+     * rdi, rsi, rdx, r10, r8, r9; the kernel returns the result in rax and clobbers rcx and
+     * r11.
+     */
+    public void syscall() {
+        emitOpcode(0x0F05);
     }
 }

@@ -261,6 +261,18 @@ class X86AssemblerLlvmTest {
             cs.add(new Case("push " + reg(r, 64), a -> a.push(r)));
             cs.add(new Case("pop " + reg(r, 64), a -> a.pop(r)));
         }
+        for (X86Reg base : REGS) {
+            for (long d : BOUNDARIES) {
+                X86Address m = X86Address.of(base, (int) d);
+                cs.add(new Case("call " + mem(64, m), a -> a.call(m)));
+                for (int s : new int[] {32, 64}) {
+                    for (long imm : new long[] {0, 1, -1, 127, -128, 128, -129, 0x7fff_ffff, -0x8000_0000L}) {
+                        cs.add(new Case("cmp " + mem(s, m) + ", " + imm, a -> a.cmp(s, m, imm)));
+                        cs.add(new Case("add " + mem(s, m) + ", " + imm, a -> a.add(s, m, imm)));
+                    }
+                }
+            }
+        }
         cs.add(new Case("ret", X86Assembler::ret));
         cs.add(new Case("nop", X86Assembler::nop));
     }
