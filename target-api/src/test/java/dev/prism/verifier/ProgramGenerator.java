@@ -11,18 +11,18 @@ import java.util.Random;
  * Registers: r2 = data, r3 = data_end, r6 = ctx, reloaded after calls;
  * r4, r5, r7, r8, r9 are scratch.
  */
-final class ProgramGenerator {
+public final class ProgramGenerator {
     /** The map every generated program may use: map 0, an array of 4 values of 16 bytes. */
-    static final String MAP = "counts array key 4 value 16 entries 4";
+    public static final String MAP = "counts array key 4 value 16 entries 4";
 
     private final Random rnd;
     private int labels;
 
-    ProgramGenerator(long seed) {
+    public ProgramGenerator(long seed) {
         this.rnd = new Random(seed);
     }
 
-    String next() {
+    public String next() {
         StringBuilder sb = new StringBuilder();
         sb.append("mov %r6, %r1\n");
         reload(sb);

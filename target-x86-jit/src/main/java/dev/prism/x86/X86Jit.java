@@ -182,6 +182,8 @@ public final class X86Jit {
         private final Label packetFail = new Label();
         private final boolean tailCallable;
         private boolean usesPacketFail;
+        /** Generated hash lookups by map index, emitted after the code. */
+        private final java.util.TreeMap<Integer, Label> hashLookups = new java.util.TreeMap<>();
 
         Pass(VerifiedProgram verified, Program program, int[] prevStart, int[] prevEnd) {
             this.verified = verified;
@@ -230,6 +232,10 @@ public final class X86Jit {
                     callStub(t);
                 }
             }
+            hashLookups.forEach((index, label) -> {
+                a.bind(label);
+                X86MapCode.emitLookup(a, X86MapCode.HashLayout.of(program.maps().get(index), 1));
+            });
             if (usesPacketFail) {
                 // RFC 9669 5.5: a legacy packet load outside the packet ends the program with r0 = 0.
                 a.bind(packetFail);
@@ -376,6 +382,9 @@ public final class X86Jit {
             } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null
                     && (map.type() == MapType.ARRAY || map.type() == MapType.PERCPU_ARRAY)) {
                 arrayLookup(pc, pinnedIndex(pc, Reg.R1), map);
+            } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null && (map.type() == MapType.HASH
+                    || map.type() == MapType.LRU_HASH || map.type() == MapType.PERCPU_HASH)) {
+                hashLookup(pc, pinnedIndex(pc, Reg.R1));
             } else {
                 callHelper(pc, id);
             }
@@ -421,6 +430,25 @@ public final class X86Jit {
             a.bind(none);
             a.xor(32, X86Reg.RAX, X86Reg.RAX);
             a.jmpShort(done);
+            a.bind(other);
+            callHelper(pc, Helpers.MAP_LOOKUP_ELEM);
+            a.bind(done);
+        }
+
+        /**
+         * bpf_map_lookup_elem on a hash map the verifier pinned: a call of the map's generated
+         * lookup ({@link X86MapCode}, emitted once per map after the program), which takes the
+         * table in rdi and the key in rsi, where r1 and r2 already are, and CPU 0 in rdx.
+         */
+        private void hashLookup(int pc, int index) {
+            Label other = new Label();
+            Label done = new Label();
+            a.mov(64, SCRATCH3, X86Address.of(CONTEXT, X86Runtime.mapSlot(index)));
+            a.cmp(64, X86Registers.of(Reg.R1), SCRATCH3);
+            a.jccShort(Condition.NE, other);
+            a.xor(32, X86Reg.RDX, X86Reg.RDX);
+            a.call(hashLookups.computeIfAbsent(index, k -> new Label()));
+            a.jmp(done);
             a.bind(other);
             callHelper(pc, Helpers.MAP_LOOKUP_ELEM);
             a.bind(done);
