@@ -29,8 +29,9 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Differential testing of every example against the Linux kernel (issue "Real programs in"):
- * the same object is loaded by the interpreter and by the kernel with the same maps, both run
+ * Differential testing of every example against the Linux kernel (issue "Real programs in") and
+ * the x86-64 JIT: the same object is loaded by the interpreter, the kernel and x86-64 with the
+ * same maps, all run
  * the crafted packets of examples/packets and then random ones, and after each packet r0 and the
  * packet must be identical, and every map's contents must be identical every 64 packets and at
  * the end. The interpreter's action on a crafted packet must also match the packet file's
@@ -72,7 +73,7 @@ class ExamplesDifferentialTest {
 
     @TestFactory
     Stream<DynamicTest> examplesAgreeWithTheKernel() {
-        return Examples.names().stream().map(name -> DynamicTest.dynamicTest(name + ".c [interpreter vs linux]", () -> check(name)));
+        return Examples.names().stream().map(name -> DynamicTest.dynamicTest(name + ".c [interpreter vs linux vs x86-64]", () -> check(name)));
     }
 
     private static void check(String name) {
@@ -88,8 +89,9 @@ class ExamplesDifferentialTest {
         }
         LinuxBpf.pinCurrentThread(0);
         try (Executable interp = new InterpreterTarget().load(programs);
-             Executable kernel = new LinuxTarget().load(programs)) {
-            for (Executable e : List.of(interp, kernel)) {
+             Executable kernel = new LinuxTarget().load(programs);
+             Executable x86 = dev.prism.target.Targets.byId("x86-64").load(programs)) {
+            for (Executable e : List.of(interp, kernel, x86)) {
                 for (Examples.MapInit m : crafted.setup()) {
                     e.maps().update(m.map(), m.key(), m.value(), 0);
                 }
@@ -106,6 +108,9 @@ class ExamplesDifferentialTest {
                         : " (random)") + ": " + HexFormat.of().formatHex(p);
                 assertEquals(b.r0(), a.r0(), "r0 differs, " + where);
                 assertArrayEquals(b.packetAfter(), a.packetAfter(), "packet after differs, " + where);
+                RunResult c = x86.run(RunInput.ofPacket(p));
+                assertEquals(a.r0(), c.r0(), "x86-64 r0 differs from the interpreter's, " + where);
+                assertArrayEquals(a.packetAfter(), c.packetAfter(), "x86-64 packet after differs, " + where);
                 if (i < crafted.packets().size()) {
                     String expect = expected(crafted.comments().get(i));
                     if (expect != null) {
@@ -113,10 +118,10 @@ class ExamplesDifferentialTest {
                     }
                 }
                 if (i % MAP_CHECK_EVERY == MAP_CHECK_EVERY - 1 || i == packets.size() - 1) {
-                    compareMaps(programs.get(0).maps(), interp.maps(), kernel.maps(), spec, name + " after packet " + i);
+                    compareMaps(programs.get(0).maps(), interp.maps(), kernel.maps(), x86.maps(), spec, name + " after packet " + i);
                 }
             }
-            System.out.printf("differential %-13s %5d packets (%d crafted), r0/packet/maps identical on interpreter and linux %s%n",
+            System.out.printf("differential %-13s %5d packets (%d crafted), r0/packet/maps identical on interpreter, linux and x86-64 %s%n",
                     name, packets.size(), crafted.packets().size(), actions);
         } finally {
             LinuxBpf.pinCurrentThread(-1);
@@ -151,7 +156,8 @@ class ExamplesDifferentialTest {
         return at < 0 ? null : comment.substring(at + 8, comment.indexOf(']', at));
     }
 
-    private static void compareMaps(List<MapDef> defs, MapAccess interp, MapAccess kernel, Spec spec, String where) {
+    /** Compares the kernel's maps and x86-64's with the interpreter's (ring buffers are drained, once each). */
+    private static void compareMaps(List<MapDef> defs, MapAccess interp, MapAccess kernel, MapAccess x86, Spec spec, String where) {
         for (MapDef def : defs) {
             String m = def.name();
             switch (def.type()) {
@@ -161,10 +167,15 @@ class ExamplesDifferentialTest {
                 case RINGBUF -> {
                     List<String> a = kernel.drain(m).stream().map(HexFormat.of()::formatHex).toList();
                     List<String> b = interp.drain(m).stream().map(HexFormat.of()::formatHex).toList();
+                    List<String> c = x86.drain(m).stream().map(HexFormat.of()::formatHex).toList();
                     assertEquals(a, b, "ring buffer " + m + " records differ, " + where);
+                    assertEquals(b, c, "ring buffer " + m + " records differ on x86-64, " + where);
                 }
-                default -> assertEquals(contents(kernel, def, spec, true), contents(interp, def, spec, false),
-                        "map " + m + " differs, " + where);
+                default -> {
+                    Map<String, String> want = contents(interp, def, spec, false);
+                    assertEquals(contents(kernel, def, spec, true), want, "map " + m + " differs, " + where);
+                    assertEquals(want, contents(x86, def, spec, false), "map " + m + " differs on x86-64, " + where);
+                }
             }
         }
     }
