@@ -5,6 +5,11 @@ public interface Artifact {
     /** {@return a human-readable listing (disassembly, generated source); may be empty} */
     String listing();
 
+    /** {@return the artifact's bytes (machine code, an image), empty when it has none} */
+    default byte[] bytes() {
+        return new byte[0];
+    }
+
     /** {@return the program ready to run} @throws dev.prism.error.TargetException when loading fails */
     Executable load();
 }

@@ -70,7 +70,7 @@ public record Facts(List<Register> registers, Access access, Long divisor, Boole
         };
     }
 
-    static List<Register> registers(State s) {
-        return Arrays.stream(s.regs).map(Facts::of).toList();
+    static List<Register> registers(Value[] regs) {
+        return Arrays.stream(regs).map(Facts::of).toList();
     }
 }

@@ -81,7 +81,30 @@ public final class Verifier {
     private final Map<String, State> loopAcc = new HashMap<>();
     private final Map<String, State> loopEntry = new HashMap<>();
     private final Map<String, Integer> loopVisits = new HashMap<>();
-    private final Map<Integer, State> seenAt = new TreeMap<>();
+    /**
+     * What the IR keeps of the states that reached each instruction: the registers joined over
+     * every path (call contexts included) and the deepest total stack use. Only registers, so
+     * recording them costs little per instruction processed.
+     */
+    private record Seen(Value[] regs, int stack) {
+        static Seen of(State s) {
+            int total = 0;
+            for (Frame f : s.frames) {
+                total += f.depth;
+            }
+            return new Seen(s.regs.clone(), total);
+        }
+
+        Seen join(Seen o) {
+            Value[] r = new Value[regs.length];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = State.join(regs[i], o.regs[i], false, 0);
+            }
+            return new Seen(r, Math.max(stack, o.stack));
+        }
+    }
+
+    private final Map<Integer, Seen> seenAt = new TreeMap<>();
     private final Set<Integer> helpersUsed = new HashSet<>();
     private final Map<Integer, Facts.Access> accesses = new HashMap<>();
     private final Map<Integer, Long> divisors = new HashMap<>();
@@ -290,7 +313,7 @@ public final class Verifier {
             if (++processed > MAX_PROCESSED) {
                 throw reject(p.pc(), "program too complex", "more than " + MAX_PROCESSED + " instructions processed");
             }
-            seenAt.merge(p.pc(), s.copy(), (a, b) -> a.frames.size() == b.frames.size() ? a.join(b, false) : a);
+            seenAt.merge(p.pc(), Seen.of(s), Seen::join);
             if (log != null) {
                 log.accept(String.format("%4d: %-36s ; %s%s", p.pc(), dev.prism.asm.Disassembler.format(code[p.pc()]),
                         describeRegs(s), s.packetRange.isEmpty() ? "" : " ranges=" + s.packetRange));
@@ -1283,16 +1306,12 @@ public final class Verifier {
     private VerifiedProgram result(long nanos) {
         List<String> perPc = new ArrayList<>();
         for (int pc = 0; pc < code.length; pc++) {
-            State st = seenAt.get(pc);
-            perPc.add(st == null ? "" : describeRegs(st));
+            Seen st = seenAt.get(pc);
+            perPc.add(st == null ? "" : describeRegs(st.regs()));
         }
         int stack = 0;
-        for (State st : seenAt.values()) {
-            int total = 0;
-            for (Frame f : st.frames) {
-                total += f.depth;
-            }
-            stack = Math.max(stack, total);
+        for (Seen st : seenAt.values()) {
+            stack = Math.max(stack, st.stack());
         }
         Set<MapType> mapTypes = new HashSet<>();
         maps.forEach(m -> mapTypes.add(m.type()));
@@ -1303,20 +1322,24 @@ public final class Verifier {
         VerifiedProgram.Requires requires = VerifiedProgram.Requires.of(code, helpersUsed, mapTypes, loops, maxPacketOffset, stack);
         List<Facts> facts = new ArrayList<>();
         for (int pc = 0; pc < code.length; pc++) {
-            State st = seenAt.get(pc);
+            Seen st = seenAt.get(pc);
             Integer b = branches.get(pc);
             Boolean decided = b == null || b == 3 ? null : b == 1;
-            facts.add(st == null ? null : new Facts(Facts.registers(st), accesses.get(pc), divisors.get(pc), decided));
+            facts.add(st == null ? null : new Facts(Facts.registers(st.regs()), accesses.get(pc), divisors.get(pc), decided));
         }
         return new VerifiedProgram(new VerifiedProgram.Token(), program, cfg, perPc, facts, tripCounts, frameDepth, requires,
                 new VerifiedProgram.Stats(processed, statesStored, nanos, executedBound), memSize);
     }
 
     private static String describeRegs(State s) {
+        return describeRegs(s.regs);
+    }
+
+    private static String describeRegs(Value[] regs) {
         StringBuilder sb = new StringBuilder();
-        for (int r = 0; r < s.regs.length; r++) {
-            if (!(s.regs[r] instanceof Value.Uninit)) {
-                sb.append(sb.isEmpty() ? "" : " ").append("r").append(r).append('=').append(s.regs[r]);
+        for (int r = 0; r < regs.length; r++) {
+            if (!(regs[r] instanceof Value.Uninit)) {
+                sb.append(sb.isEmpty() ? "" : " ").append("r").append(r).append('=').append(regs[r]);
             }
         }
         return sb.toString();

@@ -59,7 +59,7 @@ final class NativeInstance implements dev.prism.target.Executable {
     static {
         try {
             UPCALL = MethodHandles.lookup().findVirtual(NativeInstance.class, "upcall",
-                    MethodType.methodType(long.class, int.class, long.class, long.class, long.class, long.class, long.class));
+                    MethodType.methodType(long.class, dev.prism.runtime.Helper.class, long.class, long.class, long.class, long.class, long.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -67,6 +67,16 @@ final class NativeInstance implements dev.prism.target.Executable {
 
     /** One program's machine code in executable memory. */
     private record Code(X86Jit.Compiled compiled, ExecutableMemory memory) {
+        /** {@return whether none of {@code code} calls into Java, so the entry may be called as a critical function} */
+        static boolean critical(Code[] code) {
+            for (Code c : code) {
+                if (!c.compiled().upcalls().isEmpty()) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
         long base() {
             return memory.entry().address();
         }
@@ -170,7 +180,7 @@ final class NativeInstance implements dev.prism.target.Executable {
             if (helpers.lookup(id).isEmpty() || id < 0 || id >= X86Runtime.HELPER_SLOTS) {
                 continue; // the JIT refuses the call with its name
             }
-            MethodHandle h = MethodHandles.insertArguments(UPCALL.bindTo(this), 0, id);
+            MethodHandle h = MethodHandles.insertArguments(UPCALL.bindTo(this), 0, helpers.lookup(id).orElseThrow().helper());
             MemorySegment stub = Linker.nativeLinker().upcallStub(h, HELPER, arena);
             context.set(ValueLayout.JAVA_LONG, X86Runtime.helperSlot(id), stub.address());
         }
@@ -181,9 +191,9 @@ final class NativeInstance implements dev.prism.target.Executable {
      * frames): a failure is kept, the status word set, and the code unwinds.
      */
     @SuppressWarnings("unused") // through UPCALL
-    private long upcall(int id, long r1, long r2, long r3, long r4, long r5) {
+    private long upcall(dev.prism.runtime.Helper helper, long r1, long r2, long r3, long r4, long r5) {
         try {
-            long r0 = helpers.lookup(id).orElseThrow().helper().call(helperContext, r1, r2, r3, r4, r5);
+            long r0 = helper.call(helperContext, r1, r2, r3, r4, r5);
             if (xdp != null) {
                 refreshContext(); // adjust_head/meta/tail move data, data_end, data_meta
             }
@@ -233,7 +243,7 @@ final class NativeInstance implements dev.prism.target.Executable {
     }
 
     /** The input of a run, placed in native memory. */
-    private record Prepared(Code[] code, long r1, long r2, Arena arena) implements AutoCloseable {
+    private record Prepared(Code[] code, boolean critical, long r1, long r2, Arena arena) implements AutoCloseable {
         @Override
         public void close() {
             arena.close();
@@ -278,7 +288,7 @@ final class NativeInstance implements dev.prism.target.Executable {
             }
             Code[] c = codeFor(size);
             syncProgTables(c);
-            return new Prepared(c, r1, r2, runArena);
+            return new Prepared(c, Code.critical(c), r1, r2, runArena);
         } catch (RuntimeException e) {
             runArena.close();
             throw e;
@@ -321,7 +331,9 @@ final class NativeInstance implements dev.prism.target.Executable {
     private long invoke(Prepared p) {
         context.set(ValueLayout.JAVA_LONG, X86Runtime.STATUS, 0);
         helperFailure = null;
-        long r0 = p.code()[0].memory().invoke(p.r1(), p.r2(), context.address());
+        ExecutableMemory entry = p.code()[0].memory();
+        long r0 = p.critical() ? entry.invokeCritical(p.r1(), p.r2(), context.address())
+                : entry.invoke(p.r1(), p.r2(), context.address());
         long status = context.get(ValueLayout.JAVA_LONG, X86Runtime.STATUS);
         if (status != 0) {
             throw trap(status, p.code());
@@ -339,6 +351,9 @@ final class NativeInstance implements dev.prism.target.Executable {
                 }
             }
             return new TrapException(-1, "call depth exceeds " + X86Jit.MAX_FRAMES + " frames");
+        }
+        if (status == X86Runtime.STATUS_MAP_MISMATCH) {
+            return new TrapException((int) info, "internal error: the map in r1 is not the one the verifier's facts name");
         }
         RuntimeException e = helperFailure;
         String name = "helper";
@@ -403,9 +418,17 @@ final class NativeInstance implements dev.prism.target.Executable {
      */
     private final class NativeHelpers implements HelperContext {
         private Region find(long address, int size, boolean write) {
-            List<Region> regions = new ArrayList<>(mapRegions);
             long entryRsp = context.get(ValueLayout.JAVA_LONG, X86Runtime.ENTRY_RSP);
-            regions.add(new Region("stack", entryRsp - STACK_SPAN, MemorySegment.ofAddress(entryRsp - STACK_SPAN).reinterpret(STACK_SPAN), true));
+            if (within(address, size, entryRsp - STACK_SPAN, STACK_SPAN)) {
+                return check(new Region("stack", entryRsp - STACK_SPAN, MemorySegment.ofAddress(entryRsp - STACK_SPAN).reinterpret(STACK_SPAN), true),
+                        address, size, write);
+            }
+            for (Region r : mapRegions) {
+                if (r.contains(address, size)) {
+                    return check(r, address, size, write);
+                }
+            }
+            List<Region> regions = new ArrayList<>(3);
             if (mem != null) {
                 regions.add(new Region("mem", mem.address(), mem, true));
             }
@@ -417,15 +440,24 @@ final class NativeInstance implements dev.prism.target.Executable {
             }
             for (Region r : regions) {
                 if (r.contains(address, size)) {
-                    if (write ? !r.writable() : !r.readable()) {
-                        throw new IllegalStateException(String.format("%s of %d bytes at 0x%x: %s is %s", write ? "write" : "read",
-                                size, address, r.name(), write ? "read-only" : "write-only"));
-                    }
-                    return r;
+                    return check(r, address, size, write);
                 }
             }
             throw new IllegalStateException(String.format("%s of %d bytes at 0x%x: outside every region the program may touch",
                     write ? "write" : "read", size, address));
+        }
+
+        private static boolean within(long address, int size, long base, long length) {
+            long offset = address - base;
+            return Long.compareUnsigned(offset, length) < 0 && Long.compareUnsigned(offset + size, length) <= 0;
+        }
+
+        private static Region check(Region r, long address, int size, boolean write) {
+            if (write ? !r.writable() : !r.readable()) {
+                throw new IllegalStateException(String.format("%s of %d bytes at 0x%x: %s is %s", write ? "write" : "read",
+                        size, address, r.name(), write ? "read-only" : "write-only"));
+            }
+            return r;
         }
 
         @Override

@@ -96,8 +96,12 @@ public final class X86Jit {
      * @param insnEnd   native offset just past each slot's code (-1 likewise)
      * @param tailEntry native offset where a tail call into this program lands (its first instruction)
      * @param passes    lowering passes it took, the checking pass included
+     * @param upcalls   helper ids called through the context's table (the others are inlined);
+     *                  when empty the code never leaves native code and may be called as a
+     *                  critical function
      */
-    public record Compiled(Program program, byte[] code, int[] insnStart, int[] insnEnd, int tailEntry, int passes) {
+    public record Compiled(Program program, byte[] code, int[] insnStart, int[] insnEnd, int tailEntry, int passes,
+                           java.util.Set<Integer> upcalls) {
         /** {@return the pc of the call whose native return address is at {@code offset}, or -1} */
         public int callPcAt(long offset) {
             for (int pc = 0; pc < insnEnd.length; pc++) {
@@ -138,7 +142,7 @@ public final class X86Jit {
             Pass p = new Pass(verified, program, prevStart, prevEnd);
             p.lower();
             if (prevStart != null && Arrays.equals(prevStart, p.start) && Arrays.equals(prevEnd, p.end)) {
-                return new Compiled(program, p.a.toByteArray(), p.start, p.end, p.start[0], pass);
+                return new Compiled(program, p.a.toByteArray(), p.start, p.end, p.start[0], pass, java.util.Set.copyOf(p.upcalls));
             }
             prevStart = p.start;
             prevEnd = p.end;
@@ -182,6 +186,9 @@ public final class X86Jit {
         private final Label packetFail = new Label();
         private final boolean tailCallable;
         private boolean usesPacketFail;
+        private final java.util.Set<Integer> upcalls = new java.util.TreeSet<>();
+        private final Label mapMismatch = new Label();
+        private boolean usesMapMismatch;
         /** Generated hash lookups by map index, emitted after the code. */
         private final java.util.TreeMap<Integer, Label> hashLookups = new java.util.TreeMap<>();
 
@@ -236,6 +243,11 @@ public final class X86Jit {
                 a.bind(label);
                 X86MapCode.emitLookup(a, X86MapCode.HashLayout.of(program.maps().get(index), 1));
             });
+            if (usesMapMismatch) {
+                a.bind(mapMismatch);
+                a.mov(64, X86Address.of(CONTEXT, X86Runtime.STATUS), X86Runtime.STATUS_MAP_MISMATCH);
+                a.jmp(trapExit);
+            }
             if (usesPacketFail) {
                 // RFC 9669 5.5: a legacy packet load outside the packet ends the program with r0 = 0.
                 a.bind(packetFail);
@@ -310,7 +322,7 @@ public final class X86Jit {
 
         private void lower(int pc, Insn insn) {
             switch (insn) {
-                case Insn.Alu alu -> alu(alu);
+                case Insn.Alu alu -> alu(pc, alu);
                 case Insn.Neg g -> a.neg(bits(g.width()), reg(g.dst()));
                 case Insn.MovSx m -> a.movsx(bits(m.width()), m.fromBits(), reg(m.dst()), reg(m.src()));
                 case Insn.Endian e -> endian(e);
@@ -395,6 +407,7 @@ public final class X86Jit {
          * afterwards (a Java helper failed) ends the run.
          */
         private void callHelper(int pc, int id) {
+            upcalls.add(id);
             a.mov(64, X86Address.of(CONTEXT, X86Runtime.TRAP_INFO), pc);
             a.call(X86Address.of(CONTEXT, X86Runtime.helperSlot(id)));
             a.cmp(64, X86Address.of(CONTEXT, X86Runtime.STATUS), 0);
@@ -403,8 +416,8 @@ public final class X86Jit {
 
         /**
          * bpf_map_lookup_elem on an ARRAY the verifier pinned: {@code i = *(u32 *)key;
-         * r0 = i < max_entries ? element0 + i * stride : 0}. The handle is compared first; any
-         * other map (a path the facts did not separate) takes the helper.
+         * r0 = i < max_entries ? element0 + i * stride : 0}. The handle is compared first, a
+         * cheap check of the IR's claim; another map traps.
          */
         private void arrayLookup(int pc, int index, MapDef map) {
             Label other = new Label();
@@ -431,8 +444,15 @@ public final class X86Jit {
             a.xor(32, X86Reg.RAX, X86Reg.RAX);
             a.jmpShort(done);
             a.bind(other);
-            callHelper(pc, Helpers.MAP_LOOKUP_ELEM);
+            mismatch(pc);
             a.bind(done);
+        }
+
+        /** Records {@code pc} and traps: the map in r1 is not the one the verifier pinned. */
+        private void mismatch(int pc) {
+            usesMapMismatch = true;
+            a.mov(64, X86Address.of(CONTEXT, X86Runtime.TRAP_INFO), pc);
+            a.jmp(mapMismatch);
         }
 
         /**
@@ -450,7 +470,7 @@ public final class X86Jit {
             a.call(hashLookups.computeIfAbsent(index, k -> new Label()));
             a.jmp(done);
             a.bind(other);
-            callHelper(pc, Helpers.MAP_LOOKUP_ELEM);
+            mismatch(pc);
             a.bind(done);
         }
 
@@ -592,7 +612,7 @@ public final class X86Jit {
             return X86Registers.of(r);
         }
 
-        private void alu(Insn.Alu alu) {
+        private void alu(int pc, Insn.Alu alu) {
             int size = bits(alu.width());
             X86Reg d = reg(alu.dst());
             switch (alu.op()) {
@@ -629,7 +649,15 @@ public final class X86Jit {
                     }
                 }
                 case LSH, RSH, ARSH -> shift(alu.op(), size, d, alu.src());
-                case DIV, MOD, SDIV, SMOD -> divMod(alu.op(), size, d, alu.src());
+                case DIV, MOD, SDIV, SMOD -> {
+                    Long divisor = switch (alu.src()) {
+                        case Imm imm -> (long) imm.value();
+                        case Reg r -> verified.facts(pc) == null ? null : verified.facts(pc).divisor();
+                    };
+                    if (divisor == null || !divideByConstant(alu.op(), size, d, divisor)) {
+                        divMod(alu.op(), size, d, alu.src(), divisor);
+                    }
+                }
             }
         }
 
@@ -688,7 +716,35 @@ public final class X86Jit {
          * for 32 bits); signed by -1, sdiv negates (INT_MIN stays INT_MIN) and smod gives 0, where
          * idiv would fault. rax and rdx (r0, r3) are saved in r9 and r10 around div/idiv.
          */
-        private void divMod(AluOp op, int size, X86Reg d, Operand src) {
+        /**
+         * Unsigned division and modulo by a power of two known at compile time (an immediate, or
+         * a register the verifier proved constant) as a shift or a mask. {@return whether it
+         * emitted the operation}
+         */
+        private boolean divideByConstant(AluOp op, int size, X86Reg d, long divisor) {
+            long v = size == 64 ? divisor : divisor & 0xffff_ffffL;
+            if ((op != AluOp.DIV && op != AluOp.MOD) || v == 0 || Long.bitCount(v) != 1) {
+                return false;
+            }
+            int k = Long.numberOfTrailingZeros(v);
+            if (op == AluOp.DIV) {
+                if (k == 0) {
+                    if (size == 32) {
+                        a.mov(32, d, d);
+                    }
+                } else {
+                    a.shr(size, d, k);
+                }
+            } else if (k < 32) {
+                a.and(size, d, (1L << k) - 1); // positive: the same as an imm32 sign-extended
+            } else {
+                loadImm64(SCRATCH3, (1L << k) - 1);
+                a.and(64, d, SCRATCH3);
+            }
+            return true;
+        }
+
+        private void divMod(AluOp op, int size, X86Reg d, Operand src, Long knownDivisor) {
             if (src instanceof Imm imm) {
                 a.mov(64, SCRATCH3, imm.value()); // sign-extended; a 32-bit op reads the low half
             } else {
@@ -698,16 +754,22 @@ public final class X86Jit {
             boolean quotient = op == AluOp.DIV || op == AluOp.SDIV;
             Label nonZero = new Label();
             Label done = new Label();
-            a.test(size, SCRATCH3, SCRATCH3);
-            a.jccShort(Condition.NE, nonZero);
-            if (quotient) {
-                a.xor(32, d, d);
-            } else if (size == 32) {
-                a.mov(32, d, d);
+            // With the divisor known at compile time, the checks it cannot need are left out.
+            long known = knownDivisor == null ? 0 : size == 64 ? knownDivisor : (long) (int) (long) knownDivisor;
+            boolean mayBeZero = knownDivisor == null || known == 0;
+            boolean mayBeMinusOne = knownDivisor == null || known == -1;
+            if (mayBeZero) {
+                a.test(size, SCRATCH3, SCRATCH3);
+                a.jccShort(Condition.NE, nonZero);
+                if (quotient) {
+                    a.xor(32, d, d);
+                } else if (size == 32) {
+                    a.mov(32, d, d);
+                }
+                a.jmpShort(done);
             }
-            a.jmpShort(done);
             a.bind(nonZero);
-            if (signed) {
+            if (signed && mayBeMinusOne) {
                 Label normal = new Label();
                 a.cmp(size, SCRATCH3, -1);
                 a.jccShort(Condition.NE, normal);
@@ -895,6 +957,14 @@ public final class X86Jit {
         }
 
         private void condJump(int pc, Insn.Jump j) {
+            Facts f = verified.facts(pc);
+            if (f != null && f.branch() != null) {
+                // The verifier decided it: every path takes it, or none does.
+                if (f.branch()) {
+                    jump(null, pc, pc + 1 + j.offset());
+                }
+                return;
+            }
             int size = bits(j.width());
             X86Reg d = reg(j.dst());
             switch (j.src()) {

@@ -48,6 +48,11 @@ public final class X86Runtime {
     public static final long STATUS_CALL_DEPTH = 1;
     /** status: a helper implemented in Java failed; the executable holds the exception. */
     public static final long STATUS_HELPER = 2;
+    /**
+     * status: an inlined map operation met a map other than the one the verifier pinned at
+     * its pc (trap info: the pc). Unreachable while the IR's facts are sound.
+     */
+    public static final long STATUS_MAP_MISMATCH = 3;
 
     /** {@return the context offset of helper {@code id}'s slot} */
     static int helperSlot(int id) {

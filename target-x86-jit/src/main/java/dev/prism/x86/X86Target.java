@@ -80,6 +80,11 @@ public final class X86Target implements Target {
             }
 
             @Override
+            public byte[] bytes() {
+                return compiled.code().clone();
+            }
+
+            @Override
             public Executable load() {
                 requireAvailable();
                 return NativeInstance.of(verified, compiled, env);

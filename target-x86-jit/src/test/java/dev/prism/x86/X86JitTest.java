@@ -64,6 +64,18 @@ class X86JitTest {
     }
 
     @Test
+    void divisorsKnownAtCompileTime() {
+        // powers of two become shifts and masks; other constants skip the checks they cannot need
+        for (String op : new String[] {"div", "mod", "div32", "mod32", "sdiv", "smod", "sdiv32", "smod32"}) {
+            for (long d : new long[] {1, 2, 8, 1L << 31, -2147483648L, 7, -1, -8}) {
+                same("lddw %r0, 0xfedcba9876543210\n" + op + " %r0, " + d + "\nexit", null);
+                same("lddw %r0, 0x8000000000000000\nlddw %r3, " + d + "\n" + op + " %r0, %r3\nexit", null);
+            }
+            same("lddw %r0, 0x123456789\nlddw %r3, 0x100000000\n" + op + " %r0, %r3\nexit", null);
+        }
+    }
+
+    @Test
     void shiftsThroughRcx() {
         same("mov %r4, 3\nmov %r0, 1\nlsh %r0, %r4\nexit", null);
         same("mov %r4, 3\nmov %r2, 65\nlsh %r4, %r2\nmov %r0, %r4\nexit", null);

@@ -258,15 +258,15 @@ public final class LpmTrieMap implements BpfMap {
         }
         int limit = (int) prefixLen(key);
         Prefix probe = prefix(key, limit);
+        byte[] bits = probe.bits;
         for (int len = limit; len >= 0; len--) {
             if (len < limit) {
-                clearBit(probe.bits, len);
-                probe = new Prefix(len, probe.bits);
+                clearBit(bits, len);
             }
             if (perLength.get(len) == 0) {
-                continue;
+                continue; // no prefix of this length: no probe to build and hash
             }
-            Entry e = index.get(probe);
+            Entry e = index.get(len == limit ? probe : new Prefix(len, bits));
             if (e != null) {
                 return e;
             }

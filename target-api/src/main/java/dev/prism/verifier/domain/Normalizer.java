@@ -58,6 +58,11 @@ final class Normalizer {
         if (s.isEmpty()) {
             return Scalar.EMPTY;
         }
+        if (s.bits().isConst()) {
+            // One value: it is the normal form itself, or nothing (the fixpoint the rounds reach).
+            long v = s.bits().value();
+            return s.contains(v) ? Scalar.constant(v) : Scalar.EMPTY;
+        }
         Normalizer n = new Normalizer(s);
         Scalar current = s;
         for (int round = 0; round < ROUNDS; round++) {

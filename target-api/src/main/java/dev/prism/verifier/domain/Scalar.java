@@ -122,6 +122,9 @@ public record Scalar(Tnum bits, long smin, long smax, long umin, long umax,
 
     /** {@return a set holding every value of this and of o (the hull of each component)} */
     public Scalar join(Scalar o) {
+        if (equals(o)) {
+            return this; // already normalised: joins of unchanged registers are the common case
+        }
         return hull(o).sync();
     }
 
