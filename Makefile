@@ -19,7 +19,7 @@ ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 
 # Debian packages the tests and examples use. More join as targets need them
 # (libunicorn2, pocl-opencl-icd, ocl-icd-libopencl1, qemu-user-static, gcc-aarch64-linux-gnu, ...).
-PACKAGES := clang-19 llvm-19
+PACKAGES := clang-19 llvm-19 libunicorn2
 
 # Wall-clock cap of `make test`, so a hang fails with a summary instead of running on.
 TEST_TIMEOUT ?= 25m

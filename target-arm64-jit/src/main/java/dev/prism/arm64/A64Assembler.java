@@ -27,6 +27,7 @@ public final class A64Assembler {
     private static final int SUBS_REG = 0x6B000000;
     private static final int AND_REG = 0x0A000000;
     private static final int ORR_REG = 0x2A000000;
+    private static final int ORN_REG = 0x2A200000;
     private static final int EOR_REG = 0x4A000000;
     private static final int ANDS_REG = 0x6A000000;
     private static final int AND_IMM = 0x12000000;
@@ -461,6 +462,21 @@ public final class A64Assembler {
     /** EOR (shifted register), C6.2. */
     public void eor(int size, A64Reg rd, A64Reg rn, A64Reg rm, A64Shift shift, int amount) {
         logicalReg(EOR_REG, size, rd, rn, rm, shift, amount);
+    }
+
+    /** ORN (shifted register), C6.2, no shift: rd = rn | ~rm. */
+    public void orn(int size, A64Reg rd, A64Reg rn, A64Reg rm) {
+        orn(size, rd, rn, rm, A64Shift.LSL, 0);
+    }
+
+    /** ORN (shifted register), C6.2: rd = rn | ~(rm shifted). */
+    public void orn(int size, A64Reg rd, A64Reg rn, A64Reg rm, A64Shift shift, int amount) {
+        logicalReg(ORN_REG, size, rd, rn, rm, shift, amount);
+    }
+
+    /** MVN, alias of ORN rd, ZR, rm, C6.2: rd = ~rm. */
+    public void mvn(int size, A64Reg rd, A64Reg rm) {
+        orn(size, rd, A64Reg.XZR, rm);
     }
 
     /** ANDS (shifted register), C6.2. */

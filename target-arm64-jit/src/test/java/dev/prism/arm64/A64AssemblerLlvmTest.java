@@ -151,12 +151,15 @@ class A64AssemblerLlvmTest {
                         c("orr " + ops, x -> x.orr(s, d, a, m, sh, amt));
                         c("eor " + ops, x -> x.eor(s, d, a, m, sh, amt));
                         c("ands " + ops, x -> x.ands(s, d, a, m, sh, amt));
+                        c("orn " + ops, x -> x.orn(s, d, a, m, sh, amt));
                     }
                 }
                 String ops = n(d, s) + ", " + n(a, s) + ", " + n(m, s);
                 c("and " + ops, x -> x.and(s, d, a, m));
                 c("orr " + ops, x -> x.orr(s, d, a, m));
                 c("eor " + ops, x -> x.eor(s, d, a, m));
+                c("orn " + ops, x -> x.orn(s, d, a, m));
+                c("mvn " + n(d, s) + ", " + n(m, s), x -> x.mvn(s, d, m));
                 c("tst " + n(a, s) + ", " + n(m, s), x -> x.tst(s, a, m));
                 c("mov " + n(d, s) + ", " + n(a, s), x -> x.mov(s, d, a));
                 for (long v : values) {
