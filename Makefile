@@ -17,9 +17,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 
-# Debian packages the tests and examples use. More join as targets need them
-# (libunicorn2, pocl-opencl-icd, ocl-icd-libopencl1, qemu-user-static, gcc-aarch64-linux-gnu, ...).
-PACKAGES := clang-19 llvm-19 libunicorn2
+# Debian packages the tests and examples use: clang/llvm (examples, cross-checks, llvm-mc),
+# libunicorn2 (arm64 emulation), binutils (objdump, for x86-64 listings). More join as targets
+# need them (pocl-opencl-icd, ocl-icd-libopencl1, qemu-user-static, gcc-aarch64-linux-gnu, ...).
+PACKAGES := clang-19 llvm-19 libunicorn2 binutils
 
 # Wall-clock cap of `make test`, so a hang fails with a summary instead of running on.
 TEST_TIMEOUT ?= 25m

@@ -31,6 +31,17 @@ public final class Host {
         Assumptions.abort(message);
     }
 
+    /** {@return whether an executable named {@code tool} is on PATH} */
+    public static boolean onPath(String tool) {
+        String path = System.getenv().getOrDefault("PATH", "");
+        for (String dir : path.split(java.io.File.pathSeparator)) {
+            if (!dir.isEmpty() && java.nio.file.Files.isExecutable(java.nio.file.Path.of(dir, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Requires a working bpf() ({@link LinuxBpf#availability()}), under the name "linux". */
     public static void requireLinuxBpf() {
         Availability a = LinuxBpf.availability();

@@ -1,0 +1,204 @@
+package dev.prism.perf;
+
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Everything one comparison measured and derived: the document the JSON report writes out and
+ * the other reports render. Times are nanoseconds.
+ *
+ * @param host     where it ran
+ * @param settings how it measured
+ * @param targets  the targets compared, in the order asked for
+ * @param packets  the input frames
+ * @param floors   per target and packet: the XDP_PASS program's time
+ * @param programs per program: every target and packet, and compile times
+ * @param geomeans per target and packet: the geometric mean of the floor-corrected ratios
+ */
+public record BenchResult(Host host, Settings settings, List<TargetInfo> targets, List<PacketInfo> packets,
+                          List<Floor> floors, List<ProgramResult> programs, List<Geomean> geomeans) {
+    public BenchResult {
+        targets = List.copyOf(targets);
+        packets = List.copyOf(packets);
+        floors = List.copyOf(floors);
+        programs = List.copyOf(programs);
+        geomeans = List.copyOf(geomeans);
+    }
+
+    /** How a cell ended. */
+    public enum Status {
+        /** measured */
+        OK,
+        /** the target lacks a feature the program needs (TargetException.isUnsupported) */
+        NOT_SUPPORTED,
+        /** the target cannot run on this host (linux without root) */
+        UNAVAILABLE,
+        /** the target or the program failed: a trap, a kernel refusal, a rejection by the verifier */
+        FAILED;
+
+        /** {@return "ok", "not-supported", "unavailable" or "failed"} */
+        @JsonValue
+        public String id() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        /** {@return a cell of this status as a table shows it: "not supported: ...", "unavailable: ...", "failed: ..."} */
+        public String describe(String reason) {
+            return switch (this) {
+                case OK -> "ok";
+                case NOT_SUPPORTED -> reason.contains("not supported") ? reason : "not supported: " + reason;
+                case UNAVAILABLE -> "unavailable: " + reason;
+                case FAILED -> "failed: " + reason;
+            };
+        }
+    }
+
+    /**
+     * @param cpu    the CPU model (/proc/cpuinfo), or os.arch
+     * @param cpus   available processors
+     * @param kernel os.name and os.version
+     * @param jvm    the Java runtime
+     * @param date   when the run started, ISO 8601
+     */
+    public record Host(String cpu, int cpus, String kernel, String jvm, String date) {
+    }
+
+    /**
+     * @param repeat        runs per batch, 0 when calibrated per cell (each measurement gives its own)
+     * @param batchMillis   the calibrated length of a batch
+     * @param batches       measured batches per cell
+     * @param warmupMillis  the least warm-up per target
+     * @param compileRepeat measured compilations per program and target
+     * @param baseline      the target the ratios divide by
+     * @param epsilonNs     the least floor-corrected time ({@link Ratios#EPSILON_NS})
+     * @param floorProgram  what the floor runs
+     */
+    public record Settings(int repeat, int batchMillis, int batches, int warmupMillis, int compileRepeat, String baseline,
+                           double epsilonNs, String floorProgram) {
+    }
+
+    /** A target as this host sees it. */
+    public record TargetInfo(String id, String description, boolean available, String reason) {
+    }
+
+    /** @param label how the tables name it; @param size its bytes */
+    public record PacketInfo(String label, int size) {
+    }
+
+    /**
+     * One target's time on one program and packet.
+     *
+     * @param status what happened
+     * @param reason why it is not OK (the target's message), null when OK
+     * @param action the XDP action of the first run (r0 by name), null when none ran
+     * @param repeat runs per batch
+     * @param ns     mean nanoseconds per run, one sample per batch; null unless OK
+     */
+    public record Measurement(Status status, String reason, String action, int repeat, Stats ns) {
+        public static Measurement ok(String action, int repeat, Stats ns) {
+            return new Measurement(Status.OK, null, action, repeat, ns);
+        }
+
+        public static Measurement notOk(Status status, String reason) {
+            if (status == Status.OK) {
+                throw new IllegalArgumentException("an OK measurement has times");
+            }
+            return new Measurement(status, reason, null, 0, null);
+        }
+
+        public boolean ok() {
+            return status == Status.OK;
+        }
+
+        /** {@return the reason as a table shows it ({@link Status#describe})} */
+        public String describe() {
+            return status.describe(reason);
+        }
+    }
+
+    /** The floor: a program that only returns XDP_PASS, on one target and packet. */
+    public record Floor(String target, String packet, Measurement measurement) {
+    }
+
+    /**
+     * One program on one target and packet.
+     *
+     * @param measurement the raw time
+     * @param floorNs     the floor's median, when the floor was measured
+     * @param correctedNs max(median - floor, epsilon), when both were measured
+     * @param atFloor     whether the median is within epsilon of the floor (the ratio is then noise)
+     * @param ratio       correctedNs / the baseline's correctedNs
+     * @param rawRatio    median / the baseline's median, uncorrected, for reference
+     * @param baselineAtFloor whether the baseline's median is within epsilon of its floor (the
+     *                    ratio is then noise too)
+     */
+    public record Run(String target, String packet, Measurement measurement, Double floorNs, Double correctedNs,
+                      boolean atFloor, Double ratio, Double rawRatio, boolean baselineAtFloor) {
+        public static Run of(String target, String packet, Measurement m) {
+            return new Run(target, packet, m, null, null, false, null, null, false);
+        }
+    }
+
+    /**
+     * How long one target takes to accept a program, on a warm JVM.
+     *
+     * @param what     what is timed: "verify + compile + load" (Prism: the verifier on every
+     *                 program, Target.compile of each proof, the entry's load) or "BPF_PROG_LOAD"
+     *                 (the kernel's verifier and JIT, the system call alone)
+     * @param verifyNs Prism's verifier alone; null for linux
+     * @param totalNs  everything {@code what} names
+     */
+    public record Compile(String target, String what, Status status, String reason, Stats verifyNs, Stats totalNs) {
+        public boolean ok() {
+            return status == Status.OK;
+        }
+
+        /** {@return the reason as a table shows it ({@link Status#describe})} */
+        public String describe() {
+            return status.describe(reason);
+        }
+    }
+
+    /**
+     * @param name         the program (file name without extension)
+     * @param instructions instruction slots of all its programs
+     * @param programs     programs loaded together (tail call targets included)
+     */
+    public record ProgramResult(String name, int instructions, int programs, List<Run> runs, List<Compile> compile) {
+        public ProgramResult {
+            runs = List.copyOf(runs);
+            compile = List.copyOf(compile);
+        }
+
+        public Optional<Run> run(String target, String packet) {
+            return runs.stream().filter(r -> r.target().equals(target) && r.packet().equals(packet)).findFirst();
+        }
+
+        public Optional<Compile> compile(String target) {
+            return compile.stream().filter(c -> c.target().equals(target)).findFirst();
+        }
+    }
+
+    /**
+     * @param ratio    the geometric mean of the programs' floor-corrected ratios against the
+     *                 baseline; null when no program has one
+     * @param programs how many programs it covers
+     */
+    public record Geomean(String target, String packet, Double ratio, int programs) {
+    }
+
+    public Optional<Floor> floor(String target, String packet) {
+        return floors.stream().filter(f -> f.target().equals(target) && f.packet().equals(packet)).findFirst();
+    }
+
+    public Optional<Geomean> geomean(String target, String packet) {
+        return geomeans.stream().filter(g -> g.target().equals(target) && g.packet().equals(packet)).findFirst();
+    }
+
+    /** {@return whether the baseline is among the targets and was measured somewhere} */
+    public boolean hasBaseline() {
+        return geomeans.stream().anyMatch(g -> g.ratio() != null);
+    }
+}

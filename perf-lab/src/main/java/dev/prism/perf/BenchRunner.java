@@ -1,0 +1,449 @@
+package dev.prism.perf;
+
+import dev.prism.asm.Assembler;
+import dev.prism.conformance.linux.LinuxTarget;
+import dev.prism.conformance.linux.ProgLoadTimer;
+import dev.prism.error.TargetException;
+import dev.prism.error.TrapException;
+import dev.prism.error.VerificationException;
+import dev.prism.perf.BenchResult.Compile;
+import dev.prism.perf.BenchResult.Floor;
+import dev.prism.perf.BenchResult.Host;
+import dev.prism.perf.BenchResult.Measurement;
+import dev.prism.perf.BenchResult.PacketInfo;
+import dev.prism.perf.BenchResult.ProgramResult;
+import dev.prism.perf.BenchResult.Run;
+import dev.prism.perf.BenchResult.Settings;
+import dev.prism.perf.BenchResult.Status;
+import dev.prism.perf.BenchResult.TargetInfo;
+import dev.prism.program.Program;
+import dev.prism.program.ProgramType;
+import dev.prism.target.Artifact;
+import dev.prism.target.Availability;
+import dev.prism.target.Executable;
+import dev.prism.target.RunInput;
+import dev.prism.target.Target;
+import dev.prism.verifier.Profile;
+import dev.prism.verifier.VerifiedProgram;
+import dev.prism.verifier.Verifier;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Runs every program on every packet and target in one process and one sitting, so that the
+ * numbers can be set side by side (DESIGN.md: performance claims come from benchmarks compared in
+ * one run with the Linux kernel JIT).
+ *
+ * <p>Per target: the floor program and every program are loaded once and measured on every
+ * packet in interleaved rounds ({@link #measureTarget}), then each program's compile time is
+ * measured (the JVM is warm by then). A batch is one {@link Executable#nanosPerRun} call, so
+ * each target times itself the way it best can (the kernel with its own test-run loop).
+ *
+ * <p>A target that cannot run on this host, or refuses a program, costs one cell saying why; the
+ * run goes on. Not thread-safe; targets are used from the calling thread only.
+ */
+public final class BenchRunner {
+    /** What the floor runs: the least an XDP program can do. */
+    public static final String FLOOR_SOURCE = "mov %r0, 2\nexit\n";
+    /** A calibration probe stops growing once a call lasts this long. */
+    private static final long PROBE_NS = 2_000_000L;
+    /** Runs in a cell's first warm-up batch; it doubles from there (see {@link #warmUp}). */
+    private static final int WARMUP_REPEAT = 16;
+    /** Progress steps of a cell besides its batches: the first run, the warm-up, the calibration. */
+    private static final int STEPS_PER_CELL_BEFORE_BATCHES = 3;
+
+    /**
+     * Told as the run goes: {@code done} of {@code total} steps (a cell's first run, warm-up,
+     * calibration and each batch; a program's compile timing), working on {@code label}. Long
+     * steps without progress (warm-up rounds) repeat the count with a new label.
+     */
+    @FunctionalInterface
+    public interface Progress {
+        Progress NONE = (done, total, label) -> { };
+
+        void update(int done, int total, String label);
+    }
+
+    private final BenchOptions options;
+    private Progress progress = Progress.NONE;
+    private int done;
+    private int total;
+    private boolean verifierWarm;
+
+    public BenchRunner(BenchOptions options) {
+        this.options = Objects.requireNonNull(options);
+    }
+
+    /** {@return the floor program: {@code r0 = XDP_PASS; exit}} */
+    public static Program floorProgram() {
+        return Assembler.assemble("xdp_pass", ProgramType.XDP, FLOOR_SOURCE);
+    }
+
+    /**
+     * {@return every program on every packet and target, with floors, compile times, ratios and
+     * geometric means}
+     *
+     * @param targets the targets in report order; unavailable ones are reported, not measured
+     */
+    public BenchResult run(List<Workload> workloads, List<Target> targets, List<Packet> packets, Progress listener) {
+        if (workloads.isEmpty() || targets.isEmpty() || packets.isEmpty()) {
+            throw new IllegalArgumentException("a comparison needs programs, targets and packets");
+        }
+        if (workloads.stream().map(Workload::name).distinct().count() < workloads.size()) {
+            throw new IllegalArgumentException("two programs share a name: " + workloads.stream().map(Workload::name).toList());
+        }
+        this.progress = listener == null ? Progress.NONE : listener;
+        this.done = 0;
+        this.verifierWarm = false;
+        int cells = (workloads.size() + 1) * packets.size();
+        this.total = targets.size() * (cells * (STEPS_PER_CELL_BEFORE_BATCHES + options.batches()) + workloads.size());
+        Host host = host();
+        List<TargetInfo> infos = new ArrayList<>();
+        List<Floor> floors = new ArrayList<>();
+        Map<String, List<Run>> runs = new LinkedHashMap<>();
+        Map<String, List<Compile>> compiles = new LinkedHashMap<>();
+        List<Workload> all = new ArrayList<>();
+        all.add(Workload.of(floorProgram()));
+        all.addAll(workloads);
+        for (Target target : targets) {
+            Availability a = target.availability();
+            infos.add(new TargetInfo(target.id(), target.description(), a.available(), a.reason()));
+            List<Cell> measured = measureTarget(target, a, all, packets);
+            for (Cell c : measured) {
+                if (c.workload() == 0) {
+                    floors.add(new Floor(target.id(), c.packet().label(), c.result()));
+                } else {
+                    runs.computeIfAbsent(all.get(c.workload()).name(), k -> new ArrayList<>())
+                            .add(Run.of(target.id(), c.packet().label(), c.result()));
+                }
+            }
+            if (a.available() && !(target instanceof LinuxTarget) && !verifierWarm) {
+                warmVerifier(workloads);
+                verifierWarm = true;
+            }
+            for (Workload w : workloads) {
+                compiles.computeIfAbsent(w.name(), k -> new ArrayList<>()).add(compileTime(target, a, w));
+                step(target.id() + " compile " + w.name());
+            }
+        }
+        List<ProgramResult> programs = new ArrayList<>();
+        for (Workload w : workloads) {
+            programs.add(new ProgramResult(w.name(), w.instructions(), w.programs().size(),
+                    runs.getOrDefault(w.name(), List.of()), compiles.getOrDefault(w.name(), List.of())));
+        }
+        Settings settings = new Settings(options.repeat(), options.batchMillis(), options.batches(), options.warmupMillis(),
+                options.compileRepeat(), options.baseline(), Ratios.EPSILON_NS,
+                String.join("; ", FLOOR_SOURCE.strip().split("\n")));
+        List<PacketInfo> packetInfos = packets.stream().map(p -> new PacketInfo(p.label(), p.size())).toList();
+        return Comparison.derive(new BenchResult(host, settings, infos, packetInfos, floors, programs, List.of()));
+    }
+
+    /**
+     * One program (index into the workloads, 0 the floor) on one packet, while it is measured:
+     * its input, the first run's action, runs per batch, the batches so far, or why it stopped.
+     */
+    private static final class Cell {
+        private final int workload;
+        private final Packet packet;
+        private final RunInput input;
+        private Executable exe;
+        private String action;
+        private int repeat;
+        private final double[] batches;
+        private Measurement failed;
+
+        Cell(int workload, Packet packet, int batches) {
+            this.workload = workload;
+            this.packet = packet;
+            this.input = RunInput.ofPacket(packet.bytes());
+            this.batches = new double[batches];
+        }
+
+        int workload() {
+            return workload;
+        }
+
+        Packet packet() {
+            return packet;
+        }
+
+        boolean live() {
+            return failed == null;
+        }
+
+        Measurement result() {
+            return failed != null ? failed : Measurement.ok(action, repeat, Stats.of(batches));
+        }
+    }
+
+    /**
+     * {@return every workload on every packet on {@code target}}, in four phases over all cells:
+     * <ol>
+     *   <li>every workload is loaded, and each cell runs once: its XDP action (a trap or a
+     *       refusal ends the cell here);</li>
+     *   <li>warm-up: rounds of one short batch per cell, until {@code warmupMillis} have passed
+     *       (at least one round), so that the JVM has compiled the target's hot paths before
+     *       anything is calibrated or counted;</li>
+     *   <li>calibration of runs per batch, now that the runs are as fast as they will get;</li>
+     *   <li>the measured rounds, one batch of every cell each.</li>
+     * </ol>
+     * Interleaving spreads whatever disturbs the machine (another process, a garbage collection,
+     * a frequency change) over all cells alike instead of letting it land on one program, and
+     * measures the floor amid its programs.
+     */
+    private List<Cell> measureTarget(Target target, Availability a, List<Workload> all, List<Packet> packets) {
+        List<Cell> cells = new ArrayList<>();
+        for (int w = 0; w < all.size(); w++) {
+            for (Packet p : packets) {
+                cells.add(new Cell(w, p, options.batches()));
+            }
+        }
+        if (!a.available()) {
+            cells.forEach(c -> c.failed = Measurement.notOk(Status.UNAVAILABLE, a.reason()));
+            skip(cells.size() * STEPS_PER_CELL_BEFORE_BATCHES + cells.size() * options.batches(), target.id() + " unavailable");
+            return cells;
+        }
+        List<Executable> loaded = new ArrayList<>();
+        try {
+            for (int w = 0; w < all.size(); w++) {
+                Executable exe = null;
+                Measurement failed = null;
+                try {
+                    exe = all.get(w).load(target);
+                    loaded.add(exe);
+                } catch (RuntimeException e) {
+                    failed = failure(e);
+                }
+                for (Cell c : cells) {
+                    if (c.workload == w) {
+                        c.exe = exe;
+                        c.failed = failed;
+                    }
+                }
+            }
+            for (Cell c : cells) {
+                if (c.live()) {
+                    attempt(c, () -> {
+                        c.action = c.exe.run(c.input).xdpAction();
+                        c.repeat = WARMUP_REPEAT;
+                    });
+                }
+                step(label(target, all, c, "first run"));
+            }
+            warmUp(target, all, cells);
+            for (Cell c : cells) {
+                if (c.live()) {
+                    attempt(c, () -> c.repeat = options.repeat() > 0 ? options.repeat() : calibrate(c.exe, c.input));
+                }
+                step(label(target, all, c, "calibrate"));
+            }
+            for (int round = 0; round < options.batches(); round++) {
+                int k = round;
+                for (Cell c : cells) {
+                    if (c.live()) {
+                        attempt(c, () -> c.batches[k] = c.exe.nanosPerRun(c.input, c.repeat));
+                    }
+                    step(label(target, all, c, "batch " + (k + 1) + "/" + options.batches()));
+                }
+            }
+        } finally {
+            for (Executable exe : loaded) {
+                try {
+                    exe.close();
+                } catch (RuntimeException e) {
+                    // the measurements stand; a failure to free is not the program's
+                }
+            }
+        }
+        return cells;
+    }
+
+    /**
+     * Runs rounds of every live cell until {@code warmupMillis} have passed, at least one. A
+     * cell's warm-up batch grows while it is shorter than a tenth of a measured batch, so that a
+     * slow program does not take the whole warm-up and a fast one is still run many times.
+     */
+    private void warmUp(Target target, List<Workload> all, List<Cell> cells) {
+        long deadline = System.nanoTime() + options.warmupMillis() * 1_000_000L;
+        long enough = options.batchMillis() * 100_000L;
+        int round = 0;
+        do {
+            round++;
+            for (Cell c : cells) {
+                if (c.live()) {
+                    attempt(c, () -> {
+                        long t0 = System.nanoTime();
+                        c.exe.nanosPerRun(c.input, c.repeat);
+                        if (System.nanoTime() - t0 < enough && c.repeat < BenchOptions.MAX_REPEAT / 2) {
+                            c.repeat *= 2;
+                        }
+                    });
+                }
+            }
+            note(target.id() + " warm-up round " + round);
+        } while (System.nanoTime() < deadline && cells.stream().anyMatch(Cell::live));
+        skip(cells.size(), target.id() + " warm-up done");
+    }
+
+    /** Runs {@code action} for {@code c}; a failure ends the cell with the reason. */
+    private static void attempt(Cell c, Runnable action) {
+        try {
+            action.run();
+        } catch (RuntimeException e) {
+            c.failed = failure(e);
+        }
+    }
+
+    private static String label(Target target, List<Workload> all, Cell c, String phase) {
+        return target.id() + " " + all.get(c.workload).name() + " " + c.packet.label() + " " + phase;
+    }
+
+    /**
+     * {@return runs per batch so that a batch lasts about {@code batchMillis}}: probes with 1, 8,
+     * 64, ... runs until a call lasts {@value #PROBE_NS} ns, then scales. The probes double as
+     * warm-up. Wall time is used, whatever the target reports, so a kernel run counts its
+     * system call too; that only makes its batches a little shorter.
+     */
+    private int calibrate(Executable exe, RunInput input) {
+        long n = 1;
+        while (true) {
+            long t0 = System.nanoTime();
+            exe.nanosPerRun(input, (int) n);
+            long dt = Math.max(System.nanoTime() - t0, 1);
+            if (dt >= PROBE_NS || n >= BenchOptions.MAX_REPEAT) {
+                double perRun = (double) dt / n;
+                long want = (long) (options.batchMillis() * 1_000_000.0 / perRun);
+                return Math.clamp(want, 1, BenchOptions.MAX_REPEAT);
+            }
+            n = Math.min(n * 8, BenchOptions.MAX_REPEAT);
+        }
+    }
+
+    /**
+     * {@return how long {@code target} takes to accept {@code w}}: for linux the BPF_PROG_LOAD
+     * system call ({@link ProgLoadTimer}); for the others the pipeline of the Target SPI, timed
+     * step by step: Prism's verifier on every program, {@link Target#compile} of each proof (the
+     * JIT), and {@link dev.prism.target.Artifact#load} of the entry (executable memory, maps).
+     * Closing is not timed.
+     */
+    private Compile compileTime(Target target, Availability a, Workload w) {
+        if (!a.available()) {
+            return new Compile(target.id(), what(target), Status.UNAVAILABLE, a.reason(), null, null);
+        }
+        int n = options.compileRepeat();
+        try {
+            if (target instanceof LinuxTarget) {
+                long[] loads = ProgLoadTimer.nanosPerLoad(w.programs(), n, n);
+                return new Compile(target.id(), what(target), Status.OK, null, null, Stats.of(loads));
+            }
+            long[] verify = new long[n];
+            long[] totals = new long[n];
+            for (int i = -n; i < n; i++) {
+                long t0 = System.nanoTime();
+                List<VerifiedProgram> proofs = new ArrayList<>();
+                for (Program p : w.programs()) {
+                    proofs.add(Verifier.verify(p, Profile.RFC9669));
+                }
+                long t1 = System.nanoTime();
+                List<Artifact> artifacts = new ArrayList<>();
+                for (VerifiedProgram v : proofs) {
+                    artifacts.add(target.compile(v));
+                }
+                Executable exe = artifacts.getFirst().load();
+                long t2 = System.nanoTime();
+                exe.close();
+                if (i >= 0) {
+                    verify[i] = t1 - t0;
+                    totals[i] = t2 - t0;
+                }
+            }
+            return new Compile(target.id(), what(target), Status.OK, null, Stats.of(verify), Stats.of(totals));
+        } catch (RuntimeException e) {
+            Measurement m = failure(e);
+            return new Compile(target.id(), what(target), m.status(), m.reason(), null, null);
+        }
+    }
+
+    /**
+     * Runs the verifier over every program until {@code warmupMillis} have passed (at least once),
+     * so that the first Prism target's compile times are those of a warm JVM, like the next
+     * ones'. Programs the verifier refuses are left to {@link #compileTime} to report.
+     */
+    private void warmVerifier(List<Workload> workloads) {
+        long deadline = System.nanoTime() + options.warmupMillis() * 1_000_000L;
+        do {
+            for (Workload w : workloads) {
+                for (Program p : w.programs()) {
+                    try {
+                        Verifier.verify(p, Profile.RFC9669);
+                    } catch (RuntimeException e) {
+                        // reported with the compile times
+                    }
+                }
+            }
+            note("verifier warm-up");
+        } while (System.nanoTime() < deadline);
+    }
+
+    private static String what(Target target) {
+        return target instanceof LinuxTarget ? "BPF_PROG_LOAD" : "verify + compile + load";
+    }
+
+    /** {@return a cell for a failure}: a gap in the target is "not supported", anything else "failed" */
+    static Measurement failure(RuntimeException e) {
+        String message = e.getMessage() == null ? e.toString() : e.getMessage();
+        return switch (e) {
+            case TargetException t when t.isUnsupported() -> Measurement.notOk(Status.NOT_SUPPORTED, message);
+            case TrapException t -> Measurement.notOk(Status.FAILED, "trap: " + message);
+            case VerificationException v -> Measurement.notOk(Status.FAILED, "rejected by the verifier: " + message);
+            default -> Measurement.notOk(Status.FAILED, firstLine(message));
+        };
+    }
+
+    /** Kernel refusals carry the verifier log; a table cell takes its first line. */
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    private void step(String label) {
+        done++;
+        progress.update(done, total, label);
+    }
+
+    private void skip(int steps, String label) {
+        done += steps;
+        progress.update(done, total, label);
+    }
+
+    /** Says what is going on without a step done (the warm-up takes time, not steps). */
+    private void note(String label) {
+        progress.update(done, total, label);
+    }
+
+    static Host host() {
+        String cpu = System.getProperty("os.arch");
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    cpu = line.substring(line.indexOf(':') + 1).strip();
+                    break;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or no /proc: the architecture will do
+        }
+        return new Host(cpu, Runtime.getRuntime().availableProcessors(),
+                System.getProperty("os.name") + " " + System.getProperty("os.version"),
+                "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")",
+                OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS).toString());
+    }
+}
