@@ -76,6 +76,22 @@ class X86JitTest {
     }
 
     @Test
+    void csumDiffInline() {
+        byte[] mem = new byte[64];
+        new java.util.Random(5).nextBytes(mem);
+        String[] calls = {
+            "mov %r2, 0\nmov %r4, 20\nmov %r5, 0",        // sum of to only (checksum.c's use)
+            "mov %r2, 8\nmov %r4, 0\nmov %r5, 0x1234",     // complement of from, with a seed
+            "mov %r2, 16\nmov %r4, 16\nlddw %r5, 0xffffffffffff", // the seed's low 32 bits only
+            "mov %r2, 6\nmov %r4, 4\nmov %r5, 0",          // not a multiple of 4: -EINVAL
+            "mov %r2, 0\nmov %r4, 0\nmov %r5, 0x12345",    // nothing: the seed folded
+        };
+        for (String c : calls) {
+            same("mov %r3, %r1\nadd %r3, 32\n" + c + "\ncall 28\nexit", mem);
+        }
+    }
+
+    @Test
     void shiftsThroughRcx() {
         same("mov %r4, 3\nmov %r0, 1\nlsh %r0, %r4\nexit", null);
         same("mov %r4, 3\nmov %r2, 65\nlsh %r4, %r2\nmov %r0, %r4\nexit", null);
