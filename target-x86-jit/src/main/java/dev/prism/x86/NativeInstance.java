@@ -128,6 +128,7 @@ final class NativeInstance implements dev.prism.target.Executable {
                 handles[i] = switch (m) {
                     case ArrayMap a -> a.valuesAddress();
                     case HashTableMap h -> h.address();
+                    case dev.prism.runtime.maps.LpmTrieMap l when l.nativeAddress() != 0 -> l.nativeAddress();
                     case ProgArrayMap p -> (progTables[i] = arena.allocate(8L * Math.max(1, p.def().maxEntries()), 8)).address();
                     default -> arena.allocate(8, 8).address(); // a token: only helpers take it
                 };

@@ -24,6 +24,7 @@ import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
 import dev.prism.runtime.HelperTable;
 import dev.prism.runtime.Helpers;
+import dev.prism.runtime.maps.LpmTrieMap;
 import dev.prism.verifier.Facts;
 import dev.prism.verifier.VerifiedProgram;
 import java.util.Arrays;
@@ -192,6 +193,7 @@ public final class X86Jit {
         private boolean usesMapMismatch;
         /** Generated hash lookups by map index, emitted after the code. */
         private final java.util.TreeMap<Integer, Label> hashLookups = new java.util.TreeMap<>();
+        private final java.util.TreeMap<Integer, Label> lpmLookups = new java.util.TreeMap<>();
 
         Pass(VerifiedProgram verified, Program program, int[] prevStart, int[] prevEnd) {
             this.verified = verified;
@@ -243,6 +245,11 @@ public final class X86Jit {
             hashLookups.forEach((index, label) -> {
                 a.bind(label);
                 X86MapCode.emitLookup(a, X86MapCode.HashLayout.of(program.maps().get(index), 1));
+            });
+            lpmLookups.forEach((index, label) -> {
+                MapDef m = program.maps().get(index);
+                a.bind(label);
+                X86LpmCode.emitLookup(a, m.keySize() - 4, (m.valueSize() + 7) & ~7);
             });
             if (usesMapMismatch) {
                 a.bind(mapMismatch);
@@ -400,6 +407,9 @@ public final class X86Jit {
             } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null && (map.type() == MapType.HASH
                     || map.type() == MapType.LRU_HASH || map.type() == MapType.PERCPU_HASH)) {
                 hashLookup(pc, pinnedIndex(pc, Reg.R1));
+            } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null && map.type() == MapType.LPM_TRIE
+                    && map.keySize() - 4 <= LpmTrieMap.NATIVE_MAX_DATA && map.maxEntries() <= LpmTrieMap.NATIVE_MAX_ENTRIES) {
+                lpmLookup(pc, pinnedIndex(pc, Reg.R1));
             } else {
                 callHelper(pc, id);
             }
@@ -471,6 +481,24 @@ public final class X86Jit {
             a.jccShort(Condition.NE, other);
             a.xor(32, X86Reg.RDX, X86Reg.RDX);
             a.call(hashLookups.computeIfAbsent(index, k -> new Label()));
+            a.jmp(done);
+            a.bind(other);
+            mismatch(pc);
+            a.bind(done);
+        }
+
+        /**
+         * bpf_map_lookup_elem on an LPM_TRIE with data of at most 8 bytes the verifier pinned: a
+         * call of the generated lookup over the trie's native index ({@link X86LpmCode}), which
+         * takes the handle in rdi and the key in rsi, where r1 and r2 already are.
+         */
+        private void lpmLookup(int pc, int index) {
+            Label other = new Label();
+            Label done = new Label();
+            a.mov(64, SCRATCH3, X86Address.of(CONTEXT, X86Runtime.mapSlot(index)));
+            a.cmp(64, X86Registers.of(Reg.R1), SCRATCH3);
+            a.jccShort(Condition.NE, other);
+            a.call(lpmLookups.computeIfAbsent(index, k -> new Label()));
             a.jmp(done);
             a.bind(other);
             mismatch(pc);

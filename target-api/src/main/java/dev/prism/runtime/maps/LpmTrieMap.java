@@ -35,9 +35,32 @@ import java.util.concurrent.locks.ReentrantLock;
  * BPF_NOEXIST / BPF_EXIST and refused every update of a full trie, replacements included.)
  *
  * <h2>Layout</h2>
- * The index is Java objects (one hash table of masked prefixes, probed from the longest length
- * down), not shared with native code: a JIT calls into Java for LPM lookups. The values live
- * off-heap, so lookup can return an address:
+ * The index Java probes is Java objects (one hash table of masked prefixes, probed from the
+ * longest length down). For data of at most 8 bytes (IPv4 prefixes, IPv4 and a port) the same
+ * prefixes are also kept in a native index, so a JIT can look up without calling into Java:
+ * <pre>
+ *  handle ({@link #nativeAddress()}), 8 bytes         index block (8-byte aligned)
+ *   0  u64 address of the current index block          0    u32 mask        capacity - 1 (a power of two &gt;= 4 * max_entries)
+ *                                                      8    u64 slab        address of the value slab
+ *                                                     16    u32 count[65]   stored prefixes per length 0..64
+ *                                                     288   entry[capacity], 16 bytes each:
+ *                                                            0  u64 bits   the prefix's data, data[0] in bits 63..56,
+ *                                                                          every bit from the length on zero
+ *                                                            8  u32 tag    0 empty, 0xffffffff deleted, else length + 1
+ *                                                           12  u32 slot   the value slot
+ *  hash(bits, length): x = (bits ^ length) * K (HashTableMap.HASH_K); x ^= x &gt;&gt;&gt; 32; entry x &amp; mask,
+ *  then linear probing until an empty entry (or capacity entries).
+ *  lookup(key): limit = key.prefixlen; above max_prefixlen nothing matches; for length = limit
+ *  down to 0 with count[length] &gt; 0: probe for (bits of the key's data masked to length,
+ *  length); the first hit's value: slab + slot * stride.
+ * </pre>
+ * Writers (under the lock) fill bits and slot, then store the tag with release semantics, then
+ * count the length; a delete stores the deleted tag. When deleted entries pass a quarter of the
+ * capacity, a fresh block is filled with the live entries and published with a release store
+ * of the handle's first word; the old block stays valid memory until the map's arena closes, so
+ * a reader still walking it sees the prefixes as they were. A reader that reads an entry's tag
+ * just before it is deleted and reused can pair the old tag with new bits (the window the hash
+ * map has too). The values live off-heap, so lookup can return an address:
  * <pre>
  *  slab (8-byte aligned)
  *  +------------------+------------------+-----+------------------------------+
@@ -66,6 +89,30 @@ public final class LpmTrieMap implements BpfMap {
     private final ReentrantLock lock = new ReentrantLock();
     private final int[] freeSlots;
     private int freeCount;
+    /** The native index's handle and block (data of at most 8 bytes), or null. */
+    private final MemorySegment nativeHandle;
+    private final Arena arena;
+    private MemorySegment nativeBlock;
+    private int tombstones;
+
+    /** Native index layout (see the class comment). */
+    public static final int NX_BLOCK = 0;
+    public static final int IX_MASK = 0;
+    public static final int IX_SLAB = 8;
+    public static final int IX_COUNTS = 16;
+    public static final int IX_ENTRIES = 288;
+    public static final int IX_ENTRY_SIZE = 16;
+    public static final int IX_BITS = 0;
+    public static final int IX_TAG = 8;
+    public static final int IX_SLOT = 12;
+    public static final int TAG_EMPTY = 0;
+    public static final int TAG_DELETED = -1;
+    /** The longest data the native index holds. */
+    public static final int NATIVE_MAX_DATA = 8;
+    /** Tries with more entries keep no native index (it takes 64 bytes per entry). */
+    public static final int NATIVE_MAX_ENTRIES = 1 << 20;
+    private static final java.lang.invoke.VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    private static final java.lang.invoke.VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
     /** A prefix: its length and its data with every bit past the length cleared. */
     private record Prefix(int length, byte[] bits) {
@@ -101,6 +148,14 @@ public final class LpmTrieMap implements BpfMap {
         long bytes = (long) def.maxEntries() * stride;
         BpfMaps.requireBytes(def, bytes);
         this.slab = arena.allocate(bytes, 8);
+        this.arena = arena;
+        if (dataSize <= NATIVE_MAX_DATA && def.maxEntries() <= NATIVE_MAX_ENTRIES) {
+            this.nativeHandle = arena.allocate(8, 8);
+            this.nativeBlock = newBlock();
+            LONG.setRelease(nativeHandle, (long) NX_BLOCK, nativeBlock.address());
+        } else {
+            this.nativeHandle = null;
+        }
         this.perLength = new AtomicIntegerArray(maxPrefixLen + 1);
         this.freeSlots = new int[def.maxEntries()];
         for (int i = 0; i < freeSlots.length; i++) {
@@ -117,6 +172,88 @@ public final class LpmTrieMap implements BpfMap {
     /** {@return the longest prefix: (key_size - 4) * 8} */
     public int maxPrefixLen() {
         return maxPrefixLen;
+    }
+
+    /** {@return the address of the native index's handle (see the class comment), 0 when the data is longer than 8 bytes} */
+    public long nativeAddress() {
+        return nativeHandle == null ? 0 : nativeHandle.address();
+    }
+
+    /** {@return the bytes of one value slot: round_up(value_size, 8)} */
+    public int stride() {
+        return stride;
+    }
+
+    /** {@return the hash of the native index (see the class comment)} */
+    public static long nativeHash(long bits, int length) {
+        long x = (bits ^ length) * HashTableMap.HASH_K;
+        return x ^ (x >>> 32);
+    }
+
+    private MemorySegment newBlock() {
+        long capacity = Long.highestOneBit(Math.max(16L, 4L * def.maxEntries()) - 1) << 1;
+        MemorySegment b = arena.allocate(IX_ENTRIES + capacity * IX_ENTRY_SIZE, 8);
+        b.set(ValueLayout.JAVA_INT, IX_MASK, (int) (capacity - 1));
+        b.set(ValueLayout.JAVA_LONG, IX_SLAB, slab.address());
+        return b;
+    }
+
+    /** {@return the prefix's data as the native index keeps it: data[0] in bits 63..56} */
+    private static long packed(byte[] bits) {
+        long v = 0;
+        for (int i = 0; i < bits.length; i++) {
+            v |= (bits[i] & 0xffL) << (56 - 8 * i);
+        }
+        return v;
+    }
+
+    /** Adds a prefix to the native index (under the lock). */
+    private void nativeInsert(MemorySegment block, Prefix p, int slot) {
+        long bits = packed(p.bits);
+        int mask = block.get(ValueLayout.JAVA_INT, IX_MASK);
+        for (long i = nativeHash(bits, p.length) & mask; ; i = (i + 1) & mask) {
+            long e = IX_ENTRIES + i * IX_ENTRY_SIZE;
+            int tag = block.get(ValueLayout.JAVA_INT, e + IX_TAG);
+            if (tag == TAG_EMPTY || tag == TAG_DELETED) {
+                if (tag == TAG_DELETED && block == nativeBlock) {
+                    tombstones--;
+                }
+                block.set(ValueLayout.JAVA_LONG, e + IX_BITS, bits);
+                block.set(ValueLayout.JAVA_INT, e + IX_SLOT, slot);
+                INT.setRelease(block, e + IX_TAG, p.length + 1);
+                long count = IX_COUNTS + 4L * p.length;
+                INT.setRelease(block, count, block.get(ValueLayout.JAVA_INT, count) + 1);
+                return;
+            }
+        }
+    }
+
+    /** Removes a prefix from the native index (under the lock); rebuilds when deleted entries pile up. */
+    private void nativeDelete(Prefix p) {
+        long bits = packed(p.bits);
+        MemorySegment block = nativeBlock;
+        int mask = block.get(ValueLayout.JAVA_INT, IX_MASK);
+        for (long i = nativeHash(bits, p.length) & mask, n = 0; n <= mask; i = (i + 1) & mask, n++) {
+            long e = IX_ENTRIES + i * IX_ENTRY_SIZE;
+            int tag = block.get(ValueLayout.JAVA_INT, e + IX_TAG);
+            if (tag == TAG_EMPTY) {
+                break;
+            }
+            if (tag == p.length + 1 && block.get(ValueLayout.JAVA_LONG, e + IX_BITS) == bits) {
+                INT.setRelease(block, e + IX_TAG, TAG_DELETED);
+                long count = IX_COUNTS + 4L * p.length;
+                INT.setRelease(block, count, block.get(ValueLayout.JAVA_INT, count) - 1);
+                if (++tombstones > (mask + 1) / 4) {
+                    MemorySegment fresh = newBlock();
+                    index.forEach((prefix, entry) -> nativeInsert(fresh, prefix, entry.slot));
+                    nativeBlock = fresh;
+                    tombstones = 0;
+                    LONG.setRelease(nativeHandle, (long) NX_BLOCK, fresh.address());
+                }
+                return;
+            }
+        }
+        throw new IllegalStateException("lpm_trie " + def.name() + ": native index lacks a stored prefix");
     }
 
     /** {@return the number of stored prefixes} */
@@ -167,6 +304,9 @@ public final class LpmTrieMap implements BpfMap {
             MemorySegment.copy(value, 0, s, 0, def.valueSize());
             perLength.incrementAndGet(p.length);
             index.put(p, new Entry(slot, keyCopy));
+            if (nativeHandle != null) {
+                nativeInsert(nativeBlock, p, slot);
+            }
             return 0;
         } finally {
             lock.unlock();
@@ -190,6 +330,9 @@ public final class LpmTrieMap implements BpfMap {
             }
             perLength.decrementAndGet(p.length);
             freeSlots[freeCount++] = e.slot;
+            if (nativeHandle != null) {
+                nativeDelete(p);
+            }
             return 0;
         } finally {
             lock.unlock();
