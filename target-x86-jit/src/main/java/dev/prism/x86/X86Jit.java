@@ -194,6 +194,8 @@ public final class X86Jit {
         /** Generated hash lookups by map index, emitted after the code. */
         private final java.util.TreeMap<Integer, Label> hashLookups = new java.util.TreeMap<>();
         private final java.util.TreeMap<Integer, Label> lpmLookups = new java.util.TreeMap<>();
+        /** Slots some jump, call or code address leads to: where facts join paths. */
+        private final java.util.Set<Integer> jumpTargets = new java.util.HashSet<>();
 
         Pass(VerifiedProgram verified, Program program, int[] prevStart, int[] prevEnd) {
             this.verified = verified;
@@ -216,7 +218,14 @@ public final class X86Jit {
                     case Insn.LoadImm64 l when l.kind() == LoadImm64Kind.CODE_ADDR -> pc + 1 + l.imm();
                     case null, default -> -1;
                 };
+                switch (program.at(pc)) {
+                    case Insn.Ja j -> jumpTargets.add(pc + 1 + j.offset());
+                    case Insn.Jump j -> jumpTargets.add(pc + 1 + j.offset());
+                    case null, default -> {
+                    }
+                }
                 if (t >= 0) {
+                    jumpTargets.add(t);
                     functionStarts.add(t);
                     if (stubs[t] == null) {
                         stubs[t] = new Label();
@@ -328,12 +337,42 @@ public final class X86Jit {
             a.ret();
         }
 
+        /**
+         * Constant folding from the IR: when the only way into {@code pc + 1} is from {@code pc}
+         * and the verifier knows the destination's value there, an ALU instruction's result is
+         * that constant on every path. {@return the constant, or null}
+         */
+        private Long foldedResult(int pc, Reg dst) {
+            if (pc + 1 >= n || jumpTargets.contains(pc + 1) || verified.facts(pc + 1) == null) {
+                return null;
+            }
+            Facts.Register r = verified.facts(pc + 1).registers().get(dst.n());
+            return r.kind() == Facts.Kind.SCALAR && r.value().isConstant() ? r.value().constantValue() : null;
+        }
+
+        /** {@return whether the IR proves the upper 32 bits of {@code r} zero at {@code pc}} */
+        private boolean upperHalfZero(int pc, Reg r) {
+            Facts f = verified.facts(pc);
+            if (f == null) {
+                return false;
+            }
+            Facts.Register v = f.registers().get(r.n());
+            return v.kind() == Facts.Kind.SCALAR && Long.compareUnsigned(v.value().umax(), 0xffff_ffffL) <= 0;
+        }
+
         private void lower(int pc, Insn insn) {
+            if (insn instanceof Insn.Alu alu && alu.op() != AluOp.MOV) {
+                Long c = foldedResult(pc, alu.dst());
+                if (c != null) {
+                    loadImm64(reg(alu.dst()), c);
+                    return;
+                }
+            }
             switch (insn) {
                 case Insn.Alu alu -> alu(pc, alu);
                 case Insn.Neg g -> a.neg(bits(g.width()), reg(g.dst()));
                 case Insn.MovSx m -> a.movsx(bits(m.width()), m.fromBits(), reg(m.dst()), reg(m.src()));
-                case Insn.Endian e -> endian(e);
+                case Insn.Endian e -> endian(pc, e);
                 case Insn.LoadImm64 l -> loadImm64(pc, l);
                 case Insn.Load l -> load(l);
                 case Insn.Store s -> store(s);
@@ -895,7 +934,7 @@ public final class X86Jit {
         }
 
         /** Byte swaps: BPF is little-endian here, so le only truncates; be and bswap swap. */
-        private void endian(Insn.Endian e) {
+        private void endian(int pc, Insn.Endian e) {
             X86Reg d = reg(e.dst());
             boolean swap = switch (e.op()) {
                 case LE -> false;
@@ -911,8 +950,8 @@ public final class X86Jit {
                 case 32 -> {
                     if (swap) {
                         a.bswap(32, d);
-                    } else {
-                        a.mov(32, d, d);
+                    } else if (!upperHalfZero(pc, e.dst())) {
+                        a.mov(32, d, d); // le32 only zero-extends: nothing to do when the IR proves it done
                     }
                 }
                 default -> {
