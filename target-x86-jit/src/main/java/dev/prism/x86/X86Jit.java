@@ -445,10 +445,10 @@ public final class X86Jit {
                 arrayLookup(pc, pinnedIndex(pc, Reg.R1), map);
             } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null && (map.type() == MapType.HASH
                     || map.type() == MapType.LRU_HASH || map.type() == MapType.PERCPU_HASH)) {
-                hashLookup(pc, pinnedIndex(pc, Reg.R1));
+                generatedLookup(pc, pinnedIndex(pc, Reg.R1), hashLookups, true);
             } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null && map.type() == MapType.LPM_TRIE
                     && map.keySize() - 4 <= LpmTrieMap.NATIVE_MAX_DATA && map.maxEntries() <= LpmTrieMap.NATIVE_MAX_ENTRIES) {
-                lpmLookup(pc, pinnedIndex(pc, Reg.R1));
+                generatedLookup(pc, pinnedIndex(pc, Reg.R1), lpmLookups, false);
             } else {
                 callHelper(pc, id);
             }
@@ -508,36 +508,22 @@ public final class X86Jit {
         }
 
         /**
-         * bpf_map_lookup_elem on a hash map the verifier pinned: a call of the map's generated
-         * lookup ({@link X86MapCode}, emitted once per map after the program), which takes the
-         * table in rdi and the key in rsi, where r1 and r2 already are, and CPU 0 in rdx.
+         * bpf_map_lookup_elem on a hash map or an LPM_TRIE (data of at most 8 bytes) the verifier
+         * pinned: a call of the map's generated lookup, emitted once per map after the program
+         * ({@link X86MapCode}, {@link X86LpmCode}). Both take the map in rdi and the key in rsi,
+         * where r1 and r2 already are; the hash lookup also takes the CPU (0) in rdx. The handle
+         * is compared with the pinned map's first, as for arrays.
          */
-        private void hashLookup(int pc, int index) {
+        private void generatedLookup(int pc, int index, java.util.Map<Integer, Label> functions, boolean cpuArgument) {
             Label other = new Label();
             Label done = new Label();
             a.mov(64, SCRATCH3, X86Address.of(CONTEXT, X86Runtime.mapSlot(index)));
             a.cmp(64, X86Registers.of(Reg.R1), SCRATCH3);
             a.jccShort(Condition.NE, other);
-            a.xor(32, X86Reg.RDX, X86Reg.RDX);
-            a.call(hashLookups.computeIfAbsent(index, k -> new Label()));
-            a.jmp(done);
-            a.bind(other);
-            mismatch(pc);
-            a.bind(done);
-        }
-
-        /**
-         * bpf_map_lookup_elem on an LPM_TRIE with data of at most 8 bytes the verifier pinned: a
-         * call of the generated lookup over the trie's native index ({@link X86LpmCode}), which
-         * takes the handle in rdi and the key in rsi, where r1 and r2 already are.
-         */
-        private void lpmLookup(int pc, int index) {
-            Label other = new Label();
-            Label done = new Label();
-            a.mov(64, SCRATCH3, X86Address.of(CONTEXT, X86Runtime.mapSlot(index)));
-            a.cmp(64, X86Registers.of(Reg.R1), SCRATCH3);
-            a.jccShort(Condition.NE, other);
-            a.call(lpmLookups.computeIfAbsent(index, k -> new Label()));
+            if (cpuArgument) {
+                a.xor(32, X86Reg.RDX, X86Reg.RDX);
+            }
+            a.call(functions.computeIfAbsent(index, k -> new Label()));
             a.jmp(done);
             a.bind(other);
             mismatch(pc);
