@@ -36,15 +36,15 @@ final class CompileCommand implements Callable<Integer> {
     ProgramFile input;
 
     @Option(names = {"-t", "--target"}, required = true, paramLabel = "T",
-            description = "The target to compile for, e.g. x86-64 (see 'prism targets').")
+            description = "The target to compile for, e.g. x86-64 or arm64 (see 'prism targets').")
     String targetId;
 
     @Option(names = {"-o", "--output"}, paramLabel = "OUT",
-            description = "Write the artifact's bytes (for x86-64: the machine code, entry at offset 0) to OUT.")
+            description = "Write the artifact's bytes (for x86-64 and arm64: the machine code, entry at offset 0) to OUT.")
     Path output;
 
     @Option(names = "--listing", description = "Print each BPF instruction followed by what it became "
-            + "(x86-64: the native instructions, disassembled by objdump).")
+            + "(x86-64: the native instructions, disassembled by objdump; arm64: disassembled by llvm-mc-19).")
     boolean listing;
 
     @Option(names = "--profile", paramLabel = "P", defaultValue = "rfc9669",

@@ -46,6 +46,34 @@ class CompileCliTest {
     }
 
     @Test
+    void arm64SummaryListingAndBytes() throws IOException {
+        Path src = write("ldxw %r0, [%r1+4]\nadd %r0, 1\nexit\n");
+        CliTest.Result r = CliTest.prism("compile", "--target", "arm64", "--mem-size", "8", src.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().startsWith("compiled: p for arm64, 3 BPF instructions -> "), r.out());
+
+        r = CliTest.prism("compile", "--target", "arm64", "--mem-size", "8", "--listing", src.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("     0: ldxw %r0, [%r1+4]\n"), r.out());
+        assertTrue(r.out().contains("     1: add %r0, 1\n"), r.out());
+        if (Host.onPath("llvm-mc-19")) {
+            // each BPF instruction, then its words and what llvm-mc-19 decodes them to
+            assertTrue(r.out().contains("b9400407  ldr w7, [x0, #4]"), r.out());
+            assertTrue(r.out().contains("910004e7  add x7, x7, #1"), r.out());
+        } else {
+            assertTrue(r.out().startsWith("; llvm-mc-19"), "the listing says why it is hex: " + r.out());
+        }
+
+        Path out = tmp.resolve("p.a64");
+        r = CliTest.prism("compile", "--target", "arm64", "--mem-size", "8", "-o", out.toString(), src.toString());
+        assertEquals(0, r.exit(), r.err());
+        byte[] code = Files.readAllBytes(out);
+        assertEquals(0, code.length % 4, "whole AArch64 instructions");
+        assertArrayEquals(new byte[] {(byte) 0xfd, 0x7b, (byte) 0xbf, (byte) 0xa9}, java.util.Arrays.copyOf(code, 4),
+                "the entry starts with stp x29, x30, [sp, #-16]!");
+    }
+
+    @Test
     void theVerifierGuardsTheJit() throws IOException {
         Path src = write("ldxw %r0, [%r1+8]\nexit\n");
         CliTest.Result r = CliTest.prism("compile", "--target", "x86-64", "--mem-size", "8", src.toString());

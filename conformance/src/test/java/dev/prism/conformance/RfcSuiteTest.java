@@ -16,7 +16,7 @@ import org.junit.jupiter.api.TestFactory;
  * Prism's built-in suites as JUnit dynamic tests: one test per case and target, named
  * {@code file.data:line [target]} ({@code maps/file.data:line [target]} for the map suite), so a
  * failure points at the exact line to open. Suites: RFC 9669 (suite/rfc9669) and map semantics
- * (suite/maps). Targets: the reference interpreter, the Linux kernel and x86-64.
+ * (suite/maps). Targets: the reference interpreter, the Linux kernel, x86-64 and arm64.
  */
 class RfcSuiteTest {
     private static final List<ConformanceCase> CASES = DataFileReader.readSuite(Suites.rfc9669());
@@ -39,6 +39,12 @@ class RfcSuiteTest {
         return tests(CASES, "", Targets.byId("x86-64"));
     }
 
+    /** The suite on the arm64 JIT, emulated: programs are verified first, as for x86-64. */
+    @TestFactory
+    Stream<DynamicTest> arm64() {
+        return tests(CASES, "", Targets.byId("arm64"));
+    }
+
     @TestFactory
     Stream<DynamicTest> mapsOnInterpreter() {
         return tests(MAP_CASES, "maps/", Targets.byId("interpreter"));
@@ -47,6 +53,11 @@ class RfcSuiteTest {
     @TestFactory
     Stream<DynamicTest> mapsOnX86() {
         return tests(MAP_CASES, "maps/", Targets.byId("x86-64"));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> mapsOnArm64() {
+        return tests(MAP_CASES, "maps/", Targets.byId("arm64"));
     }
 
     @TestFactory

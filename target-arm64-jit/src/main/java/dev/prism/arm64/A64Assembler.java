@@ -81,8 +81,12 @@ public final class A64Assembler {
     private static final int LSE_ATOMIC = 0x38200000;
     private static final int CAS = 0x08A07C00;
     private static final int LDAXR = 0x085FFC00;
+    private static final int LDAR = 0x08DFFC00;
+    private static final int STLR = 0x089FFC00;
+    private static final int STXR = 0x08007C00;
     private static final int STLXR = 0x0800FC00;
 
+    private static final int ADR = 0x10000000;
     private static final int B = 0x14000000;
     private static final int BL = 0x94000000;
     private static final int B_COND = 0x54000000;
@@ -154,9 +158,12 @@ public final class A64Assembler {
     private record Fixup(int at, Reloc reloc) {
     }
 
-    /** The PC-relative offset fields: width in bits and shift of the word-count field. */
+    /**
+     * The PC-relative offset fields: width in bits and shift of the word-count field; ADR21 is
+     * ADR's byte offset, split into immlo (bits 30:29, the low two bits) and immhi (bits 23:5).
+     */
     private enum Reloc {
-        IMM26(26, 0), IMM19(19, 5), IMM14(14, 5);
+        IMM26(26, 0), IMM19(19, 5), IMM14(14, 5), ADR21(21, 5);
 
         final int bits;
         final int shift;
@@ -168,6 +175,12 @@ public final class A64Assembler {
 
         /** Encodes a byte offset into the field; throws when it is misaligned or too far. */
         int field(int byteOffset) {
+            if (this == ADR21) {
+                if (byteOffset < -(1 << 20) || byteOffset >= 1 << 20) {
+                    throw new IllegalArgumentException("branch offset out of 21-bit range (±1048576 bytes): " + byteOffset);
+                }
+                return ((byteOffset & 3) << 29) | (((byteOffset >> 2) & 0x7FFFF) << 5);
+            }
             if ((byteOffset & 3) != 0) {
                 throw new IllegalArgumentException("branch offset not a multiple of 4: " + byteOffset);
             }
@@ -181,6 +194,9 @@ public final class A64Assembler {
         }
 
         int mask() {
+            if (this == ADR21) {
+                return (3 << 29) | (0x7FFFF << 5);
+            }
             return ((1 << bits) - 1) << shift;
         }
     }
@@ -1012,6 +1028,21 @@ public final class A64Assembler {
         emit(memSize(size) | rs(zrReg(ws, "ws")) | rn(spReg(rn, "rn")) | rt(zrReg(rt, "rt")) | STLXR);
     }
 
+    /** LDAR, C6.2: load-acquire: no later load or store is observed before it. */
+    public void ldar(int size, A64Reg rt, A64Reg rn) {
+        emit(memSize(size) | rn(spReg(rn, "rn")) | rt(zrReg(rt, "rt")) | LDAR);
+    }
+
+    /** STLR, C6.2: store-release: no earlier load or store is observed after it. */
+    public void stlr(int size, A64Reg rt, A64Reg rn) {
+        emit(memSize(size) | rn(spReg(rn, "rn")) | rt(zrReg(rt, "rt")) | STLR);
+    }
+
+    /** STXR, C6.2: store exclusive (no release order); ws (a W register) = 0 on success, 1 on failure. */
+    public void stxr(int size, A64Reg ws, A64Reg rt, A64Reg rn) {
+        emit(memSize(size) | rs(zrReg(ws, "ws")) | rn(spReg(rn, "rn")) | rt(zrReg(rt, "rt")) | STXR);
+    }
+
     /** The size field (bits 31:30) of a 32- or 64-bit memory access. */
     private static int memSize(int size) {
         return switch (size) {
@@ -1019,6 +1050,18 @@ public final class A64Assembler {
             case 64 -> 0b11 << 30;
             default -> throw new IllegalArgumentException("access size not 32 or 64: " + size);
         };
+    }
+
+    // ---- PC-relative addresses.
+
+    /** ADR, C6.2: rd = the address of {@code target} (±1 MiB). */
+    public void adr(A64Reg rd, Label target) {
+        emit(target(target, Reloc.ADR21) | rd(zrReg(rd, "rd")) | ADR);
+    }
+
+    /** ADR, C6.2. @param offset bytes from this instruction, ±1 MiB */
+    public void adr(A64Reg rd, int offset) {
+        emit(Reloc.ADR21.field(offset) | rd(zrReg(rd, "rd")) | ADR);
     }
 
     // ---- Branches.

@@ -7,7 +7,6 @@ import static dev.prism.arm64.A64Registers.TMP3;
 import static dev.prism.arm64.A64Registers.TMP4;
 
 import dev.prism.arm64.A64Assembler.Label;
-import dev.prism.asm.Disassembler;
 import dev.prism.error.TargetException;
 import dev.prism.isa.AluOp;
 import dev.prism.isa.AtomicOp;
@@ -19,21 +18,32 @@ import dev.prism.isa.LoadImm64Kind;
 import dev.prism.isa.Reg;
 import dev.prism.isa.Size;
 import dev.prism.isa.Width;
+import dev.prism.program.MapDef;
+import dev.prism.program.MapType;
 import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
 import dev.prism.runtime.Helpers;
+import dev.prism.runtime.jit.RunContext;
+import dev.prism.verifier.Facts;
+import dev.prism.verifier.VerifiedProgram;
 import java.util.Arrays;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Lowers a raw BPF program to AArch64 machine code (AAPCS64), one case per instruction family,
- * with the register map of {@link A64Registers}.
+ * Lowers a verified BPF program ({@code raw} or {@code xdp}) to AArch64 machine code (AAPCS64),
+ * one case per instruction family, with the register map of {@link A64Registers}. It uses the
+ * IR's facts as the x86-64 JIT does: branches the verifier decided are lowered as an
+ * unconditional branch or nothing, unsigned division by a power of two it proved constant as a
+ * shift or mask, and map operations on the map it pinned in a register are inlined. Memory
+ * accesses are emitted without checks: the verifier proved them (DESIGN.md, "The IR").
  *
- * <p><b>Entry.</b> {@code long entry(long mem, long len, long status)}: {@code mem} (x0, r1) is
- * the address of the input memory (0 for none), {@code len} (x1, r2) its length, {@code status}
- * (x2) the address of a zeroed 8-byte word. On return x0 is r0; a nonzero status word means the
- * program trapped: it holds the native return address of the local call that would have been
- * the ninth frame ({@link Compiled#callPcAt}, after subtracting the code's address).
+ * <p><b>Entry.</b> {@code long entry(long r1, long r2, long context)}: r1 and r2 are the
+ * program's first two registers (raw: memory address and length; xdp: the host-layout context),
+ * {@code context} the {@link RunContext run context}, kept in x26 throughout. On return x0 is
+ * r0; a nonzero status word in the context means the run trapped. The entry sp field of the
+ * context is not used: exits and traps unwind through the frame record, x29, which nothing
+ * below the prologue changes.
  *
  * <p><b>Stack</b> of the entry function, after the prologue (addresses grow upwards; sp stays
  * 16-byte aligned throughout, as AAPCS64 requires):
@@ -42,15 +52,12 @@ import java.util.TreeSet;
  *   [x29]            saved x29, x30           ← x29 (a frame record, for debuggers)
  *   [x29 - 16]       saved x19, x20           (r6, r7 of the caller of the entry: AAPCS64)
  *   [x29 - 32]       saved x21, x22
- *   [x29 - 48]       saved x25, x26
- *   [x26 + 8]        status word address (the entry's x2)
- *   [x26]  = x25     call depth: frames above the entry, 0..7
- *   [x25 - 512, x25) the entry's 512-byte BPF stack; r10 = x25
- *   sp = x25 - 512
+ *   [x29 - 48]       saved x25, x26           ← x25 (r10 of the entry)
+ *   [x25 - 512, x25) the entry's 512-byte BPF stack; sp = x25 - 512
  * </pre>
  * A local call is a {@code bl} to a per-callee stub, which counts the depth (the ninth frame
- * stores its return address, x30, in the status word and unwinds to the entry's epilogue through
- * x26), saves x30 and r6-r10, and opens a fresh frame:
+ * stores its return address, x30, in the context's trap info and unwinds to the entry's
+ * epilogue), saves x30 and r6-r10, and opens a fresh frame:
  * <pre>
  *                    saved x30, x25           (return address into the caller, its r10)
  *                    saved x19, x20
@@ -58,30 +65,54 @@ import java.util.TreeSet;
  *   [x25 - 512, x25) the callee's BPF stack; sp = x25 - 512
  * </pre>
  *
+ * Every {@code exit} is one {@code b} to a shared epilogue after the call stubs, as in Linux's
+ * arm64 JIT: the entry's, a callee's (the same for all callees: it undoes what the stub did),
+ * or, for an entry function that also runs above the entry frame (called locally, or entered
+ * by a tail call from a subprogram), a test of the depth that picks one of the two.
+ *
+ * <p><b>Helpers.</b> BPF r1-r5 are x0-x4, the AAPCS64 argument registers, so a helper is a
+ * {@code blr} through its slot in the context's table (rebindable: FFM upcall stubs on an arm64
+ * host, the emulator's helper traps elsewhere), then r0 = x0 and a test of the status word.
+ * Inlined instead: {@code bpf_map_lookup_elem} on an ARRAY map the verifier pins (address
+ * arithmetic, as Linux's array_map_gen_lookup), {@code bpf_tail_call} (a branch to the target's
+ * first instruction in the current frame), {@code bpf_loop} (a loop of {@code blr}s to the
+ * callback), {@code bpf_csum_diff} (a loop over the two buffers) and {@code bpf_map_lookup_elem}
+ * on a hash map the verifier pins (a call of generated code, {@link A64MapCode}).
+ *
  * <p><b>Branches</b> (STYLE.md): instructions are fixed-width, but a conditional jump whose
  * target is out of b.cond's ±1 MiB becomes {@code b.!cond +8; b target}, and that changes the
  * offsets. The first pass makes every conditional jump far; each later pass makes near those
- * the previous pass's offsets allow. Code only shrinks from pass to pass, so a distance that fit
- * keeps fitting and the set of near jumps only grows; the pass that reproduces the previous
- * one's offsets exactly is the check that nothing moved (the assembler's range checks run too).
- * Output is deterministic.
+ * the previous pass's offsets allow. Conditional branches to the shared exits (traps, a failed
+ * packet load, the ninth frame) are near once the previous pass's whole code fits b.cond's range. Code only shrinks from
+ * pass to pass, so a distance that fit keeps fitting and the set of near branches only grows;
+ * the pass that reproduces the previous one's offsets exactly is the check that nothing moved
+ * (the assembler's range checks run too). Output is deterministic. {@code lddw code} is an
+ * {@code adr}, which reaches ±1 MiB: a larger program taking a code address is refused.
  *
  * <p><b>Atomics</b> use FEAT_LSE (ARMv8.1) with acquire-release ordering by default; with
  * {@link Options#lse()} false, an ldaxr/stlxr loop that ARMv8.0 cores run.
  *
- * <p>Memory accesses are direct: safety is the verifier's job (until it exists, only known-good
- * programs may run). Not lowered yet, refused at compile time naming the pc: helper calls, tail
- * calls, callx, map and other pseudo lddw forms, legacy packet loads, program types other than
- * raw.
+ * <p>{@link #compile(Program, Options)} lowers a program without the verifier's facts, for
+ * testing the lowering itself: nothing is inlined or decided then, and tail calls (which need
+ * the pinned PROG_ARRAY) are refused.
  */
 public final class A64Jit {
     /** BPF stack bytes per frame (RFC 9669, Linux MAX_BPF_STACK). */
     public static final int FRAME_SIZE = 512;
     /** Frames allowed at once, the entry included (Linux MAX_CALL_FRAMES). */
     public static final int MAX_FRAMES = 8;
+    /** Linux MAX_TAIL_CALL_CNT: the 34th tail call of a run falls through. */
+    public static final int MAX_TAIL_CALLS = 33;
+    /** bpf_loop's iteration limit (BPF_MAX_LOOPS). */
+    public static final long MAX_LOOPS = 1L << 23;
     /** How far b.cond reaches, in bytes either way (imm19 words, ARM ARM C6.2 "B.cond"). */
     public static final int COND_BRANCH_RANGE = 1 << 20;
     private static final int MAX_PASSES = 32;
+    private static final long EINVAL = -22;
+    private static final long E2BIG = -7;
+    private static final long ENOENT = -2;
+    /** Bytes the prologue pushes below the frame record: x19-x22, x25, x26. */
+    private static final int SAVED_BELOW_FP = 48;
 
     private A64Jit() {
     }
@@ -118,15 +149,31 @@ public final class A64Jit {
      * @param insnStart native offset of each slot's code (the lddw second slot: -1)
      * @param insnEnd   native offset just past each slot's code (-1 likewise)
      * @param stubStart native offset of the call stub of each slot that local calls target, else -1
-     * @param stubsEnd  native offset just past the last call stub
+     * @param stubsEnd  native offset just past the last call stub (generated leaf functions follow)
+     * @param leavesEnd native offset just past the generated leaf functions (map lookups called
+     *                  with {@code bl}, which leave x30 alone); the shared exits follow
+     * @param tailEntry native offset where a tail call into this program lands (its first instruction)
      * @param passes    lowering passes it took, the checking pass included
+     * @param upcalls   helper ids called through the context's table (the others are inlined)
      */
     public record Compiled(Program program, Options options, byte[] code, int[] insnStart, int[] insnEnd,
-                           int[] stubStart, int stubsEnd, int passes) {
-        /** {@return the pc of the local call whose native return address is at {@code offset}, or -1} */
+                           int[] stubStart, int stubsEnd, int leavesEnd, int tailEntry, int passes, Set<Integer> upcalls) {
+        /** {@return whether {@code offset} is in a generated leaf function, whose caller x30 names} */
+        public boolean inLeaf(long offset) {
+            return offset >= stubsEnd && offset < leavesEnd;
+        }
+
+        /** {@return the pc of the call whose native return address is at {@code offset}, or -1} */
         public int callPcAt(long offset) {
             for (int pc = 0; pc < insnEnd.length; pc++) {
-                if (insnEnd[pc] == offset && program.at(pc) instanceof Insn.Call) {
+                Insn insn = program.at(pc);
+                if (insnEnd[pc] == offset && (insn instanceof Insn.Call || insn instanceof Insn.CallX)) {
+                    return pc;
+                }
+            }
+            // bpf_loop calls its callback from inside the helper call's lowering
+            for (int pc = 0; pc < insnEnd.length; pc++) {
+                if (insnStart[pc] >= 0 && insnStart[pc] < offset && offset <= insnEnd[pc]) {
                     return pc;
                 }
             }
@@ -162,84 +209,77 @@ public final class A64Jit {
             return stub >= 0 && offset < stubsEnd ? stub : -1;
         }
 
-        /** {@return each BPF instruction followed by its native instruction words in hex} */
-        public String listing() {
-            StringBuilder sb = new StringBuilder();
-            int first = 0;
-            while (insnStart[first] < 0) {
-                first++;
+        /** {@return the number of BPF instructions (lddw counts once)} */
+        public int instructions() {
+            int k = 0;
+            for (int s : insnStart) {
+                k += s >= 0 ? 1 : 0;
             }
-            sb.append(String.format("%6s  prologue%n", ""));
-            words(sb, 0, insnStart[first]);
-            int last = 0;
-            for (int pc = 0; pc < insnStart.length; pc++) {
-                Insn insn = program.at(pc);
-                if (insn == null) {
-                    continue;
-                }
-                sb.append(String.format("%6d: %s%n", pc, Disassembler.format(insn)));
-                words(sb, insnStart[pc], insnEnd[pc]);
-                last = insnEnd[pc];
-            }
-            if (last < stubsEnd) {
-                sb.append(String.format("%6s  call stubs%n", ""));
-                words(sb, last, stubsEnd);
-            }
-            if (stubsEnd < code.length) {
-                sb.append(String.format("%6s  call depth exceeded%n", ""));
-                words(sb, stubsEnd, code.length);
-            }
-            return sb.toString();
+            return k;
         }
 
-        /** Appends the little-endian words of [from, to), eight to a line, each line led by its offset. */
-        private void words(StringBuilder sb, int from, int to) {
-            for (int line = from; line < to; line += 32) {
-                sb.append(String.format("  %04x ", line));
-                for (int at = line; at < Math.min(line + 32, to); at += 4) {
-                    int w = (code[at] & 0xff) | (code[at + 1] & 0xff) << 8 | (code[at + 2] & 0xff) << 16
-                            | (code[at + 3] & 0xff) << 24;
-                    sb.append(String.format(" %08x", w));
-                }
-                sb.append(System.lineSeparator());
-            }
+        /** {@return each BPF instruction followed by its native instruction words in hex} */
+        public String listing() {
+            return A64Listing.hex(this);
         }
     }
 
-    /** {@return the machine code of {@code program}, with LSE atomics} */
+    /** {@return the machine code of {@code verified}, with LSE atomics} */
+    public static Compiled compile(VerifiedProgram verified) {
+        return compile(verified, Options.DEFAULT);
+    }
+
+    /**
+     * {@return the machine code of {@code verified}}
+     *
+     * @throws TargetException naming the pc when the program uses what arm64 does not lower
+     */
+    public static Compiled compile(VerifiedProgram verified, Options options) {
+        return compile(verified.normalized(), verified, options);
+    }
+
+    /** {@return the machine code of {@code program}, unverified, with LSE atomics} */
     public static Compiled compile(Program program) {
         return compile(program, Options.DEFAULT);
     }
 
     /**
-     * {@return the machine code of {@code program}}
+     * {@return the machine code of {@code program}, lowered without the verifier's facts}: for
+     * testing the lowering; the SPI compiles only verified programs
      *
-     * @throws TargetException naming the pc when the program uses what is not lowered yet or is
+     * @throws TargetException naming the pc when the program uses what is not lowered or is
      *                         malformed (a jump outside the program, a write to r10)
      */
     public static Compiled compile(Program program, Options options) {
-        if (program.type() != ProgramType.RAW) {
-            throw TargetException.unsupported("program type " + program.type().id() + " on arm64 (raw is)");
+        return compile(program, null, options);
+    }
+
+    private static Compiled compile(Program program, VerifiedProgram verified, Options options) {
+        if (program.type() != ProgramType.RAW && program.type() != ProgramType.XDP) {
+            throw TargetException.unsupported("program type " + program.type().id() + " on arm64 (raw and xdp are)");
         }
         check(program);
         int[] prevStart = null;
         int[] prevEnd = null;
+        int prevSize = -1;
         for (int pass = 1; pass <= MAX_PASSES; pass++) {
-            Pass p = new Pass(program, options, prevStart);
+            Pass p = new Pass(verified, program, options, prevStart, prevSize);
             try {
                 p.lower();
             } catch (IllegalArgumentException e) {
-                // Conditional jumps are sized to fit; only a b or bl can be out of range (±128 MiB).
+                // Conditional jumps are sized to fit; only a b, bl or adr can be out of range.
                 if (e.getMessage() != null && e.getMessage().startsWith("branch offset out of")) {
                     throw new TargetException("the program is too large for arm64 branches: " + e.getMessage(), e);
                 }
                 throw new IllegalStateException("arm64 lowering failed: " + e.getMessage(), e);
             }
             if (prevStart != null && Arrays.equals(prevStart, p.start) && Arrays.equals(prevEnd, p.end)) {
-                return new Compiled(program, options, p.a.bytes(), p.start, p.end, p.stubStart, p.stubsEnd, pass);
+                return new Compiled(program, options, p.a.bytes(), p.start, p.end, p.stubStart, p.stubsEnd, p.leavesEnd,
+                        p.start[0], pass, Set.copyOf(p.upcalls));
             }
             prevStart = p.start;
             prevEnd = p.end;
+            prevSize = p.a.position();
         }
         throw new IllegalStateException("arm64 branch sizing did not converge in " + MAX_PASSES + " passes");
     }
@@ -256,16 +296,18 @@ public final class A64Jit {
             last = pc;
             String why = switch (insn) {
                 case Insn.Call c when c.kind() == CallKind.LOCAL -> target(program, pc, c.imm(), "call");
-                case Insn.Call c when c.kind() == CallKind.HELPER && c.imm() == Helpers.TAIL_CALL ->
-                        throw TargetException.unsupported(pc, "tail calls on arm64");
-                case Insn.Call c when c.kind() == CallKind.HELPER ->
-                        throw TargetException.unsupported(pc, "helper call " + c.imm() + " on arm64 (no helpers yet)");
-                case Insn.Call c -> throw TargetException.unsupported(pc, "kfunc call (btf id " + c.imm() + ") on arm64");
-                case Insn.CallX x -> throw TargetException.unsupported(pc, "callx on arm64");
-                case Insn.PacketLoad l -> throw TargetException.unsupported(pc, "legacy packet loads on arm64");
-                case Insn.LoadImm64 l when l.kind() != LoadImm64Kind.IMM64 ->
-                        throw TargetException.unsupported(pc,
-                                "lddw " + l.kind().keyword() + " (" + l.kind().resultType() + ") on arm64");
+                case Insn.Call c when c.kind() == CallKind.HELPER_BTF ->
+                        throw TargetException.unsupported(pc, "call btf " + c.imm() + " (kernel functions) on arm64");
+                case Insn.Call c when Helpers.proto(c.imm()).isEmpty() || c.imm() < 0 || c.imm() >= RunContext.HELPER_SLOTS ->
+                        throw TargetException.unsupported(pc, Helpers.describeUnsupported(c.imm()) + " on arm64");
+                case Insn.Call c -> null;
+                case Insn.LoadImm64 l when l.kind() == LoadImm64Kind.MAP_BY_FD || l.kind() == LoadImm64Kind.MAP_VALUE_BY_FD
+                        || l.kind() == LoadImm64Kind.VARIABLE_ADDR ->
+                        throw TargetException.unsupported(pc, "lddw " + l.kind().keyword() + " on arm64 (maps by index are)");
+                case Insn.LoadImm64 l when l.kind() == LoadImm64Kind.CODE_ADDR -> l.dst() == Reg.R10 ? readOnly(l.dst())
+                        : target(program, pc, l.imm(), "code address");
+                case Insn.CallX x -> null;
+                case Insn.PacketLoad l -> null;
                 case Insn.Ja j -> target(program, pc, j.offset(), "jump");
                 case Insn.Jump j -> target(program, pc, j.offset(), "jump");
                 case Insn.Alu x -> readOnly(x.dst());
@@ -317,41 +359,68 @@ public final class A64Jit {
         private static final A64Reg R10 = A64Registers.of(Reg.R10);
         private static final A64MemOrder ORDER = A64MemOrder.ACQ_REL;
 
+        private final VerifiedProgram verified;
         private final Program program;
         private final Options options;
         private final int[] prevStart;
+        /** The previous pass's code size, -1 in the first pass. */
+        private final int prevSize;
         private final A64Assembler a = new A64Assembler();
         private final int n;
         private final int[] start;
         private final int[] end;
         private final int[] stubStart;
         private int stubsEnd;
+        private int leavesEnd;
+        /** Generated hash lookups by map index, emitted after the call stubs. */
+        private final java.util.TreeMap<Integer, Label> hashLookups = new java.util.TreeMap<>();
         private final Label[] labels;
         private final Label[] stubs;
         private final TreeSet<Integer> functionStarts = new TreeSet<>();
+        private final boolean tailCallable;
+        private final Set<Integer> upcalls = new TreeSet<>();
         private final Label depthError = new Label();
+        /** r0 = 0 and the entry's epilogue: traps and failed legacy packet loads. */
+        private final Label zeroExit = new Label();
+        /** The entry's epilogue. */
+        private final Label mainExit = new Label();
+        /** A callee's epilogue (any callee: it restores what the call stub saved). */
+        private final Label subExit = new Label();
+        private boolean usesSubExit;
+        /** The epilogue the depth picks. */
+        private final Label anyExit = new Label();
+        private boolean usesAnyExit;
+        private final Label mapMismatch = new Label();
+        private boolean usesMapMismatch;
 
-        Pass(Program program, Options options, int[] prevStart) {
+        Pass(VerifiedProgram verified, Program program, Options options, int[] prevStart, int prevSize) {
+            this.verified = verified;
             this.program = program;
             this.options = options;
             this.prevStart = prevStart;
+            this.prevSize = prevSize;
             this.n = program.length();
             this.start = new int[n];
             this.end = new int[n];
             this.stubStart = new int[n];
             this.labels = new Label[n];
             this.stubs = new Label[n];
+            this.tailCallable = program.maps().stream().anyMatch(m -> m.type() == MapType.PROG_ARRAY);
             Arrays.fill(start, -1);
             Arrays.fill(end, -1);
             Arrays.fill(stubStart, -1);
             functionStarts.add(0);
             for (int pc = 0; pc < n; pc++) {
                 labels[pc] = new Label();
-                if (program.at(pc) instanceof Insn.Call c && c.kind() == CallKind.LOCAL) {
-                    int t = (int) targetOf(pc, c.imm());
-                    functionStarts.add(t);
-                    if (stubs[t] == null) {
-                        stubs[t] = new Label();
+                long t = switch (program.at(pc)) {
+                    case Insn.Call c when c.kind() == CallKind.LOCAL -> targetOf(pc, c.imm());
+                    case Insn.LoadImm64 l when l.kind() == LoadImm64Kind.CODE_ADDR -> targetOf(pc, l.imm());
+                    case null, default -> -1;
+                };
+                if (t >= 0) {
+                    functionStarts.add((int) t);
+                    if (stubs[(int) t] == null) {
+                        stubs[(int) t] = new Label();
                     }
                 }
             }
@@ -376,13 +445,39 @@ public final class A64Jit {
                 }
             }
             stubsEnd = a.position();
-            if (functionStarts.size() > 1) {
-                a.bind(depthError);
-                // The ninth frame: report the return address of its call, unwind to the entry.
-                a.ldr(64, TMP1, CONTEXT, 8);
-                a.str(64, A64Reg.LR, TMP1, 0);
-                mainEpilogue();
+            hashLookups.forEach((index, label) -> {
+                a.bind(label);
+                A64MapCode.emitLookup(a, A64MapCode.HashLayout.of(program.maps().get(index), 1), options.lse());
+            });
+            leavesEnd = a.position();
+            // The shared exits (Linux's arm64 JIT has one epilogue too): every BPF exit is one b.
+            if (usesAnyExit) {
+                // The entry function also runs above the entry frame (a local call to pc 0, a
+                // tail call from a subprogram): the depth picks the epilogue.
+                a.bind(anyExit);
+                a.ldr(64, TMP1, CONTEXT, RunContext.DEPTH);
+                a.cbz(64, TMP1, mainExit);
             }
+            if (usesAnyExit || usesSubExit) {
+                a.bind(subExit);
+                subEpilogue();
+            }
+            if (usesMapMismatch) {
+                a.bind(mapMismatch);
+                a.movImm(64, TMP1, RunContext.STATUS_MAP_MISMATCH);
+                a.str(64, TMP1, CONTEXT, RunContext.STATUS);
+                a.b(zeroExit);
+            }
+            a.bind(depthError);
+            // The ninth frame: report the return address of its call, unwind to the entry.
+            a.str(64, A64Reg.LR, CONTEXT, RunContext.TRAP_INFO);
+            a.movImm(64, TMP1, RunContext.STATUS_CALL_DEPTH);
+            a.str(64, TMP1, CONTEXT, RunContext.STATUS);
+            // Traps, and (RFC 9669 5.5) a legacy packet load outside the packet: r0 = 0, from any depth.
+            a.bind(zeroExit);
+            a.mov(64, R0, A64Reg.XZR);
+            a.bind(mainExit);
+            mainEpilogue();
         }
 
         /** AAPCS64 entry: a frame record, callee-saved registers, the run context, the entry frame (see the class comment). */
@@ -392,18 +487,25 @@ public final class A64Jit {
             a.stp(64, A64Reg.X19, A64Reg.X20, A64Reg.SP, -16, A64Index.PRE);
             a.stp(64, A64Reg.X21, A64Reg.X22, A64Reg.SP, -16, A64Index.PRE);
             a.stp(64, A64Reg.X25, A64Reg.X26, A64Reg.SP, -16, A64Index.PRE);
-            a.stp(64, A64Reg.XZR, A64Reg.X2, A64Reg.SP, -16, A64Index.PRE); // [sp] depth 0, [sp + 8] status address
-            a.mov(64, CONTEXT, A64Reg.SP);
+            a.mov(64, CONTEXT, A64Reg.X2);
+            a.str(64, A64Reg.XZR, CONTEXT, RunContext.DEPTH);
+            if (tailCallable) {
+                a.str(64, A64Reg.XZR, CONTEXT, RunContext.TAIL_CALLS);
+            }
             a.mov(64, R10, A64Reg.SP);
             a.sub(64, A64Reg.SP, A64Reg.SP, FRAME_SIZE);
-            // r0 and r3-r9 start at 0, as in the interpreter.
-            for (Reg r : new Reg[] {Reg.R0, Reg.R3, Reg.R4, Reg.R5, Reg.R6, Reg.R7, Reg.R8, Reg.R9}) {
-                a.mov(64, A64Registers.of(r), A64Reg.XZR);
+            if (verified == null) {
+                // Unverified code (tests of the lowering) may read registers it never wrote: r0
+                // and r3-r9 start at 0, as in the interpreter. The verifier proves no such read.
+                for (Reg r : new Reg[] {Reg.R0, Reg.R3, Reg.R4, Reg.R5, Reg.R6, Reg.R7, Reg.R8, Reg.R9}) {
+                    a.mov(64, A64Registers.of(r), A64Reg.XZR);
+                }
             }
         }
 
+        /** The entry's return, from any depth: sp back to the saved registers below the frame record. */
         private void mainEpilogue() {
-            a.add(64, A64Reg.SP, CONTEXT, 16);
+            a.sub(64, A64Reg.SP, A64Reg.FP, SAVED_BELOW_FP);
             a.ldp(64, A64Reg.X25, A64Reg.X26, A64Reg.SP, 16, A64Index.POST);
             a.ldp(64, A64Reg.X21, A64Reg.X22, A64Reg.SP, 16, A64Index.POST);
             a.ldp(64, A64Reg.X19, A64Reg.X20, A64Reg.SP, 16, A64Index.POST);
@@ -415,14 +517,11 @@ public final class A64Jit {
         /** The callee side of a local call to {@code t}: depth check, save x30 and r6-r10, a fresh frame. */
         private void callStub(int t) {
             a.bind(stubs[t]);
-            a.ldr(64, TMP1, CONTEXT, 0);
+            a.ldr(64, TMP1, CONTEXT, RunContext.DEPTH);
             a.add(64, TMP1, TMP1, 1);
             a.cmp(64, TMP1, MAX_FRAMES);
-            Label ok = new Label();
-            a.b(A64Cond.LO, ok);
-            a.b(depthError); // b reaches ±128 MiB, wherever this stub lies among the others
-            a.bind(ok);
-            a.str(64, TMP1, CONTEXT, 0);
+            exitBranch(A64Cond.HS, depthError);
+            a.str(64, TMP1, CONTEXT, RunContext.DEPTH);
             a.stp(64, A64Reg.LR, R10, A64Reg.SP, -16, A64Index.PRE);
             a.stp(64, A64Reg.X19, A64Reg.X20, A64Reg.SP, -16, A64Index.PRE);
             a.stp(64, A64Reg.X21, A64Reg.X22, A64Reg.SP, -16, A64Index.PRE);
@@ -436,47 +535,379 @@ public final class A64Jit {
             a.ldp(64, A64Reg.X21, A64Reg.X22, A64Reg.SP, 16, A64Index.POST);
             a.ldp(64, A64Reg.X19, A64Reg.X20, A64Reg.SP, 16, A64Index.POST);
             a.ldp(64, A64Reg.LR, R10, A64Reg.SP, 16, A64Index.POST);
-            a.ldr(64, TMP1, CONTEXT, 0);
+            a.ldr(64, TMP1, CONTEXT, RunContext.DEPTH);
             a.sub(64, TMP1, TMP1, 1);
-            a.str(64, TMP1, CONTEXT, 0);
+            a.str(64, TMP1, CONTEXT, RunContext.DEPTH);
             a.ret();
         }
 
         private void lower(int pc, Insn insn) {
             switch (insn) {
-                case Insn.Alu alu -> alu(alu);
+                case Insn.Alu alu -> alu(pc, alu);
                 case Insn.Neg g -> a.neg(bits(g.width()), reg(g.dst()), reg(g.dst()));
                 case Insn.MovSx m -> movsx(m);
                 case Insn.Endian e -> endian(e);
-                case Insn.LoadImm64 l -> a.movImm(64, reg(l.dst()), l.value());
+                case Insn.LoadImm64 l -> loadImm64(pc, l);
                 case Insn.Load l -> load(l);
                 case Insn.Store s -> store(s);
                 case Insn.Atomic at -> atomic(at);
                 case Insn.Ja j -> a.b(labels[(int) targetOf(pc, j.offset())]);
                 case Insn.Jump j -> condJump(pc, j);
-                case Insn.Call c -> a.bl(stubs[(int) targetOf(pc, c.imm())]); // only LOCAL passes check()
-                case Insn.CallX x -> throw new IllegalStateException("refused by check()");
+                case Insn.Call c when c.kind() == CallKind.LOCAL -> a.bl(stubs[(int) targetOf(pc, c.imm())]);
+                case Insn.Call c -> helper(pc, c.imm());
+                case Insn.CallX x -> a.blr(reg(x.dst()));
                 case Insn.Exit x -> exit(pc);
-                case Insn.PacketLoad l -> throw new IllegalStateException("refused by check()");
+                case Insn.PacketLoad l -> packetLoad(l);
             }
         }
 
         /**
-         * Exit of the function holding {@code pc}. When local calls target pc 0, the entry
-         * function's code also runs as a callee: its exits then pick the epilogue by the depth.
+         * Exit of the function holding {@code pc}: a branch to the shared epilogue. When local
+         * calls target pc 0, or a tail call may enter this program from a subprogram, the entry
+         * function's code also runs above the entry frame: its exits then go where the depth says.
          */
         private void exit(int pc) {
             if (functionStarts.floor(pc) != 0) {
-                subEpilogue();
-            } else if (stubs[0] == null) {
-                mainEpilogue();
+                usesSubExit = true;
+                a.b(subExit);
+            } else if (stubs[0] == null && !tailCallable) {
+                a.b(mainExit);
             } else {
-                Label callee = new Label();
-                a.ldr(64, TMP1, CONTEXT, 0);
-                a.cbnz(64, TMP1, callee);
-                mainEpilogue();
-                a.bind(callee);
-                subEpilogue();
+                usesAnyExit = true;
+                a.b(anyExit);
+            }
+        }
+
+        /**
+         * {@return whether a b.cond or cbnz anywhere reaches anywhere}: the previous pass's code
+         * fit b.cond's range, and code only shrinks
+         */
+        private boolean small() {
+            return prevSize >= 0 && prevSize <= options.condBranchRange();
+        }
+
+        /** A conditional branch to a shared exit: b.cond when {@link #small()}, else b.!cond over a b. */
+        private void exitBranch(A64Cond cc, Label target) {
+            if (small()) {
+                a.b(cc, target);
+            } else {
+                Label skip = new Label();
+                a.b(cc.invert(), skip);
+                a.b(target);
+                a.bind(skip);
+            }
+        }
+
+        /** cbnz to a shared exit: itself when {@link #small()}, else cbz over a b. */
+        private void exitIfNonZero(A64Reg r, Label target) {
+            if (small()) {
+                a.cbnz(64, r, target);
+            } else {
+                Label skip = new Label();
+                a.cbz(64, r, skip);
+                a.b(target);
+                a.bind(skip);
+            }
+        }
+
+        private void loadImm64(int pc, Insn.LoadImm64 l) {
+            A64Reg d = reg(l.dst());
+            switch (l.kind()) {
+                case IMM64 -> a.movImm(64, d, l.value());
+                case MAP_BY_IDX -> access(Access.LDR_X, d, CONTEXT, RunContext.mapSlot(l.imm()));
+                case MAP_VALUE_BY_IDX -> {
+                    // ARRAY only (the verifier's rule): element 0 is the handle itself.
+                    access(Access.LDR_X, d, CONTEXT, RunContext.mapSlot(l.imm()));
+                    addConst(64, d, d, l.nextImm());
+                }
+                case CODE_ADDR -> a.adr(d, stubs[(int) targetOf(pc, l.imm())]);
+                case MAP_BY_FD, MAP_VALUE_BY_FD, VARIABLE_ADDR -> throw new IllegalStateException("refused by check()");
+            }
+        }
+
+        /** {@return the map the verifier pinned in {@code r} at {@code pc}, or null} */
+        private MapDef pinnedMap(int pc, Reg r) {
+            Facts f = facts(pc);
+            if (f == null) {
+                return null;
+            }
+            Facts.Register v = f.registers().get(r.n());
+            return v.kind() == Facts.Kind.MAP && v.map() >= 0 ? program.maps().get(v.map()) : null;
+        }
+
+        private int pinnedIndex(int pc, Reg r) {
+            return facts(pc).registers().get(r.n()).map();
+        }
+
+        private Facts facts(int pc) {
+            return verified == null ? null : verified.facts(pc);
+        }
+
+        private void helper(int pc, int id) {
+            MapDef map = pinnedMap(pc, id == Helpers.TAIL_CALL ? Reg.R2 : Reg.R1);
+            if (id == Helpers.TAIL_CALL) {
+                tailCall(pc, map);
+            } else if (id == Helpers.LOOP) {
+                bpfLoop();
+            } else if (id == Helpers.CSUM_DIFF) {
+                csumDiff();
+            } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null
+                    && (map.type() == MapType.ARRAY || map.type() == MapType.PERCPU_ARRAY)) {
+                arrayLookup(pc, pinnedIndex(pc, Reg.R1), map);
+            } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null && (map.type() == MapType.HASH
+                    || map.type() == MapType.LRU_HASH || map.type() == MapType.PERCPU_HASH)) {
+                hashLookup(pc, pinnedIndex(pc, Reg.R1));
+            } else {
+                callHelper(pc, id);
+            }
+        }
+
+        /**
+         * bpf_map_lookup_elem on a hash map the verifier pinned: a {@code bl} to the map's
+         * generated lookup ({@link A64MapCode}, emitted once per map after the call stubs), which
+         * takes the table in x0 and the key in x1, where r1 and r2 already are, and CPU 0 in x2.
+         */
+        private void hashLookup(int pc, int index) {
+            Label other = new Label();
+            Label done = new Label();
+            access(Access.LDR_X, TMP3, CONTEXT, RunContext.mapSlot(index));
+            a.cmp(64, A64Registers.of(Reg.R1), TMP3);
+            a.b(A64Cond.NE, other);
+            a.mov(64, A64Reg.X2, A64Reg.XZR);
+            a.bl(hashLookups.computeIfAbsent(index, k -> new Label()));
+            a.mov(64, R0, A64Reg.X0);
+            a.b(done);
+            a.bind(other);
+            mismatch(pc);
+            a.bind(done);
+        }
+
+        /**
+         * A helper through its table slot, its pc recorded for a trap message; r0 is x0 after it;
+         * a nonzero status afterwards (a Java helper failed) ends the run.
+         */
+        private void callHelper(int pc, int id) {
+            upcalls.add(id);
+            a.movImm(64, TMP1, pc);
+            a.str(64, TMP1, CONTEXT, RunContext.TRAP_INFO);
+            a.ldr(64, TMP1, CONTEXT, RunContext.helperSlot(id));
+            a.blr(TMP1);
+            a.mov(64, R0, A64Reg.X0);
+            a.ldr(64, TMP1, CONTEXT, RunContext.STATUS);
+            exitIfNonZero(TMP1, zeroExit);
+        }
+
+        /**
+         * bpf_map_lookup_elem on an ARRAY the verifier pinned: {@code i = *(u32 *)key;
+         * r0 = i < max_entries ? element0 + i * stride : 0}. The handle is compared first, a
+         * cheap check of the IR's claim; another map traps.
+         */
+        private void arrayLookup(int pc, int index, MapDef map) {
+            Label other = new Label();
+            Label none = new Label();
+            Label done = new Label();
+            A64Reg r1 = A64Registers.of(Reg.R1);
+            A64Reg r2 = A64Registers.of(Reg.R2);
+            access(Access.LDR_X, TMP3, CONTEXT, RunContext.mapSlot(index));
+            a.cmp(64, r1, TMP3);
+            a.b(A64Cond.NE, other);
+            a.ldr(32, R0, r2, 0);
+            compareImm(32, R0, map.maxEntries() & 0xffff_ffffL);
+            a.b(A64Cond.HS, none);
+            int stride = (map.valueSize() + 7) & ~7;
+            if (Integer.bitCount(stride) == 1) {
+                a.add(64, R0, TMP3, R0, A64Shift.LSL, Integer.numberOfTrailingZeros(stride));
+            } else {
+                a.movImm(64, TMP2, stride);
+                a.madd(64, R0, R0, TMP2, TMP3);
+            }
+            a.b(done);
+            a.bind(none);
+            a.mov(64, R0, A64Reg.XZR);
+            a.b(done);
+            a.bind(other);
+            mismatch(pc);
+            a.bind(done);
+        }
+
+        /** Records {@code pc} and traps: the map in r1 is not the one the verifier pinned. */
+        private void mismatch(int pc) {
+            usesMapMismatch = true;
+            a.movImm(64, TMP1, pc);
+            a.str(64, TMP1, CONTEXT, RunContext.TRAP_INFO);
+            a.b(mapMismatch);
+        }
+
+        /**
+         * bpf_tail_call(ctx, prog_array, index), as the interpreter defines it: index below
+         * max_entries, fewer than 33 tail calls so far and a program in the slot, then the current
+         * frame is reset and the target's first instruction runs with the same r1; otherwise
+         * r0 = -ENOENT and execution goes on.
+         */
+        private void tailCall(int pc, MapDef map) {
+            if (map == null || map.type() != MapType.PROG_ARRAY) {
+                throw TargetException.unsupported(pc, "bpf_tail_call through a map the verifier did not pin to one PROG_ARRAY");
+            }
+            Label fail = new Label();
+            Label done = new Label();
+            A64Reg r2 = A64Registers.of(Reg.R2);
+            A64Reg r3 = A64Registers.of(Reg.R3);
+            access(Access.LDR_X, TMP3, CONTEXT, RunContext.mapSlot(pinnedIndex(pc, Reg.R2)));
+            a.cmp(64, r2, TMP3);
+            a.b(A64Cond.NE, fail);
+            a.mov(32, TMP2, r3);
+            compareImm(64, TMP2, map.maxEntries() & 0xffff_ffffL);
+            a.b(A64Cond.HS, fail);
+            a.ldr(64, TMP4, CONTEXT, RunContext.TAIL_CALLS);
+            a.cmp(64, TMP4, MAX_TAIL_CALLS);
+            a.b(A64Cond.HS, fail);
+            a.ldr(64, TMP3, TMP3, TMP2, true);
+            a.cbz(64, TMP3, fail);
+            a.add(64, TMP4, TMP4, 1);
+            a.str(64, TMP4, CONTEXT, RunContext.TAIL_CALLS);
+            a.sub(64, A64Reg.SP, R10, FRAME_SIZE);
+            a.br(TMP3);
+            a.bind(fail);
+            a.movImm(64, R0, ENOENT);
+            a.bind(done);
+        }
+
+        /**
+         * bpf_loop(nr, callback, ctx, flags): flags must be 0 (-EINVAL), nr at most 2^23
+         * (-E2BIG); the callback is called as a function (i, ctx) until it returns nonzero or nr
+         * calls were made; r0 = the number of calls made. The loop state lives in four words
+         * below sp (keeping its 16-byte alignment): nr, callback, ctx, i.
+         */
+        private void bpfLoop() {
+            A64Reg nr = A64Registers.of(Reg.R1);
+            A64Reg callback = A64Registers.of(Reg.R2);
+            A64Reg ctx = A64Registers.of(Reg.R3);
+            A64Reg flags = A64Registers.of(Reg.R4);
+            Label flagsOk = new Label();
+            Label countOk = new Label();
+            Label loop = new Label();
+            Label out = new Label();
+            Label done = new Label();
+            a.cbz(64, flags, flagsOk);
+            a.movImm(64, R0, EINVAL);
+            a.b(done);
+            a.bind(flagsOk);
+            a.mov(32, nr, nr);
+            a.movImm(64, TMP1, MAX_LOOPS);
+            a.cmp(64, nr, TMP1);
+            a.b(A64Cond.LS, countOk);
+            a.movImm(64, R0, E2BIG);
+            a.b(done);
+            a.bind(countOk);
+            a.stp(64, nr, callback, A64Reg.SP, -32, A64Index.PRE);     // [sp] nr, [sp + 8] callback
+            a.stp(64, ctx, A64Reg.XZR, A64Reg.SP, 16, A64Index.OFFSET); // [sp + 16] ctx, [sp + 24] i
+            a.bind(loop);
+            a.ldr(64, R0, A64Reg.SP, 24);
+            a.ldr(64, TMP1, A64Reg.SP, 0);
+            a.cmp(64, R0, TMP1);
+            a.b(A64Cond.HS, out); // nr calls made: r0 = i = nr
+            a.mov(64, A64Registers.of(Reg.R1), R0);
+            a.ldr(64, A64Registers.of(Reg.R2), A64Reg.SP, 16);
+            a.ldr(64, TMP1, A64Reg.SP, 8);
+            a.blr(TMP1);
+            a.ldr(64, TMP1, A64Reg.SP, 24);
+            a.add(64, TMP1, TMP1, 1);
+            a.str(64, TMP1, A64Reg.SP, 24);
+            a.cbz(64, R0, loop);
+            a.mov(64, R0, TMP1);
+            a.bind(out);
+            a.add(64, A64Reg.SP, A64Reg.SP, 32);
+            a.bind(done);
+        }
+
+        /**
+         * bpf_csum_diff(from, from_size, to, to_size, seed) inline, as x86-64 has it: sizes
+         * multiples of 4 and together at most 512 bytes (else -EINVAL); the sum of seed, the
+         * complement of each 32-bit word of from and each word of to, folded to 16 bits as Linux
+         * 6.x on x86-64 returns it. The verifier proved both buffers readable for their sizes.
+         */
+        private void csumDiff() {
+            A64Reg from = A64Registers.of(Reg.R1);
+            A64Reg fromSize = A64Registers.of(Reg.R2);
+            A64Reg to = A64Registers.of(Reg.R3);
+            A64Reg toSize = A64Registers.of(Reg.R4);
+            A64Reg seed = A64Registers.of(Reg.R5);
+            Label invalid = new Label();
+            Label fromLoop = new Label();
+            Label toPart = new Label();
+            Label toLoop = new Label();
+            Label fold = new Label();
+            Label done = new Label();
+            a.mov(32, fromSize, fromSize);
+            a.mov(32, toSize, toSize);
+            a.orr(64, TMP1, fromSize, toSize);
+            a.tst(64, TMP1, 3);
+            a.b(A64Cond.NE, invalid);
+            a.add(64, TMP1, fromSize, toSize);
+            a.cmp(64, TMP1, 512);
+            a.b(A64Cond.HI, invalid);
+            a.mov(32, R0, seed);
+            a.cbz(64, fromSize, toPart);
+            a.bind(fromLoop);
+            a.ldr(32, TMP1, from, 0);
+            a.mvn(32, TMP1, TMP1);
+            a.add(64, R0, R0, TMP1);
+            a.add(64, from, from, 4);
+            a.subs(64, fromSize, fromSize, 4, false);
+            a.b(A64Cond.NE, fromLoop);
+            a.bind(toPart);
+            a.cbz(64, toSize, fold);
+            a.bind(toLoop);
+            a.ldr(32, TMP1, to, 0);
+            a.add(64, R0, R0, TMP1);
+            a.add(64, to, to, 4);
+            a.subs(64, toSize, toSize, 4, false);
+            a.b(A64Cond.NE, toLoop);
+            a.bind(fold);
+            a.lsr(64, TMP1, R0, 16);
+            a.cbz(64, TMP1, done);
+            a.and(64, R0, R0, 0xffffL);
+            a.add(64, R0, R0, TMP1);
+            a.b(fold);
+            a.bind(invalid);
+            a.movImm(64, R0, EINVAL);
+            a.bind(done);
+        }
+
+        /**
+         * Legacy packet loads (RFC 9669 5.5): a big-endian load at {@code imm} (abs) or
+         * {@code (s32)(src + imm)} (ind) from the packet the context records; outside it the
+         * program ends with r0 = 0.
+         */
+        private void packetLoad(Insn.PacketLoad p) {
+            int size = p.size().bytes();
+            if (p.indirect()) {
+                a.mov(32, TMP3, reg(p.src()));
+                addConst(32, TMP3, TMP3, p.imm() & 0xffff_ffffL);
+                a.sxtw(TMP3, TMP3);
+            } else {
+                a.movImm(64, TMP3, p.imm());
+            }
+            a.cmp(64, TMP3, 0);
+            exitBranch(A64Cond.LT, zeroExit);
+            a.ldr(64, TMP1, CONTEXT, RunContext.PKT_START);
+            a.ldr(64, TMP2, CONTEXT, RunContext.PKT_END);
+            a.sub(64, TMP2, TMP2, TMP1);
+            a.subs(64, TMP2, TMP2, size, false);
+            exitBranch(A64Cond.LT, zeroExit);           // the packet is shorter than one load
+            a.cmp(64, TMP3, TMP2);
+            exitBranch(A64Cond.GT, zeroExit);           // off + size > len
+            switch (p.size()) {
+                case B -> a.ldrb(R0, TMP1, TMP3);
+                case H -> {
+                    a.ldrh(R0, TMP1, TMP3, false);
+                    a.rev16(32, R0, R0);
+                }
+                case W -> {
+                    a.ldr(32, R0, TMP1, TMP3, false);
+                    a.rev(32, R0, R0);
+                }
+                case DW -> throw new IllegalStateException("no legacy double-word packet load");
             }
         }
 
@@ -498,13 +929,41 @@ public final class A64Jit {
             return size == 64 ? v : (int) v;
         }
 
-        private void alu(Insn.Alu alu) {
+        private void alu(int pc, Insn.Alu alu) {
             int size = bits(alu.width());
             A64Reg d = reg(alu.dst());
+            if (alu.op() == AluOp.DIV || alu.op() == AluOp.MOD) {
+                Long divisor = switch (alu.src()) {
+                    case Imm imm -> (long) imm.value();
+                    case Reg r -> facts(pc) == null ? null : facts(pc).divisor();
+                };
+                if (divisor != null && divideByConstant(alu.op(), size, d, divisor)) {
+                    return;
+                }
+            }
             switch (alu.src()) {
                 case Imm imm -> aluImm(alu.op(), size, d, imm.value());
                 case Reg r -> aluReg(alu.op(), size, d, reg(r));
             }
+        }
+
+        /**
+         * Unsigned division and modulo by a power of two known at compile time (an immediate, or
+         * a register the verifier proved constant) as a shift or a mask. {@return whether it
+         * emitted the operation}
+         */
+        private boolean divideByConstant(AluOp op, int size, A64Reg d, long divisor) {
+            long v = divisor & mask(size);
+            if (v == 0 || Long.bitCount(v) != 1) {
+                return false;
+            }
+            int k = Long.numberOfTrailingZeros(v);
+            if (op == AluOp.DIV) {
+                shiftImm(AluOp.RSH, size, d, k);
+            } else {
+                logicalImm(AluOp.AND, size, d, v - 1);
+            }
+            return true;
         }
 
         /**
@@ -875,8 +1334,20 @@ public final class A64Jit {
         }
 
         private void condJump(int pc, Insn.Jump j) {
+            Facts f = facts(pc);
+            if (f != null && f.branch() != null) {
+                // The verifier decided it: every path takes it, or none does.
+                if (f.branch()) {
+                    a.b(labels[(int) targetOf(pc, j.offset())]);
+                }
+                return;
+            }
             int size = bits(j.width());
             A64Reg d = reg(j.dst());
+            if (j.src() instanceof Imm imm && imm.value() == 0 && (j.op() == JumpOp.JEQ || j.op() == JumpOp.JNE)) {
+                compareZero(j.op() == JumpOp.JEQ, size, d, pc, (int) targetOf(pc, j.offset()));
+                return;
+            }
             boolean test = j.op() == JumpOp.JSET;
             switch (j.src()) {
                 case Reg r -> {
@@ -943,6 +1414,26 @@ public final class A64Jit {
             } else {
                 a.movImm(size, TMP1, v);
                 a.tst(size, d, TMP1);
+            }
+        }
+
+        /** A jump on d == 0 ({@code zero}) or d != 0: cbz/cbnz when the previous pass's offsets allow, else the opposite over a b. */
+        private void compareZero(boolean zero, int size, A64Reg d, int pc, int target) {
+            if (near(pc, target)) {
+                if (zero) {
+                    a.cbz(size, d, labels[target]);
+                } else {
+                    a.cbnz(size, d, labels[target]);
+                }
+            } else {
+                Label skip = new Label();
+                if (zero) {
+                    a.cbnz(size, d, skip);
+                } else {
+                    a.cbz(size, d, skip);
+                }
+                a.b(labels[target]);
+                a.bind(skip);
             }
         }
 

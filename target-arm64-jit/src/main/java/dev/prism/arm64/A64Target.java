@@ -1,37 +1,41 @@
 package dev.prism.arm64;
 
-import dev.prism.arm64.emu.A64Emulator;
+import dev.prism.arm64.emu.A64Machine;
 import dev.prism.arm64.emu.Unicorn;
 import dev.prism.error.TargetException;
 import dev.prism.isa.CpuVersion;
 import dev.prism.isa.Group;
 import dev.prism.program.Program;
+import dev.prism.runtime.Environment;
+import dev.prism.runtime.HelperProto;
+import dev.prism.runtime.Helpers;
+import dev.prism.runtime.jit.RunContext;
 import dev.prism.target.Artifact;
 import dev.prism.target.Availability;
 import dev.prism.target.Capabilities;
 import dev.prism.target.Executable;
-import dev.prism.target.RunInput;
-import dev.prism.target.RunResult;
 import dev.prism.target.Target;
-import dev.prism.verifier.Profile;
 import dev.prism.verifier.VerifiedProgram;
-import dev.prism.verifier.Verifier;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
+import java.util.Locale;
+import java.util.stream.Collectors;
 
 /**
- * AArch64 code (id {@code arm64}): {@link A64Jit} lowers a verified raw program, {@link
- * A64Emulator} runs it in libunicorn's in-process emulator on every host, arm64 ones included
- * (running it natively there, through {@code ExecutableMemory}, is not done yet). Programs handed
- * to {@link #load} unverified are verified first (profile rfc9669) for the size of the memory
- * each run brings, and compiled once per size, as the x86-64 target does. No helpers, maps,
- * callx, legacy packet loads or XDP yet.
+ * AArch64 code (id {@code arm64}): {@link A64Jit} lowers a verified program ({@code raw} or
+ * {@code xdp}, with maps, helpers, tail calls, bpf_loop, callx and legacy packet loads), and the
+ * code runs in libunicorn's in-process AArch64 emulator ({@link EmulatedInstance}), with host
+ * memory mapped at its own addresses and helper calls trapping into the same Java helpers the
+ * x86-64 target calls. On every host, arm64 ones included: running the code natively there
+ * (executable memory and FFM upcall stubs in the helper slots, as x86-64 does) is not done yet,
+ * and {@link #availability()} says which mode is used. Programs handed to {@link #load}
+ * unverified are verified first (profile rfc9669); raw programs are verified for the size of
+ * the memory each run brings, and compiled once per size.
  */
 public final class A64Target implements Target {
     private final A64Jit.Options options;
+    private final Environment env;
+    private final long budget;
 
     /** LSE atomics, the ARMv8.1 code a current arm64 server runs (ServiceLoader constructor). */
     public A64Target() {
@@ -39,7 +43,20 @@ public final class A64Target implements Target {
     }
 
     public A64Target(A64Jit.Options options) {
+        this(options, Environment.host(), A64Machine.DEFAULT_BUDGET);
+    }
+
+    /**
+     * @param env    clock and randomness the helpers see (deterministic ones for tests)
+     * @param budget native instructions one run may execute before it traps
+     */
+    public A64Target(A64Jit.Options options, Environment env, long budget) {
+        if (budget <= 0) {
+            throw new IllegalArgumentException("budget must be positive, was " + budget);
+        }
         this.options = options;
+        this.env = env;
+        this.budget = budget;
     }
 
     @Override
@@ -52,109 +69,61 @@ public final class A64Target implements Target {
         return "arm64 JIT (AArch64 machine code, AAPCS64, " + (options.lse() ? "LSE" : "LL/SC") + " atomics)";
     }
 
+    /** Emulated on every host, with the library's version and the CPU model; the reason when the library is missing. */
     @Override
     public Availability availability() {
         Availability lib = Unicorn.availability();
         if (!lib.available()) {
             return lib;
         }
-        return Availability.yes("emulated (" + lib.reason() + ", cpu model "
-                + (options.lse() ? "max" : "cortex-a57") + ")");
+        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+        String host = arch.equals("aarch64") || arch.equals("arm64") ? "; native execution on this arm64 host is not implemented" : "";
+        return Availability.yes("emulated (" + lib.reason() + ", cpu model " + (options.lse() ? "max" : "cortex-a57") + host + ")");
     }
 
     @Override
     public Capabilities capabilities() {
-        return new Capabilities(EnumSet.of(Group.BASE32, Group.BASE64, Group.ATOMIC32, Group.ATOMIC64,
-                Group.DIVMUL32, Group.DIVMUL64), CpuVersion.V4, Set.of());
+        return new Capabilities(EnumSet.allOf(Group.class), CpuVersion.V4, Helpers.all().stream().map(HelperProto::id)
+                .filter(id -> id < RunContext.HELPER_SLOTS).collect(Collectors.toSet()));
     }
 
     @Override
     public Artifact compile(VerifiedProgram verified) {
-        A64Jit.Compiled compiled = A64Jit.compile(verified.normalized(), options);
+        A64Jit.Compiled compiled = A64Jit.compile(verified, options);
         return new Artifact() {
+            /** Disassembled by llvm-mc-19 when it is installed, else instruction words in hex, with the reason. */
             @Override
             public String listing() {
-                return compiled.listing();
+                try {
+                    return A64Listing.disassembled(compiled);
+                } catch (TargetException e) {
+                    return "; " + e.getMessage() + "; native code as hex\n" + compiled.listing();
+                }
+            }
+
+            @Override
+            public byte[] bytes() {
+                return compiled.code().clone();
             }
 
             @Override
             public Executable load() {
                 requireAvailable();
-                return new EmulatedExecutable(new A64Emulator(compiled), verified.memSize());
+                return EmulatedInstance.of(verified, compiled, env, budget);
             }
         };
     }
 
     @Override
     public Executable load(List<Program> programs) {
-        if (programs.size() != 1) {
-            throw TargetException.unsupported("arm64 loads one program at a time (no tail calls yet)");
-        }
         requireAvailable();
-        return new PerSizeExecutable(programs.get(0), options);
+        return EmulatedInstance.of(programs, env, options, budget);
     }
 
     private void requireAvailable() {
         Availability a = availability();
         if (!a.available()) {
             throw new TargetException("arm64 is unavailable: " + a.reason());
-        }
-    }
-
-    /**
-     * An unverified raw program: verified and compiled for each memory size a run brings (the
-     * verifier proves accesses through r1 against that size), each size's engine kept until close.
-     */
-    private static final class PerSizeExecutable implements Executable {
-        private final Program program;
-        private final A64Jit.Options options;
-        private final Map<Integer, A64Emulator> bySize = new HashMap<>();
-
-        PerSizeExecutable(Program program, A64Jit.Options options) {
-            this.program = program;
-            this.options = options;
-        }
-
-        @Override
-        public synchronized RunResult run(RunInput input) {
-            if (input.packet() != null) {
-                throw TargetException.unsupported("packet input on arm64 (raw programs only)");
-            }
-            byte[] mem = input.mem();
-            A64Emulator e = bySize.get(mem.length);
-            if (e == null) {
-                VerifiedProgram v = Verifier.verify(program, Profile.RFC9669, mem.length, null);
-                e = new A64Emulator(A64Jit.compile(v.normalized(), options));
-                bySize.put(mem.length, e);
-            }
-            return e.run(mem);
-        }
-
-        @Override
-        public synchronized void close() {
-            bySize.values().forEach(A64Emulator::close);
-            bySize.clear();
-        }
-    }
-
-    /** A compiled program in its own emulator engine. */
-    private record EmulatedExecutable(A64Emulator emulator, int memSize) implements Executable {
-        @Override
-        public RunResult run(RunInput input) {
-            if (input.packet() != null) {
-                throw TargetException.unsupported("packet input on arm64 (raw programs only)");
-            }
-            byte[] mem = input.mem();
-            if (memSize >= 0 && mem.length != memSize) {
-                throw new TargetException("the program was verified for " + memSize + " bytes of memory; this run has "
-                        + mem.length);
-            }
-            return emulator.run(mem);
-        }
-
-        @Override
-        public void close() {
-            emulator.close();
         }
     }
 }

@@ -400,6 +400,13 @@ class A64AssemblerLlvmTest {
                 c("stlxr " + n(st, 32) + ", " + n(a, s) + ", [" + n(b, 64) + "]", x -> x.stlxr(s, st, a, b));
             }
             c("ldaxr " + n(X0, s) + ", [sp]", x -> x.ldaxr(s, X0, SP));
+            for (A64Reg a : new A64Reg[] {X0, X15, X30, XZR}) {
+                for (A64Reg b : new A64Reg[] {X1, A64Reg.X26, SP}) {
+                    c("ldar " + n(a, s) + ", [" + n(b, 64) + "]", x -> x.ldar(s, a, b));
+                    c("stlr " + n(a, s) + ", [" + n(b, 64) + "]", x -> x.stlr(s, a, b));
+                    c("stxr w2, " + n(a, s) + ", [" + n(b, 64) + "]", x -> x.stxr(s, A64Reg.X2, a, b));
+                }
+            }
             c("stlxr w1, " + n(XZR, s) + ", [sp]", x -> x.stlxr(s, X1, XZR, SP));
         }
     }
@@ -436,5 +443,10 @@ class A64AssemblerLlvmTest {
         }
         c("ret", A64Assembler::ret);
         c("nop", A64Assembler::nop);
+        for (A64Reg r : new A64Reg[] {X0, X15, X30, XZR}) {
+            for (int off : new int[] {0, 1, 2, 3, 4, -1, -4, 1048575, -1048576}) {
+                c("adr " + n(r, 64) + ", #" + off, x -> x.adr(r, off));
+            }
+        }
     }
 }

@@ -88,6 +88,8 @@ class A64AssemblerTest {
         throwsNaming("32768", a -> a.tbz(X0, 1, 32768));
         throwsNaming("-32772", a -> a.tbnz(X0, 1, -32772));
         throwsNaming("multiple of 4", a -> a.b(2));
+        throwsNaming("1048576", a -> a.adr(X0, 1048576));
+        throwsNaming("-1048577", a -> a.adr(X0, -1048577));
     }
 
     /** A label-based branch must encode exactly like the offset form at the same distance. */
@@ -126,6 +128,7 @@ class A64AssemblerTest {
             sameAsOffset(a -> a.cbnz(32, X2, d), n, forward, (a, l) -> a.cbnz(32, X2, l));
             sameAsOffset(a -> a.tbz(X1, 40, d), n, forward, (a, l) -> a.tbz(X1, 40, l));
             sameAsOffset(a -> a.tbnz(X1, 3, d), n, forward, (a, l) -> a.tbnz(X1, 3, l));
+            sameAsOffset(a -> a.adr(X2, d), n, forward, (a, l) -> a.adr(X2, l));
         }
     }
 

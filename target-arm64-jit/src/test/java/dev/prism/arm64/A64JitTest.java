@@ -337,12 +337,12 @@ class A64JitTest {
         record Case(String text, ProgramType type, String message) {
         }
         for (Case c : List.of(
-                new Case("call 5\nexit", ProgramType.RAW, "0: not supported: helper call 5 on arm64 (no helpers yet)"),
-                new Case("mov %r0, 0\ncall 12\nexit", ProgramType.RAW, "1: not supported: tail calls on arm64"),
-                new Case("callx %r1\nexit", ProgramType.RAW, "0: not supported: callx on arm64"),
-                new Case("ldabsb 3\nexit", ProgramType.RAW, "0: not supported: legacy packet loads on arm64"),
-                new Case("lddw %r1, map_idx 0\nexit", ProgramType.RAW, "0: not supported: lddw map_idx (map) on arm64"),
-                new Case("mov %r0, 0\nexit", ProgramType.XDP, "not supported: program type xdp on arm64 (raw is)"),
+                new Case("call 999\nexit", ProgramType.RAW, "0: not supported: helper #999 on arm64"),
+                new Case("call btf 5\nexit", ProgramType.RAW, "0: not supported: call btf 5 (kernel functions) on arm64"),
+                new Case("mov %r0, 0\ncall 12\nexit", ProgramType.RAW,
+                        "1: not supported: bpf_tail_call through a map the verifier did not pin to one PROG_ARRAY"),
+                new Case("lddw %r1, map_fd 3\nexit", ProgramType.RAW, "0: not supported: lddw map_fd on arm64 (maps by index are)"),
+                new Case("mov %r0, 0\nexit", ProgramType.TC, "not supported: program type tc on arm64 (raw and xdp are)"),
                 new Case("mov %r10, 0\nexit", ProgramType.RAW, "0: r10 is read-only"),
                 new Case("mov %r0, 0", ProgramType.RAW, "0: falls off the end of the program"))) {
             Program p = Assembler.assemble("t", c.type(), c.text());
@@ -377,16 +377,17 @@ class A64JitTest {
 
     /**
      * Conditional jumps across more than b.cond's 1 MiB, forwards and backwards: the filler is
-     * exits of the entry function, which is also a call target, so each exit lowers to both
-     * epilogues (68 bytes); 16,000 of them are over 1 MiB. The filler never runs.
+     * bpf_csum_diff calls, inlined as a loop of about 30 instructions; 10,000 of them are over
+     * 1 MiB. The filler never runs.
      */
     @Test
     void conditionalJumpsBeyondOneMebibyte() {
-        int filler = 16_000;
+        int filler = 10_000;
+        String csumDiff = "call 28\n";
         StringBuilder sb = new StringBuilder("start:\nmov %r0, 0\nja32 back\n");
-        sb.append("exit\n".repeat(filler));
+        sb.append(csumDiff.repeat(filler));
         sb.append("target:\nadd %r0, 10\njeq %r0, 11, forward\nexit\n");
-        sb.append("exit\n".repeat(filler));
+        sb.append(csumDiff.repeat(filler));
         sb.append("back:\nadd %r0, 1\njlt %r0, 5, target\nexit\nforward:\nadd %r0, 100\nexit\ncall local start\nexit\n");
         Program p = asm(sb.toString());
         A64Jit.Compiled c = A64Jit.compile(p);
@@ -405,7 +406,7 @@ class A64JitTest {
         assertTrue(l.contains("prologue"), l);
         assertTrue(l.contains("     0: mov %r0, 1\n  " + String.format("%04x", c.insnStart()[0]) + "  d2800027"), l);
         assertTrue(l.contains("call stubs"), l);
-        assertTrue(l.contains("call depth exceeded"), l);
+        assertTrue(l.contains("exits and traps"), l);
         assertEquals(-1, c.insnStart()[4], "lddw's second slot");
         assertEquals(3, c.pcAt(c.stubStart()[3]), "a stub maps to its callee");
         assertEquals(0, c.pcAt(0), "the prologue maps to the first instruction");

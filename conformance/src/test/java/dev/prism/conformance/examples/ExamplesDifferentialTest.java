@@ -30,8 +30,8 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Differential testing of every example against the Linux kernel (issue "Real programs in") and
- * the x86-64 JIT: the same object is loaded by the interpreter, the kernel and x86-64 with the
- * same maps, all run
+ * the x86-64 and arm64 JITs: the same object is loaded by the interpreter, the kernel, x86-64 and
+ * arm64 (emulated) with the same maps, all run
  * the crafted packets of examples/packets and then random ones, and after each packet r0 and the
  * packet must be identical, and every map's contents must be identical every 64 packets and at
  * the end. The interpreter's action on a crafted packet must also match the packet file's
@@ -73,7 +73,8 @@ class ExamplesDifferentialTest {
 
     @TestFactory
     Stream<DynamicTest> examplesAgreeWithTheKernel() {
-        return Examples.names().stream().map(name -> DynamicTest.dynamicTest(name + ".c [interpreter vs linux vs x86-64]", () -> check(name)));
+        return Examples.names().stream().map(name -> DynamicTest.dynamicTest(name + ".c [interpreter vs linux vs x86-64 vs arm64]",
+                () -> check(name)));
     }
 
     private static void check(String name) {
@@ -90,8 +91,9 @@ class ExamplesDifferentialTest {
         LinuxBpf.pinCurrentThread(0);
         try (Executable interp = new InterpreterTarget().load(programs);
              Executable kernel = new LinuxTarget().load(programs);
-             Executable x86 = dev.prism.target.Targets.byId("x86-64").load(programs)) {
-            for (Executable e : List.of(interp, kernel, x86)) {
+             Executable x86 = dev.prism.target.Targets.byId("x86-64").load(programs);
+             Executable arm64 = dev.prism.target.Targets.byId("arm64").load(programs)) {
+            for (Executable e : List.of(interp, kernel, x86, arm64)) {
                 for (Examples.MapInit m : crafted.setup()) {
                     e.maps().update(m.map(), m.key(), m.value(), 0);
                 }
@@ -111,6 +113,9 @@ class ExamplesDifferentialTest {
                 RunResult c = x86.run(RunInput.ofPacket(p));
                 assertEquals(a.r0(), c.r0(), "x86-64 r0 differs from the interpreter's, " + where);
                 assertArrayEquals(a.packetAfter(), c.packetAfter(), "x86-64 packet after differs, " + where);
+                RunResult d = arm64.run(RunInput.ofPacket(p));
+                assertEquals(a.r0(), d.r0(), "arm64 r0 differs from the interpreter's, " + where);
+                assertArrayEquals(a.packetAfter(), d.packetAfter(), "arm64 packet after differs, " + where);
                 if (i < crafted.packets().size()) {
                     String expect = expected(crafted.comments().get(i));
                     if (expect != null) {
@@ -118,10 +123,11 @@ class ExamplesDifferentialTest {
                     }
                 }
                 if (i % MAP_CHECK_EVERY == MAP_CHECK_EVERY - 1 || i == packets.size() - 1) {
-                    compareMaps(programs.get(0).maps(), interp.maps(), kernel.maps(), x86.maps(), spec, name + " after packet " + i);
+                    compareMaps(programs.get(0).maps(), interp.maps(), kernel.maps(), Map.of("x86-64", x86.maps(), "arm64", arm64.maps()),
+                            spec, name + " after packet " + i);
                 }
             }
-            System.out.printf("differential %-13s %5d packets (%d crafted), r0/packet/maps identical on interpreter, linux and x86-64 %s%n",
+            System.out.printf("differential %-13s %5d packets (%d crafted), r0/packet/maps identical on interpreter, linux, x86-64 and arm64 %s%n",
                     name, packets.size(), crafted.packets().size(), actions);
         } finally {
             LinuxBpf.pinCurrentThread(-1);
@@ -156,8 +162,9 @@ class ExamplesDifferentialTest {
         return at < 0 ? null : comment.substring(at + 8, comment.indexOf(']', at));
     }
 
-    /** Compares the kernel's maps and x86-64's with the interpreter's (ring buffers are drained, once each). */
-    private static void compareMaps(List<MapDef> defs, MapAccess interp, MapAccess kernel, MapAccess x86, Spec spec, String where) {
+    /** Compares the kernel's maps and each JIT's with the interpreter's (ring buffers are drained, once each). */
+    private static void compareMaps(List<MapDef> defs, MapAccess interp, MapAccess kernel, Map<String, MapAccess> jits, Spec spec,
+                                    String where) {
         for (MapDef def : defs) {
             String m = def.name();
             switch (def.type()) {
@@ -167,14 +174,18 @@ class ExamplesDifferentialTest {
                 case RINGBUF -> {
                     List<String> a = kernel.drain(m).stream().map(HexFormat.of()::formatHex).toList();
                     List<String> b = interp.drain(m).stream().map(HexFormat.of()::formatHex).toList();
-                    List<String> c = x86.drain(m).stream().map(HexFormat.of()::formatHex).toList();
                     assertEquals(a, b, "ring buffer " + m + " records differ, " + where);
-                    assertEquals(b, c, "ring buffer " + m + " records differ on x86-64, " + where);
+                    for (Map.Entry<String, MapAccess> jit : new TreeMap<>(jits).entrySet()) {
+                        List<String> c = jit.getValue().drain(m).stream().map(HexFormat.of()::formatHex).toList();
+                        assertEquals(b, c, "ring buffer " + m + " records differ on " + jit.getKey() + ", " + where);
+                    }
                 }
                 default -> {
                     Map<String, String> want = contents(interp, def, spec, false);
                     assertEquals(contents(kernel, def, spec, true), want, "map " + m + " differs, " + where);
-                    assertEquals(want, contents(x86, def, spec, false), "map " + m + " differs on x86-64, " + where);
+                    for (Map.Entry<String, MapAccess> jit : new TreeMap<>(jits).entrySet()) {
+                        assertEquals(want, contents(jit.getValue(), def, spec, false), "map " + m + " differs on " + jit.getKey() + ", " + where);
+                    }
                 }
             }
         }

@@ -44,6 +44,10 @@ public final class Unicorn implements AutoCloseable {
     private static final int UC_CTL_CPU_MODEL_WRITE = 7 | (1 << 26) | (1 << 30);
     /** UC_HOOK_MEM_INVALID: every unmapped and protection-violating read, write and fetch. */
     private static final int UC_HOOK_MEM_INVALID = 1008;
+    /** UC_HOOK_CODE: before each instruction in the hook's address range. */
+    private static final int UC_HOOK_CODE = 4;
+    /** uc_query_type UC_QUERY_PAGE_SIZE. */
+    private static final int UC_QUERY_PAGE_SIZE = 2;
 
     // uc_arm64_reg
     private static final int REG_X0 = 199;
@@ -103,10 +107,11 @@ public final class Unicorn implements AutoCloseable {
      * @param pc    the program counter afterwards: exact because a run always has a budget
      *              (Unicorn then updates it per instruction)
      * @param fault the invalid memory access that stopped the run, or null
+     * @param hookFailure what a {@link CodeHook} threw (the run was stopped there), or null
      */
-    public record Stop(int error, long pc, MemoryFault fault) {
+    public record Stop(int error, long pc, MemoryFault fault, Throwable hookFailure) {
         public boolean ok() {
-            return error == 0;
+            return error == 0 && hookFailure == null;
         }
 
         /** {@return the library's description of the error} */
@@ -130,13 +135,17 @@ public final class Unicorn implements AutoCloseable {
         static final MethodHandle MEM_READ;
         static final MethodHandle EMU_START;
         static final MethodHandle HOOK_ADD;
+        static final MethodHandle EMU_STOP;
+        static final MethodHandle QUERY;
+        static final FunctionDescriptor CODE_HOOK = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
         static final FunctionDescriptor MEM_HOOK = FunctionDescriptor.of(ValueLayout.JAVA_BOOLEAN,
                 ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
                 ValueLayout.JAVA_LONG, ValueLayout.ADDRESS);
 
         static {
             Availability availability = probe(LIBRARY);
-            MethodHandle[] h = new MethodHandle[13];
+            MethodHandle[] h = new MethodHandle[15];
             if (availability.available()) {
                 try {
                     SymbolLookup lib = SymbolLookup.libraryLookup(LIBRARY, Arena.global());
@@ -162,6 +171,8 @@ public final class Unicorn implements AutoCloseable {
                     // uc_hook_add(uc, hh, type, callback, user_data, begin, end, ...): memory hooks pass no variadic argument.
                     h[12] = linker.downcallHandle(lib.findOrThrow("uc_hook_add"), FunctionDescriptor.of(i, p, p, i, p, p, l, l),
                             Linker.Option.firstVariadicArg(7));
+                    h[13] = bind(linker, lib, "uc_emu_stop", FunctionDescriptor.of(i, p));
+                    h[14] = bind(linker, lib, "uc_query", FunctionDescriptor.of(i, p, i, p));
                 } catch (RuntimeException e) {
                     availability = Availability.no(LIBRARY + " could not be bound: " + e.getMessage());
                 }
@@ -180,6 +191,8 @@ public final class Unicorn implements AutoCloseable {
             MEM_READ = h[10];
             EMU_START = h[11];
             HOOK_ADD = h[12];
+            EMU_STOP = h[13];
+            QUERY = h[14];
         }
 
         private static MethodHandle bind(Linker linker, SymbolLookup lib, String name, FunctionDescriptor fd) {
@@ -413,13 +426,126 @@ public final class Unicorn implements AutoCloseable {
             throw new IllegalArgumentException("budget must be positive, was " + budget);
         }
         faults.last = null;
+        for (CodeHookStub h : codeHooks) {
+            h.failure = null;
+        }
         int err;
         try {
             err = (int) Lib.EMU_START.invokeExact(uc, begin, until, 0L, budget);
         } catch (Throwable e) {
             throw new TargetException("uc_emu_start failed: " + e, e);
         }
-        return new Stop(err, reg(REG_PC), err == 0 ? null : faults.last);
+        Throwable hookFailure = null;
+        for (CodeHookStub h : codeHooks) {
+            hookFailure = hookFailure != null ? hookFailure : h.failure;
+        }
+        return new Stop(err, reg(REG_PC), err == 0 ? null : faults.last, hookFailure);
+    }
+
+    /** Registers as a {@link CodeHook} sees them: the engine is paused before an instruction. */
+    public interface Registers {
+        /** {@return the 64-bit register {@code id}} */
+        long get(int id);
+
+        /** Writes the 64-bit register {@code id}. */
+        void set(int id, long value);
+    }
+
+    /** Java run before each instruction in an address range (UC_HOOK_CODE). */
+    @FunctionalInterface
+    public interface CodeHook {
+        /**
+         * Runs before the instruction at {@code address}. Anything it throws stops the run
+         * ({@code uc_emu_stop}) and is reported in {@link Stop#hookFailure()}, never thrown
+         * into the engine.
+         */
+        void at(long address, Registers registers);
+    }
+
+    /**
+     * A UC_HOOK_CODE callback: the upcall target. Catches everything, since nothing may unwind
+     * through the engine's frames.
+     */
+    private static final class CodeHookStub implements Registers {
+        private final MemorySegment uc;
+        private final CodeHook hook;
+        private final MemorySegment scratch;
+        private Throwable failure;
+
+        CodeHookStub(MemorySegment uc, CodeHook hook, Arena arena) {
+            this.uc = uc;
+            this.hook = hook;
+            this.scratch = arena.allocate(ValueLayout.JAVA_LONG);
+        }
+
+        @SuppressWarnings("unused") // through the upcall stub
+        void onCode(MemorySegment engine, long address, int size, MemorySegment user) {
+            try {
+                hook.at(address, this);
+            } catch (Throwable t) {
+                failure = t;
+                try {
+                    int ignored = (int) Lib.EMU_STOP.invokeExact(uc);
+                } catch (Throwable ignored) {
+                    // nothing more can be done inside the engine
+                }
+            }
+        }
+
+        @Override
+        public long get(int id) {
+            try {
+                int err = (int) Lib.REG_READ.invokeExact(uc, id, scratch);
+                check(err, "uc_reg_read");
+            } catch (TargetException e) {
+                throw e;
+            } catch (Throwable e) {
+                throw new TargetException("uc_reg_read failed: " + e, e);
+            }
+            return scratch.get(ValueLayout.JAVA_LONG, 0);
+        }
+
+        @Override
+        public void set(int id, long value) {
+            scratch.set(ValueLayout.JAVA_LONG, 0, value);
+            try {
+                int err = (int) Lib.REG_WRITE.invokeExact(uc, id, scratch);
+                check(err, "uc_reg_write");
+            } catch (TargetException e) {
+                throw e;
+            } catch (Throwable e) {
+                throw new TargetException("uc_reg_write failed: " + e, e);
+            }
+        }
+    }
+
+    private final java.util.List<CodeHookStub> codeHooks = new java.util.ArrayList<>();
+
+    /**
+     * Runs {@code hook} before every instruction whose address is in [begin, end]. The hook's
+     * stub lives as long as the engine; a hook that reaches back to the engine keeps it
+     * reachable, so such an engine is freed by {@link #close()} only.
+     */
+    public void hookCode(long begin, long end, CodeHook hook) {
+        CodeHookStub target = new CodeHookStub(uc, hook, arena);
+        MethodHandle h;
+        try {
+            h = MethodHandles.lookup().findVirtual(CodeHookStub.class, "onCode", MethodType.methodType(void.class,
+                    MemorySegment.class, long.class, int.class, MemorySegment.class)).bindTo(target);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+        MemorySegment stub = Linker.nativeLinker().upcallStub(h, Lib.CODE_HOOK, arena);
+        MemorySegment hh = arena.allocate(ValueLayout.JAVA_LONG);
+        call("uc_hook_add(UC_HOOK_CODE)", () -> (int) Lib.HOOK_ADD.invokeExact(uc, hh, UC_HOOK_CODE, stub, MemorySegment.NULL, begin, end));
+        codeHooks.add(target);
+    }
+
+    /** {@return the engine's page size: mappings must be multiples of it} */
+    public long pageSize() {
+        MemorySegment out = arena.allocate(ValueLayout.JAVA_LONG);
+        call("uc_query(PAGE_SIZE)", () -> (int) Lib.QUERY.invokeExact(uc, UC_QUERY_PAGE_SIZE, out));
+        return out.get(ValueLayout.JAVA_LONG, 0);
     }
 
     /** {@return the library's description of a uc_err code} */

@@ -1,0 +1,191 @@
+package dev.prism.arm64;
+
+import dev.prism.arm64.emu.A64Machine;
+import dev.prism.arm64.emu.Unicorn;
+import dev.prism.program.Program;
+import dev.prism.runtime.Environment;
+import dev.prism.runtime.Helper;
+import dev.prism.runtime.Region;
+import dev.prism.runtime.jit.JitInstance;
+import dev.prism.runtime.jit.RunContext;
+import dev.prism.runtime.maps.BpfMap;
+import dev.prism.runtime.maps.HashTableMap;
+import dev.prism.verifier.VerifiedProgram;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Programs of one object as AArch64 code in the in-process emulator: {@link JitInstance} holds
+ * the maps, the {@link RunContext run context} and the Java helpers, exactly as for native
+ * x86-64 code; this class runs the code on an {@link A64Machine}, which maps host memory at its
+ * own addresses, so every pointer the shared half hands out (map handles, the XDP context,
+ * values helpers return) is valid as it is.
+ *
+ * <p>Mapped for the instance's life: the run context, the host-layout XDP context, every map
+ * region, each hash map's whole table (header and buckets, which generated lookups read),
+ * every PROG_ARRAY table, the machine's stack, and each program's code (read +
+ * execute). Mapped for one run: its raw memory (placed at the end of its own pages, with an
+ * unmapped guard page after them) or its XDP frame. Helper slots hold the machine's helper
+ * traps; the trap hook calls {@link JitInstance#callHelper}, which reports failures through the
+ * status word as the x86-64 upcalls do. Runs are serialized; close it to free the engine, code
+ * and maps.
+ */
+final class EmulatedInstance extends JitInstance<A64Machine.Loaded> {
+    private final A64Jit.Options options;
+    private final A64Machine machine;
+    /** Java helpers by id, for the trap hook. */
+    private final Helper[] bound = new Helper[A64Machine.HELPER_IDS];
+    /** Page ranges mapped for the current run. */
+    private List<long[]> runMappings = List.of();
+
+    private EmulatedInstance(List<Program> programs, Environment env, Integer fixedSize, A64Jit.Options options,
+                             long budget) {
+        super("arm64", programs, env, fixedSize);
+        this.options = options;
+        A64Machine m = null;
+        try {
+            m = new A64Machine(options.lse() ? Unicorn.CpuModel.MAX : Unicorn.CpuModel.CORTEX_A57, budget, this::onHelper);
+            m.map(context().address(), context().byteSize());
+            m.map(hostContext().address(), hostContext().byteSize());
+            for (Region r : mapRegions()) {
+                m.map(r.base(), r.segment().byteSize());
+            }
+            for (BpfMap b : bpfMaps()) {
+                if (b instanceof HashTableMap h) {
+                    // the whole table: generated lookups read the header and the buckets too
+                    m.map(h.address(), tableEnd(h) - h.address());
+                }
+            }
+            for (MemorySegment t : progTables()) {
+                if (t != null) {
+                    m.map(t.address(), t.byteSize());
+                }
+            }
+        } catch (RuntimeException e) {
+            if (m != null) {
+                m.close();
+            }
+            super.close();
+            throw e;
+        }
+        this.machine = m;
+        try {
+            bindHelpers();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** {@return programs of one object, verified and compiled now (raw ones: per memory size, when run)} */
+    static EmulatedInstance of(List<Program> programs, Environment env, A64Jit.Options options, long budget) {
+        EmulatedInstance e = new EmulatedInstance(programs, env, null, options, budget);
+        try {
+            e.compileEager();
+            return e;
+        } catch (RuntimeException ex) {
+            e.close();
+            throw ex;
+        }
+    }
+
+    /** {@return one program compiled from its proof} */
+    static EmulatedInstance of(VerifiedProgram verified, A64Jit.Compiled compiled, Environment env, long budget) {
+        EmulatedInstance e = new EmulatedInstance(List.of(verified.program()), env, verified.memSize(), compiled.options(), budget);
+        try {
+            e.install(verified.memSize(), e.machine.load(compiled));
+            return e;
+        } catch (RuntimeException ex) {
+            e.close();
+            throw ex;
+        }
+    }
+
+    /** {@return one past the last byte of a hash map's block: its last entry's end} */
+    static long tableEnd(HashTableMap h) {
+        return h.entriesAddress() + (long) h.def().maxEntries() * h.entrySize();
+    }
+
+    private long onHelper(int id, long r1, long r2, long r3, long r4, long r5) {
+        Helper h = bound[id];
+        if (h == null) {
+            failHelper(new IllegalStateException("helper " + id + " is not bound"));
+            return 0;
+        }
+        return callHelper(h, r1, r2, r3, r4, r5);
+    }
+
+    @Override
+    protected A64Machine.Loaded compile(VerifiedProgram verified) {
+        return machine.load(A64Jit.compile(verified, options));
+    }
+
+    /** Code copies live in the machine's arena, freed with it. */
+    @Override
+    protected void free(A64Machine.Loaded code) {
+    }
+
+    @Override
+    protected long tailEntry(A64Machine.Loaded code) {
+        return code.base() + code.compiled().tailEntry();
+    }
+
+    @Override
+    protected int callPcAt(List<A64Machine.Loaded> code, long address) {
+        return machine.callPcAt(address);
+    }
+
+    @Override
+    protected Region stack() {
+        MemorySegment s = machine.stack();
+        return new Region("stack", s.address(), s, true);
+    }
+
+    /** The machine's trap for helper {@code id}. */
+    @Override
+    protected long helperEntry(int id, Helper helper) {
+        bound[id] = helper;
+        return A64Machine.helperTrap(id);
+    }
+
+    /** Raw memory at the end of its own pages, followed by a guard page that is never mapped. */
+    @Override
+    protected MemorySegment allocateMem(Arena runArena, int size) {
+        long pages = (size + A64Machine.PAGE - 1) & -A64Machine.PAGE;
+        MemorySegment host = runArena.allocate(pages + A64Machine.PAGE, A64Machine.PAGE);
+        return host.asSlice(pages - ((size + 7L) & ~7L), size);
+    }
+
+    @Override
+    protected void enter(Prepared<A64Machine.Loaded> run) {
+        List<long[]> added = new ArrayList<>();
+        runMappings = added;
+        if (mem() != null) {
+            added.addAll(machine.map(mem().address(), mem().byteSize()));
+        }
+        if (xdp() != null) {
+            added.addAll(machine.map(xdp().frame().address(), xdp().frame().byteSize()));
+        }
+    }
+
+    @Override
+    protected void leave(Prepared<A64Machine.Loaded> run) {
+        machine.unmap(runMappings);
+        runMappings = List.of();
+    }
+
+    @Override
+    protected long invoke(Prepared<A64Machine.Loaded> run) {
+        return machine.call(run.code().get(0).base(), run.r1(), run.r2(), context().address());
+    }
+
+    @Override
+    public synchronized void close() {
+        if (machine != null) {
+            machine.close();
+        }
+        super.close();
+    }
+}
