@@ -1,5 +1,10 @@
 package dev.prism.verifier;
 
+import dev.prism.isa.AluOp;
+import dev.prism.isa.Insn;
+import dev.prism.isa.Reg;
+import dev.prism.isa.Width;
+import dev.prism.program.Program;
 import java.util.Random;
 
 /**
@@ -181,5 +186,41 @@ public final class ProgramGenerator {
                 reload(sb);
             }
         }
+    }
+
+    /**
+     * {@return whether the program computes with an address}: a subtraction the verifier lets
+     * through as "a meaningless but harmless number" (32 bits with a pointer operand; two
+     * pointers into different regions), whose value depends on where each target puts its
+     * memory (the interpreter's virtual addresses are not the host's), so no two targets need
+     * agree on it. Differences of packet pointers are offsets within one frame and stay in.
+     */
+    public static boolean leaksAnAddress(VerifiedProgram v) {
+        Program p = v.normalized();
+        for (int pc = 0; pc < p.length(); pc++) {
+            Facts f = v.facts(pc);
+            if (f == null || !(p.at(pc) instanceof Insn.Alu a) || a.op() != AluOp.SUB) {
+                continue;
+            }
+            Facts.Kind dst = f.registers().get(a.dst().n()).kind();
+            Facts.Kind src = a.src() instanceof Reg r ? f.registers().get(r.n()).kind() : Facts.Kind.SCALAR;
+            boolean dstPtr = pointer(dst);
+            boolean srcPtr = pointer(src);
+            if (a.width() == Width.W32 && (dstPtr || srcPtr)) {
+                return true;
+            }
+            if (dstPtr && srcPtr && !(packet(dst) && packet(src))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean pointer(Facts.Kind k) {
+        return k != Facts.Kind.SCALAR && k != Facts.Kind.UNINIT;
+    }
+
+    private static boolean packet(Facts.Kind k) {
+        return k == Facts.Kind.PACKET || k == Facts.Kind.PACKET_END || k == Facts.Kind.PACKET_META;
     }
 }

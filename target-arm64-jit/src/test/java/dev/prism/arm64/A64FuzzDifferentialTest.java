@@ -8,10 +8,6 @@ import dev.prism.arm64.emu.A64Machine;
 import dev.prism.arm64.emu.Unicorn;
 import dev.prism.asm.Assembler;
 import dev.prism.error.VerificationException;
-import dev.prism.isa.AluOp;
-import dev.prism.isa.Insn;
-import dev.prism.isa.Reg;
-import dev.prism.isa.Width;
 import dev.prism.program.MapDef;
 import dev.prism.program.MapType;
 import dev.prism.program.Program;
@@ -24,7 +20,6 @@ import dev.prism.target.RunResult;
 import dev.prism.testing.Host;
 import dev.prism.verifier.Profile;
 import dev.prism.verifier.ProgramGenerator;
-import dev.prism.verifier.Facts;
 import dev.prism.verifier.VerifiedProgram;
 import dev.prism.verifier.Verifier;
 import java.util.HexFormat;
@@ -41,7 +36,7 @@ import org.junit.jupiter.api.Test;
  * (lookups inlined) for half the programs and a HASH (lookups in generated code, A64MapCode)
  * for the others; the code shape rotates through LSE atomics (cpu model max), LL/SC atomics
  * (Cortex-A57) and every conditional branch in its far form. Programs whose results depend on
- * where memory lies ({@link #leaksAnAddress}) are left out and counted. {@code make test}: 2,000 accepted
+ * where memory lies ({@link ProgramGenerator#leaksAnAddress}) are left out and counted. {@code make test}: 2,000 accepted
  * programs; nightly (PRISM_NIGHTLY=1): 100,000; {@code -Dprism.fuzz.programs=N},
  * {@code -Dprism.fuzz.seed=N} override.
  */
@@ -77,7 +72,7 @@ class A64FuzzDifferentialTest {
             } catch (VerificationException e) {
                 continue;
             }
-            if (leaksAnAddress(verified)) {
+            if (ProgramGenerator.leaksAnAddress(verified)) {
                 addressDependent++;
                 continue;
             }
@@ -113,41 +108,5 @@ class A64FuzzDifferentialTest {
         System.out.printf("arm64 differential: %d programs generated, %d accepted (%d more left out: their results depend on "
                 + "addresses), each run %d times on both targets%n", generated, accepted, addressDependent, RUNS_PER_PROGRAM);
         assertEquals(PROGRAMS, accepted);
-    }
-
-    /**
-     * {@return whether the program computes with an address}: a subtraction the verifier lets
-     * through as "a meaningless but harmless number" (32 bits with a pointer operand; two
-     * pointers into different regions), whose value depends on where each target puts its
-     * memory (the interpreter's virtual addresses are not the host's), so no two targets need
-     * agree on it. Differences of packet pointers are offsets within one frame and stay in.
-     */
-    static boolean leaksAnAddress(VerifiedProgram v) {
-        Program p = v.normalized();
-        for (int pc = 0; pc < p.length(); pc++) {
-            Facts f = v.facts(pc);
-            if (f == null || !(p.at(pc) instanceof Insn.Alu a) || a.op() != AluOp.SUB) {
-                continue;
-            }
-            Facts.Kind dst = f.registers().get(a.dst().n()).kind();
-            Facts.Kind src = a.src() instanceof Reg r ? f.registers().get(r.n()).kind() : Facts.Kind.SCALAR;
-            boolean dstPtr = pointer(dst);
-            boolean srcPtr = pointer(src);
-            if (a.width() == Width.W32 && (dstPtr || srcPtr)) {
-                return true;
-            }
-            if (dstPtr && srcPtr && !(packet(dst) && packet(src))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean pointer(Facts.Kind k) {
-        return k != Facts.Kind.SCALAR && k != Facts.Kind.UNINIT;
-    }
-
-    private static boolean packet(Facts.Kind k) {
-        return k == Facts.Kind.PACKET || k == Facts.Kind.PACKET_END || k == Facts.Kind.PACKET_META;
     }
 }
