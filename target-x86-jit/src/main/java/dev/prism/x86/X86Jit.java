@@ -461,6 +461,7 @@ public final class X86Jit {
         private void callHelper(int pc, int id) {
             upcalls.add(id);
             a.mov(64, X86Address.of(CONTEXT, X86Runtime.TRAP_INFO), pc);
+            a.mov(64, X86Reg.R9, CONTEXT); // the sixth argument: which instance the stub serves
             a.call(X86Address.of(CONTEXT, X86Runtime.helperSlot(id)));
             a.cmp(64, X86Address.of(CONTEXT, X86Runtime.STATUS), 0);
             a.jcc(Condition.NE, trapExit);

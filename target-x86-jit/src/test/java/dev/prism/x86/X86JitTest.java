@@ -92,6 +92,25 @@ class X86JitTest {
     }
 
     @Test
+    void instancesAreFreedWhenClosedOrUnreachable() throws InterruptedException {
+        int before = NativeInstance.live();
+        Executable closed = X86.load(java.util.List.of(asm("call 7\nexit")));
+        closed.run(RunInput.ofMem(null));
+        assertEquals(before + 1, NativeInstance.live());
+        closed.close();
+        assertEquals(before, NativeInstance.live());
+        for (int i = 0; i < 20; i++) {
+            // dropped without close: the helper's upcall stub must not keep them alive
+            X86.load(java.util.List.of(asm("call 7\nexit"))).run(RunInput.ofMem(null));
+        }
+        for (int k = 0; k < 100 && NativeInstance.live() > before; k++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertEquals(before, NativeInstance.live(), "the cleaner freed every dropped instance");
+    }
+
+    @Test
     void shiftsThroughRcx() {
         same("mov %r4, 3\nmov %r0, 1\nlsh %r0, %r4\nexit", null);
         same("mov %r4, 3\nmov %r2, 65\nlsh %r4, %r2\nmov %r0, %r4\nexit", null);
