@@ -19,10 +19,16 @@ import java.util.function.LongSupplier;
 public record Environment(LongSupplier monotonicNs, LongSupplier bootNs, LongSupplier jiffies,
                           IntSupplier random, int cpu, java.util.function.Consumer<String> trace) {
 
+    /**
+     * The host's monotonic clock, {@link System#nanoTime} (CLOCK_MONOTONIC on Linux): a native
+     * target whose environment reads this very supplier may read the clock natively instead.
+     */
+    public static final LongSupplier HOST_CLOCK = System::nanoTime;
+
     /** {@return the host's real clocks, a random generator, CPU 0, trace to stderr} */
     public static Environment host() {
         SplittableRandom rnd = new SplittableRandom();
-        return new Environment(System::nanoTime, System::nanoTime, () -> System.nanoTime() / 4_000_000L,
+        return new Environment(HOST_CLOCK, System::nanoTime, () -> System.nanoTime() / 4_000_000L,
                 rnd::nextInt, 0, line -> System.err.println("bpf_trace_printk: " + line));
     }
 

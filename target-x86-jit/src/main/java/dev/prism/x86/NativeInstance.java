@@ -60,6 +60,8 @@ final class NativeInstance extends JitInstance<NativeInstance.Code> {
     }
 
     private final Helper[] helperById = new Helper[RunContext.HELPER_SLOTS];
+    /** Helper ids bound to native code ({@link X86NativeHelpers}): calling them never enters Java. */
+    private final java.util.Set<Integer> nativeHelpers = new java.util.HashSet<>();
     private final java.lang.ref.Cleaner.Cleanable cleanable;
 
     /** Forgets an instance and frees its arena; holds no reference to the instance. */
@@ -142,6 +144,11 @@ final class NativeInstance extends JitInstance<NativeInstance.Code> {
     @Override
     protected long helperEntry(int id, Helper helper) {
         helperById[id] = helper;
+        long nativeEntry = X86NativeHelpers.entry(id, env());
+        if (nativeEntry != 0) {
+            nativeHelpers.add(id);
+            return nativeEntry;
+        }
         synchronized (STUBS) {
             if (STUBS[id] == 0) {
                 MethodHandle h = MethodHandles.insertArguments(UPCALL, 0, id);
@@ -176,7 +183,7 @@ final class NativeInstance extends JitInstance<NativeInstance.Code> {
     @Override
     protected boolean nativeOnly(List<Code> code) {
         for (Code c : code) {
-            if (!c.compiled().upcalls().isEmpty()) {
+            if (!nativeHelpers.containsAll(c.compiled().upcalls())) {
                 return false;
             }
         }

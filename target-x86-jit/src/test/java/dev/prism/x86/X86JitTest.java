@@ -92,6 +92,22 @@ class X86JitTest {
     }
 
     @Test
+    void ktimeReadsTheHostClockNatively() {
+        // with the host's environment bpf_ktime_get_ns is native code reading System.nanoTime's clock
+        try (Executable e = X86.load(java.util.List.of(asm("call 5\nexit")))) {
+            long before = System.nanoTime();
+            long t = e.run(RunInput.ofMem(null)).r0();
+            long after = System.nanoTime();
+            assertTrue(before <= t && t <= after, before + " <= " + t + " <= " + after);
+        }
+        // a deterministic environment is honoured: its clock, through Java
+        X86Target fixed = new X86Target(dev.prism.runtime.Environment.deterministic(5_000, 1));
+        try (Executable e = fixed.load(java.util.List.of(asm("call 5\nexit")))) {
+            assertEquals(6_000, e.run(RunInput.ofMem(null)).r0());
+        }
+    }
+
+    @Test
     void instancesAreFreedWhenClosedOrUnreachable() throws InterruptedException {
         int before = NativeInstance.live();
         Executable closed = X86.load(java.util.List.of(asm("call 7\nexit")));

@@ -193,6 +193,11 @@ public abstract class JitInstance<C> implements Executable {
 
     // ---- Shared machinery.
 
+    /** {@return time, randomness and CPU as the instance's helpers see them} */
+    protected final Environment env() {
+        return env;
+    }
+
     /** {@return the target's id, as messages name it} */
     protected final String target() {
         return target;
