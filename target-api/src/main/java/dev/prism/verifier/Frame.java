@@ -18,8 +18,14 @@ final class Frame {
     final Value[] spills;
     /** Known byte values (0..255) of written bytes, or -1: constants stored by ST or STX. */
     final short[] known;
-    /** Deepest byte written: the frame's stack depth (for the 512-byte limit across calls). */
+    /**
+     * Deepest byte written: the frame's stack depth (for the 512-byte limit across calls). Every
+     * byte below it ({@code index < SIZE - depth}) is still INVALID, with no known value and no
+     * spill, since every write raises the depth to cover itself: the loops below skip them.
+     */
     int depth;
+    /** Set once another state holds this frame too: it must not change any more ({@link State#writableFrame}). */
+    boolean shared;
 
     Frame() {
         types = new byte[SIZE];
@@ -47,11 +53,16 @@ final class Frame {
         return v;
     }
 
-    /** Records the bytes of a constant (or forgets them when {@code value} is null). */
-    void remember(int i, int size, Long value) {
+    /** Records the bytes of a constant. */
+    void remember(int i, int size, long value) {
         for (int k = 0; k < size; k++) {
-            known[i + k] = value == null ? -1 : (short) ((value >>> (8 * k)) & 0xff);
+            known[i + k] = (short) ((value >>> (8 * k)) & 0xff);
         }
+    }
+
+    /** Forgets what was known of the bytes [i, i + size). */
+    void forget(int i, int size) {
+        Arrays.fill(known, i, i + size, (short) -1);
     }
 
     Frame copy() {
@@ -64,7 +75,7 @@ final class Frame {
     }
 
     boolean covers(Frame o) {
-        for (int i = 0; i < SIZE; i++) {
+        for (int i = SIZE - depth; i < SIZE; i++) {
             byte mine = types[i];
             byte theirs = o.types[i];
             if (mine == INVALID) {
@@ -93,7 +104,8 @@ final class Frame {
     Frame join(Frame o, boolean widen, int joinIdBase) {
         Frame r = new Frame();
         r.depth = Math.max(depth, o.depth);
-        for (int i = 0; i < SIZE; i++) {
+        int from = SIZE - r.depth;
+        for (int i = from; i < SIZE; i++) {
             r.known[i] = known[i] == o.known[i] ? known[i] : -1;
             byte a = types[i];
             byte b = o.types[i];
@@ -107,7 +119,7 @@ final class Frame {
                 r.types[i] = MISC;
             }
         }
-        for (int s = 0; s < spills.length; s++) {
+        for (int s = from / 8; s < spills.length; s++) {
             int base = s * 8;
             boolean spilled = true;
             for (int k = 0; k < 8; k++) {

@@ -65,7 +65,7 @@ final class HelperCheck {
                     throw v.rejectAt(pc, "helper argument mismatch", name + " needs a prog_array in r2, not " + m.type().id());
                 }
                 scalar(v, pc, a[2], name, "r3");
-                if (!s.refs.isEmpty()) {
+                if (!s.refs().isEmpty()) {
                     throw v.rejectAt(pc, "unreleased reference", "tail call with a ring buffer record still reserved");
                 }
                 v.checkTailCallFrames(pc, s);
@@ -118,7 +118,7 @@ final class HelperCheck {
                 }
                 scalar(v, pc, a[2], name, "r3");
                 int ref = v.freshId();
-                s.refs.put(ref, pc);
+                s.refsForWrite().put(ref, pc);
                 return new Value.Ptr(Value.Kind.RINGBUF_MEM, 0, Scalar.constant(0), ref, 0, true, (int) size, ref);
             }
             case Helpers.RINGBUF_SUBMIT, Helpers.RINGBUF_DISCARD -> {
@@ -126,7 +126,7 @@ final class HelperCheck {
                         || p.fixed() != 0 || p.hasVar()) {
                     throw v.rejectAt(pc, "invalid reference release", name + " needs a ring buffer record (r1), not " + a[0]);
                 }
-                if (s.refs.remove(p.ref()) == null) {
+                if (s.refsForWrite().remove(p.ref()) == null) {
                     throw v.rejectAt(pc, "invalid reference release", name + ": the record was already submitted or discarded");
                 }
                 scalar(v, pc, a[1], name, "r2");

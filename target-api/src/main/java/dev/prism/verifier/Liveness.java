@@ -19,11 +19,23 @@ final class Liveness {
         this.liveIn = liveIn;
     }
 
-    boolean live(int pc, int reg) {
-        return (liveIn[pc] & (1 << reg)) != 0;
+    /** {@return the live registers at {@code pc}, bit i for ri} */
+    int liveSet(int pc) {
+        return liveIn[pc];
     }
 
     static Liveness of(Insn[] code, Cfg cfg) {
+        int[][] successors = new int[code.length][];
+        for (int pc = 0; pc < code.length; pc++) {
+            if (code[pc] != null && cfg.isReachable(pc)) {
+                successors[pc] = cfg.successors(pc);
+            }
+        }
+        return of(code, successors);
+    }
+
+    /** @param successors per reachable instruction its successors ({@link Cfg#successors}), null elsewhere */
+    static Liveness of(Insn[] code, int[][] successors) {
         int n = code.length;
         short[] in = new short[n];
         short[] use = new short[n];
@@ -38,11 +50,11 @@ final class Liveness {
         while (changed) {
             changed = false;
             for (int pc = n - 1; pc >= 0; pc--) {
-                if (code[pc] == null || !cfg.isReachable(pc)) {
+                if (successors[pc] == null) {
                     continue;
                 }
                 int out = 0;
-                for (int succ : cfg.successors(pc)) {
+                for (int succ : successors[pc]) {
                     out |= in[succ];
                 }
                 if (code[pc] instanceof Insn.Call c && c.kind() == CallKind.LOCAL) {

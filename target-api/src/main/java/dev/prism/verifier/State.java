@@ -2,44 +2,172 @@ package dev.prism.verifier;
 
 import dev.prism.verifier.domain.Scalar;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The abstract machine state on one path: registers, the stack frames of the active calls,
  * the proven packet ranges, and the references still to be released.
  */
 final class State {
-    Value[] regs = new Value[11];
-    List<Frame> frames = new ArrayList<>();
+    Value[] regs;
+    /**
+     * The frames of the active calls, read-only: the list and the frames in it are shared
+     * between a state and its copies, and copied on the first change ({@link #writableFrame},
+     * {@link #pushFrame}, {@link #popFrame}); most paths between two branches touch no stack.
+     */
+    List<Frame> frames;
+    private boolean framesShared;
+    /** The sum of the frames' depths: the stack the call chain uses ({@link #raiseDepth} keeps it). */
+    int stackBytes;
+    // The call stack below: lists that are replaced, never changed in place (append, dropLast),
+    // so copies share them.
     /** Return pc and caller's r6-r9 for each active call (frames.size() - 1 entries). */
-    List<int[]> returns = new ArrayList<>();
-    List<Value[]> saved = new ArrayList<>();
+    List<int[]> returns;
+    List<Value[]> saved;
     /** For each active bpf_loop callback frame, the ctx it receives on every iteration. */
-    List<Value> callbackCtx = new ArrayList<>();
+    List<Value> callbackCtx;
     /** Packet pointer id -> bytes proven readable from that pointer's variable base. */
-    Map<Integer, Long> packetRange = new HashMap<>();
-    /** Ring buffer records reserved and not yet submitted or discarded: ref id -> reserving pc. */
-    Map<Integer, Integer> refs = new HashMap<>();
+    PacketRanges packetRange = PacketRanges.NONE;
+    /**
+     * Ring buffer records reserved and not yet submitted or discarded: ref id -> reserving pc.
+     * Null while a copy has not written to it: a copy of an empty map behaves as a new one.
+     */
+    private Map<Integer, Integer> refs;
+    /** The call context's key ({@link #context}) and its number in the verifier, or null and -1 until asked. */
+    String contextKey;
+    int contextId = -1;
+    /** For an explored state: the register on which {@link #covers} last failed. */
+    private int failedAt;
+    /**
+     * A summary of the registers for {@link #mayCover}, 5 bits per register: in kinds, 0 for
+     * uninitialized, 1 for a scalar, 2 for a pointer; in exact, a hash of what a covering
+     * register must equal exactly (a constant's value; a pointer's region, identity and fixed
+     * offset). Set by {@link #summarise}: {@code summary} is 0 until then, 1 when set, 2 for a
+     * state with an empty scalar (no summary rules it out).
+     */
+    private long kinds;
+    private long exact;
+    private long kindsCare;
+    private long exactCare;
+    private byte summary;
+
+    /** A state with no registers set, no frames, no calls, ranges or references. */
+    State() {
+        regs = new Value[11];
+        frames = new ArrayList<>();
+        returns = List.of();
+        saved = List.of();
+        callbackCtx = List.of();
+        refs = new HashMap<>();
+    }
+
+    /** For {@link #copy}, which sets every field. */
+    private State(State o) {
+    }
 
     State copy() {
-        State s = new State();
+        State s = new State(this);
         s.regs = regs.clone();
         for (Frame f : frames) {
-            s.frames.add(f.copy());
+            f.shared = true;
         }
-        s.returns = new ArrayList<>(returns);
-        s.saved = new ArrayList<>();
-        for (Value[] v : saved) {
-            s.saved.add(v.clone());
-        }
-        s.callbackCtx = new ArrayList<>(callbackCtx);
-        s.packetRange = new HashMap<>(packetRange);
-        s.refs = new HashMap<>(refs);
+        s.frames = frames;
+        framesShared = true;
+        s.framesShared = true;
+        s.stackBytes = stackBytes;
+        s.returns = returns;
+        s.saved = saved;
+        s.callbackCtx = callbackCtx;
+        s.packetRange = packetRange;
+        // as new HashMap<>(refs): iteration order (the first unreleased record named at exit)
+        // depends on a map's history, so non-empty maps are copied exactly as before
+        s.refs = refs == null || refs.isEmpty() ? null : new HashMap<>(refs);
+        s.contextKey = contextKey;
+        s.contextId = contextId;
         return s;
+    }
+
+    /** {@return list with x added at the end, as a new list} */
+    static <T> List<T> append(List<T> list, T x) {
+        List<T> out = new ArrayList<>(list.size() + 1);
+        out.addAll(list);
+        out.add(x);
+        return Collections.unmodifiableList(out);
+    }
+
+    /** {@return list without its last element, as a new list} */
+    static <T> List<T> dropLast(List<T> list) {
+        return Collections.unmodifiableList(new ArrayList<>(list.subList(0, list.size() - 1)));
+    }
+
+    /** {@return list with its last element replaced by x, as a new list} */
+    static <T> List<T> replaceLast(List<T> list, T x) {
+        return append(dropLast(list), x);
+    }
+
+    static <T> T last(List<T> list) {
+        return list.get(list.size() - 1);
+    }
+
+    private void ownFrames() {
+        if (framesShared) {
+            frames = new ArrayList<>(frames);
+            framesShared = false;
+        }
+    }
+
+    /** Adds a frame for a call. */
+    void pushFrame(Frame f) {
+        ownFrames();
+        frames.add(f);
+        stackBytes += f.depth;
+    }
+
+    /** Removes the frame of the call returning. */
+    void popFrame() {
+        ownFrames();
+        stackBytes -= frames.remove(frames.size() - 1).depth;
+    }
+
+    /** Raises the depth of frame f, one of this state's own ({@link #writableFrame}), to at least {@code depth}. */
+    void raiseDepth(Frame f, int depth) {
+        if (depth > f.depth) {
+            stackBytes += depth - f.depth;
+            f.depth = depth;
+        }
+    }
+
+    /** {@return frame {@code i}, copied first when another state shares it} */
+    Frame writableFrame(int i) {
+        ownFrames();
+        Frame f = frames.get(i);
+        if (f.shared) {
+            f = f.copy();
+            frames.set(i, f);
+        }
+        return f;
+    }
+
+    /** {@return the unreleased references, read-only} */
+    Map<Integer, Integer> refs() {
+        return refs == null ? Map.of() : refs;
+    }
+
+    /** {@return the unreleased references, to change} */
+    Map<Integer, Integer> refsForWrite() {
+        if (refs == null) {
+            refs = new HashMap<>();
+        }
+        return refs;
+    }
+
+    /** The call stack changed: the context key must be computed again. */
+    void contextChanged() {
+        contextKey = null;
+        contextId = -1;
     }
 
     int depth() {
@@ -52,11 +180,14 @@ final class State {
 
     /** {@return a key for the call context: the return pcs} */
     String context() {
-        StringBuilder sb = new StringBuilder();
-        for (int[] r : returns) {
-            sb.append(r[0]).append('/');
+        if (contextKey == null) {
+            StringBuilder sb = new StringBuilder();
+            for (int[] r : returns) {
+                sb.append(r[0]).append('/');
+            }
+            contextKey = sb.toString();
         }
-        return sb.toString();
+        return contextKey;
     }
 
     /** Identities for merged pointers: far above the ids the verifier hands out on a path. */
@@ -65,28 +196,107 @@ final class State {
     }
 
     long range(int id) {
-        return packetRange.getOrDefault(id, 0L);
+        return packetRange.get(id);
+    }
+
+    /**
+     * Computes the register summary of {@link #mayCover}; the registers must not change
+     * afterwards (explored states, and a state about to be compared with them).
+     */
+    void summarise() {
+        long k = 0;
+        long e = 0;
+        long kc = 0;
+        long ec = 0;
+        for (int i = 0; i < regs.length; i++) {
+            Value v = regs[i];
+            int shift = 5 * i;
+            if (v instanceof Value.Scal x) {
+                Scalar sc = x.s();
+                if (sc.isEmpty()) {
+                    summary = 2;
+                    return;
+                }
+                k |= 1L << shift;
+                kc |= 0x1FL << shift;
+                if (sc.isConstant()) {
+                    e |= hash5(sc.constantValue()) << shift;
+                    ec |= 0x1FL << shift;
+                }
+            } else if (v instanceof Value.Ptr p) {
+                k |= 2L << shift;
+                kc |= 0x1FL << shift;
+                long h = ((((p.kind().ordinal() * 31L + p.map()) * 31 + p.id()) * 31 + p.ref()) * 31 + p.size()) * 31 + p.fixed();
+                e |= hash5(h) << shift;
+                ec |= 0x1FL << shift;
+            }
+        }
+        kinds = k;
+        exact = e;
+        kindsCare = kc;
+        exactCare = ec;
+        summary = 1;
+    }
+
+    private static long hash5(long x) {
+        return (x * 0x9E37_79B9_7F4A_7C15L) >>> 59;
+    }
+
+    /**
+     * {@return false when this (explored, summarised) state cannot cover {@code o}, true when
+     * it may} A register this state reads must hold the same kind of value in o; where it holds
+     * a constant, o must hold that constant (a non-empty scalar within {c} is {c}), and where it
+     * holds a pointer, o must hold one into the same region with the same identity and fixed
+     * offset ({@link #covers(Value, Value)}): a difference in the summaries proves one of these
+     * false. Summaries that agree prove nothing, and a state without one is never ruled out.
+     * This state is summarised when first asked; o must have been just before.
+     */
+    boolean mayCover(State o) {
+        if (summary == 0) {
+            summarise();
+        }
+        return summary != 1 || o.summary != 1
+                || (((kinds ^ o.kinds) & kindsCare) == 0 && ((exact ^ o.exact) & exactCare) == 0);
     }
 
     /** {@return whether everything this (older, explored) state allowed covers {@code o}} */
     boolean covers(State o) {
-        if (frames.size() != o.frames.size() || !refs.keySet().equals(o.refs.keySet())) {
+        // the checks cheapest and most often failing first
+        if (frames.size() != o.frames.size()) {
+            return false;
+        }
+        // An explored state is asked again and again, and usually fails on the same register
+        // (a loop counter): that one is tried first.
+        int first = failedAt;
+        if (regs[first] != o.regs[first] && !covers(regs[first], o.regs[first])) {
+            return false;
+        }
+        for (int i = 0; i < regs.length; i++) {
+            // covers is reflexive: a value shared with the other state is covered
+            if (regs[i] != o.regs[i] && !covers(regs[i], o.regs[i])) {
+                failedAt = i;
+                return false;
+            }
+        }
+        if (!(refs().isEmpty() && o.refs().isEmpty()) && !refs().keySet().equals(o.refs().keySet())) {
             return false;
         }
         // Proven packet ranges outlive the registers that proved them (a later load of data
         // starts from the same proof), so a path with less proven is never covered.
-        for (Map.Entry<Integer, Long> e : packetRange.entrySet()) {
-            if (o.range(e.getKey()) < e.getValue()) {
+        if (packetRange != o.packetRange) {
+            if (!packetRange.within(o.packetRange)) {
                 return false;
             }
-        }
-        for (int i = 0; i < regs.length; i++) {
-            if (!covers(regs[i], o.regs[i]) || !rangesCover(regs[i], o)) {
-                return false;
+            for (Value r : regs) {
+                if (!rangesCover(r, o)) {
+                    return false;
+                }
             }
         }
         for (int i = 0; i < frames.size(); i++) {
-            if (!frames.get(i).covers(o.frames.get(i))) {
+            Frame mine = frames.get(i);
+            Frame theirs = o.frames.get(i);
+            if (mine != theirs && !mine.covers(theirs)) {
                 return false;
             }
         }
@@ -114,14 +324,17 @@ final class State {
 
     /** {@return whether the old value {@code old} admits everything {@code now} may be} */
     static boolean covers(Value old, Value now) {
-        return switch (old) {
-            case null -> now == null;
-            case Value.Uninit u -> true;
-            case Value.Scal s -> now instanceof Value.Scal n && n.s().isSubsetOf(s.s());
-            case Value.Ptr p -> now instanceof Value.Ptr n && n.kind() == p.kind() && n.map() == p.map()
+        // instanceof tests rather than a pattern switch: this runs for every explored state
+        // compared, and the tests compile to a class check each
+        if (old instanceof Value.Scal s) {
+            return now instanceof Value.Scal n && n.s().isSubsetOf(s.s());
+        }
+        if (old instanceof Value.Ptr p) {
+            return now instanceof Value.Ptr n && n.kind() == p.kind() && n.map() == p.map()
                     && n.id() == p.id() && n.ref() == p.ref() && n.size() == p.size()
                     && (p.maybeNull() || !n.maybeNull()) && n.fixed() == p.fixed() && n.var().isSubsetOf(p.var());
-        };
+        }
+        return old != null || now == null; // Uninit: never read on the old path
     }
 
     static Value join(Value a, Value b, boolean widen) {
@@ -188,26 +401,28 @@ final class State {
             r.regs[i] = join(regs[i], o.regs[i], widen, site == 0 ? 0 : joinId(site, i));
         }
         for (int i = 0; i < frames.size(); i++) {
-            r.frames.add(frames.get(i).join(o.frames.get(i), widen, site == 0 ? 0 : joinId(site, 16 + i * 64)));
+            r.pushFrame(frames.get(i).join(o.frames.get(i), widen, site == 0 ? 0 : joinId(site, 16 + i * 64)));
         }
-        r.returns = new ArrayList<>(returns);
+        r.returns = returns;
+        r.contextKey = contextKey; // the context is the return pcs
+        r.contextId = contextId;
+        List<Value> ctx = new ArrayList<>();
         for (int i = 0; i < callbackCtx.size(); i++) {
-            r.callbackCtx.add(join(callbackCtx.get(i), o.callbackCtx.get(i), widen, 0));
+            ctx.add(join(callbackCtx.get(i), o.callbackCtx.get(i), widen, 0));
         }
+        r.callbackCtx = Collections.unmodifiableList(ctx);
+        List<Value[]> sv = new ArrayList<>();
         for (int i = 0; i < saved.size(); i++) {
             Value[] v = new Value[saved.get(i).length];
             for (int k = 0; k < v.length; k++) {
                 v[k] = join(saved.get(i)[k], o.saved.get(i)[k], widen);
             }
-            r.saved.add(v);
+            sv.add(v);
         }
-        Set<Integer> ids = new HashSet<>(packetRange.keySet());
-        ids.retainAll(o.packetRange.keySet());
-        for (int id : ids) {
-            r.packetRange.put(id, Math.min(range(id), o.range(id)));
-        }
-        r.refs = new HashMap<>(refs);
-        o.refs.forEach(r.refs::putIfAbsent);
+        r.saved = Collections.unmodifiableList(sv);
+        r.packetRange = packetRange.meet(o.packetRange);
+        r.refs = refs == null ? new HashMap<>() : new HashMap<>(refs);
+        o.refs().forEach(r.refs::putIfAbsent);
         return r;
     }
 }

@@ -18,6 +18,11 @@ sealed interface Value {
     /** A number, with what is known of its bits and ranges. */
     record Scal(Scalar s) implements Value {
         @Override
+        public boolean equals(Object o) {
+            return this == o || o instanceof Scal x && s.equals(x.s);
+        }
+
+        @Override
         public String toString() {
             return s.toString();
         }
@@ -64,6 +69,13 @@ sealed interface Value {
 
         long maxOffset() {
             return fixed + var.smax();
+        }
+
+        // as the record's, written out (see Tnum.equals); hashCode stays the record's
+        @Override
+        public boolean equals(Object o) {
+            return this == o || o instanceof Ptr x && kind == x.kind && fixed == x.fixed && id == x.id && map == x.map
+                    && maybeNull == x.maybeNull && size == x.size && ref == x.ref && var.equals(x.var);
         }
 
         boolean hasVar() {

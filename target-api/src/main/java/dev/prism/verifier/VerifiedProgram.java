@@ -8,10 +8,14 @@ import dev.prism.isa.Opcodes;
 import dev.prism.program.MapType;
 import dev.prism.program.Program;
 import dev.prism.verifier.cfg.Cfg;
+import java.util.AbstractList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.RandomAccess;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.IntFunction;
 
 /**
  * The IR: a program the verifier has proven safe, with what it learned (DESIGN.md, "The IR").
@@ -78,21 +82,58 @@ public final class VerifiedProgram {
     private final Requires requires;
     private final Stats stats;
 
-    public VerifiedProgram(Token token, Program program, Cfg cfg, List<String> states, List<Facts> facts,
-                           java.util.Map<Integer, Long> loopBounds, java.util.Map<Integer, Integer> stackDepths,
-                           Requires requires, Stats stats, int memSize) {
+    /**
+     * @param length the program's slots
+     * @param states the text of {@link #stateAt} for a pc; called at most once per pc, when first asked
+     * @param facts  {@link #facts} for a pc (null where none); called at most once per pc, when first asked
+     */
+    public VerifiedProgram(Token token, Program program, Cfg cfg, int length, IntFunction<String> states,
+                           IntFunction<Facts> facts, java.util.Map<Integer, Long> loopBounds,
+                           java.util.Map<Integer, Integer> stackDepths, Requires requires, Stats stats, int memSize) {
         if (token == null) {
             throw new IllegalArgumentException("only the verifier constructs a VerifiedProgram");
         }
         this.program = program;
         this.cfg = cfg;
-        this.states = List.copyOf(states);
-        this.facts = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(facts));
+        this.states = new Lazy<>(length, states);
+        this.facts = new Lazy<>(length, facts);
         this.loopBounds = java.util.Map.copyOf(loopBounds);
         this.stackDepths = java.util.Map.copyOf(stackDepths);
         this.requires = requires;
         this.stats = stats;
         this.memSize = memSize;
+    }
+
+    /**
+     * An immutable list whose elements are computed when first read. Elements are immutable
+     * values, so threads that race on one compute equal values and either may be kept.
+     */
+    private static final class Lazy<T> extends AbstractList<T> implements RandomAccess {
+        private static final Object NULL = new Object();
+        private final AtomicReferenceArray<Object> cache;
+        private final IntFunction<T> compute;
+
+        Lazy(int length, IntFunction<T> compute) {
+            this.cache = new AtomicReferenceArray<>(length);
+            this.compute = compute;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public T get(int i) {
+            Object v = cache.getAcquire(i);
+            if (v == null) {
+                T t = compute.apply(i);
+                cache.setRelease(i, t == null ? NULL : t);
+                return t;
+            }
+            return v == NULL ? null : (T) v;
+        }
+
+        @Override
+        public int size() {
+            return cache.length();
+        }
     }
 
     private final int memSize;

@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.IntFunction;
 
 /**
  * Proves a program safe, or says at which instruction and why not (DESIGN.md, "The IR").
@@ -75,41 +76,61 @@ public final class Verifier {
     private final Insn[] code;
     private final Cfg cfg;
     private final List<MapDef> maps;
-    private final Set<Integer> loopHeads = new HashSet<>();
+    /** Loop heads by pc (bpf_loop callbacks join them as they are found). */
+    private final boolean[] loopHead;
+    /** Instructions after which a path may meet others: jumps and exits. */
+    private final boolean[] branchy;
     private final Liveness liveness;
-    private final Map<String, List<State>> explored = new HashMap<>();
+    /** Explored states by pc, then call context ({@link #contextId}). */
+    private final Explored[] explored;
+    /** Call contexts ({@link State#context}) by number. */
+    private final Map<String, Integer> contexts = new HashMap<>();
+    // Keyed "pc@context": loopState joins the entries of a head in this map's iteration order.
     private final Map<String, State> loopAcc = new HashMap<>();
     private final Map<String, State> loopEntry = new HashMap<>();
-    private final Map<String, Integer> loopVisits = new HashMap<>();
-    /**
-     * What the IR keeps of the states that reached each instruction: the registers joined over
-     * every path (call contexts included) and the deepest total stack use. Only registers, so
-     * recording them costs little per instruction processed.
-     */
-    private record Seen(Value[] regs, int stack) {
-        static Seen of(State s) {
-            int total = 0;
-            for (Frame f : s.frames) {
-                total += f.depth;
-            }
-            return new Seen(s.regs.clone(), total);
-        }
+    /** The states explored at one pc in one call context; the next context's, or null. */
+    private static final class Explored {
+        final int context;
+        final Explored next;
+        final List<State> states = new ArrayList<>();
+        /** At a loop head: the key of loopAcc and loopEntry, made once, and the arrivals counted. */
+        String loopKey;
+        int visits;
 
-        Seen join(Seen o) {
-            Value[] r = new Value[regs.length];
-            for (int i = 0; i < r.length; i++) {
-                r[i] = State.join(regs[i], o.regs[i], false, 0);
-            }
-            return new Seen(r, Math.max(stack, o.stack));
+        Explored(int context, Explored next) {
+            this.context = context;
+            this.next = next;
         }
     }
 
-    private final Map<Integer, Seen> seenAt = new TreeMap<>();
+    /**
+     * What the IR keeps of the states that reached each instruction: the registers joined over
+     * every path (call contexts included), in the order the paths arrive, and the deepest total
+     * stack use. Only registers, so recording them costs little per instruction processed.
+     */
+    private final Value[][] seenRegs;
+    private final int[] seenStack;
+    /** Per pc and register: 0 not yet known, 1 when the scalar in seenRegs is a fixpoint of normalisation, 2 when not. */
+    private final byte[] seenNormal;
+    /**
+     * Per pc, the registers whose joined value there is the one at {@link #inheritFrom}, the
+     * instruction before it, so that they are joined there only and copied when the IR is made:
+     * a pc whose only way in is falling through from a straight-line instruction (no jump or
+     * call lands there, it is no loop head) is reached exactly by the states processed at that
+     * instruction, one for one and in the same order, each carrying on the registers that
+     * instruction does not write; among those, the live ones arrive unchanged (the dead ones
+     * are forgotten on arrival, and joined as usual).
+     */
+    private final short[] inherited;
+    private final int[] inheritFrom;
     private final Set<Integer> helpersUsed = new HashSet<>();
-    private final Map<Integer, Facts.Access> accesses = new HashMap<>();
+    private final Facts.Access[] accesses;
     private final Map<Integer, Long> divisors = new HashMap<>();
     private final Set<Integer> nonConstantDivisor = new HashSet<>();
-    private final Map<Integer, Integer> branches = new HashMap<>(); // bit 1: taken seen, bit 2: fallthrough seen
+    private final byte[] branches; // bit 1: taken seen, bit 2: fallthrough seen
+    private final Value[] immediates;
+    private final byte[] kinds;
+    private final Object[] containing;
     private final Map<Integer, Long> tripCounts = new TreeMap<>();
     private final Map<Integer, Integer> frameDepth = new TreeMap<>();
     private int nextId = 1;
@@ -123,12 +144,77 @@ public final class Verifier {
         this.code = program.slots();
         this.cfg = Cfg.build(code);
         this.maps = program.maps();
-        this.liveness = Liveness.of(code, cfg);
-        for (FunctionCfg f : cfg.functions()) {
-            for (Loop l : f.loops()) {
-                loopHeads.add(l.head());
+        int[][] successors = new int[code.length][];
+        int[] predecessors = new int[code.length]; // how many, then (when one) which
+        int[] onlyPredecessor = new int[code.length];
+        for (int pc = 0; pc < code.length; pc++) {
+            if (code[pc] != null && cfg.isReachable(pc)) {
+                successors[pc] = cfg.successors(pc);
+                for (int t : successors[pc]) {
+                    predecessors[t]++;
+                    onlyPredecessor[t] = pc;
+                }
             }
         }
+        this.liveness = Liveness.of(code, successors);
+        this.loopHead = new boolean[code.length];
+        this.branchy = new boolean[code.length];
+        this.explored = new Explored[code.length];
+        this.seenRegs = new Value[code.length][];
+        this.seenStack = new int[code.length];
+        this.seenNormal = new byte[code.length * 11];
+        this.accesses = new Facts.Access[code.length];
+        this.branches = new byte[code.length];
+        this.immediates = new Value[code.length];
+        this.kinds = new byte[code.length];
+        for (int pc = 0; pc < code.length; pc++) {
+            kinds[pc] = kindOf(code[pc]);
+        }
+        this.containing = new Object[code.length];
+        for (FunctionCfg f : cfg.functions()) {
+            for (Loop l : f.loops()) {
+                loopHead[l.head()] = true;
+            }
+        }
+        for (int pc = 0; pc < code.length; pc++) {
+            branchy[pc] = code[pc] instanceof Insn.Jump || code[pc] instanceof Insn.Ja || code[pc] instanceof Insn.Exit;
+        }
+        this.inherited = new short[code.length];
+        this.inheritFrom = onlyPredecessor; // read only where inherited is set: one predecessor
+        boolean[] functionStart = new boolean[code.length];
+        for (FunctionCfg f : cfg.functions()) {
+            functionStart[f.start()] = true;
+        }
+        for (int pc = 1; pc < code.length; pc++) {
+            if (code[pc] == null || loopHead[pc] || functionStart[pc] || predecessors[pc] != 1) {
+                continue;
+            }
+            int q = onlyPredecessor[pc];
+            int written = writtenBy(q);
+            if (written < 0 || q + (code[q] instanceof Insn.LoadImm64 ? 2 : 1) != pc) {
+                continue;
+            }
+            inherited[pc] = (short) (liveness.liveSet(pc) & ~written & 0x7ff);
+        }
+    }
+
+    /**
+     * {@return the registers the step of a straight-line instruction ({@link #straight}) may
+     * write, or -1 for any other instruction}
+     */
+    private int writtenBy(int pc) {
+        Insn insn = code[pc];
+        return switch (kinds[pc]) {
+            case ALU -> 1 << ((Insn.Alu) insn).dst().n();
+            case NEG -> 1 << ((Insn.Neg) insn).dst().n();
+            case MOVSX -> 1 << ((Insn.MovSx) insn).dst().n();
+            case ENDIAN -> 1 << ((Insn.Endian) insn).dst().n();
+            case LDDW -> 1 << ((Insn.LoadImm64) insn).dst().n();
+            case LOAD -> 1 << ((Insn.Load) insn).dst().n();
+            case STORE -> 0;
+            case ATOMIC -> 1 | 1 << ((Insn.Atomic) insn).src().n();
+            default -> -1;
+        };
     }
 
     /**
@@ -279,7 +365,7 @@ public final class Verifier {
     private State initial() {
         State s = new State();
         java.util.Arrays.fill(s.regs, Value.UNINIT);
-        s.frames.add(new Frame());
+        s.pushFrame(new Frame());
         s.regs[10] = stackPtr(0, 0);
         switch (program.type()) {
             case XDP, TC, SOCKET -> s.regs[1] = new Value.Ptr(Value.Kind.CTX, 0, Scalar.constant(0), 0, 0, false, 0, 0);
@@ -313,10 +399,15 @@ public final class Verifier {
             if (++processed > MAX_PROCESSED) {
                 throw reject(p.pc(), "program too complex", "more than " + MAX_PROCESSED + " instructions processed");
             }
-            seenAt.merge(p.pc(), Seen.of(s), Seen::join);
+            see(p.pc(), s);
             if (log != null) {
                 log.accept(String.format("%4d: %-36s ; %s%s", p.pc(), dev.prism.asm.Disassembler.format(code[p.pc()]),
                         describeRegs(s), s.packetRange.isEmpty() ? "" : " ranges=" + s.packetRange));
+            }
+            int slots = straight(p.pc(), s);
+            if (slots > 0) {
+                work.push(new Path(p.pc() + slots, s, p.pc()));
+                continue;
             }
             List<Path> next = step(p.pc(), s);
             for (int i = next.size() - 1; i >= 0; i--) {
@@ -325,16 +416,97 @@ public final class Verifier {
         }
     }
 
+    /**
+     * Joins the registers of a state processed at {@code pc} into what the IR keeps there. The
+     * join of a value with an equal one is that value, so equal registers are skipped.
+     */
+    private void see(int pc, State s) {
+        int total = s.stackBytes;
+        Value[] seen = seenRegs[pc];
+        if (seen == null) {
+            seenRegs[pc] = s.regs.clone();
+            seenStack[pc] = total;
+            return;
+        }
+        Value[] regs = s.regs;
+        int inherit = inherited[pc];
+        for (int i = 0; i < seen.length; i++) {
+            if ((inherit & 1 << i) != 0) {
+                continue; // copied from the instruction before when the IR is made
+            }
+            Value a = seen[i];
+            Value b = regs[i];
+            // the join of anything into an uninitialized register leaves it so
+            if (a == b || a instanceof Value.Uninit || a.equals(b) || coveredScalar(pc * 11 + i, a, b)) {
+                continue;
+            }
+            seen[i] = State.join(a, b, false, 0);
+            seenNormal[pc * 11 + i] = 0;
+        }
+        seenStack[pc] = Math.max(seenStack[pc], total);
+    }
+
+    /**
+     * {@return whether joining scalar b into scalar a leaves a as it is} The join is the hull of
+     * the components, normalised; when b is within a component by component (and a is not
+     * empty) the hull is a itself, so the join is a normalised, which is a when a is a fixpoint
+     * of normalisation (found out once per value kept).
+     */
+    private boolean coveredScalar(int slot, Value a, Value b) {
+        if (!(a instanceof Value.Scal x) || !(b instanceof Value.Scal y) || x.s().isEmpty() || !y.s().isSubsetOf(x.s())) {
+            return false;
+        }
+        if (seenNormal[slot] == 0) {
+            seenNormal[slot] = (byte) (x.s().sync().equals(x.s()) ? 1 : 2);
+        }
+        return seenNormal[slot] == 1;
+    }
+
+    /** {@return the number of the state's call context} */
+    private int contextId(State s) {
+        if (s.contextId < 0) {
+            Integer id = contexts.get(s.context());
+            if (id == null) {
+                id = contexts.size();
+                contexts.put(s.context(), id);
+            }
+            s.contextId = id;
+        }
+        return s.contextId;
+    }
+
+    /** {@return what was explored at {@code pc} in the state's call context} */
+    private Explored exploredAt(int pc, State s) {
+        int context = contextId(s);
+        for (Explored e = explored[pc]; e != null; e = e.next) {
+            if (e.context == context) {
+                return e;
+            }
+        }
+        explored[pc] = new Explored(context, explored[pc]);
+        return explored[pc];
+    }
+
     /** Pruning and loop-head merging; {@return the state to continue with, or null to prune} */
     private State arrive(Path p) {
-        String key = p.pc() + "@" + p.state().context();
         forgetDead(p.pc(), p.state());
-        if (loopHeads.contains(p.pc()) && loopVisits.getOrDefault(key, 0) >= UNROLL) {
+        if (!loopHead[p.pc()]) {
+            if (p.from() >= 0 && !branchy[p.from()]) {
+                return p.state(); // straight-line: nothing to prune
+            }
+            return prune(p.state(), exploredAt(p.pc(), p.state()));
+        }
+        Explored at = exploredAt(p.pc(), p.state());
+        if (at.loopKey == null) {
+            at.loopKey = p.pc() + "@" + p.state().context();
+        }
+        String key = at.loopKey;
+        if (at.visits >= UNROLL) {
             State acc = loopAcc.get(key);
             if (acc == null) {
                 loopAcc.put(key, p.state().copy());
                 loopEntry.put(key, p.state().copy());
-                loopVisits.put(key, 1);
+                at.visits = 1;
                 return p.state();
             }
             if (acc.covers(p.state())) {
@@ -344,40 +516,45 @@ public final class Verifier {
             if (!back) {
                 loopEntry.put(key, loopEntry.get(key).join(p.state(), false, p.pc()));
             }
-            int visits = back ? loopVisits.merge(key, 1, Integer::sum) - UNROLL : loopVisits.get(key) - UNROLL;
+            int visits = back ? ++at.visits - UNROLL : at.visits - UNROLL;
             State merged = acc.join(p.state(), visits > WIDEN_AFTER, p.pc());
             loopAcc.put(key, merged);
             return merged.copy();
         }
-        if (loopHeads.contains(p.pc())) {
-            // first iterations: followed path by path (pruned when covered), counted
-            int visits = loopVisits.merge(key, 1, Integer::sum);
-            if (visits == UNROLL) {
-                loopAcc.put(key, p.state().copy()); // from now on the head joins
-            }
-            loopEntry.merge(key, p.state().copy(), (a, b) -> isBackEdge(p.from(), p.pc()) ? a : a.join(b, false, p.pc()));
-        } else if (p.from() >= 0 && !(code[p.from()] instanceof Insn.Jump || code[p.from()] instanceof Insn.Ja
-                || code[p.from()] instanceof Insn.Exit)) {
-            return p.state(); // straight-line: nothing to prune
+        // first iterations: followed path by path (pruned when covered), counted
+        int visits = ++at.visits;
+        if (visits == UNROLL) {
+            loopAcc.put(key, p.state().copy()); // from now on the head joins
         }
-        List<State> seen = explored.computeIfAbsent(key, k -> new ArrayList<>());
+        loopEntry.merge(key, p.state().copy(), (a, b) -> isBackEdge(p.from(), p.pc()) ? a : a.join(b, false, p.pc()));
+        return prune(p.state(), at);
+    }
+
+    /** {@return null when an explored state covers {@code s}, else s (remembered while there are fewer than 64)} */
+    private State prune(State s, Explored at) {
+        List<State> seen = at.states;
+        if (!seen.isEmpty()) {
+            s.summarise();
+        }
         for (State old : seen) {
-            if (old.covers(p.state())) {
+            if (old.mayCover(s) && old.covers(s)) {
                 return null;
             }
         }
         if (seen.size() < 64) {
-            seen.add(p.state().copy());
+            seen.add(s.copy());
             statesStored++;
         }
-        return p.state();
+        return s;
     }
 
     /** Dead registers are forgotten: nothing reads them before writing them. */
     private void forgetDead(int pc, State s) {
-        for (int r = 0; r < 10; r++) {
-            if (!liveness.live(pc, r)) {
-                s.regs[r] = Value.UNINIT;
+        Value[] regs = s.regs;
+        for (int dead = ~liveness.liveSet(pc) & 0x3ff; dead != 0; dead &= dead - 1) {
+            int r = Integer.numberOfTrailingZeros(dead);
+            if (regs[r] != Value.UNINIT) {
+                regs[r] = Value.UNINIT;
             }
         }
     }
@@ -386,7 +563,7 @@ public final class Verifier {
         if (from < 0) {
             return false;
         }
-        for (FunctionCfg f : cfg.functionsContaining(from)) {
+        for (FunctionCfg f : functionsContaining(from)) {
             for (Loop l : f.loops()) {
                 if (l.head() == head && f.blockContaining(from).map(b -> l.body().contains(b.first())).orElse(false)) {
                     return true;
@@ -394,6 +571,17 @@ public final class Verifier {
             }
         }
         return false;
+    }
+
+    /** {@return {@link Cfg#functionsContaining}, computed once per pc} */
+    @SuppressWarnings("unchecked")
+    private List<FunctionCfg> functionsContaining(int pc) {
+        Object f = containing[pc];
+        if (f == null) {
+            f = cfg.functionsContaining(pc);
+            containing[pc] = f;
+        }
+        return (List<FunctionCfg>) f;
     }
 
     /** {@return the loop-head state (joined over entries and iterations) in any call context} */
@@ -418,53 +606,115 @@ public final class Verifier {
     // ---------------------------------------------------------------------------------------
     // One instruction
 
+    /**
+     * The instruction kinds of {@link #straight}, by pc: the dispatch of every step, so a table
+     * switch rather than a pattern switch (a chain of class tests).
+     */
+    private static final byte OTHER = 0;
+    private static final byte ALU = 1;
+    private static final byte NEG = 2;
+    private static final byte MOVSX = 3;
+    private static final byte ENDIAN = 4;
+    private static final byte LDDW = 5;
+    private static final byte LOAD = 6;
+    private static final byte STORE = 7;
+    private static final byte ATOMIC = 8;
+
+    private static byte kindOf(Insn insn) {
+        return switch (insn) {
+            case null -> OTHER;
+            case Insn.Alu a -> ALU;
+            case Insn.Neg n -> NEG;
+            case Insn.MovSx m -> MOVSX;
+            case Insn.Endian e -> ENDIAN;
+            case Insn.LoadImm64 l -> LDDW;
+            case Insn.Load l -> LOAD;
+            case Insn.Store st -> STORE;
+            case Insn.Atomic a -> ATOMIC;
+            case Insn.Ja j -> OTHER;
+            case Insn.Jump j -> OTHER;
+            case Insn.Call c -> OTHER;
+            case Insn.CallX c -> OTHER;
+            case Insn.Exit e -> OTHER;
+            case Insn.PacketLoad p -> OTHER;
+        };
+    }
+
+    /**
+     * Steps a straight-line instruction (one that always continues with the next); {@return
+     * the slots it takes, or 0 for another kind, which {@link #step} does}
+     */
+    private int straight(int pc, State s) {
+        Insn insn = code[pc];
+        switch (kinds[pc]) {
+            case ALU -> {
+                alu(pc, s, (Insn.Alu) insn);
+                return 1;
+            }
+            case NEG -> {
+                Insn.Neg n = (Insn.Neg) insn;
+                Value d = read(pc, s, n.dst());
+                writable(pc, n.dst());
+                s.regs[n.dst().n()] = Value.scalar(ScalarAlu.neg(n.width(), scalarOf(pc, d, "neg")));
+                return 1;
+            }
+            case MOVSX -> {
+                Insn.MovSx m = (Insn.MovSx) insn;
+                Value v = read(pc, s, m.src());
+                writable(pc, m.dst());
+                s.regs[m.dst().n()] = Value.scalar(ScalarAlu.movsx(m.width(), m.fromBits(), scalarOf(pc, v, "movsx")));
+                return 1;
+            }
+            case ENDIAN -> {
+                Insn.Endian e = (Insn.Endian) insn;
+                Value v = read(pc, s, e.dst());
+                writable(pc, e.dst());
+                s.regs[e.dst().n()] = Value.scalar(ScalarAlu.endian(e.op(), e.bits(), scalarOf(pc, v, "byte swap")));
+                return 1;
+            }
+            case LDDW -> {
+                Insn.LoadImm64 l = (Insn.LoadImm64) insn;
+                writable(pc, l.dst());
+                s.regs[l.dst().n()] = lddw(pc, l);
+                return 2;
+            }
+            case LOAD -> {
+                Insn.Load l = (Insn.Load) insn;
+                Value base = read(pc, s, l.src());
+                writable(pc, l.dst());
+                s.regs[l.dst().n()] = access(pc, s, base, l.offset(), l.size().bytes(), false, null, l.signExtend());
+                return 1;
+            }
+            case STORE -> {
+                Insn.Store st = (Insn.Store) insn;
+                Value base = read(pc, s, st.dst());
+                Value v = st.src() instanceof Reg r ? read(pc, s, r) : immediate(pc, (Imm) st.src());
+                access(pc, s, base, st.offset(), st.size().bytes(), true, v, false);
+                return 1;
+            }
+            case ATOMIC -> {
+                atomic(pc, s, (Insn.Atomic) insn);
+                return 1;
+            }
+            default -> {
+                return 0;
+            }
+        }
+    }
+
+    /** Steps any instruction ({@link #explore} hands the straight-line ones to {@link #straight} first). */
     private List<Path> step(int pc, State s) {
         Insn insn = code[pc];
         return switch (insn) {
             case null -> throw reject(pc, "invalid call target", "execution reaches the second slot of an lddw");
-            case Insn.Alu a -> {
-                alu(pc, s, a);
-                yield next(pc, s, 1);
-            }
-            case Insn.Neg n -> {
-                Value d = read(pc, s, n.dst());
-                writable(pc, n.dst());
-                s.regs[n.dst().n()] = Value.scalar(ScalarAlu.neg(n.width(), scalarOf(pc, d, "neg")));
-                yield next(pc, s, 1);
-            }
-            case Insn.MovSx m -> {
-                Value v = read(pc, s, m.src());
-                writable(pc, m.dst());
-                s.regs[m.dst().n()] = Value.scalar(ScalarAlu.movsx(m.width(), m.fromBits(), scalarOf(pc, v, "movsx")));
-                yield next(pc, s, 1);
-            }
-            case Insn.Endian e -> {
-                Value v = read(pc, s, e.dst());
-                writable(pc, e.dst());
-                s.regs[e.dst().n()] = Value.scalar(ScalarAlu.endian(e.op(), e.bits(), scalarOf(pc, v, "byte swap")));
-                yield next(pc, s, 1);
-            }
-            case Insn.LoadImm64 l -> {
-                writable(pc, l.dst());
-                s.regs[l.dst().n()] = lddw(pc, l);
-                yield next(pc, s, 2);
-            }
-            case Insn.Load l -> {
-                Value base = read(pc, s, l.src());
-                writable(pc, l.dst());
-                s.regs[l.dst().n()] = access(pc, s, base, l.offset(), l.size().bytes(), false, null, l.signExtend());
-                yield next(pc, s, 1);
-            }
-            case Insn.Store st -> {
-                Value base = read(pc, s, st.dst());
-                Value v = st.src() instanceof Reg r ? read(pc, s, r) : Value.scalar(Scalar.constant(((Imm) st.src()).value()));
-                access(pc, s, base, st.offset(), st.size().bytes(), true, v, false);
-                yield next(pc, s, 1);
-            }
-            case Insn.Atomic a -> {
-                atomic(pc, s, a);
-                yield next(pc, s, 1);
-            }
+            case Insn.Alu a -> next(pc, s, straight(pc, s));
+            case Insn.Neg n -> next(pc, s, straight(pc, s));
+            case Insn.MovSx m -> next(pc, s, straight(pc, s));
+            case Insn.Endian e -> next(pc, s, straight(pc, s));
+            case Insn.LoadImm64 l -> next(pc, s, straight(pc, s));
+            case Insn.Load l -> next(pc, s, straight(pc, s));
+            case Insn.Store st -> next(pc, s, straight(pc, s));
+            case Insn.Atomic a -> next(pc, s, straight(pc, s));
             case Insn.Ja j -> List.of(new Path(pc + 1 + j.offset(), s, pc));
             case Insn.Jump j -> jump(pc, s, j);
             case Insn.Call c -> call(pc, s, c);
@@ -523,8 +773,18 @@ public final class Verifier {
     private Value operand(int pc, State s, Operand o) {
         return switch (o) {
             case Reg r -> read(pc, s, r);
-            case Imm i -> Value.scalar(Scalar.constant(i.value()));
+            case Imm i -> immediate(pc, i);
         };
+    }
+
+    /** {@return the scalar of the instruction's immediate operand} (one per instruction, made once) */
+    private Value immediate(int pc, Imm i) {
+        Value v = immediates[pc];
+        if (v == null) {
+            v = Value.scalar(Scalar.constant(i.value()));
+            immediates[pc] = v;
+        }
+        return v;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -698,7 +958,7 @@ public final class Verifier {
         Value.Kind region = p.kind();
         Facts.Access fact = new Facts.Access(Facts.kind(region), p.minOffset() + off, p.maxOffset() + off, size, write,
                 region == Value.Kind.STACK || region == Value.Kind.MAP_VALUE ? p.map() : -1);
-        accesses.merge(pc, fact, Facts.Access::join);
+        accesses[pc] = accesses[pc] == null ? fact : accesses[pc].join(fact);
         return switch (p.kind()) {
             case STACK -> stack(pc, s, p, off, size, write, stored, signExtend);
             case CTX -> ctx(pc, p, off, size, write);
@@ -734,7 +994,7 @@ public final class Verifier {
         if (Math.floorMod(o, size) != 0) {
             throw reject(pc, "invalid stack access", "misaligned: off=" + o + " size=" + size + " (Linux requires aligned stack accesses)");
         }
-        Frame f = s.frames.get(p.map());
+        Frame f = write ? s.writableFrame(p.map()) : s.frames.get(p.map());
         int i = Frame.index(o);
         if (write) {
             if (stored instanceof Value.Ptr && size != 8) {
@@ -743,7 +1003,7 @@ public final class Verifier {
             if (stored instanceof Value.Ptr sp && sp.kind() == Value.Kind.STACK && sp.map() > p.map()) {
                 throw reject(pc, "pointer leak", "a pointer to a callee's stack stored in its caller's frame");
             }
-            f.depth = Math.max(f.depth, (int) -o);
+            s.raiseDepth(f, (int) -o);
             checkStackSize(pc, s);
             // bytes of any overlapped spill lose the spilled value
             for (int k = i - i % 8; k < i + size; k += 8) {
@@ -758,13 +1018,18 @@ public final class Verifier {
                     }
                 }
             }
-            Long constant = stored instanceof Value.Scal z && z.s().isConstant() ? z.s().constantValue() : null;
-            f.remember(i, size, constant);
+            boolean isConstant = stored instanceof Value.Scal z && z.s().isConstant();
+            long constant = isConstant ? ((Value.Scal) stored).s().constantValue() : 0;
+            if (isConstant) {
+                f.remember(i, size, constant);
+            } else {
+                f.forget(i, size);
+            }
             if (size == 8 && i % 8 == 0) {
                 java.util.Arrays.fill(f.types, i, i + 8, Frame.SPILL);
                 f.spills[i / 8] = stored;
             } else {
-                boolean zero = constant != null && (size == 8 ? constant == 0 : (constant & ((1L << (8 * size)) - 1)) == 0);
+                boolean zero = isConstant && (size == 8 ? constant == 0 : (constant & ((1L << (8 * size)) - 1)) == 0);
                 java.util.Arrays.fill(f.types, i, i + size, zero ? Frame.ZERO : Frame.MISC);
             }
             return stored;
@@ -880,7 +1145,7 @@ public final class Verifier {
         if (p.maybeNull()) {
             throw reject(pc, "possible null dereference", "ring buffer record used before a null check");
         }
-        if (!s.refs.containsKey(p.ref())) {
+        if (!s.refs().containsKey(p.ref())) {
             throw reject(pc, "invalid memory access", "ring buffer record already submitted or discarded");
         }
         long lo = p.minOffset() + off;
@@ -944,7 +1209,7 @@ public final class Verifier {
                 if (decided.isPresent() && decided.get() != t) {
                     continue;
                 }
-                branches.merge(pc, t ? 1 : 2, (x1, y1) -> x1 | y1);
+                branches[pc] |= t ? 1 : 2;
                 ScalarBranch.Refined r = ScalarBranch.refine(j.op(), j.width(), x.s(), y.s(), t);
                 if (r.a().isEmpty() || r.b().isEmpty()) {
                     continue;
@@ -978,7 +1243,7 @@ public final class Verifier {
         if (a instanceof Value.Ptr p2 && b instanceof Value.Ptr q2 && !sameRegion(p2, q2)) {
             throw reject(pc, "pointer comparison prohibited", a + " against " + b);
         }
-        branches.merge(pc, 3, (x1, y1) -> x1 | y1);
+        branches[pc] |= 3;
         return List.of(new Path(fall, s.copy(), pc), new Path(taken, s, pc));
     }
 
@@ -987,15 +1252,20 @@ public final class Verifier {
         for (int r = 0; r < s.regs.length; r++) {
             s.regs[r] = settle(s.regs[r], p, isNull);
         }
-        for (Frame f : s.frames) {
+        for (int i = 0; i < s.frames.size(); i++) {
+            Frame f = s.frames.get(i);
             for (int k = 0; k < f.spills.length; k++) {
                 if (f.spills[k] != null) {
-                    f.spills[k] = settle(f.spills[k], p, isNull);
+                    Value v = settle(f.spills[k], p, isNull);
+                    if (v != f.spills[k]) {
+                        f = s.writableFrame(i);
+                        f.spills[k] = v;
+                    }
                 }
             }
         }
         if (isNull && p.kind() == Value.Kind.RINGBUF_MEM) {
-            s.refs.remove(p.ref()); // nothing was reserved: nothing to release
+            s.refsForWrite().remove(p.ref()); // nothing was reserved: nothing to release
         }
     }
 
@@ -1049,9 +1319,9 @@ public final class Verifier {
         State safe = s.copy();
         State other = s.copy();
         if (meta) {
-            safe.packetRange.merge(-1, proven, Math::max);
+            safe.packetRange = safe.packetRange.atLeast(-1, proven);
         } else if (pkt.var().smin() >= 0) {
-            safe.packetRange.merge(pkt.id(), proven, Math::max);
+            safe.packetRange = safe.packetRange.atLeast(pkt.id(), proven);
         }
         return Optional.of(List.of(new Path(fall, safeWhenTaken ? other : safe, pc), new Path(taken, safeWhenTaken ? safe : other, pc)));
     }
@@ -1079,9 +1349,10 @@ public final class Verifier {
             throw reject(pc, "call stack too deep", "more than " + MAX_FRAMES + " frames");
         }
         State n = s;
-        n.saved.add(new Value[] {s.regs[6], s.regs[7], s.regs[8], s.regs[9]});
-        n.returns.add(new int[] {pc + 1});
-        n.frames.add(new Frame());
+        n.saved = State.append(n.saved, new Value[] {s.regs[6], s.regs[7], s.regs[8], s.regs[9]});
+        n.returns = State.append(n.returns, new int[] {pc + 1});
+        n.pushFrame(new Frame());
+        n.contextChanged();
         n.regs[0] = Value.UNINIT;
         for (int r = 6; r <= 9; r++) {
             n.regs[r] = Value.UNINIT;
@@ -1091,20 +1362,23 @@ public final class Verifier {
     }
 
     private List<Path> exit(int pc, State s) {
-        for (FunctionCfg f : cfg.functionsContaining(pc)) {
+        for (FunctionCfg f : functionsContaining(pc)) {
             frameDepth.merge(f.start(), s.frame().depth, Math::max);
         }
         Value r0 = s.regs[0];
-        if (r0 instanceof Value.Uninit && (s.depth() == 0 || s.returns.get(s.returns.size() - 1)[0] < 0)) {
+        if (r0 instanceof Value.Uninit && (s.depth() == 0 || State.last(s.returns)[0] < 0)) {
             throw reject(pc, "read of uninitialized register", "r0 at exit");
         }
         if (s.depth() > 0) {
             if (r0 instanceof Value.Ptr p && p.kind() == Value.Kind.STACK) {
                 throw reject(pc, "pointer leak", "returning a stack pointer to the caller (Linux refuses it)");
             }
-            int ret = s.returns.remove(s.returns.size() - 1)[0];
-            Value[] saved = s.saved.remove(s.saved.size() - 1);
-            s.frames.remove(s.frames.size() - 1);
+            int ret = State.last(s.returns)[0];
+            s.returns = State.dropLast(s.returns);
+            Value[] saved = State.last(s.saved);
+            s.saved = State.dropLast(s.saved);
+            s.popFrame();
+            s.contextChanged();
             for (int r = 1; r <= 5; r++) {
                 s.regs[r] = Value.UNINIT;
             }
@@ -1119,7 +1393,8 @@ public final class Verifier {
                     throw reject(pc, "invalid return value", "a bpf_loop callback returns 0 or 1, not " + r0);
                 }
                 int callPc = -ret - 2;
-                Value ctx = s.callbackCtx.remove(s.callbackCtx.size() - 1);
+                Value ctx = State.last(s.callbackCtx);
+                s.callbackCtx = State.dropLast(s.callbackCtx);
                 State again = s.copy();
                 Path p = callback(callPc, again, callbackTarget.get(callPc), ctx);
                 State after = s;
@@ -1132,8 +1407,8 @@ public final class Verifier {
         if (r0 instanceof Value.Ptr p) {
             throw reject(pc, "pointer leak", "returning " + p + " in r0");
         }
-        if (!s.refs.isEmpty()) {
-            int at = s.refs.values().iterator().next();
+        if (!s.refs().isEmpty()) {
+            int at = s.refs().values().iterator().next();
             throw reject(pc, "unreleased reference", "ring buffer record reserved at " + at + " is not submitted or discarded");
         }
         return List.of();
@@ -1175,10 +1450,11 @@ public final class Verifier {
      */
     private Path callback(int pc, State s, int target, Value ctx) {
         callbackTarget.put(pc, target);
-        loopHeads.add(target);
+        loopHead[target] = true;
         Path p = enter(pc, s, target);
-        p.state().returns.set(p.state().returns.size() - 1, new int[] {-pc - 2});
-        p.state().callbackCtx.add(ctx);
+        p.state().returns = State.replaceLast(p.state().returns, new int[] {-pc - 2});
+        p.state().contextChanged();
+        p.state().callbackCtx = State.append(p.state().callbackCtx, ctx);
         p.state().regs[1] = Value.scalar(Scalar.unsignedRange(0, (1L << 23) - 1));
         p.state().regs[2] = ctx;
         return p;
@@ -1224,7 +1500,7 @@ public final class Verifier {
                 if (o < -Frame.SIZE || o + size > 0) {
                     throw reject(pc, "invalid stack access", what + ": off=" + o + " size=" + size);
                 }
-                Frame f = s.frames.get(p.map());
+                Frame f = write ? s.writableFrame(p.map()) : s.frames.get(p.map());
                 int i = Frame.index(o);
                 for (int k = i; k < i + size; k++) {
                     if (!write && f.types[k] == Frame.INVALID) {
@@ -1240,7 +1516,7 @@ public final class Verifier {
                     }
                 }
                 if (write) {
-                    f.depth = Math.max(f.depth, (int) -o);
+                    s.raiseDepth(f, (int) -o);
                 }
             }
             case PACKET, PACKET_META -> {
@@ -1290,28 +1566,36 @@ public final class Verifier {
                 s.regs[r] = Value.scalar(Scalar.top());
             }
         }
-        for (Frame f : s.frames) {
+        for (int i = 0; i < s.frames.size(); i++) {
+            Frame f = s.frames.get(i);
             for (int k = 0; k < f.spills.length; k++) {
                 if (f.spills[k] instanceof Value.Ptr p && isPacketFamily(p.kind())) {
+                    f = s.writableFrame(i);
                     f.spills[k] = Value.scalar(Scalar.top());
                 }
             }
         }
-        s.packetRange.clear();
+        s.packetRange = PacketRanges.NONE;
     }
 
     // ---------------------------------------------------------------------------------------
     // Result
 
     private VerifiedProgram result(long nanos) {
-        List<String> perPc = new ArrayList<>();
         for (int pc = 0; pc < code.length; pc++) {
-            Seen st = seenAt.get(pc);
-            perPc.add(st == null ? "" : describeRegs(st.regs()));
+            int inherit = inherited[pc];
+            if (inherit != 0 && seenRegs[pc] != null) {
+                Value[] from = seenRegs[inheritFrom[pc]];
+                for (int r = 0; r < 11; r++) {
+                    if ((inherit & 1 << r) != 0) {
+                        seenRegs[pc][r] = from[r];
+                    }
+                }
+            }
         }
         int stack = 0;
-        for (Seen st : seenAt.values()) {
-            stack = Math.max(stack, st.stack());
+        for (int pc = 0; pc < code.length; pc++) {
+            stack = Math.max(stack, seenStack[pc]);
         }
         Set<MapType> mapTypes = new HashSet<>();
         maps.forEach(m -> mapTypes.add(m.type()));
@@ -1320,15 +1604,22 @@ public final class Verifier {
             loops += f.loops().size();
         }
         VerifiedProgram.Requires requires = VerifiedProgram.Requires.of(code, helpersUsed, mapTypes, loops, maxPacketOffset, stack);
-        List<Facts> facts = new ArrayList<>();
-        for (int pc = 0; pc < code.length; pc++) {
-            Seen st = seenAt.get(pc);
-            Integer b = branches.get(pc);
-            Boolean decided = b == null || b == 3 ? null : b == 1;
-            facts.add(st == null ? null : new Facts(Facts.registers(st.regs()), accesses.get(pc), divisors.get(pc), decided));
-        }
-        return new VerifiedProgram(new VerifiedProgram.Token(), program, cfg, perPc, facts, tripCounts, frameDepth, requires,
-                new VerifiedProgram.Stats(processed, statesStored, nanos, executedBound), memSize);
+        // The per-instruction text and facts are made when first asked for (most backends read
+        // the facts of a few instructions); they capture only what they read, not the verifier.
+        Value[][] regs = seenRegs;
+        Facts.Access[] access = accesses;
+        byte[] branch = branches;
+        Map<Integer, Long> divisor = Map.copyOf(divisors);
+        IntFunction<String> perPc = pc -> regs[pc] == null ? "" : describeRegs(regs[pc]);
+        IntFunction<Facts> facts = pc -> {
+            if (regs[pc] == null) {
+                return null;
+            }
+            Boolean decided = branch[pc] == 0 || branch[pc] == 3 ? null : branch[pc] == 1;
+            return new Facts(Facts.registers(regs[pc]), access[pc], divisor.get(pc), decided);
+        };
+        return new VerifiedProgram(new VerifiedProgram.Token(), program, cfg, code.length, perPc, facts, tripCounts, frameDepth,
+                requires, new VerifiedProgram.Stats(processed, statesStored, nanos, executedBound), memSize);
     }
 
     private static String describeRegs(State s) {

@@ -72,7 +72,11 @@ public final class Cfg {
         TreeSet<Diagnostic> found = new TreeSet<>();
         TreeMap<Integer, BitSet> reach = discoverFunctions(flow, found);
 
-        this.starts = reach.keySet().stream().mapToInt(Integer::intValue).toArray();
+        this.starts = new int[reach.size()];
+        int k = 0;
+        for (int start : reach.keySet()) {
+            starts[k++] = start;
+        }
         List<List<CallEdge>> edges = new ArrayList<>();
         BitSet all = new BitSet(len);
         for (BitSet r : reach.values()) {
@@ -98,8 +102,8 @@ public final class Cfg {
         }
         this.functions = List.copyOf(fs);
 
-        for (int pc = all.nextSetBit(0); pc >= 0; pc = all.nextSetBit(pc + 1)) {
-            if (flow.isInsn(pc)) {
+        for (int pc : flow.issuePcs()) {
+            if (all.get(pc) && flow.isInsn(pc)) {
                 found.addAll(flow.issues(pc));
             }
         }

@@ -9,6 +9,7 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The intra-procedural flow of every instruction, taken one instruction at a time: where
@@ -64,6 +65,11 @@ final class Flow {
 
     List<Diagnostic> issues(int pc) {
         return issues.getOrDefault(pc, List.of());
+    }
+
+    /** {@return the slots with issues, in no particular order} */
+    Set<Integer> issuePcs() {
+        return issues.keySet();
     }
 
     /** {@return whether the instruction at {@code pc} ends a block: ja, a conditional jump, exit} */

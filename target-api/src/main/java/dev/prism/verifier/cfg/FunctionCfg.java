@@ -50,7 +50,10 @@ public final class FunctionCfg {
 
         List<Integer> exitList = new ArrayList<>();
         BitSet leaders = leaders(start, reach, flow, scratch);
-        this.firsts = leaders.stream().toArray();
+        this.firsts = new int[leaders.cardinality()];
+        for (int i = 0, pc = leaders.nextSetBit(0); pc >= 0; pc = leaders.nextSetBit(pc + 1)) {
+            firsts[i++] = pc; // as leaders.stream().toArray(), which costs more than the rest of the block split
+        }
         int n = firsts.length;
         Block[] bs = new Block[n];
         this.successors = new int[n][];

@@ -1,18 +1,12 @@
 package dev.prism.verifier.domain;
 
-import java.util.OptionalLong;
-
 /**
  * Interval arithmetic on 64-bit values that the domain needs in more than one place: runs of
- * consecutive values that may wrap around (an addition's results, the low bits of a range), the
- * intersection of a signed with an unsigned interval, and the nearest value whose low half lies
- * in a given range.
+ * consecutive values that may wrap around (an addition's results, the low bits of a range).
+ * (The meet of a signed with an unsigned interval, and the nearest value whose low half lies in
+ * a range, are {@link Normalizer}'s alone.)
  */
 final class Intervals {
-    private static final long LOW32 = 0xffff_ffffL;
-    /** The distance between two values with the same low half and adjacent high halves. */
-    private static final long BLOCK = 1L << 32;
-
     private Intervals() {
     }
 
@@ -86,112 +80,6 @@ final class Intervals {
         return new Low(width,
                 unsignedFits ? ustart : full.umin, unsignedFits ? uend : full.umax,
                 signedFits ? sstart : full.smin, signedFits ? send : full.smax);
-    }
-
-    /** The result of {@link #meetSignedUnsigned}. */
-    record Bounds(long smin, long smax, long umin, long umax) {
-    }
-
-    /** The result of {@link #meetSignedUnsigned32}; umin and umax are read unsigned. */
-    record Bounds32(int smin, int smax, int umin, int umax) {
-    }
-
-    /**
-     * {@return the tightest signed and unsigned intervals of the values in both the signed
-     * interval [smin, smax] and the unsigned interval [umin, umax]}, or null when there are none.
-     * Both inputs must be non-empty.
-     *
-     * <p>In unsigned order the signed interval is one piece when it does not cross zero, and
-     * otherwise two: [0, smax] and [smin, 2^64 - 1]. Cutting each piece with the unsigned
-     * interval leaves at most two pieces, each inside one sign half, so each is an interval in
-     * both orders; the answer is their hull in each order.
-     */
-    static Bounds meetSignedUnsigned(long smin, long smax, long umin, long umax) {
-        long[] los;
-        long[] his;
-        if (smin >= 0 || smax < 0) {
-            los = new long[] {smin};
-            his = new long[] {smax};
-        } else {
-            los = new long[] {0, smin};
-            his = new long[] {smax, -1L};
-        }
-        long newUmin = 0;
-        long newUmax = 0;
-        long newSmin = Long.MAX_VALUE;
-        long newSmax = Long.MIN_VALUE;
-        boolean any = false;
-        for (int i = 0; i < los.length; i++) {
-            long lo = maxUnsigned(los[i], umin);
-            long hi = minUnsigned(his[i], umax);
-            if (Long.compareUnsigned(lo, hi) > 0) {
-                continue;
-            }
-            if (!any) {
-                newUmin = lo;
-            }
-            newUmax = hi;
-            newSmin = Math.min(newSmin, lo);
-            newSmax = Math.max(newSmax, hi);
-            any = true;
-        }
-        return any ? new Bounds(newSmin, newSmax, newUmin, newUmax) : null;
-    }
-
-    /**
-     * {@link #meetSignedUnsigned} for 32-bit intervals. A 32-bit value v is placed at v << 32,
-     * which keeps both its signed and its unsigned order. Every bound the 64-bit version returns
-     * is one of its four inputs or 0 (the piece end 2^64 - 1 is always cut by the unsigned upper
-     * bound), so each shifts back exactly. {@return the 32-bit bounds, or null when empty}
-     */
-    static Bounds32 meetSignedUnsigned32(int smin, int smax, int umin, int umax) {
-        Bounds b = meetSignedUnsigned((long) smin << 32, (long) smax << 32,
-                (long) umin << 32, (long) umax << 32);
-        if (b == null) {
-            return null;
-        }
-        return new Bounds32((int) (b.smin >> 32), (int) (b.smax >> 32),
-                (int) (b.umin >>> 32), (int) (b.umax >>> 32));
-    }
-
-    /**
-     * {@return the least value not below min (in the order lastBlock names) whose low half lies in
-     * the unsigned range [lo32, hi32]}, or empty when there is none. Both orders run through
-     * blocks of 2^32 values that share a high half, and inside a block the low half counts up
-     * unsigned; so the answer is in min's block or the next one.
-     *
-     * @param lastBlock the high half of the order's last block, in place: 0xffffffff_00000000
-     *                  for unsigned, 0x7fffffff_00000000 for signed
-     */
-    static OptionalLong leastWithLowHalf(long min, long lo32, long hi32, long lastBlock) {
-        long high = min & ~LOW32;
-        long low = min & LOW32;
-        if (low < lo32) {
-            return OptionalLong.of(high | lo32);
-        }
-        if (low <= hi32) {
-            return OptionalLong.of(min);
-        }
-        return high == lastBlock ? OptionalLong.empty() : OptionalLong.of((high + BLOCK) | lo32);
-    }
-
-    /**
-     * The mirror of {@link #leastWithLowHalf}: {@return the greatest value not above max whose
-     * low half lies in [lo32, hi32]}, or empty.
-     *
-     * @param firstBlock the high half of the order's first block, in place: 0 for unsigned,
-     *                   0x80000000_00000000 for signed
-     */
-    static OptionalLong greatestWithLowHalf(long max, long lo32, long hi32, long firstBlock) {
-        long high = max & ~LOW32;
-        long low = max & LOW32;
-        if (low > hi32) {
-            return OptionalLong.of(high | hi32);
-        }
-        if (low >= lo32) {
-            return OptionalLong.of(max);
-        }
-        return high == firstBlock ? OptionalLong.empty() : OptionalLong.of((high - BLOCK) | hi32);
     }
 
     static long minUnsigned(long a, long b) {

@@ -30,8 +30,26 @@ public final class ScalarAlu {
         if (dst.isConstant() && src.isConstant()) {
             return Scalar.constant(Semantics.alu(op, width, dst.constantValue(), src.constantValue()));
         }
-        return width == Width.W64 ? alu64(op, dst, src) : alu32(op, dst, src);
+        int slot = (int) ((Normalizer.hash(dst) * 31 + Normalizer.hash(src) + op.ordinal() * 2 + width.ordinal())
+                * 0x9E37_79B9_7F4A_7C15L >>> 54);
+        Memo m = MEMO[slot];
+        if (m != null && m.op == op && m.width == width && m.dst.equals(dst) && m.src.equals(src)) {
+            return m.out;
+        }
+        Scalar out = width == Width.W64 ? alu64(op, dst, src) : alu32(op, dst, src);
+        MEMO[slot] = new Memo(op, width, dst, src, out);
+        return out;
     }
+
+    /**
+     * The results of the last operations computed, by a hash of the operation and operands: a
+     * transfer function depends on nothing else, and an analysis repeats the same ones along
+     * many paths (see Normalizer's table for the sharing between threads).
+     */
+    private record Memo(AluOp op, Width width, Scalar dst, Scalar src, Scalar out) {
+    }
+
+    private static final Memo[] MEMO = new Memo[1 << 10];
 
     /** {@return the values -dst can take at the given width} */
     public static Scalar neg(Width width, Scalar dst) {

@@ -43,10 +43,29 @@ public final class ScalarBranch {
         if (a.isEmpty() || b.isEmpty()) {
             return Optional.empty();
         }
-        if (width == Width.W32) {
-            return decide64(op, view32(op, a), view32(op, b));
+        int slot = slot(op, width, a, b, false);
+        Memo m = DECIDED[slot];
+        if (m != null && m.op == op && m.width == width && m.a.equals(a) && m.b.equals(b)) {
+            return m.decided;
         }
-        return decide64(op, a, b);
+        Optional<Boolean> out = width == Width.W32 ? decide64(op, view32(op, a), view32(op, b)) : decide64(op, a, b);
+        DECIDED[slot] = new Memo(op, width, a, b, false, out, null);
+        return out;
+    }
+
+    /**
+     * The answers last computed, by a hash of the question: they depend on nothing else, and an
+     * analysis asks the same ones along many paths (as ScalarAlu's table; entries are immutable).
+     */
+    private record Memo(JumpOp op, Width width, Scalar a, Scalar b, boolean taken, Optional<Boolean> decided, Refined refined) {
+    }
+
+    private static final Memo[] DECIDED = new Memo[1 << 9];
+    private static final Memo[] REFINED = new Memo[1 << 9];
+
+    private static int slot(JumpOp op, Width width, Scalar a, Scalar b, boolean taken) {
+        long h = (Normalizer.hash(a) * 31 + Normalizer.hash(b)) * 31 + op.ordinal() * 4 + width.ordinal() * 2 + (taken ? 1 : 0);
+        return (int) (h * 0x9E37_79B9_7F4A_7C15L >>> 55);
     }
 
     /**
@@ -57,6 +76,17 @@ public final class ScalarBranch {
         if (a.isEmpty() || b.isEmpty()) {
             return Refined.INFEASIBLE;
         }
+        int slot = slot(op, width, a, b, taken);
+        Memo m = REFINED[slot];
+        if (m != null && m.op == op && m.width == width && m.taken == taken && m.a.equals(a) && m.b.equals(b)) {
+            return m.refined;
+        }
+        Refined out = refineOnce(op, width, a, b, taken);
+        REFINED[slot] = new Memo(op, width, a, b, taken, null, out);
+        return out;
+    }
+
+    private static Refined refineOnce(JumpOp op, Width width, Scalar a, Scalar b, boolean taken) {
         Refined r;
         if (width == Width.W32) {
             Refined low = refine64(op, view32(op, a), view32(op, b), taken);
