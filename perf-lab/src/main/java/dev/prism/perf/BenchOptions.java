@@ -19,7 +19,7 @@ import java.util.Objects;
 public record BenchOptions(int repeat, int batches, int warmupMillis, int compileRepeat, String baseline, int batchMillis) {
     public static final int DEFAULT_BATCHES = 7;
     public static final int DEFAULT_WARMUP_MILLIS = 2000;
-    public static final int DEFAULT_COMPILE_REPEAT = 7;
+    public static final int DEFAULT_COMPILE_REPEAT = 15;
     public static final String DEFAULT_BASELINE = "linux";
     /** Long enough that a young-generation pause (tens of ms on a small machine) is a fraction of a batch. */
     public static final int DEFAULT_BATCH_MILLIS = 50;
