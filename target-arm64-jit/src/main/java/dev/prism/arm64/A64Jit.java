@@ -447,7 +447,7 @@ public final class A64Jit {
             stubsEnd = a.position();
             hashLookups.forEach((index, label) -> {
                 a.bind(label);
-                A64MapCode.emitLookup(a, A64MapCode.HashLayout.of(program.maps().get(index), 1), options.lse());
+                A64MapCode.emitLookup(a, dev.prism.runtime.maps.HashLayout.of(program.maps().get(index), 1), options.lse());
             });
             leavesEnd = a.position();
             // The shared exits (Linux's arm64 JIT has one epilogue too): every BPF exit is one b.

@@ -16,8 +16,7 @@ import static dev.prism.arm64.A64Reg.X6;
 import static dev.prism.arm64.A64Reg.X8;
 
 import dev.prism.arm64.A64Assembler.Label;
-import dev.prism.program.MapDef;
-import dev.prism.program.MapType;
+import dev.prism.runtime.maps.HashLayout;
 import dev.prism.runtime.maps.HashTableMap;
 import java.util.Objects;
 
@@ -74,83 +73,6 @@ public final class A64MapCode {
     }
 
     /**
-     * The emit-time parameters of one {@link HashTableMap} layout, and the sizes and offsets
-     * derived from them exactly as {@code HashTableMap} derives them.
-     *
-     * @param type       HASH, PERCPU_HASH or LRU_HASH
-     * @param keySize    key bytes, 1..512
-     * @param valueSize  value bytes, at least 1
-     * @param maxEntries capacity, 1..2^30
-     * @param cpus       values per entry: the map's CPU count for PERCPU_HASH, else 1
-     */
-    public record HashLayout(MapType type, int keySize, int valueSize, int maxEntries, int cpus) {
-        public HashLayout {
-            Objects.requireNonNull(type, "type");
-            if (type != MapType.HASH && type != MapType.PERCPU_HASH && type != MapType.LRU_HASH) {
-                throw new IllegalArgumentException("not a hash map type: " + type.id());
-            }
-            if (keySize < 1 || keySize > 512) {
-                throw new IllegalArgumentException("key size " + keySize + " outside 1..512");
-            }
-            if (valueSize < 1) {
-                throw new IllegalArgumentException("value size " + valueSize + " is not positive");
-            }
-            if (maxEntries < 1 || maxEntries > 1 << 30) {
-                throw new IllegalArgumentException("max_entries " + maxEntries + " outside 1..2^30");
-            }
-            if (cpus < 1 || (type != MapType.PERCPU_HASH && cpus != 1)) {
-                throw new IllegalArgumentException("cpus " + cpus + " for " + type.id()
-                        + " (must be 1 unless percpu_hash, at least 1)");
-            }
-        }
-
-        /** {@return the layout of the map {@code def} creates with {@code cpus} simulated CPUs} */
-        public static HashLayout of(MapDef def, int cpus) {
-            return new HashLayout(def.type(), def.keySize(), def.valueSize(), def.maxEntries(),
-                    def.type() == MapType.PERCPU_HASH ? cpus : 1);
-        }
-
-        public boolean perCpu() {
-            return type == MapType.PERCPU_HASH;
-        }
-
-        public boolean lru() {
-            return type == MapType.LRU_HASH;
-        }
-
-        /** {@return the power of two >= max_entries} */
-        public int buckets() {
-            int high = Integer.highestOneBit(maxEntries);
-            return high == maxEntries ? maxEntries : high << 1;
-        }
-
-        /** {@return buckets - 1} */
-        public int mask() {
-            return buckets() - 1;
-        }
-
-        /** {@return round8(value_size)} */
-        public int stride() {
-            return round8(valueSize);
-        }
-
-        /** {@return 16 + round8(key_size)} */
-        public int valueOffset() {
-            return HashTableMap.ENT_KEY + round8(keySize);
-        }
-
-        /** {@return 16 + round8(key_size) + cpus * round8(value_size)} */
-        public long entrySize() {
-            return valueOffset() + (long) cpus * stride();
-        }
-
-        /** {@return round8(64 + 4 * buckets): entry 1's offset from the table} */
-        public long entriesOffset() {
-            return (HashTableMap.HEADER_SIZE + 4L * buckets() + 7) & ~7L;
-        }
-    }
-
-    /**
      * Emits {@code u64 lookup(u64 table, u64 key, u64 cpu)} for maps of {@code layout} at the
      * assembler's position (see the class comment for the contract).
      *
@@ -162,9 +84,6 @@ public final class A64MapCode {
         return new LookupEmitter(a, layout, lse).emit();
     }
 
-    private static int round8(int n) {
-        return (n + 7) & ~7;
-    }
 
     /** One lookup function: the layout's constants and the labels shared by its parts. */
     private static final class LookupEmitter {

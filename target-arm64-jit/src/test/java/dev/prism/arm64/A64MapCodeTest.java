@@ -133,7 +133,7 @@ class A64MapCodeTest {
                         int vs = 1 + (ks * 7 + max) % 64;
                         MapDef def = MapDef.of("m", f.type, ks, vs, max, 0);
                         HashTableMap map = (HashTableMap) BpfMaps.create(def, f.cpus, arena);
-                        A64MapCode.HashLayout l = A64MapCode.HashLayout.of(def, f.cpus);
+                        dev.prism.runtime.maps.HashLayout l = dev.prism.runtime.maps.HashLayout.of(def, f.cpus);
                         assertEquals(map.bucketMask(), l.mask(), def.toString());
                         assertEquals(map.entrySize(), l.entrySize(), def.toString());
                         assertEquals(map.valueOffset(), l.valueOffset(), def.toString());
@@ -306,7 +306,7 @@ class A64MapCodeTest {
     }
 
     private static void assertRefWords(Fixture nat, HashTableMap java, String when) {
-        A64MapCode.HashLayout l = nat.layout;
+        dev.prism.runtime.maps.HashLayout l = nat.layout;
         MemorySegment a = MemorySegment.ofAddress(nat.map.entriesAddress()).reinterpret(l.maxEntries() * l.entrySize());
         MemorySegment b = MemorySegment.ofAddress(java.entriesAddress()).reinterpret(l.maxEntries() * l.entrySize());
         for (int n = 0; n < l.maxEntries(); n++) {
@@ -502,7 +502,7 @@ class A64MapCodeTest {
     private static final class Fixture implements AutoCloseable {
         final MapDef def;
         final HashTableMap map;
-        final A64MapCode.HashLayout layout;
+        final dev.prism.runtime.maps.HashLayout layout;
         final A64Machine machine;
         final long code;
         final Arena arena;
@@ -511,7 +511,7 @@ class A64MapCodeTest {
             this.arena = arena;
             this.def = MapDef.of("m", type, ks, vs, maxEntries, 0);
             this.map = (HashTableMap) BpfMaps.create(def, cpus, arena);
-            this.layout = A64MapCode.HashLayout.of(def, cpus);
+            this.layout = dev.prism.runtime.maps.HashLayout.of(def, cpus);
             // A budget no lookup spends; the one that waits for the lock spins for a while.
             this.machine = new A64Machine(lse ? Unicorn.CpuModel.MAX : Unicorn.CpuModel.CORTEX_A57, 1L << 40, null);
             machine.map(map.address(), EmulatedInstance.tableEnd(map) - map.address());
@@ -731,7 +731,7 @@ class A64MapCodeTest {
      * sp with a canary, calls the lookup with {@code bl}, and returns {@link #CLOBBERED} instead
      * of its result when any of them, sp or x30's use as the return changed.
      */
-    static byte[] harnessed(A64MapCode.HashLayout layout, boolean lse) {
+    static byte[] harnessed(dev.prism.runtime.maps.HashLayout layout, boolean lse) {
         A64Assembler a = new A64Assembler();
         Label lookup = new Label();
         Label bad = new Label();

@@ -253,7 +253,7 @@ public final class X86Jit {
             }
             hashLookups.forEach((index, label) -> {
                 a.bind(label);
-                X86MapCode.emitLookup(a, X86MapCode.HashLayout.of(program.maps().get(index), 1));
+                X86MapCode.emitLookup(a, dev.prism.runtime.maps.HashLayout.of(program.maps().get(index), 1));
             });
             lpmLookups.forEach((index, label) -> {
                 MapDef m = program.maps().get(index);

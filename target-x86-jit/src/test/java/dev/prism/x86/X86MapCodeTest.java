@@ -125,8 +125,8 @@ class X86MapCodeTest {
                         int vs = 1 + (ks * 7 + max) % 64;
                         MapDef def = MapDef.of("m", f.type, ks, vs, max, 0);
                         HashTableMap map = (HashTableMap) BpfMaps.create(def, f.cpus, arena);
-                        X86MapCode.HashLayout l = X86MapCode.HashLayout.of(def, f.cpus);
-                        assertEquals(l, X86MapCode.HashLayout.of(map));
+                        dev.prism.runtime.maps.HashLayout l = dev.prism.runtime.maps.HashLayout.of(def, f.cpus);
+                        assertEquals(l, dev.prism.runtime.maps.HashLayout.of(map));
                         assertEquals(map.bucketMask(), l.mask(), def.toString());
                         assertEquals(map.entrySize(), l.entrySize(), def.toString());
                         assertEquals(map.valueOffset(), l.valueOffset(), def.toString());
@@ -298,7 +298,7 @@ class X86MapCodeTest {
     }
 
     private static void assertRefWords(Fixture nat, HashTableMap java, String when) {
-        X86MapCode.HashLayout l = nat.layout;
+        dev.prism.runtime.maps.HashLayout l = nat.layout;
         MemorySegment a = MemorySegment.ofAddress(nat.map.entriesAddress()).reinterpret((long) l.maxEntries() * l.entrySize());
         MemorySegment b = MemorySegment.ofAddress(java.entriesAddress()).reinterpret((long) l.maxEntries() * l.entrySize());
         for (int n = 0; n < l.maxEntries(); n++) {
@@ -489,13 +489,13 @@ class X86MapCodeTest {
     private static final class Fixture implements AutoCloseable {
         final MapDef def;
         final HashTableMap map;
-        final X86MapCode.HashLayout layout;
+        final dev.prism.runtime.maps.HashLayout layout;
         final ExecutableMemory code;
 
         Fixture(MapType type, int ks, int vs, int maxEntries, int cpus, Arena arena) {
             this.def = MapDef.of("m", type, ks, vs, maxEntries, 0);
             this.map = (HashTableMap) BpfMaps.create(def, cpus, arena);
-            this.layout = X86MapCode.HashLayout.of(map);
+            this.layout = dev.prism.runtime.maps.HashLayout.of(map);
             this.code = ExecutableMemory.of(harnessed(layout));
         }
 
@@ -738,7 +738,7 @@ class X86MapCodeTest {
      * rsp), fills the callee's red zone with a canary, calls the lookup, and returns
      * {@link #CLOBBERED} instead of its result when any of them changed.
      */
-    static byte[] harnessed(X86MapCode.HashLayout layout) {
+    static byte[] harnessed(dev.prism.runtime.maps.HashLayout layout) {
         X86Assembler a = new X86Assembler();
         Label lookup = new Label();
         Label bad = new Label();
