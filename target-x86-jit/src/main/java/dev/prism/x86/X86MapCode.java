@@ -69,7 +69,6 @@ public final class X86MapCode {
     /** Keys up to this size are hashed and compared with straight-line code. */
     static final int UNROLLED_KEY_SIZE = 16;
 
-
     private X86MapCode() {
     }
 
