@@ -3,23 +3,17 @@ package dev.prism.arm64;
 import dev.prism.arm64.emu.A64Machine;
 import dev.prism.arm64.emu.Unicorn;
 import dev.prism.error.TargetException;
-import dev.prism.isa.CpuVersion;
-import dev.prism.isa.Group;
 import dev.prism.program.Program;
 import dev.prism.runtime.Environment;
-import dev.prism.runtime.HelperProto;
-import dev.prism.runtime.Helpers;
-import dev.prism.runtime.jit.RunContext;
+import dev.prism.runtime.jit.MachineCode;
 import dev.prism.target.Artifact;
 import dev.prism.target.Availability;
 import dev.prism.target.Capabilities;
 import dev.prism.target.Executable;
 import dev.prism.target.Target;
 import dev.prism.verifier.VerifiedProgram;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Collectors;
 
 /**
  * AArch64 code (id {@code arm64}): {@link A64Jit} lowers a verified program ({@code raw} or
@@ -83,35 +77,16 @@ public final class A64Target implements Target {
 
     @Override
     public Capabilities capabilities() {
-        return new Capabilities(EnumSet.allOf(Group.class), CpuVersion.V4, Helpers.all().stream().map(HelperProto::id)
-                .filter(id -> id < RunContext.HELPER_SLOTS).collect(Collectors.toSet()));
+        return MachineCode.capabilities();
     }
 
     @Override
     public Artifact compile(VerifiedProgram verified) {
         A64Jit.Compiled compiled = A64Jit.compile(verified, options);
-        return new Artifact() {
-            /** Disassembled by llvm-mc-19 when it is installed, else instruction words in hex, with the reason. */
-            @Override
-            public String listing() {
-                try {
-                    return A64Listing.disassembled(compiled);
-                } catch (TargetException e) {
-                    return "; " + e.getMessage() + "; native code as hex\n" + compiled.listing();
-                }
-            }
-
-            @Override
-            public byte[] bytes() {
-                return compiled.code().clone();
-            }
-
-            @Override
-            public Executable load() {
-                requireAvailable();
-                return EmulatedInstance.of(verified, compiled, env, budget);
-            }
-        };
+        return MachineCode.artifact(compiled.code(), () -> A64Listing.disassembled(compiled), compiled::listing, () -> {
+            requireAvailable();
+            return EmulatedInstance.of(verified, compiled, env, budget);
+        });
     }
 
     @Override

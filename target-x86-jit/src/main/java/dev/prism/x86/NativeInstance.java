@@ -19,7 +19,7 @@ import java.util.List;
 
 /**
  * Programs of one object as native x86-64 code: {@link JitInstance} holds the maps, the
- * {@link X86Runtime run context} and the Java helpers; this class holds the code in W^X
+ * {@link RunContext run context} and the Java helpers; this class holds the code in W^X
  * executable memory, calls its entry through the FFM linker (as a critical function when no
  * program of the set calls into Java), and binds each helper slot to an FFM upcall stub that
  * ends in {@link JitInstance#callHelper}.

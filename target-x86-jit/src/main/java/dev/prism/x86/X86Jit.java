@@ -24,6 +24,7 @@ import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
 import dev.prism.runtime.HelperTable;
 import dev.prism.runtime.Helpers;
+import dev.prism.runtime.jit.RunContext;
 import dev.prism.runtime.maps.LpmTrieMap;
 import dev.prism.verifier.Facts;
 import dev.prism.verifier.VerifiedProgram;
@@ -38,7 +39,7 @@ import java.util.TreeSet;
  *
  * <p><b>Entry.</b> {@code long entry(long r1, long r2, long context)}: r1 and r2 are the
  * program's first two registers (raw: memory address and length; xdp: the host-layout context),
- * {@code context} the run context of {@link X86Runtime}, kept in r12 throughout. On return rax
+ * {@code context} the run context of {@link RunContext}, kept in r12 throughout. On return rax
  * is r0; a nonzero status word in the context means the run trapped.
  *
  * <p><b>Stack</b> of the entry function, after the prologue (addresses grow upwards):
@@ -159,7 +160,7 @@ public final class X86Jit {
                 case Insn.Call c when c.kind() == CallKind.HELPER_BTF ->
                         throw TargetException.unsupported(pc, "call btf " + c.imm() + " (kernel functions) on x86-64");
                 case Insn.Call c when c.kind() == CallKind.HELPER
-                        && (Helpers.proto(c.imm()).isEmpty() || c.imm() >= X86Runtime.HELPER_SLOTS) ->
+                        && (Helpers.proto(c.imm()).isEmpty() || c.imm() >= RunContext.HELPER_SLOTS) ->
                         throw TargetException.unsupported(pc, Helpers.describeUnsupported(c.imm()) + " on x86-64");
                 case Insn.LoadImm64 l when l.kind() == LoadImm64Kind.MAP_BY_FD || l.kind() == LoadImm64Kind.MAP_VALUE_BY_FD
                         || l.kind() == LoadImm64Kind.VARIABLE_ADDR ->
@@ -262,7 +263,7 @@ public final class X86Jit {
             });
             if (usesMapMismatch) {
                 a.bind(mapMismatch);
-                a.mov(64, X86Address.of(CONTEXT, X86Runtime.STATUS), X86Runtime.STATUS_MAP_MISMATCH);
+                a.mov(64, X86Address.of(CONTEXT, RunContext.STATUS), RunContext.STATUS_MAP_MISMATCH);
                 a.jmp(trapExit);
             }
             if (usesPacketFail) {
@@ -274,8 +275,8 @@ public final class X86Jit {
             a.bind(depthError);
             // The ninth frame: report the return address of its call, unwind to the entry.
             a.mov(64, SCRATCH3, X86Address.of(X86Reg.RSP));
-            a.mov(64, X86Address.of(CONTEXT, X86Runtime.TRAP_INFO), SCRATCH3);
-            a.mov(64, X86Address.of(CONTEXT, X86Runtime.STATUS), X86Runtime.STATUS_CALL_DEPTH);
+            a.mov(64, X86Address.of(CONTEXT, RunContext.TRAP_INFO), SCRATCH3);
+            a.mov(64, X86Address.of(CONTEXT, RunContext.STATUS), RunContext.STATUS_CALL_DEPTH);
             a.bind(trapExit);
             a.xor(32, X86Reg.RAX, X86Reg.RAX);
             mainEpilogue();
@@ -291,15 +292,15 @@ public final class X86Jit {
             a.push(X86Reg.R15);
             a.sub(64, X86Reg.RSP, 8);
             a.mov(64, CONTEXT, X86Reg.RDX);
-            a.mov(64, X86Address.of(CONTEXT, X86Runtime.ENTRY_RSP), X86Reg.RSP);
-            a.mov(64, X86Address.of(CONTEXT, X86Runtime.DEPTH), 0);
-            a.mov(64, X86Address.of(CONTEXT, X86Runtime.TAIL_CALLS), 0);
+            a.mov(64, X86Address.of(CONTEXT, RunContext.ENTRY_SP), X86Reg.RSP);
+            a.mov(64, X86Address.of(CONTEXT, RunContext.DEPTH), 0);
+            a.mov(64, X86Address.of(CONTEXT, RunContext.TAIL_CALLS), 0);
             a.mov(64, X86Reg.RBP, X86Reg.RSP);
             a.sub(64, X86Reg.RSP, FRAME_SIZE);
         }
 
         private void mainEpilogue() {
-            a.mov(64, X86Reg.RSP, X86Address.of(CONTEXT, X86Runtime.ENTRY_RSP));
+            a.mov(64, X86Reg.RSP, X86Address.of(CONTEXT, RunContext.ENTRY_SP));
             a.add(64, X86Reg.RSP, 8);
             a.pop(X86Reg.R15);
             a.pop(X86Reg.R14);
@@ -313,9 +314,9 @@ public final class X86Jit {
         /** The callee side of a local call to {@code t}: depth check, save r6-r10, a fresh frame. */
         private void callStub(int t) {
             a.bind(stubs[t]);
-            a.cmp(64, X86Address.of(CONTEXT, X86Runtime.DEPTH), MAX_FRAMES - 1);
+            a.cmp(64, X86Address.of(CONTEXT, RunContext.DEPTH), MAX_FRAMES - 1);
             a.jcc(Condition.AE, depthError);
-            a.add(64, X86Address.of(CONTEXT, X86Runtime.DEPTH), 1);
+            a.add(64, X86Address.of(CONTEXT, RunContext.DEPTH), 1);
             a.push(X86Reg.RBX);
             a.push(X86Reg.R13);
             a.push(X86Reg.R14);
@@ -333,7 +334,7 @@ public final class X86Jit {
             a.pop(X86Reg.R14);
             a.pop(X86Reg.R13);
             a.pop(X86Reg.RBX);
-            a.add(64, X86Address.of(CONTEXT, X86Runtime.DEPTH), -1);
+            a.add(64, X86Address.of(CONTEXT, RunContext.DEPTH), -1);
             a.ret();
         }
 
@@ -387,7 +388,7 @@ public final class X86Jit {
                         if (tailCallable) {
                             // A program entered by a tail call from a subprogram returns to that subprogram's caller.
                             Label main = new Label();
-                            a.cmp(64, X86Address.of(CONTEXT, X86Runtime.DEPTH), 0);
+                            a.cmp(64, X86Address.of(CONTEXT, RunContext.DEPTH), 0);
                             a.jccShort(Condition.E, main);
                             subEpilogue();
                             a.bind(main);
@@ -405,10 +406,10 @@ public final class X86Jit {
             X86Reg d = reg(l.dst());
             switch (l.kind()) {
                 case IMM64 -> loadImm64(d, l.value());
-                case MAP_BY_IDX -> a.mov(64, d, X86Address.of(CONTEXT, X86Runtime.mapSlot(l.imm())));
+                case MAP_BY_IDX -> a.mov(64, d, X86Address.of(CONTEXT, RunContext.mapSlot(l.imm())));
                 case MAP_VALUE_BY_IDX -> {
                     // ARRAY only (the verifier's rule): element 0 is the handle itself.
-                    a.mov(64, d, X86Address.of(CONTEXT, X86Runtime.mapSlot(l.imm())));
+                    a.mov(64, d, X86Address.of(CONTEXT, RunContext.mapSlot(l.imm())));
                     if (l.nextImm() != 0) {
                         a.add(64, d, l.nextImm());
                     }
@@ -460,10 +461,10 @@ public final class X86Jit {
          */
         private void callHelper(int pc, int id) {
             upcalls.add(id);
-            a.mov(64, X86Address.of(CONTEXT, X86Runtime.TRAP_INFO), pc);
+            a.mov(64, X86Address.of(CONTEXT, RunContext.TRAP_INFO), pc);
             a.mov(64, X86Reg.R9, CONTEXT); // the sixth argument: which instance the stub serves
-            a.call(X86Address.of(CONTEXT, X86Runtime.helperSlot(id)));
-            a.cmp(64, X86Address.of(CONTEXT, X86Runtime.STATUS), 0);
+            a.call(X86Address.of(CONTEXT, RunContext.helperSlot(id)));
+            a.cmp(64, X86Address.of(CONTEXT, RunContext.STATUS), 0);
             a.jcc(Condition.NE, trapExit);
         }
 
@@ -478,7 +479,7 @@ public final class X86Jit {
             Label done = new Label();
             X86Reg r1 = X86Registers.of(Reg.R1);
             X86Reg r2 = X86Registers.of(Reg.R2);
-            a.mov(64, SCRATCH3, X86Address.of(CONTEXT, X86Runtime.mapSlot(index)));
+            a.mov(64, SCRATCH3, X86Address.of(CONTEXT, RunContext.mapSlot(index)));
             a.cmp(64, r1, SCRATCH3);
             a.jccShort(Condition.NE, other);
             a.mov(32, X86Reg.RAX, X86Address.of(r2));
@@ -504,7 +505,7 @@ public final class X86Jit {
         /** Records {@code pc} and traps: the map in r1 is not the one the verifier pinned. */
         private void mismatch(int pc) {
             usesMapMismatch = true;
-            a.mov(64, X86Address.of(CONTEXT, X86Runtime.TRAP_INFO), pc);
+            a.mov(64, X86Address.of(CONTEXT, RunContext.TRAP_INFO), pc);
             a.jmp(mapMismatch);
         }
 
@@ -518,7 +519,7 @@ public final class X86Jit {
         private void generatedLookup(int pc, int index, java.util.Map<Integer, Label> functions, boolean cpuArgument) {
             Label other = new Label();
             Label done = new Label();
-            a.mov(64, SCRATCH3, X86Address.of(CONTEXT, X86Runtime.mapSlot(index)));
+            a.mov(64, SCRATCH3, X86Address.of(CONTEXT, RunContext.mapSlot(index)));
             a.cmp(64, X86Registers.of(Reg.R1), SCRATCH3);
             a.jccShort(Condition.NE, other);
             if (cpuArgument) {
@@ -604,20 +605,20 @@ public final class X86Jit {
             Label done = new Label();
             X86Reg r2 = X86Registers.of(Reg.R2);
             X86Reg r3 = X86Registers.of(Reg.R3);
-            a.mov(64, SCRATCH3, X86Address.of(CONTEXT, X86Runtime.mapSlot(pinnedIndex(pc, Reg.R2))));
+            a.mov(64, SCRATCH3, X86Address.of(CONTEXT, RunContext.mapSlot(pinnedIndex(pc, Reg.R2))));
             a.cmp(64, r2, SCRATCH3);
             a.jcc(Condition.NE, fail);
             a.mov(32, SCRATCH2, r3);
             a.cmp(64, SCRATCH2, map.maxEntries() & 0xffff_ffffL);
             a.jcc(Condition.AE, fail);
-            a.cmp(64, X86Address.of(CONTEXT, X86Runtime.TAIL_CALLS), MAX_TAIL_CALLS);
+            a.cmp(64, X86Address.of(CONTEXT, RunContext.TAIL_CALLS), MAX_TAIL_CALLS);
             a.jcc(Condition.AE, fail);
             a.shl(64, SCRATCH2, 3);
             a.add(64, SCRATCH2, SCRATCH3);
             a.mov(64, SCRATCH3, X86Address.of(SCRATCH2));
             a.test(64, SCRATCH3, SCRATCH3);
             a.jcc(Condition.E, fail);
-            a.add(64, X86Address.of(CONTEXT, X86Runtime.TAIL_CALLS), 1);
+            a.add(64, X86Address.of(CONTEXT, RunContext.TAIL_CALLS), 1);
             a.lea(64, X86Reg.RSP, X86Address.of(X86Reg.RBP, -FRAME_SIZE));
             a.jmp(SCRATCH3);
             a.bind(fail);
@@ -696,8 +697,8 @@ public final class X86Jit {
             }
             a.test(64, SCRATCH3, SCRATCH3);
             a.jcc(Condition.S, packetFail);
-            a.mov(64, SCRATCH1, X86Address.of(CONTEXT, X86Runtime.PKT_START));
-            a.mov(64, SCRATCH2, X86Address.of(CONTEXT, X86Runtime.PKT_END));
+            a.mov(64, SCRATCH1, X86Address.of(CONTEXT, RunContext.PKT_START));
+            a.mov(64, SCRATCH2, X86Address.of(CONTEXT, RunContext.PKT_END));
             a.sub(64, SCRATCH2, SCRATCH1);
             a.sub(64, SCRATCH2, size);
             a.jcc(Condition.L, packetFail);         // the packet is shorter than one load

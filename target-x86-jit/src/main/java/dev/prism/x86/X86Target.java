@@ -1,22 +1,17 @@
 package dev.prism.x86;
 
 import dev.prism.error.TargetException;
-import dev.prism.isa.CpuVersion;
-import dev.prism.isa.Group;
 import dev.prism.program.Program;
 import dev.prism.runtime.Environment;
-import dev.prism.runtime.HelperProto;
-import dev.prism.runtime.Helpers;
+import dev.prism.runtime.jit.MachineCode;
 import dev.prism.target.Artifact;
 import dev.prism.target.Availability;
 import dev.prism.target.Capabilities;
 import dev.prism.target.Executable;
 import dev.prism.target.Target;
 import dev.prism.verifier.VerifiedProgram;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Collectors;
 
 /**
  * Native x86-64 code (id {@code x86-64}): {@link X86Jit} lowers a verified program, the code
@@ -62,34 +57,16 @@ public final class X86Target implements Target {
 
     @Override
     public Capabilities capabilities() {
-        return new Capabilities(EnumSet.allOf(Group.class), CpuVersion.V4, Helpers.all().stream().map(HelperProto::id)
-                .filter(id -> id < X86Runtime.HELPER_SLOTS).collect(Collectors.toSet()));
+        return MachineCode.capabilities();
     }
 
     @Override
     public Artifact compile(VerifiedProgram verified) {
         X86Jit.Compiled compiled = X86Jit.compile(verified);
-        return new Artifact() {
-            @Override
-            public String listing() {
-                try {
-                    return X86Listing.disassembled(compiled);
-                } catch (TargetException e) {
-                    return "; " + e.getMessage() + "; native code as hex\n" + compiled.listing();
-                }
-            }
-
-            @Override
-            public byte[] bytes() {
-                return compiled.code().clone();
-            }
-
-            @Override
-            public Executable load() {
-                requireAvailable();
-                return NativeInstance.of(verified, compiled, env);
-            }
-        };
+        return MachineCode.artifact(compiled.code(), () -> X86Listing.disassembled(compiled), compiled::listing, () -> {
+            requireAvailable();
+            return NativeInstance.of(verified, compiled, env);
+        });
     }
 
     @Override
