@@ -5,6 +5,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.ref.Cleaner;
@@ -80,6 +81,7 @@ public final class ExecutableMemory implements AutoCloseable {
         try {
             MemorySegment.copy(code, 0, mapping, ValueLayout.JAVA_BYTE, 0, code.length);
             libc.mprotect(mapping, Libc.PROT_READ | Libc.PROT_EXEC);
+            InstructionCache.synchronize(mapping, code.length);
             return new ExecutableMemory(mapping);
         } catch (RuntimeException e) {
             try (Arena arena = Arena.ofConfined()) {
@@ -134,5 +136,47 @@ public final class ExecutableMemory implements AutoCloseable {
     @Override
     public void close() {
         cleanable.clean();
+    }
+
+    /** Makes freshly written code visible to instruction fetch: nothing on x86-64, whose caches are coherent. */
+    private static final class InstructionCache {
+        private static final boolean NEEDED = switch (System.getProperty("os.arch", "")) {
+            case "aarch64", "arm64" -> true;
+            default -> false;
+        };
+        /** {@code void __clear_cache(void *begin, void *end)}, bound on first use on a host that needs it. */
+        private static MethodHandle clearCache;
+
+        private InstructionCache() {
+        }
+
+        static void synchronize(MemorySegment code, long length) {
+            if (!NEEDED) {
+                return;
+            }
+            try {
+                bind().invokeExact(code, code.asSlice(length, 0));
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new TargetException("__clear_cache failed: " + t, t);
+            }
+        }
+
+        private static synchronized MethodHandle bind() {
+            if (clearCache == null) {
+                SymbolLookup libgcc;
+                try {
+                    libgcc = SymbolLookup.libraryLookup("libgcc_s.so.1", Arena.global());
+                } catch (IllegalArgumentException e) {
+                    throw new TargetException("cannot make generated code executable: " + e.getMessage(), e);
+                }
+                MemorySegment f = libgcc.find("__clear_cache").orElseThrow(() -> new TargetException(
+                        "cannot make generated code executable: libgcc_s.so.1 has no __clear_cache"));
+                clearCache = Linker.nativeLinker().downcallHandle(f,
+                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+            }
+            return clearCache;
+        }
     }
 }

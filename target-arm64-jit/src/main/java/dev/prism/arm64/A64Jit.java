@@ -41,8 +41,9 @@ import java.util.TreeSet;
  * <p><b>Entry.</b> {@code long entry(long r1, long r2, long context)}: r1 and r2 are the
  * program's first two registers (raw: memory address and length; xdp: the host-layout context),
  * {@code context} the {@link RunContext run context}, kept in x26 throughout. On return x0 is
- * r0; a nonzero status word in the context means the run trapped. The entry sp field of the
- * context is not used: exits and traps unwind through the frame record, x29, which nothing
+ * r0; a nonzero status word in the context means the run trapped. The prologue stores the top
+ * of the entry's BPF frame as the context's entry sp, so Java helpers given a stack pointer know
+ * the native stack; exits and traps unwind through the frame record, x29, which nothing
  * below the prologue changes.
  *
  * <p><b>Stack</b> of the entry function, after the prologue (addresses grow upwards; sp stays
@@ -72,7 +73,9 @@ import java.util.TreeSet;
  *
  * <p><b>Helpers.</b> BPF r1-r5 are x0-x4, the AAPCS64 argument registers, so a helper is a
  * {@code blr} through its slot in the context's table (rebindable: FFM upcall stubs on an arm64
- * host, the emulator's helper traps elsewhere), then r0 = x0 and a test of the status word.
+ * host, the emulator's helper traps elsewhere) with the run context in x5, the sixth argument,
+ * by which the JVM-wide upcall stubs find their instance; then r0 = x0 and a test of the status
+ * word.
  * Inlined instead: {@code bpf_map_lookup_elem} on an ARRAY map the verifier pins (address
  * arithmetic, as Linux's array_map_gen_lookup), {@code bpf_tail_call} (a branch to the target's
  * first instruction in the current frame), {@code bpf_loop} (a loop of {@code blr}s to the
@@ -157,27 +160,11 @@ public final class A64Jit {
      * @param upcalls   helper ids called through the context's table (the others are inlined)
      */
     public record Compiled(Program program, Options options, byte[] code, int[] insnStart, int[] insnEnd,
-                           int[] stubStart, int stubsEnd, int leavesEnd, int tailEntry, int passes, Set<Integer> upcalls) {
+                           int[] stubStart, int stubsEnd, int leavesEnd, int tailEntry, int passes, Set<Integer> upcalls)
+            implements dev.prism.runtime.jit.CompiledCode {
         /** {@return whether {@code offset} is in a generated leaf function, whose caller x30 names} */
         public boolean inLeaf(long offset) {
             return offset >= stubsEnd && offset < leavesEnd;
-        }
-
-        /** {@return the pc of the call whose native return address is at {@code offset}, or -1} */
-        public int callPcAt(long offset) {
-            for (int pc = 0; pc < insnEnd.length; pc++) {
-                Insn insn = program.at(pc);
-                if (insnEnd[pc] == offset && (insn instanceof Insn.Call || insn instanceof Insn.CallX)) {
-                    return pc;
-                }
-            }
-            // bpf_loop calls its callback from inside the helper call's lowering
-            for (int pc = 0; pc < insnEnd.length; pc++) {
-                if (insnStart[pc] >= 0 && insnStart[pc] < offset && offset <= insnEnd[pc]) {
-                    return pc;
-                }
-            }
-            return -1;
         }
 
         /**
@@ -493,6 +480,7 @@ public final class A64Jit {
                 a.str(64, A64Reg.XZR, CONTEXT, RunContext.TAIL_CALLS);
             }
             a.mov(64, R10, A64Reg.SP);
+            a.str(64, R10, CONTEXT, RunContext.ENTRY_SP);
             a.sub(64, A64Reg.SP, A64Reg.SP, FRAME_SIZE);
             if (verified == null) {
                 // Unverified code (tests of the lowering) may read registers it never wrote: r0
@@ -691,6 +679,7 @@ public final class A64Jit {
             a.movImm(64, TMP1, pc);
             a.str(64, TMP1, CONTEXT, RunContext.TRAP_INFO);
             a.ldr(64, TMP1, CONTEXT, RunContext.helperSlot(id));
+            a.mov(64, A64Reg.X5, CONTEXT); // sixth argument: how an upcall stub finds its instance
             a.blr(TMP1);
             a.mov(64, R0, A64Reg.X0);
             a.ldr(64, TMP1, CONTEXT, RunContext.STATUS);

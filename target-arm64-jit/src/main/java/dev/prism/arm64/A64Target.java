@@ -6,6 +6,7 @@ import dev.prism.error.TargetException;
 import dev.prism.program.Program;
 import dev.prism.runtime.Environment;
 import dev.prism.runtime.jit.MachineCode;
+import dev.prism.runtime.jit.NativeInstance;
 import dev.prism.target.Artifact;
 import dev.prism.target.Availability;
 import dev.prism.target.Capabilities;
@@ -13,27 +14,34 @@ import dev.prism.target.Executable;
 import dev.prism.target.Target;
 import dev.prism.verifier.VerifiedProgram;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * AArch64 code (id {@code arm64}): {@link A64Jit} lowers a verified program ({@code raw} or
- * {@code xdp}, with maps, helpers, tail calls, bpf_loop, callx and legacy packet loads), and the
- * code runs in libunicorn's in-process AArch64 emulator ({@link EmulatedInstance}), with host
- * memory mapped at its own addresses and helper calls trapping into the same Java helpers the
- * x86-64 target calls. On every host, arm64 ones included: running the code natively there
- * (executable memory and FFM upcall stubs in the helper slots, as x86-64 does) is not done yet,
- * and {@link #availability()} says which mode is used. Programs handed to {@link #load}
- * unverified are verified first (profile rfc9669); raw programs are verified for the size of
- * the memory each run brings, and compiled once per size.
+ * {@code xdp}, with maps, helpers, tail calls, bpf_loop, callx and legacy packet loads). Where
+ * the code runs, {@link #availability()} says:
+ * <ul>
+ * <li>On an aarch64 Linux host, natively: W^X executable memory, the entry called through the
+ *     FFM linker and helpers as FFM upcall stubs ({@link NativeInstance}, as x86-64 does). LSE
+ *     atomics need FEAT_LSE, which the kernel reports in {@code AT_HWCAP}; the default
+ *     constructor picks LL/SC on a host without it.</li>
+ * <li>Elsewhere, in libunicorn's in-process AArch64 emulator ({@link EmulatedInstance}), with
+ *     host memory mapped at its own addresses, helper calls trapping into the same Java helpers,
+ *     and an instruction budget.</li>
+ * </ul>
+ * Programs handed to {@link #load} unverified are verified first (profile rfc9669); raw
+ * programs are verified for the size of the memory each run brings, and compiled once per size.
  */
 public final class A64Target implements Target {
+    /** Whether this host runs AArch64 code itself (an aarch64 Linux JVM). */
+    static final boolean NATIVE = AArch64Host.isOne();
+
     private final A64Jit.Options options;
     private final Environment env;
     private final long budget;
 
-    /** LSE atomics, the ARMv8.1 code a current arm64 server runs (ServiceLoader constructor). */
+    /** LSE atomics, the ARMv8.1 code a current arm64 server runs, unless this is an arm64 host without them (ServiceLoader constructor). */
     public A64Target() {
-        this(A64Jit.Options.DEFAULT);
+        this(NATIVE && !AArch64Host.hasLse() ? new A64Jit.Options(false) : A64Jit.Options.DEFAULT);
     }
 
     public A64Target(A64Jit.Options options) {
@@ -42,7 +50,8 @@ public final class A64Target implements Target {
 
     /**
      * @param env    clock and randomness the helpers see (deterministic ones for tests)
-     * @param budget native instructions one run may execute before it traps
+     * @param budget instructions one emulated run may execute before it traps (native code runs
+     *               unbounded: the verifier proved it terminates, as for x86-64)
      */
     public A64Target(A64Jit.Options options, Environment env, long budget) {
         if (budget <= 0) {
@@ -63,16 +72,20 @@ public final class A64Target implements Target {
         return "arm64 JIT (AArch64 machine code, AAPCS64, " + (options.lse() ? "LSE" : "LL/SC") + " atomics)";
     }
 
-    /** Emulated on every host, with the library's version and the CPU model; the reason when the library is missing. */
+    /** Native on an aarch64 Linux host, else emulated, with the library's version and the CPU model; the reason when neither works. */
     @Override
     public Availability availability() {
+        if (NATIVE) {
+            if (options.lse() && !AArch64Host.hasLse()) {
+                return Availability.no("this CPU lacks FEAT_LSE (no atomics in AT_HWCAP): use LL/SC atomics (A64Jit.Options(false))");
+            }
+            return Availability.yes("native (" + (options.lse() ? "LSE" : "LL/SC") + " atomics)");
+        }
         Availability lib = Unicorn.availability();
         if (!lib.available()) {
             return lib;
         }
-        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
-        String host = arch.equals("aarch64") || arch.equals("arm64") ? "; native execution on this arm64 host is not implemented" : "";
-        return Availability.yes("emulated (" + lib.reason() + ", cpu model " + (options.lse() ? "max" : "cortex-a57") + host + ")");
+        return Availability.yes("emulated (" + lib.reason() + ", cpu model " + (options.lse() ? "max" : "cortex-a57") + ")");
     }
 
     @Override
@@ -85,14 +98,20 @@ public final class A64Target implements Target {
         A64Jit.Compiled compiled = A64Jit.compile(verified, options);
         return MachineCode.artifact(compiled.code(), () -> A64Listing.disassembled(compiled), compiled::listing, () -> {
             requireAvailable();
-            return EmulatedInstance.of(verified, compiled, env, budget);
+            return NATIVE ? NativeInstance.of(jit(), verified, compiled, env) : EmulatedInstance.of(verified, compiled, env, budget);
         });
     }
 
     @Override
     public Executable load(List<Program> programs) {
         requireAvailable();
-        return EmulatedInstance.of(programs, env, options, budget);
+        return NATIVE ? NativeInstance.of(jit(), programs, env) : EmulatedInstance.of(programs, env, options, budget);
+    }
+
+    /** The JIT for a native instance: no native helpers yet; the stack a run may use is 8 frames and their saved registers, with slack. */
+    private NativeInstance.Jit jit() {
+        return new NativeInstance.Jit("arm64", verified -> A64Jit.compile(verified, options), NativeInstance.NativeHelpers.NONE,
+                (long) A64Jit.MAX_FRAMES * (A64Jit.FRAME_SIZE + 64) + 256);
     }
 
     private void requireAvailable() {

@@ -104,24 +104,7 @@ public final class X86Jit {
      *                  critical function
      */
     public record Compiled(Program program, byte[] code, int[] insnStart, int[] insnEnd, int tailEntry, int passes,
-                           java.util.Set<Integer> upcalls) {
-        /** {@return the pc of the call whose native return address is at {@code offset}, or -1} */
-        public int callPcAt(long offset) {
-            for (int pc = 0; pc < insnEnd.length; pc++) {
-                Insn insn = program.at(pc);
-                if (insnEnd[pc] == offset && (insn instanceof Insn.Call || insn instanceof Insn.CallX)) {
-                    return pc;
-                }
-            }
-            // bpf_loop calls its callback from inside the helper call's lowering
-            for (int pc = 0; pc < insnEnd.length; pc++) {
-                if (insnStart[pc] >= 0 && insnStart[pc] < offset && offset <= insnEnd[pc]) {
-                    return pc;
-                }
-            }
-            return -1;
-        }
-
+                           java.util.Set<Integer> upcalls) implements dev.prism.runtime.jit.CompiledCode {
         /** {@return each BPF instruction followed by its native bytes in hex} */
         public String listing() {
             return X86Listing.hex(this);

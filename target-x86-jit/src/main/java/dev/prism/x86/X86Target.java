@@ -4,6 +4,7 @@ import dev.prism.error.TargetException;
 import dev.prism.program.Program;
 import dev.prism.runtime.Environment;
 import dev.prism.runtime.jit.MachineCode;
+import dev.prism.runtime.jit.NativeInstance;
 import dev.prism.target.Artifact;
 import dev.prism.target.Availability;
 import dev.prism.target.Capabilities;
@@ -20,6 +21,13 @@ import java.util.Locale;
  * verified for the size of the memory each run brings, and compiled once per size.
  */
 public final class X86Target implements Target {
+    /**
+     * The x86-64 JIT for {@link NativeInstance}: native {@code bpf_ktime_get_ns}; the stack a run
+     * may use is 8 frames and their saved registers, with slack.
+     */
+    static final NativeInstance.Jit JIT = new NativeInstance.Jit("x86-64", verified -> X86Jit.compile(verified),
+            X86NativeHelpers::entry, (long) X86Jit.MAX_FRAMES * (X86Jit.FRAME_SIZE + 64) + 256);
+
     private final Environment env;
 
     /** The target with the host's clock and randomness (ServiceLoader constructor). */
@@ -65,14 +73,14 @@ public final class X86Target implements Target {
         X86Jit.Compiled compiled = X86Jit.compile(verified);
         return MachineCode.artifact(compiled.code(), () -> X86Listing.disassembled(compiled), compiled::listing, () -> {
             requireAvailable();
-            return NativeInstance.of(verified, compiled, env);
+            return NativeInstance.of(JIT, verified, compiled, env);
         });
     }
 
     @Override
     public Executable load(List<Program> programs) {
         requireAvailable();
-        return NativeInstance.of(programs, env);
+        return NativeInstance.of(JIT, programs, env);
     }
 
     private void requireAvailable() {

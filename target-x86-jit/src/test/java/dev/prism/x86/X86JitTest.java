@@ -109,21 +109,21 @@ class X86JitTest {
 
     @Test
     void instancesAreFreedWhenClosedOrUnreachable() throws InterruptedException {
-        int before = NativeInstance.live();
+        int before = dev.prism.runtime.jit.NativeInstance.live();
         Executable closed = X86.load(java.util.List.of(asm("call 7\nexit")));
         closed.run(RunInput.ofMem(null));
-        assertEquals(before + 1, NativeInstance.live());
+        assertEquals(before + 1, dev.prism.runtime.jit.NativeInstance.live());
         closed.close();
-        assertEquals(before, NativeInstance.live());
+        assertEquals(before, dev.prism.runtime.jit.NativeInstance.live());
         for (int i = 0; i < 20; i++) {
             // dropped without close: the helper's upcall stub must not keep them alive
             X86.load(java.util.List.of(asm("call 7\nexit"))).run(RunInput.ofMem(null));
         }
-        for (int k = 0; k < 100 && NativeInstance.live() > before; k++) {
+        for (int k = 0; k < 100 && dev.prism.runtime.jit.NativeInstance.live() > before; k++) {
             System.gc();
             Thread.sleep(20);
         }
-        assertEquals(before, NativeInstance.live(), "the cleaner freed every dropped instance");
+        assertEquals(before, dev.prism.runtime.jit.NativeInstance.live(), "the cleaner freed every dropped instance");
     }
 
     @Test

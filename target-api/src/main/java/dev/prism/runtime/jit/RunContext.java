@@ -11,9 +11,10 @@ package dev.prism.runtime.jit;
  *     8     status       code, helpers      0 while all is well; STATUS_* when the run trapped
  *    16     tail calls   code               bpf_tail_call successes this run (Linux's limit: 33)
  *    24     entry sp     code (prologue)    the native stack pointer just below the saved
- *                                           registers: where a trap or the final exit unwinds to
- *                                           (x86-64; arm64 unwinds through its frame record, x29,
- *                                           and leaves this 0)
+ *                                           registers, the top of the entry's BPF frame: where
+ *                                           helpers find the native stack, and (x86-64) where a
+ *                                           trap or the final exit unwinds to (arm64 unwinds
+ *                                           through its frame record, x29)
  *    32     trap info    code               STATUS_CALL_DEPTH: the native return address of the
  *                                           call that would have made the ninth frame; a helper
  *                                           call and an inlined map operation: its BPF pc

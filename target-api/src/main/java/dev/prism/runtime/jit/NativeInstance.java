@@ -1,13 +1,12 @@
-package dev.prism.x86;
+package dev.prism.runtime.jit;
 
 import dev.prism.program.Program;
 import dev.prism.runtime.Environment;
 import dev.prism.runtime.Helper;
 import dev.prism.runtime.Region;
-import dev.prism.runtime.jit.JitInstance;
-import dev.prism.runtime.jit.RunContext;
 import dev.prism.sys.ExecutableMemory;
 import dev.prism.verifier.VerifiedProgram;
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -15,33 +14,38 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.ref.Cleaner;
+import java.lang.ref.WeakReference;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
- * Programs of one object as native x86-64 code: {@link JitInstance} holds the maps, the
+ * Programs of one object as native machine code of the host, whichever JIT made it (x86-64 on
+ * an x86-64 host, arm64 on an aarch64 one): {@link JitInstance} holds the maps, the
  * {@link RunContext run context} and the Java helpers; this class holds the code in W^X
- * executable memory, calls its entry through the FFM linker (as a critical function when no
- * program of the set calls into Java), and binds each helper slot to an FFM upcall stub that
- * ends in {@link JitInstance#callHelper}.
+ * {@link ExecutableMemory}, calls its entry through the FFM linker (as a critical function when
+ * no program of the set calls into Java), and binds each helper slot to an FFM upcall stub that
+ * ends in {@link JitInstance#callHelper}, or to native code the JIT supplies for that helper.
  *
- * <p>The stubs are made once per JVM and helper id (making one costs about 100 µs): generated
- * code passes the run context's address as a sixth argument (r9), by which the stub finds the
- * instance in a registry of weak references. So nothing native holds an instance: close it to
- * free code, maps and context at once, or drop it and a cleaner frees them (ExecutableMemory's
- * own cleaner unmaps the code).
+ * <p>The stubs are made once per JVM and helper id (making one costs about 100 µs), for every
+ * JIT alike: generated code passes the run context's address as the sixth C argument (x86-64:
+ * r9; AAPCS64: x5), by which the stub finds the instance in a registry of weak references. So
+ * nothing native holds an instance: close it to free code, maps and context at once, or drop it
+ * and a cleaner frees them (ExecutableMemory's own cleaner unmaps the code).
  */
-final class NativeInstance extends JitInstance<NativeInstance.Code> {
+public final class NativeInstance extends JitInstance<NativeInstance.Code> {
     private static final FunctionDescriptor HELPER = FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
             ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
     private static final MethodHandle UPCALL;
     /** One upcall stub per helper id, made on first use, for the JVM's lifetime. */
     private static final long[] STUBS = new long[RunContext.HELPER_SLOTS];
     /** Live instances by the address of their run context. */
-    private static final java.util.Map<Long, java.lang.ref.WeakReference<NativeInstance>> LIVE =
-            new java.util.concurrent.ConcurrentHashMap<>();
-    private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
-    /** Native stack a run may use below the entry frame: 8 frames and their saved registers, with slack. */
-    private static final long STACK_SPAN = (long) X86Jit.MAX_FRAMES * (X86Jit.FRAME_SIZE + 64) + 256;
+    private static final Map<Long, WeakReference<NativeInstance>> LIVE = new ConcurrentHashMap<>();
+    private static final Cleaner CLEANER = Cleaner.create();
 
     static {
         try {
@@ -52,20 +56,44 @@ final class NativeInstance extends JitInstance<NativeInstance.Code> {
         }
     }
 
+    /** A helper the JIT implements as native code: its entry for {@code id} in {@code env}, or 0. */
+    @FunctionalInterface
+    public interface NativeHelpers {
+        NativeHelpers NONE = (id, env) -> 0;
+
+        long entry(int id, Environment env);
+    }
+
+    /**
+     * What differs between JITs.
+     *
+     * @param target    the target's id, for messages
+     * @param compiler  the JIT: a verified program's code
+     * @param natives   helpers the JIT implements natively
+     * @param stackSpan native stack bytes a run may use below the entry's stack pointer (the
+     *                  {@link RunContext#ENTRY_SP} the prologue stores): every BPF frame and the
+     *                  registers saved around them, with slack; helpers given a stack pointer
+     *                  may touch this much
+     */
+    public record Jit(String target, Function<VerifiedProgram, ? extends CompiledCode> compiler, NativeHelpers natives,
+                      long stackSpan) {
+    }
+
     /** One program's machine code in executable memory. */
-    record Code(X86Jit.Compiled compiled, ExecutableMemory memory) {
+    public record Code(CompiledCode compiled, ExecutableMemory memory) {
         long base() {
             return memory.entry().address();
         }
     }
 
+    private final Jit jit;
     private final Helper[] helperById = new Helper[RunContext.HELPER_SLOTS];
-    /** Helper ids bound to native code ({@link X86NativeHelpers}): calling them never enters Java. */
-    private final java.util.Set<Integer> nativeHelpers = new java.util.HashSet<>();
-    private final java.lang.ref.Cleaner.Cleanable cleanable;
+    /** Helper ids bound to native code: calling them never enters Java. */
+    private final Set<Integer> nativeHelpers = new HashSet<>();
+    private final Cleaner.Cleanable cleanable;
 
     /** Forgets an instance and frees its arena; holds no reference to the instance. */
-    private record Release(long context, java.lang.foreign.Arena arena) implements Runnable {
+    private record Release(long context, Arena arena) implements Runnable {
         @Override
         public void run() {
             LIVE.remove(context);
@@ -75,10 +103,11 @@ final class NativeInstance extends JitInstance<NativeInstance.Code> {
         }
     }
 
-    private NativeInstance(List<Program> programs, Environment env, Integer fixedSize) {
-        super("x86-64", programs, env, fixedSize);
+    private NativeInstance(Jit jit, List<Program> programs, Environment env, Integer fixedSize) {
+        super(jit.target(), programs, env, fixedSize);
+        this.jit = jit;
         long ctx = context().address();
-        LIVE.put(ctx, new java.lang.ref.WeakReference<>(this));
+        LIVE.put(ctx, new WeakReference<>(this));
         this.cleanable = CLEANER.register(this, new Release(ctx, arena));
         try {
             bindHelpers();
@@ -89,8 +118,8 @@ final class NativeInstance extends JitInstance<NativeInstance.Code> {
     }
 
     /** {@return programs of one object, verified and compiled now (raw ones: per memory size, when run)} */
-    static NativeInstance of(List<Program> programs, Environment env) {
-        NativeInstance n = new NativeInstance(programs, env, null);
+    public static NativeInstance of(Jit jit, List<Program> programs, Environment env) {
+        NativeInstance n = new NativeInstance(jit, programs, env, null);
         try {
             n.compileEager();
             return n;
@@ -100,16 +129,21 @@ final class NativeInstance extends JitInstance<NativeInstance.Code> {
         }
     }
 
-    /** {@return one program compiled from its proof} */
-    static NativeInstance of(VerifiedProgram verified, X86Jit.Compiled compiled, Environment env) {
-        NativeInstance n = new NativeInstance(List.of(verified.program()), env, verified.memSize());
-        n.install(verified.memSize(), new Code(compiled, ExecutableMemory.of(compiled.code())));
-        return n;
+    /** {@return one program, already compiled from its proof} */
+    public static NativeInstance of(Jit jit, VerifiedProgram verified, CompiledCode compiled, Environment env) {
+        NativeInstance n = new NativeInstance(jit, List.of(verified.program()), env, verified.memSize());
+        try {
+            n.install(verified.memSize(), new Code(compiled, ExecutableMemory.of(compiled.code())));
+            return n;
+        } catch (RuntimeException e) {
+            n.close();
+            throw e;
+        }
     }
 
     @Override
     protected Code compile(VerifiedProgram verified) {
-        X86Jit.Compiled compiled = X86Jit.compile(verified);
+        CompiledCode compiled = jit.compiler().apply(verified);
         return new Code(compiled, ExecutableMemory.of(compiled.code()));
     }
 
@@ -136,15 +170,16 @@ final class NativeInstance extends JitInstance<NativeInstance.Code> {
 
     @Override
     protected Region stack() {
-        long entryRsp = context().get(ValueLayout.JAVA_LONG, RunContext.ENTRY_SP);
-        return new Region("stack", entryRsp - STACK_SPAN, MemorySegment.ofAddress(entryRsp - STACK_SPAN).reinterpret(STACK_SPAN), true);
+        long entrySp = context().get(ValueLayout.JAVA_LONG, RunContext.ENTRY_SP);
+        long span = jit.stackSpan();
+        return new Region("stack", entrySp - span, MemorySegment.ofAddress(entrySp - span).reinterpret(span), true);
     }
 
-    /** The JVM-wide upcall stub of helper {@code id}; this instance's {@code helper} is what it will run. */
+    /** The JVM-wide upcall stub of helper {@code id} (or the JIT's native code for it); this instance's {@code helper} is what it will run. */
     @Override
     protected long helperEntry(int id, Helper helper) {
         helperById[id] = helper;
-        long nativeEntry = X86NativeHelpers.entry(id, env());
+        long nativeEntry = jit.natives().entry(id, env());
         if (nativeEntry != 0) {
             nativeHelpers.add(id);
             return nativeEntry;
@@ -152,20 +187,20 @@ final class NativeInstance extends JitInstance<NativeInstance.Code> {
         synchronized (STUBS) {
             if (STUBS[id] == 0) {
                 MethodHandle h = MethodHandles.insertArguments(UPCALL, 0, id);
-                STUBS[id] = Linker.nativeLinker().upcallStub(h, HELPER, java.lang.foreign.Arena.global()).address();
+                STUBS[id] = Linker.nativeLinker().upcallStub(h, HELPER, Arena.global()).address();
             }
             return STUBS[id];
         }
     }
 
     /** {@return how many instances are registered (neither closed nor collected)} */
-    static int live() {
+    public static int live() {
         return LIVE.size();
     }
 
     /** The Java side of every upcall stub: the instance whose run context is {@code context} runs helper {@code id}. */
     private static long dispatch(int id, long r1, long r2, long r3, long r4, long r5, long context) {
-        java.lang.ref.WeakReference<NativeInstance> ref = LIVE.get(context);
+        WeakReference<NativeInstance> ref = LIVE.get(context);
         NativeInstance n = ref == null ? null : ref.get();
         if (n == null) {
             return 0; // cannot happen while a run holds its instance; never throw into native code
