@@ -5,6 +5,7 @@
 #   make examples  build examples/*.c into examples/build/*.o with clang-19
 #   make nightly   all tests with the fuzzers scaled up (PRISM_NIGHTLY=1, -Dprism.nightly=true)
 #   make setup     install the Debian packages below when missing (as root)
+#   make arm64-sysroot  unpack an arm64 JVM for qemu-user (tests of the arm64 native path)
 #   make clean     remove build outputs
 #
 # Maven runs on the newest JDK >= 25 (scripts/find-jdk, shared with ./prism), whatever
@@ -18,9 +19,16 @@ SHELL := /bin/bash
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 
 # Debian packages the tests and examples use: clang/llvm (examples, cross-checks, llvm-mc),
-# libunicorn2 (arm64 emulation), binutils (objdump, for x86-64 listings). More join as targets
-# need them (pocl-opencl-icd, ocl-icd-libopencl1, qemu-user-static, gcc-aarch64-linux-gnu, ...).
-PACKAGES := clang-19 llvm-19 libunicorn2 binutils
+# libunicorn2 (arm64 emulation), binutils (objdump, for x86-64 listings), qemu-user-static
+# (an arm64 JVM, to test the arm64 JIT's native path). More join as targets need them
+# (pocl-opencl-icd, ocl-icd-libopencl1, gcc-aarch64-linux-gnu, ...).
+PACKAGES := clang-19 llvm-19 libunicorn2 binutils qemu-user-static
+
+# Debian trixie's arm64 OpenJDK 25 and the libraries it loads, unpacked for qemu-user
+# (scripts/arm64-sysroot: signature and hashes checked; kept between runs). The tests find it
+# here too.
+PRISM_ARM64_SYSROOT ?= $(HOME)/.cache/prism/arm64-sysroot
+export PRISM_ARM64_SYSROOT
 
 # Wall-clock cap of `make test`, so a hang fails with a summary instead of running on.
 TEST_TIMEOUT ?= 25m
@@ -33,7 +41,7 @@ MVN = mvn -B -ntp -f $(ROOT)/pom.xml
 # Maven 3.8 writes colour resets even in batch mode; keep logs plain.
 PLAIN = 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g'
 
-.PHONY: setup build examples test demo nightly clean
+.PHONY: setup arm64-sysroot build examples test demo nightly clean
 
 setup:
 	@missing=""; \
@@ -57,6 +65,11 @@ setup:
 	  fi; \
 	fi
 
+# Only the tests need it (about 55 MB downloaded once, 260 MB unpacked).
+arm64-sysroot: setup
+	@$(ROOT)/scripts/arm64-sysroot "$(PRISM_ARM64_SYSROOT)" >/dev/null || \
+	  echo "setup: no arm64 sysroot; the arm64 native-path test is skipped, or fails under PRISM_REQUIRE=all" >&2
+
 build: setup examples
 	@$(JDK_ENV) $(MVN) -q install -DskipTests $(PLAIN)
 
@@ -66,7 +79,7 @@ examples: setup
 	@$(MAKE) -s -C $(ROOT)/examples
 
 # Stale reports would be counted in the summary, so they go first.
-test: setup
+test: setup arm64-sysroot
 	@rm -rf $(ROOT)/*/target/surefire-reports
 	@$(JDK_ENV) rc=0; \
 	timeout --foreground --kill-after=30s $(TEST_TIMEOUT) $(MVN) install -Dsurefire.printSummary=true $(PLAIN) || rc=$$?; \
@@ -78,7 +91,7 @@ demo: build
 
 # Tests scale their fuzzing up when PRISM_NIGHTLY=1 (environment) or -Dprism.nightly=true
 # (system property; Maven passes command-line -D properties to the test JVMs). No time cap.
-nightly: setup
+nightly: setup arm64-sysroot
 	@rm -rf $(ROOT)/*/target/surefire-reports
 	@$(JDK_ENV) export PRISM_NIGHTLY=1; rc=0; \
 	$(MVN) install -Dprism.nightly=true -Dsurefire.printSummary=true $(PLAIN) || rc=$$?; \
