@@ -18,12 +18,12 @@ import java.util.stream.Stream;
  * into a content-addressed cache (so a test run never uses a stale object), and their crafted
  * packet files.
  */
-final class Examples {
+public final class Examples {
     private Examples() {
     }
 
     /** {@return the repository root: PRISM_ROOT (set by the build) or the nearest parent holding examples/} */
-    static Path root() {
+    public static Path root() {
         String env = System.getenv("PRISM_ROOT");
         if (env != null && Files.isDirectory(Path.of(env, "examples"))) {
             return Path.of(env);
@@ -37,7 +37,7 @@ final class Examples {
     }
 
     /** {@return the example sources, by name} */
-    static List<String> names() {
+    public static List<String> names() {
         try (Stream<Path> s = Files.list(root().resolve("examples"))) {
             return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".c"))
                     .map(n -> n.substring(0, n.length() - 2)).sorted().toList();
@@ -47,7 +47,7 @@ final class Examples {
     }
 
     /** {@return the object for example {@code name}, compiled with clang-19 when not cached} */
-    static Path object(String name) {
+    public static Path object(String name) {
         Path examples = root().resolve("examples");
         try {
             byte[] source = Files.readAllBytes(examples.resolve(name + ".c"));
@@ -84,15 +84,15 @@ final class Examples {
     }
 
     /** A map write from a packet file's setup line {@code #! map NAME update key HEX value HEX}. */
-    record MapInit(String map, byte[] key, byte[] value) {
+    public record MapInit(String map, byte[] key, byte[] value) {
     }
 
     /** A packet file: setup lines and packets, each with its comment. */
-    record PacketFile(List<MapInit> setup, List<byte[]> packets, List<String> comments) {
+    public record PacketFile(List<MapInit> setup, List<byte[]> packets, List<String> comments) {
     }
 
     /** {@return examples/packets/NAME.txt parsed} */
-    static PacketFile packets(String name) {
+    public static PacketFile packets(String name) {
         Path f = root().resolve("examples/packets/" + name + ".txt");
         List<MapInit> setup = new ArrayList<>();
         List<byte[]> packets = new ArrayList<>();

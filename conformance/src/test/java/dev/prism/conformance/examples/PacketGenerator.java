@@ -9,16 +9,16 @@ import java.util.Random;
  * maps get hits, prefixes match, flows repeat), sometimes truncated anywhere, sometimes entirely
  * random bytes. Lengths stay within what one XDP frame takes (14..1500).
  */
-final class PacketGenerator {
+public final class PacketGenerator {
     private static final int[][] V4_POOL = {
         {10, 0, 0, 1}, {10, 0, 0, 2}, {10, 1, 2, 3}, {192, 168, 7, 9}, {203, 0, 113, 99}, {203, 0, 113, 98}, {8, 8, 8, 8}};
     private final Random rnd;
 
-    PacketGenerator(long seed) {
+    public PacketGenerator(long seed) {
         this.rnd = new Random(seed);
     }
 
-    byte[] next() {
+    public byte[] next() {
         int shape = rnd.nextInt(20);
         if (shape == 0) {
             byte[] b = new byte[14 + rnd.nextInt(120)];
