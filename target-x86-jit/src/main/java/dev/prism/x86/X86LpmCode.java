@@ -80,9 +80,12 @@ public final class X86LpmCode {
         a.shl(64, masked); // by cl: 64 - length, in 0..63
         a.and(64, masked, data);
         a.bind(hashed);
-        // hash: x = (bits ^ length) * K; x ^= x >>> 32
+        // hash: x = bits ^ length; x ^= x >>> 32; x *= K; x ^= x >>> 32
         a.mov(64, idx, masked);
         a.xor(64, idx, len);
+        a.mov(64, tmp, idx);
+        a.shr(64, tmp, 32);
+        a.xor(64, idx, tmp);
         a.movabs(tmp, HashTableMap.HASH_K);
         a.imul(64, idx, tmp);
         a.mov(64, tmp, idx);

@@ -48,7 +48,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *                                                                          every bit from the length on zero
  *                                                            8  u32 tag    0 empty, 0xffffffff deleted, else length + 1
  *                                                           12  u32 slot   the value slot
- *  hash(bits, length): x = (bits ^ length) * K (HashTableMap.HASH_K); x ^= x &gt;&gt;&gt; 32; entry x &amp; mask,
+ *  hash(bits, length): x = bits ^ length; x ^= x &gt;&gt;&gt; 32; x *= K (HashTableMap.HASH_K); x ^= x &gt;&gt;&gt; 32;
+ *  entry x &amp; mask (the first fold brings the data, which sits in the high bits, down to where the
+ *  multiplication carries it into the bits the mask keeps: without it every IPv4 /24 starts at one entry),
  *  then linear probing until an empty entry (or capacity entries).
  *  lookup(key): limit = key.prefixlen; above max_prefixlen nothing matches; for length = limit
  *  down to 0 with count[length] &gt; 0: probe for (bits of the key's data masked to length,
@@ -186,12 +188,30 @@ public final class LpmTrieMap implements BpfMap {
 
     /** {@return the hash of the native index (see the class comment)} */
     public static long nativeHash(long bits, int length) {
-        long x = (bits ^ length) * HashTableMap.HASH_K;
+        long x = bits ^ length;
+        x = (x ^ (x >>> 32)) * HashTableMap.HASH_K;
         return x ^ (x >>> 32);
     }
 
+    /**
+     * {@return the native index block the handle points at now, or null when there is no native
+     * index} A rebuild publishes another block; the old ones stay valid memory until the map closes.
+     */
+    public MemorySegment nativeIndex() {
+        if (nativeHandle == null) {
+            return null;
+        }
+        long block = (long) LONG.getAcquire(nativeHandle, (long) NX_BLOCK);
+        return MemorySegment.ofAddress(block).reinterpret(IX_ENTRIES + nativeCapacity() * IX_ENTRY_SIZE);
+    }
+
+    /** Entries of a native index block: a power of two of at least 4 * max_entries (and 16). */
+    private long nativeCapacity() {
+        return Long.highestOneBit(Math.max(16L, 4L * def.maxEntries()) - 1) << 1;
+    }
+
     private MemorySegment newBlock() {
-        long capacity = Long.highestOneBit(Math.max(16L, 4L * def.maxEntries()) - 1) << 1;
+        long capacity = nativeCapacity();
         MemorySegment b = arena.allocate(IX_ENTRIES + capacity * IX_ENTRY_SIZE, 8);
         b.set(ValueLayout.JAVA_INT, IX_MASK, (int) (capacity - 1));
         b.set(ValueLayout.JAVA_LONG, IX_SLAB, slab.address());
