@@ -24,6 +24,7 @@ import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
 import dev.prism.runtime.Helpers;
 import dev.prism.runtime.jit.RunContext;
+import dev.prism.runtime.maps.LpmTrieMap;
 import dev.prism.verifier.Facts;
 import dev.prism.verifier.VerifiedProgram;
 import java.util.Arrays;
@@ -80,7 +81,8 @@ import java.util.TreeSet;
  * arithmetic, as Linux's array_map_gen_lookup), {@code bpf_tail_call} (a branch to the target's
  * first instruction in the current frame), {@code bpf_loop} (a loop of {@code blr}s to the
  * callback), {@code bpf_csum_diff} (a loop over the two buffers) and {@code bpf_map_lookup_elem}
- * on a hash map the verifier pins (a call of generated code, {@link A64MapCode}).
+ * on a hash map or an LPM_TRIE the verifier pins (a call of generated code, {@link A64MapCode},
+ * {@link A64LpmCode}).
  *
  * <p><b>Branches</b> (STYLE.md): instructions are fixed-width, but a conditional jump whose
  * target is out of b.cond's ±1 MiB becomes {@code b.!cond +8; b target}, and that changes the
@@ -361,6 +363,7 @@ public final class A64Jit {
         private int leavesEnd;
         /** Generated hash lookups by map index, emitted after the call stubs. */
         private final java.util.TreeMap<Integer, Label> hashLookups = new java.util.TreeMap<>();
+        private final java.util.TreeMap<Integer, Label> lpmLookups = new java.util.TreeMap<>();
         private final Label[] labels;
         private final Label[] stubs;
         private final TreeSet<Integer> functionStarts = new TreeSet<>();
@@ -435,6 +438,11 @@ public final class A64Jit {
             hashLookups.forEach((index, label) -> {
                 a.bind(label);
                 A64MapCode.emitLookup(a, dev.prism.runtime.maps.HashLayout.of(program.maps().get(index), 1), options.lse());
+            });
+            lpmLookups.forEach((index, label) -> {
+                MapDef m = program.maps().get(index);
+                a.bind(label);
+                A64LpmCode.emitLookup(a, m.keySize() - 4, (m.valueSize() + 7) & ~7);
             });
             leavesEnd = a.position();
             // The shared exits (Linux's arm64 JIT has one epilogue too): every BPF exit is one b.
@@ -644,25 +652,32 @@ public final class A64Jit {
                 arrayLookup(pc, pinnedIndex(pc, Reg.R1), map);
             } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null && (map.type() == MapType.HASH
                     || map.type() == MapType.LRU_HASH || map.type() == MapType.PERCPU_HASH)) {
-                hashLookup(pc, pinnedIndex(pc, Reg.R1));
+                generatedLookup(pc, pinnedIndex(pc, Reg.R1), hashLookups, true);
+            } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null && map.type() == MapType.LPM_TRIE
+                    && map.keySize() - 4 <= LpmTrieMap.NATIVE_MAX_DATA && map.maxEntries() <= LpmTrieMap.NATIVE_MAX_ENTRIES) {
+                generatedLookup(pc, pinnedIndex(pc, Reg.R1), lpmLookups, false);
             } else {
                 callHelper(pc, id);
             }
         }
 
         /**
-         * bpf_map_lookup_elem on a hash map the verifier pinned: a {@code bl} to the map's
-         * generated lookup ({@link A64MapCode}, emitted once per map after the call stubs), which
-         * takes the table in x0 and the key in x1, where r1 and r2 already are, and CPU 0 in x2.
+         * bpf_map_lookup_elem on a hash map or an LPM_TRIE (data of at most 8 bytes) the verifier
+         * pinned: a {@code bl} to the map's generated lookup ({@link A64MapCode},
+         * {@link A64LpmCode}, emitted once per map after the call stubs), which takes the map in
+         * x0 and the key in x1, where r1 and r2 already are; the hash lookup also takes CPU 0 in
+         * x2. The handle is compared with the pinned map's first, as for arrays.
          */
-        private void hashLookup(int pc, int index) {
+        private void generatedLookup(int pc, int index, java.util.Map<Integer, Label> functions, boolean cpuArgument) {
             Label other = new Label();
             Label done = new Label();
             access(Access.LDR_X, TMP3, CONTEXT, RunContext.mapSlot(index));
             a.cmp(64, A64Registers.of(Reg.R1), TMP3);
             a.b(A64Cond.NE, other);
-            a.mov(64, A64Reg.X2, A64Reg.XZR);
-            a.bl(hashLookups.computeIfAbsent(index, k -> new Label()));
+            if (cpuArgument) {
+                a.mov(64, A64Reg.X2, A64Reg.XZR);
+            }
+            a.bl(functions.computeIfAbsent(index, k -> new Label()));
             a.mov(64, R0, A64Reg.X0);
             a.b(done);
             a.bind(other);

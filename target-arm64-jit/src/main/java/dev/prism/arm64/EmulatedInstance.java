@@ -10,6 +10,7 @@ import dev.prism.runtime.jit.JitInstance;
 import dev.prism.runtime.jit.RunContext;
 import dev.prism.runtime.maps.BpfMap;
 import dev.prism.runtime.maps.HashTableMap;
+import dev.prism.runtime.maps.LpmTrieMap;
 import dev.prism.verifier.VerifiedProgram;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -25,9 +26,11 @@ import java.util.List;
  *
  * <p>Mapped for the instance's life: the run context, the host-layout XDP context, every map
  * region, each hash map's whole table (header and buckets, which generated lookups read),
- * every PROG_ARRAY table, the machine's stack, and each program's code (read +
- * execute). Mapped for one run: its raw memory (placed at the end of its own pages, with an
- * unmapped guard page after them) or its XDP frame. Helper slots hold the machine's helper
+ * every PROG_ARRAY table, each LPM map's native index (its handle, and its current block,
+ * mapped again whenever a rebuild moves it: at each run and after each helper call), the
+ * machine's stack, and each program's code (read + execute). Mapped for one run: its raw
+ * memory (placed at the end of its own pages, with an unmapped guard page after them) or its
+ * XDP frame. Helper slots hold the machine's helper
  * traps; the trap hook calls {@link JitInstance#callHelper}, which reports failures through the
  * status word as the x86-64 upcalls do. Runs are serialized; close it to free the engine, code
  * and maps.
@@ -37,6 +40,8 @@ final class EmulatedInstance extends JitInstance<A64Machine.Loaded> {
     private final A64Machine machine;
     /** Java helpers by id, for the trap hook. */
     private final Helper[] bound = new Helper[A64Machine.HELPER_IDS];
+    /** Each LPM map with a native index, and the index block mapped for it last. */
+    private final java.util.Map<LpmTrieMap, Long> lpmBlocks = new java.util.LinkedHashMap<>();
     /** Page ranges mapped for the current run. */
     private List<long[]> runMappings = List.of();
 
@@ -63,6 +68,12 @@ final class EmulatedInstance extends JitInstance<A64Machine.Loaded> {
                     m.map(t.address(), t.byteSize());
                 }
             }
+            for (BpfMap b : bpfMaps()) {
+                if (b instanceof LpmTrieMap l && l.nativeAddress() != 0) {
+                    m.map(l.nativeAddress(), 8);
+                    lpmBlocks.put(l, 0L);
+                }
+            }
         } catch (RuntimeException e) {
             if (m != null) {
                 m.close();
@@ -72,6 +83,7 @@ final class EmulatedInstance extends JitInstance<A64Machine.Loaded> {
         }
         this.machine = m;
         try {
+            mapLpmIndexes();
             bindHelpers();
         } catch (RuntimeException e) {
             close();
@@ -114,7 +126,25 @@ final class EmulatedInstance extends JitInstance<A64Machine.Loaded> {
             failHelper(new IllegalStateException("helper " + id + " is not bound"));
             return 0;
         }
-        return callHelper(h, r1, r2, r3, r4, r5);
+        long r0 = callHelper(h, r1, r2, r3, r4, r5);
+        mapLpmIndexes(); // an update may have rebuilt an index the generated lookups read
+        return r0;
+    }
+
+    /**
+     * Maps each LPM map's current native index block, which generated lookups read: a rebuild
+     * moves it. Old blocks stay valid memory until the map closes, so their mappings stay too.
+     * Updates from other threads while a run is under way can move a block the emulator has not
+     * mapped yet; the lookup then faults and the run traps (native code has no such window).
+     */
+    private void mapLpmIndexes() {
+        for (java.util.Map.Entry<LpmTrieMap, Long> e : lpmBlocks.entrySet()) {
+            MemorySegment block = e.getKey().nativeIndex();
+            if (block.address() != e.getValue()) {
+                machine.map(block.address(), block.byteSize());
+                e.setValue(block.address());
+            }
+        }
     }
 
     @Override
@@ -160,6 +190,7 @@ final class EmulatedInstance extends JitInstance<A64Machine.Loaded> {
 
     @Override
     protected void enter(Prepared<A64Machine.Loaded> run) {
+        mapLpmIndexes();
         List<long[]> added = new ArrayList<>();
         runMappings = added;
         if (mem() != null) {

@@ -1,11 +1,12 @@
 package dev.prism.arm64;
 
+import static dev.prism.arm64.A64LeafHarness.CLOBBERED;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.prism.arm64.A64Assembler.Label;
+import dev.prism.arm64.A64LeafHarness.GuardedKey;
 import dev.prism.arm64.emu.A64Machine;
 import dev.prism.arm64.emu.Unicorn;
 import dev.prism.program.MapDef;
@@ -53,8 +54,6 @@ class A64MapCodeTest {
     private static final HexFormat HEX = HexFormat.of();
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final VarHandle LOCK_WORD = INT.varHandle();
-    /** Never a value address (those are 8-aligned): the harness's "registers clobbered". */
-    private static final long CLOBBERED = 1;
 
     @BeforeAll
     static void host() {
@@ -515,7 +514,7 @@ class A64MapCodeTest {
             // A budget no lookup spends; the one that waits for the lock spins for a while.
             this.machine = new A64Machine(lse ? Unicorn.CpuModel.MAX : Unicorn.CpuModel.CORTEX_A57, 1L << 40, null);
             machine.map(map.address(), EmulatedInstance.tableEnd(map) - map.address());
-            this.code = machine.loadRaw(harnessed(layout, lse));
+            this.code = machine.loadRaw(A64LeafHarness.harnessed(a -> A64MapCode.emitLookup(a, layout, lse)));
         }
 
         GuardedKey key(int size) {
@@ -683,92 +682,5 @@ class A64MapCodeTest {
                 return map.lookup(s, cpu);
             }
         }
-    }
-
-    /**
-     * A key in the middle one of three pages of its own, of which only the middle one is mapped
-     * into the emulator: a key is placed either against that page's end or at its start, so a
-     * read past either end of the key faults.
-     */
-    static final class GuardedKey implements AutoCloseable {
-        private final long page = A64Machine.PAGE;
-        private final MemorySegment mapping;
-        private final int size;
-        /** The key's current place: {@code size} bytes at the middle page's start or end. */
-        MemorySegment segment;
-
-        GuardedKey(int size, Arena arena, A64Machine machine) {
-            this.size = size;
-            mapping = arena.allocate(3 * page, page);
-            machine.map(mapping.address() + page, page);
-            segment = mapping.asSlice(2 * page - size, size);
-        }
-
-        /** Places {@code key} against the middle page's end, or at its start. */
-        void set(byte[] key, boolean atEnd) {
-            segment = mapping.asSlice(atEnd ? 2 * page - size : page, size);
-            MemorySegment.copy(key, 0, segment, ValueLayout.JAVA_BYTE, 0, size);
-        }
-
-        @Override
-        public void close() {
-            // the pages belong to the fixture's arena, the mapping to its machine
-        }
-    }
-
-    // ---------------------------------------------------------------- the harness
-
-    /** What the contract preserves: x7, x9 and x16 up (x29 and x30 the harness itself uses). */
-    private static final A64Reg[] PRESERVED = {
-        A64Reg.X7, A64Reg.X9, A64Reg.X16, A64Reg.X17, A64Reg.X18, A64Reg.X19, A64Reg.X20, A64Reg.X21, A64Reg.X22,
-        A64Reg.X23, A64Reg.X24, A64Reg.X25, A64Reg.X26, A64Reg.X27, A64Reg.X28,
-    };
-    private static final int BELOW_SP_WORDS = 16;
-    private static final long CANARY = 0x5A5A_0123_4567_89A5L;
-
-    /**
-     * Code whose entry loads the preserved registers with canaries, fills the 128 bytes below
-     * sp with a canary, calls the lookup with {@code bl}, and returns {@link #CLOBBERED} instead
-     * of its result when any of them, sp or x30's use as the return changed.
-     */
-    static byte[] harnessed(dev.prism.runtime.maps.HashLayout layout, boolean lse) {
-        A64Assembler a = new A64Assembler();
-        Label lookup = new Label();
-        Label bad = new Label();
-        Label done = new Label();
-        a.stp(64, A64Reg.FP, A64Reg.LR, A64Reg.SP, -16, A64Index.PRE);
-        a.mov(64, A64Reg.FP, A64Reg.SP);
-        for (int i = 0; i < PRESERVED.length; i++) {
-            a.movImm(64, PRESERVED[i], CANARY + i);
-        }
-        a.movImm(64, A64Reg.X15, CANARY);
-        for (int i = 0; i < BELOW_SP_WORDS; i++) {
-            a.stur(64, A64Reg.X15, A64Reg.SP, -8 - 8 * i);
-        }
-        a.bl(lookup);
-        for (int i = 0; i < PRESERVED.length; i++) {
-            a.movImm(64, A64Reg.X15, CANARY + i);
-            a.cmp(64, PRESERVED[i], A64Reg.X15);
-            a.b(A64Cond.NE, bad);
-        }
-        a.movImm(64, A64Reg.X14, CANARY);
-        for (int i = 0; i < BELOW_SP_WORDS; i++) {
-            a.ldur(64, A64Reg.X15, A64Reg.SP, -8 - 8 * i);
-            a.cmp(64, A64Reg.X15, A64Reg.X14);
-            a.b(A64Cond.NE, bad);
-        }
-        a.mov(64, A64Reg.X15, A64Reg.SP);
-        a.cmp(64, A64Reg.X15, A64Reg.FP);
-        a.b(A64Cond.NE, bad);
-        a.b(done);
-        a.bind(bad);
-        a.movImm(64, A64Reg.X0, CLOBBERED);
-        a.bind(done);
-        a.ldp(64, A64Reg.FP, A64Reg.LR, A64Reg.SP, 16, A64Index.POST);
-        a.ret();
-        a.bind(lookup);
-        int at = A64MapCode.emitLookup(a, layout, lse);
-        assertEquals(lookup.position(), at);
-        return a.bytes();
     }
 }
