@@ -50,7 +50,7 @@ import picocli.CommandLine.TypeConversionException;
                 "  vs linux   corrected / linux's corrected on the same program and packet; below 1 is faster.",
                 "  geomean    per target and packet, the geometric mean of the ratios over the programs both ran.",
                 "  compile    Prism targets: the verifier on every program, the target's compile of each proof "
-                        + "and the entry's load (maps, executable memory), median of --compile-repeat on a warm JVM; "
+                        + "and the entry's load (maps, executable memory), median of --compile-repeat on a JVM warmed until those times are steady; "
                         + "linux: the BPF_PROG_LOAD system calls alone (the kernel's verifier and JIT), log level 0.",
                 "",
                 "Packets are Ethernet + IPv4 + UDP frames with valid checksums, padded to each --packet-size, so that "

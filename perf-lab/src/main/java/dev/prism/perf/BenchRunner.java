@@ -74,6 +74,10 @@ public final class BenchRunner {
 
     private final BenchOptions options;
     private Progress progress = Progress.NONE;
+    /** Compile timing's warm-up: a block timed as one, the shortest warm-up, the longest (a JVM that never settles). */
+    static final long STEADY_BLOCK_MILLIS = 250;
+    static final long STEADY_MIN_MILLIS = 1_000;
+    static final long STEADY_MAX_MILLIS = 15_000;
     private int done;
     private int total;
     private boolean verifierWarm;
@@ -346,16 +350,7 @@ public final class BenchRunner {
             }
             long[] verify = new long[n];
             long[] totals = new long[n];
-            // Warm-up until the JVM has compiled the verifier and the JIT: at least n rounds and
-            // the warm-up time (a handful of rounds leaves them interpreted, which is not "warm").
-            long warmUntil = System.nanoTime() + Math.max(500, options.warmupMillis() / 2) * 1_000_000L;
-            int warmRounds = 0;
-            while (warmRounds < n || System.nanoTime() < warmUntil) {
-                for (Program p : w.programs()) {
-                    target.compile(Verifier.verify(p, Profile.RFC9669)).load().close();
-                }
-                warmRounds++;
-            }
+            steadyState(target, w, n);
             for (int i = 0; i < n; i++) {
                 long t0 = System.nanoTime();
                 List<VerifiedProgram> proofs = new ArrayList<>();
@@ -377,6 +372,40 @@ public final class BenchRunner {
         } catch (RuntimeException e) {
             Measurement m = failure(e);
             return new Compile(target.id(), what(target), m.status(), m.reason(), null, null);
+        }
+    }
+
+    /**
+     * Compiles {@code w} until the JVM has compiled the verifier and the JIT for it: in blocks of
+     * at least {@link #STEADY_BLOCK_MILLIS} (and {@code n} rounds), for at least the warm-up time
+     * (and {@link #STEADY_MIN_MILLIS}), until two blocks in a row have medians no more than 3%
+     * below the best median before them (steady state), at most {@link #STEADY_MAX_MILLIS}. A fixed half second was not
+     * enough: C2 was still compiling the verifier, and the times were twice the steady ones.
+     */
+    private void steadyState(Target target, Workload w, int n) {
+        long start = System.nanoTime();
+        double best = Double.MAX_VALUE;
+        int steadyBlocks = 0;
+        long minMillis = Math.max(STEADY_MIN_MILLIS, options.warmupMillis());
+        List<Long> block = new ArrayList<>();
+        while (true) {
+            block.clear();
+            long blockEnd = System.nanoTime() + STEADY_BLOCK_MILLIS * 1_000_000L;
+            while (block.size() < n || System.nanoTime() < blockEnd) {
+                long t0 = System.nanoTime();
+                for (Program p : w.programs()) {
+                    target.compile(Verifier.verify(p, Profile.RFC9669)).load().close();
+                }
+                block.add(System.nanoTime() - t0);
+            }
+            double median = Stats.of(block.stream().mapToLong(Long::longValue).toArray()).median();
+            long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
+            steadyBlocks = median >= best * 0.97 ? steadyBlocks + 1 : 0;
+            best = Math.min(best, median);
+            if (elapsedMillis >= STEADY_MAX_MILLIS || (steadyBlocks >= 2 && elapsedMillis >= minMillis)) {
+                return;
+            }
+            note("compile warm-up");
         }
     }
 
