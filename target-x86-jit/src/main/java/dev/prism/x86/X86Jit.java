@@ -154,6 +154,16 @@ public final class X86Jit {
         }
     }
 
+    /** {@return whether {@code program} has a PROG_ARRAY, so tail calls may enter it} */
+    private static boolean tailCallable(Program program) {
+        for (MapDef m : program.maps()) {
+            if (m.type() == MapType.PROG_ARRAY) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** One lowering of the whole program. */
     private static final class Pass {
         private final VerifiedProgram verified;
@@ -179,7 +189,7 @@ public final class X86Jit {
         private final java.util.TreeMap<Integer, Label> hashLookups = new java.util.TreeMap<>();
         private final java.util.TreeMap<Integer, Label> lpmLookups = new java.util.TreeMap<>();
         /** Slots some jump, call or code address leads to: where facts join paths. */
-        private final java.util.Set<Integer> jumpTargets = new java.util.HashSet<>();
+        private final java.util.BitSet jumpTargets = new java.util.BitSet();
 
         Pass(VerifiedProgram verified, Program program, int[] prevStart, int[] prevEnd) {
             this.verified = verified;
@@ -191,7 +201,7 @@ public final class X86Jit {
             this.end = new int[n];
             this.labels = new Label[n];
             this.stubs = new Label[n];
-            this.tailCallable = program.maps().stream().anyMatch(m -> m.type() == MapType.PROG_ARRAY);
+            this.tailCallable = tailCallable(program);
             Arrays.fill(start, -1);
             Arrays.fill(end, -1);
             functionStarts.add(0);
@@ -203,13 +213,13 @@ public final class X86Jit {
                     case null, default -> -1;
                 };
                 switch (program.at(pc)) {
-                    case Insn.Ja j -> jumpTargets.add(pc + 1 + j.offset());
-                    case Insn.Jump j -> jumpTargets.add(pc + 1 + j.offset());
+                    case Insn.Ja j -> jumpTargets.set(pc + 1 + j.offset());
+                    case Insn.Jump j -> jumpTargets.set(pc + 1 + j.offset());
                     case null, default -> {
                     }
                 }
                 if (t >= 0) {
-                    jumpTargets.add(t);
+                    jumpTargets.set(t);
                     functionStarts.add(t);
                     if (stubs[t] == null) {
                         stubs[t] = new Label();
@@ -327,7 +337,7 @@ public final class X86Jit {
          * that constant on every path. {@return the constant, or null}
          */
         private Long foldedResult(int pc, Reg dst) {
-            if (pc + 1 >= n || jumpTargets.contains(pc + 1) || verified.facts(pc + 1) == null) {
+            if (pc + 1 >= n || jumpTargets.get(pc + 1) || verified.facts(pc + 1) == null) {
                 return null;
             }
             Facts.Register r = verified.facts(pc + 1).registers().get(dst.n());
