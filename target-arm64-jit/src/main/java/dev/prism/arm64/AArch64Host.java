@@ -13,6 +13,9 @@ final class AArch64Host {
     /** FEAT_LSE in AT_HWCAP (arch/arm64/include/uapi/asm/hwcap.h: HWCAP_ATOMICS). */
     private static final long HWCAP_ATOMICS = 1L << 8;
 
+    /** Read once: the answer cannot change while the JVM runs. */
+    private static final boolean LSE = isOne() && (hwcap() & HWCAP_ATOMICS) != 0;
+
     private AArch64Host() {
     }
 
@@ -25,7 +28,7 @@ final class AArch64Host {
 
     /** {@return whether the kernel reports FEAT_LSE atomics for this CPU (false off aarch64 Linux)} */
     static boolean hasLse() {
-        return isOne() && (hwcap() & HWCAP_ATOMICS) != 0;
+        return LSE;
     }
 
     private static long hwcap() {
