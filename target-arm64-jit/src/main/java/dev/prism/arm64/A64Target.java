@@ -108,9 +108,9 @@ public final class A64Target implements Target {
         return NATIVE ? NativeInstance.of(jit(), programs, env) : EmulatedInstance.of(programs, env, options, budget);
     }
 
-    /** The JIT for a native instance: no native helpers yet; the stack a run may use is 8 frames and their saved registers, with slack. */
+    /** The JIT for a native instance: native bpf_ktime_get_ns; the stack a run may use is 8 frames and their saved registers, with slack. */
     private NativeInstance.Jit jit() {
-        return new NativeInstance.Jit("arm64", verified -> A64Jit.compile(verified, options), NativeInstance.NativeHelpers.NONE,
+        return new NativeInstance.Jit("arm64", verified -> A64Jit.compile(verified, options), A64NativeHelpers.HELPERS,
                 (long) A64Jit.MAX_FRAMES * (A64Jit.FRAME_SIZE + 64) + 256);
     }
 

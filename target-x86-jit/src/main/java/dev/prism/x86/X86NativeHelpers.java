@@ -1,10 +1,7 @@
 package dev.prism.x86;
 
 import dev.prism.runtime.Environment;
-import dev.prism.runtime.Helpers;
-import dev.prism.sys.ExecutableMemory;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
+import dev.prism.runtime.jit.NativeInstance;
 
 /**
  * Helpers implemented as native code, made once per JVM and bound into a run context's helper
@@ -14,25 +11,9 @@ import java.lang.foreign.MemorySegment;
  * the clock {@link System#nanoTime} reads on Linux.
  */
 final class X86NativeHelpers {
-    private static final int CLOCK_MONOTONIC = 1;
-    private static ExecutableMemory ktime;
+    static final NativeInstance.NativeHelpers HELPERS = NativeInstance.NativeHelpers.ktime(X86NativeHelpers::ktimeCode);
 
     private X86NativeHelpers() {
-    }
-
-    /** {@return the native entry of helper {@code id} in {@code env}, or 0 when it has none} */
-    static synchronized long entry(int id, Environment env) {
-        if (id != Helpers.KTIME_GET_NS || env.monotonicNs() != Environment.HOST_CLOCK) {
-            return 0;
-        }
-        if (ktime == null) {
-            MemorySegment clock = Linker.nativeLinker().defaultLookup().find("clock_gettime").orElse(null);
-            if (clock == null) {
-                return 0;
-            }
-            ktime = ExecutableMemory.of(ktimeCode(clock.address()));
-        }
-        return ktime.entry().address();
     }
 
     /**
@@ -42,7 +23,7 @@ final class X86NativeHelpers {
     private static byte[] ktimeCode(long clockGettime) {
         X86Assembler a = new X86Assembler();
         a.sub(64, X86Reg.RSP, 24);
-        a.mov(32, X86Reg.RDI, CLOCK_MONOTONIC);
+        a.mov(32, X86Reg.RDI, NativeInstance.CLOCK_MONOTONIC);
         a.mov(64, X86Reg.RSI, X86Reg.RSP);
         a.movabs(X86Reg.RAX, clockGettime);
         a.call(X86Reg.RAX);

@@ -26,7 +26,7 @@ public final class X86Target implements Target {
      * may use is 8 frames and their saved registers, with slack.
      */
     static final NativeInstance.Jit JIT = new NativeInstance.Jit("x86-64", verified -> X86Jit.compile(verified),
-            X86NativeHelpers::entry, (long) X86Jit.MAX_FRAMES * (X86Jit.FRAME_SIZE + 64) + 256);
+            X86NativeHelpers.HELPERS, (long) X86Jit.MAX_FRAMES * (X86Jit.FRAME_SIZE + 64) + 256);
 
     private final Environment env;
 

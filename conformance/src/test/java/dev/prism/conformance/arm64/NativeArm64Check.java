@@ -62,6 +62,9 @@ import java.util.TreeMap;
  *   <li>{@code --fuzz} accepted programs of the verifier's random-program generator on arm64 and
  *       the interpreter, as A64FuzzDifferentialTest does: code shapes LSE, LL/SC and far
  *       conditional branches in turn.</li>
+ *   <li>{@code bpf_ktime_get_ns} in the host's environment, which native arm64 runs as generated
+ *       code calling {@code clock_gettime} (A64NativeHelpers): every reading must lie between
+ *       two System.nanoTime readings taken around the run.</li>
  * </ol>
  *
  * <p>One summary line per part ({@code summary: ...}), then {@code summary: PASS} or
@@ -144,6 +147,9 @@ public final class NativeArm64Check {
         if (o.parts().contains("fuzz")) {
             failures += fuzz(o);
         }
+        if (o.parts().contains("clock")) {
+            failures += clock();
+        }
         long ms = elapsedMs(start);
         System.out.println("summary: " + (failures == 0 ? "PASS" : "FAIL (" + failures + " failures)") + " in " + ms + " ms");
         System.out.flush();
@@ -153,7 +159,7 @@ public final class NativeArm64Check {
 
     private static String usage() {
         return """
-                usage: NativeArm64Check [--parts suite,examples,fuzz] [--fuzz N] [--packets N] [--seed N]
+                usage: NativeArm64Check [--parts suite,examples,fuzz,clock] [--fuzz N] [--packets N] [--seed N]
                                         [--example NAME=OBJECT.o]... [--deadline-s N] [--allow-emulated]
                   --fuzz N         accepted random programs on arm64 and the interpreter (default 300)
                   --packets N      random packets per example after its crafted ones (default 200)
@@ -169,7 +175,7 @@ public final class NativeArm64Check {
         long seed = 5_2026_1125L;
         long deadline = 900;
         boolean allowEmulated = false;
-        List<String> parts = List.of("suite", "examples", "fuzz");
+        List<String> parts = List.of("suite", "examples", "fuzz", "clock");
         Map<String, Path> examples = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -189,7 +195,7 @@ public final class NativeArm64Check {
                 case "--parts" -> {
                     parts = List.of(v.split(","));
                     for (String p : parts) {
-                        if (!List.of("suite", "examples", "fuzz").contains(p)) {
+                        if (!List.of("suite", "examples", "fuzz", "clock").contains(p)) {
                             throw new IllegalArgumentException("unknown part: " + p);
                         }
                     }
@@ -237,6 +243,38 @@ public final class NativeArm64Check {
         }, "deadline");
         t.setDaemon(true);
         t.start();
+    }
+
+    // ---- e. the native clock helper ---------------------------------------------------------------
+
+    /**
+     * bpf_ktime_get_ns in the host's environment, which native arm64 binds to generated code
+     * calling clock_gettime(CLOCK_MONOTONIC) (A64NativeHelpers): its reading must fall between
+     * two System.nanoTime readings around the run, since both read the same clock. The program
+     * calls nothing else, so it also runs as a critical downcall.
+     */
+    private static int clock() {
+        running = "clock";
+        long start = System.nanoTime();
+        Program p = Assembler.assemble("ktime", ProgramType.RAW, "call 5\nexit");
+        int failures = 0;
+        for (boolean lse : new boolean[] {true, false}) {
+            try (Executable e = new A64Target(new A64Jit.Options(lse), Environment.host(), A64Machine.DEFAULT_BUDGET).load(List.of(p))) {
+                for (int i = 0; i < 1_000; i++) {
+                    long before = System.nanoTime();
+                    long t = e.run(RunInput.ofMem(null)).r0();
+                    long after = System.nanoTime();
+                    if (t < before || t > after) {
+                        System.out.println("clock: ktime " + t + " outside [" + before + ", " + after + "]");
+                        failures++;
+                        break;
+                    }
+                }
+            }
+        }
+        System.out.println("summary: clock bpf_ktime_get_ns in the host environment, LSE and LL/SC code, 1000 runs each within "
+                + "System.nanoTime: " + (failures == 0 ? "ok" : "FAILED") + " in " + elapsedMs(start) + " ms");
+        return failures;
     }
 
     // ---- b. the suites ---------------------------------------------------------------------------

@@ -34,7 +34,8 @@ import org.junit.jupiter.api.Test;
  * The arm64 JIT's native mode on an x86-64 host: Debian's arm64 OpenJDK runs
  * {@link NativeArm64Check} under qemu-user ({@code qemu-aarch64-static -L SYSROOT}), where
  * {@code os.arch} is aarch64 and the arm64 target runs its code natively (W^X memory, FFM
- * downcalls and upcalls), and checks it against the suites, the examples and the program fuzzer.
+ * downcalls and upcalls), and checks it against the suites, the examples and the program fuzzer,
+ * and its native clock helper against System.nanoTime.
  *
  * <p>On an aarch64 host it is skipped: the arm64 target is native there, so every arm64 test
  * runs the code natively already. Elsewhere it needs qemu-aarch64-static on PATH and a sysroot

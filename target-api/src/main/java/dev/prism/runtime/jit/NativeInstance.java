@@ -62,7 +62,38 @@ public final class NativeInstance extends JitInstance<NativeInstance.Code> {
         NativeHelpers NONE = (id, env) -> 0;
 
         long entry(int id, Environment env);
+
+        /**
+         * {@return {@code bpf_ktime_get_ns} as native code, for an environment that reads the
+         * host's clock ({@link Environment#HOST_CLOCK})}: {@code code} makes a function
+         * {@code u64 ktime(void)} that calls libc's {@code clock_gettime(CLOCK_MONOTONIC)}, the
+         * clock {@link System#nanoTime} reads on Linux, from that function's address. It is made
+         * once, on first use, for the JVM's lifetime. Other helpers and environments: 0.
+         */
+        static NativeHelpers ktime(java.util.function.LongFunction<byte[]> code) {
+            return new NativeHelpers() {
+                private ExecutableMemory ktime;
+
+                @Override
+                public synchronized long entry(int id, Environment env) {
+                    if (id != dev.prism.runtime.Helpers.KTIME_GET_NS || env.monotonicNs() != Environment.HOST_CLOCK) {
+                        return 0;
+                    }
+                    if (ktime == null) {
+                        MemorySegment clock = Linker.nativeLinker().defaultLookup().find("clock_gettime").orElse(null);
+                        if (clock == null) {
+                            return 0;
+                        }
+                        ktime = ExecutableMemory.of(code.apply(clock.address()));
+                    }
+                    return ktime.entry().address();
+                }
+            };
+        }
     }
+
+    /** {@code clockid_t} of the clock {@link System#nanoTime} reads (include/uapi/linux/time.h). */
+    public static final int CLOCK_MONOTONIC = 1;
 
     /**
      * What differs between JITs.
