@@ -1,30 +1,16 @@
 package dev.prism.arm64;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.prism.arm64.emu.A64Machine;
 import dev.prism.arm64.emu.Unicorn;
-import dev.prism.asm.Assembler;
-import dev.prism.error.VerificationException;
-import dev.prism.program.MapDef;
-import dev.prism.program.MapType;
-import dev.prism.program.Program;
-import dev.prism.program.ProgramType;
 import dev.prism.runtime.Environment;
 import dev.prism.runtime.InterpreterTarget;
-import dev.prism.target.Executable;
-import dev.prism.target.RunInput;
-import dev.prism.target.RunResult;
 import dev.prism.testing.Host;
-import dev.prism.verifier.Profile;
+import dev.prism.verifier.DifferentialFuzz;
 import dev.prism.verifier.ProgramGenerator;
-import dev.prism.verifier.VerifiedProgram;
-import dev.prism.verifier.Verifier;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,8 +29,6 @@ import org.junit.jupiter.api.Test;
 class A64FuzzDifferentialTest {
     private static final boolean NIGHTLY = "1".equals(System.getenv("PRISM_NIGHTLY")) || Boolean.getBoolean("prism.nightly");
     private static final int PROGRAMS = Integer.getInteger("prism.fuzz.programs", NIGHTLY ? 100_000 : 2_000);
-    private static final int RUNS_PER_PROGRAM = 3;
-    private static final HexFormat HEX = HexFormat.of();
 
     @Test
     void acceptedProgramsComputeTheSameOnArm64AndTheInterpreter() {
@@ -53,60 +37,11 @@ class A64FuzzDifferentialTest {
                 new A64Target(new A64Jit.Options(true), Environment.deterministic(0, 1), A64Machine.DEFAULT_BUDGET),
                 new A64Target(new A64Jit.Options(false), Environment.deterministic(0, 1), A64Machine.DEFAULT_BUDGET),
                 new A64Target(new A64Jit.Options(true, 16), Environment.deterministic(0, 1), A64Machine.DEFAULT_BUDGET));
-        InterpreterTarget interpreter = new InterpreterTarget(Environment.deterministic(0, 1));
-        ProgramGenerator gen = new ProgramGenerator(Long.getLong("prism.fuzz.seed", 5_2026_1125L));
-        Random rnd = new Random(13);
-        List<MapDef> array = List.of(MapDef.of("counts", MapType.ARRAY, 4, 16, 4, 0));
-        List<MapDef> hash = List.of(MapDef.of("counts", MapType.HASH, 4, 16, 4, 0));
-        int accepted = 0;
-        int addressDependent = 0;
-        long generated = 0;
-        while (accepted < PROGRAMS) {
-            generated++;
-            String text = gen.next();
-            List<MapDef> maps = generated % 2 == 0 ? array : hash;
-            Program p = Program.builder("fuzz" + generated, ProgramType.XDP, Assembler.assemble(text)).maps(maps).build();
-            VerifiedProgram verified;
-            try {
-                verified = Verifier.verify(p, Profile.RFC9669);
-            } catch (VerificationException e) {
-                continue;
-            }
-            if (ProgramGenerator.leaksAnAddress(verified)) {
-                addressDependent++;
-                continue;
-            }
-            accepted++;
-            A64Target arm64 = shapes.get(accepted % shapes.size());
-            try (Executable want = interpreter.load(List.of(p)); Executable got = arm64.load(List.of(p))) {
-                for (int run = 0; run < RUNS_PER_PROGRAM; run++) {
-                    byte[] packet = new byte[14 + rnd.nextInt(120)];
-                    rnd.nextBytes(packet);
-                    byte[] key = {(byte) rnd.nextInt(4), 0, 0, 0};
-                    byte[] value = new byte[16];
-                    rnd.nextBytes(value);
-                    want.maps().update("counts", key, value, 0);
-                    got.maps().update("counts", key, value, 0);
-                    RunResult w = want.run(RunInput.ofPacket(packet));
-                    RunResult g = got.run(RunInput.ofPacket(packet));
-                    String where = "program " + generated + " on " + arm64.description() + ", run " + run + ", packet "
-                            + HEX.formatHex(packet) + "\n" + text;
-                    assertEquals(w.r0(), g.r0(), () -> "r0 differs: " + where);
-                    assertArrayEquals(w.packetAfter(), g.packetAfter(), () -> "packet differs: " + where);
-                    assertEquals(want.maps().keys("counts").size(), got.maps().keys("counts").size(), () -> "key count differs: " + where);
-                    for (int k = 0; k < 4; k++) {
-                        byte[] idx = {(byte) k, 0, 0, 0};
-                        int kk = k;
-                        assertArrayEquals(want.maps().lookup("counts", idx), got.maps().lookup("counts", idx),
-                                () -> "counts[" + kk + "] differs: " + where);
-                    }
-                }
-            } catch (RuntimeException e) {
-                fail("program " + generated + " failed on one side: " + e + "\n" + text, e);
-            }
-        }
+        DifferentialFuzz.Result r = DifferentialFuzz.run(Long.getLong("prism.fuzz.seed", 5_2026_1125L), 13, PROGRAMS,
+                new InterpreterTarget(Environment.deterministic(0, 1)), shapes, m -> fail(m.message(), m.cause()));
         System.out.printf("arm64 differential: %d programs generated, %d accepted (%d more left out: their results depend on "
-                + "addresses), each run %d times on both targets%n", generated, accepted, addressDependent, RUNS_PER_PROGRAM);
-        assertEquals(PROGRAMS, accepted);
+                + "addresses), each run %d times on both targets%n", r.generated(), r.accepted(), r.addressDependent(),
+                DifferentialFuzz.RUNS_PER_PROGRAM);
+        assertEquals(PROGRAMS, r.accepted());
     }
 }

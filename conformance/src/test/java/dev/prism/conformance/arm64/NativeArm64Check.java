@@ -13,9 +13,7 @@ import dev.prism.conformance.Suites;
 import dev.prism.conformance.examples.Examples;
 import dev.prism.conformance.examples.PacketGenerator;
 import dev.prism.elf.ElfObject;
-import dev.prism.error.VerificationException;
 import dev.prism.program.MapDef;
-import dev.prism.program.MapType;
 import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
 import dev.prism.runtime.Environment;
@@ -27,10 +25,7 @@ import dev.prism.target.RunInput;
 import dev.prism.target.RunResult;
 import dev.prism.target.Target;
 import dev.prism.target.Targets;
-import dev.prism.verifier.Profile;
-import dev.prism.verifier.ProgramGenerator;
-import dev.prism.verifier.VerifiedProgram;
-import dev.prism.verifier.Verifier;
+import dev.prism.verifier.DifferentialFuzz;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,7 +34,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Random;
 import java.util.TreeMap;
 
 /**
@@ -76,7 +70,6 @@ import java.util.TreeMap;
 public final class NativeArm64Check {
     private static final HexFormat HEX = HexFormat.of();
     private static final int MAP_CHECK_EVERY = 64;
-    private static final int RUNS_PER_PROGRAM = 3;
     /** Mismatches printed in full per part; the rest are counted. */
     private static final int DETAILS = 10;
 
@@ -472,85 +465,14 @@ public final class NativeArm64Check {
                 new A64Target(new A64Jit.Options(false), Environment.deterministic(0, 1), A64Machine.DEFAULT_BUDGET),
                 new A64Target(new A64Jit.Options(true, 16), Environment.deterministic(0, 1), A64Machine.DEFAULT_BUDGET));
         List<String> shapeNames = List.of("LSE", "LL/SC", "LSE + far branches");
-        int[] perShape = new int[shapes.size()];
-        InterpreterTarget interpreter = new InterpreterTarget(Environment.deterministic(0, 1));
-        ProgramGenerator gen = new ProgramGenerator(o.seed());
-        Random rnd = new Random(13);
-        List<MapDef> array = List.of(MapDef.of("counts", MapType.ARRAY, 4, 16, 4, 0));
-        List<MapDef> hash = List.of(MapDef.of("counts", MapType.HASH, 4, 16, 4, 0));
-        int accepted = 0;
-        int addressDependent = 0;
-        long generated = 0;
-        // The generator's acceptance rate is far above 1 in 100; the cap only keeps a broken generator from looping.
-        long cap = 100L * o.fuzz() + 1000;
-        while (accepted < o.fuzz() && generated < cap) {
-            generated++;
-            String text = gen.next();
-            List<MapDef> maps = generated % 2 == 0 ? array : hash;
-            Program p = Program.builder("fuzz" + generated, ProgramType.XDP, Assembler.assemble(text)).maps(maps).build();
-            VerifiedProgram verified;
-            try {
-                verified = Verifier.verify(p, Profile.RFC9669);
-            } catch (VerificationException e) {
-                continue;
-            }
-            if (ProgramGenerator.leaksAnAddress(verified)) {
-                addressDependent++;
-                continue;
-            }
-            accepted++;
-            int shape = accepted % shapes.size();
-            perShape[shape]++;
-            A64Target arm64 = shapes.get(shape);
-            running = "fuzz program " + generated + " on " + shapeNames.get(shape);
-            try (Executable want = interpreter.load(List.of(p)); Executable got = arm64.load(List.of(p))) {
-                for (int run = 0; run < RUNS_PER_PROGRAM; run++) {
-                    byte[] packet = new byte[14 + rnd.nextInt(120)];
-                    rnd.nextBytes(packet);
-                    byte[] key = {(byte) rnd.nextInt(4), 0, 0, 0};
-                    byte[] value = new byte[16];
-                    rnd.nextBytes(value);
-                    want.maps().update("counts", key, value, 0);
-                    got.maps().update("counts", key, value, 0);
-                    RunResult w = want.run(RunInput.ofPacket(packet));
-                    RunResult g = got.run(RunInput.ofPacket(packet));
-                    String differs = null;
-                    if (w.r0() != g.r0()) {
-                        differs = "r0 differs: interpreter " + w.r0() + ", arm64 " + g.r0();
-                    } else if (!Arrays.equals(w.packetAfter(), g.packetAfter())) {
-                        differs = "packet differs:\n  interpreter " + HEX.formatHex(w.packetAfter()) + "\n  arm64       "
-                                + HEX.formatHex(g.packetAfter());
-                    } else if (want.maps().keys("counts").size() != got.maps().keys("counts").size()) {
-                        differs = "key count differs: interpreter " + want.maps().keys("counts").size() + ", arm64 "
-                                + got.maps().keys("counts").size();
-                    } else {
-                        for (int k = 0; k < 4 && differs == null; k++) {
-                            byte[] idx = {(byte) k, 0, 0, 0};
-                            byte[] a = want.maps().lookup("counts", idx);
-                            byte[] b = got.maps().lookup("counts", idx);
-                            if (!Arrays.equals(a, b)) {
-                                differs = "counts[" + k + "] differs: interpreter " + (a == null ? "(absent)" : HEX.formatHex(a))
-                                        + ", arm64 " + (b == null ? "(absent)" : HEX.formatHex(b));
-                            }
-                        }
-                    }
-                    if (differs != null) {
-                        fail.add(differs + ": program " + generated + " (" + maps.getFirst().type() + ") on " + arm64.description()
-                                + ", run " + run + ", packet " + HEX.formatHex(packet) + "\n" + text);
-                        break;
-                    }
-                }
-            } catch (RuntimeException | Error e) {
-                fail.add("program " + generated + " (" + maps.getFirst().type() + ") failed on one side on " + arm64.description()
-                        + ": " + e + stack(e) + "\n" + text);
-            }
-        }
-        if (accepted < o.fuzz()) {
-            fail.add("the generator gave only " + accepted + " accepted programs in " + generated);
+        DifferentialFuzz.Result r = DifferentialFuzz.run(o.seed(), 13, o.fuzz(), new InterpreterTarget(Environment.deterministic(0, 1)),
+                shapes, m -> fail.add(m.message()));
+        if (r.accepted() < o.fuzz()) {
+            fail.add("the generator gave only " + r.accepted() + " accepted programs in " + r.generated());
         }
         System.out.printf("summary: fuzz %d programs accepted of %d generated (%d left out: address-dependent), %s, %d runs each: "
-                        + "%d mismatching in %d ms%n", accepted, generated, addressDependent, shapeCounts(shapeNames, perShape),
-                RUNS_PER_PROGRAM, fail.count(), elapsedMs(start));
+                        + "%d mismatching in %d ms%n", r.accepted(), r.generated(), r.addressDependent(),
+                shapeCounts(shapeNames, r.perCandidate()), DifferentialFuzz.RUNS_PER_PROGRAM, fail.count(), elapsedMs(start));
         return fail.count();
     }
 
