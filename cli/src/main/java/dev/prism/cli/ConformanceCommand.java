@@ -47,7 +47,8 @@ final class ConformanceCommand implements Callable<Integer> {
     @Option(names = "--suite", paramLabel = "DIR",
             description = {"A directory of .data cases, searched recursively; repeat for several. "
                     + "Default: the built-in suites, RFC 9669 (suite/rfc9669) and Linux map semantics (suite/maps).",
-                    "DIR/../known-differences.txt applies when it exists."})
+                    "DIR/../known-differences.txt applies when it exists, and the built-in entries that name a "
+                    + "behaviour (@callx, @shift-imm-out-of-range) always do."})
     List<Path> suites = new ArrayList<>();
 
     @Option(names = {"-t", "--target"}, paramLabel = "LIST", defaultValue = DEFAULT_TARGETS,
@@ -236,7 +237,8 @@ final class ConformanceCommand implements Callable<Integer> {
                 entries.addAll(KnownDifferences.read(parent.resolve("known-differences.txt")).entries());
             }
         }
-        return new KnownDifferences(entries);
+        // The built-in entries that name what a program does (@callx, ...) hold for any suite.
+        return new KnownDifferences(entries).and(Suites.knownDifferences().behaviours());
     }
 
     private static void printCoverage(PrintWriter w, List<ConformanceCase> cases) {

@@ -132,9 +132,11 @@ public final class ConformanceRunner {
     /** {@return one case judged on one target} */
     public CaseResult runOne(ConformanceCase c, Target target) {
         CaseResult raw = judge(c, target);
-        Optional<KnownDifferences.Entry> entry = known.find(target.id(), c.id());
+        Optional<KnownDifferences.Entry> entry = known.find(target.id(), c);
         if (entry.isPresent()) {
-            if (raw.status() == Status.FAIL || raw.status() == Status.ERROR) {
+            // a listed difference explains a failure, and also a target's "not supported" for it
+            if (raw.status() == Status.FAIL || raw.status() == Status.ERROR
+                    || (raw.status() == Status.SKIP && raw.message().startsWith("not supported: "))) {
                 return new CaseResult(c, raw.target(), raw.group(), Status.SKIP, raw.expected(), raw.actual(),
                         "known difference: " + entry.get().reason() + " [" + raw.message() + "]");
             }
