@@ -129,9 +129,10 @@ public final class Report {
         Map<String, Tally> totals = byTarget();
         List<String> groups = groups();
         int w0 = Math.max(9, groups.stream().mapToInt(String::length).max().orElse(0));
-        int w = Math.max(14, targets.stream().mapToInt(String::length).max().orElse(0) + 2);
+        List<String> labels = columnLabels();
+        int w = Math.max(14, labels.stream().mapToInt(String::length).max().orElse(0) + 2);
         sb.append(String.format("%-" + w0 + "s", "group"));
-        targets.forEach(t -> sb.append(String.format("%" + w + "s", t)));
+        labels.forEach(t -> sb.append(String.format("%" + w + "s", t)));
         sb.append("      (passed/failed/skipped)\n");
         for (String g : groups) {
             sb.append(String.format("%-" + w0 + "s", g));
@@ -141,6 +142,11 @@ public final class Report {
         sb.append(String.format("%-" + w0 + "s", "total"));
         targets.forEach(t -> sb.append(String.format("%" + w + "s", totals.get(t).cell())));
         sb.append('\n');
+        for (int i = 0; i < targets.size(); i++) {
+            if (!labels.get(i).equals(targets.get(i))) {
+                sb.append(labels.get(i)).append(" = ").append(targets.get(i)).append('\n');
+            }
+        }
         appendList(sb, "failures", Status.FAIL, Status.ERROR);
         appendSkips(sb);
         if (!unread.isEmpty()) {
@@ -154,6 +160,18 @@ public final class Report {
         }
         return sb.toString();
     }
+
+    /** Column heads of the text matrix: a target id longer than {@value #LONG_ID} (a plugin's command) becomes "plugin#N", explained under the matrix. */
+    List<String> columnLabels() {
+        List<String> out = new ArrayList<>();
+        int n = 0;
+        for (String t : targets) {
+            out.add(t.length() > LONG_ID ? (t.startsWith("plugin:") ? "plugin" : "target") + "#" + (++n) : t);
+        }
+        return out;
+    }
+
+    private static final int LONG_ID = 24;
 
     private void appendList(StringBuilder sb, String title, Status... statuses) {
         List<CaseResult> list = results.stream().filter(r -> List.of(statuses).contains(r.status())).toList();
