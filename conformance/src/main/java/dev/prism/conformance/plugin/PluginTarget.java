@@ -215,6 +215,25 @@ public final class PluginTarget implements Target {
         } catch (IOException e) {
             return new Answer.Failed(Answer.Kind.NOT_STARTED, -1, "", e.getMessage() == null ? e.toString() : e.getMessage());
         }
+        LIVE.add(p);
+        try {
+            return answer(p, code);
+        } finally {
+            LIVE.remove(p);
+        }
+    }
+
+    /** Plugin processes running now: killed, with their children, when this JVM exits (a ^C ends the run, not the plugins). */
+    private static final java.util.Set<Process> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> LIVE.forEach(p -> {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        })));
+    }
+
+    private Answer answer(Process p, byte[] code) {
         Capture out = new Capture(p.getInputStream(), STDOUT_LIMIT, false);
         Capture err = new Capture(p.getErrorStream(), STDERR_TAIL, true);
         Thread feeder = Thread.ofVirtual().start(() -> {
