@@ -150,8 +150,10 @@ final class ReportHtml {
                 }
             }
         }
-        sb.append(String.format("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\">%s</text>%n</g>%n",
-                x + CELL_W / 2, y + CELL_H / 2 + 4, all == 0 ? "#888" : "#fff", all == 0 ? "-" : t.cell()));
+        // dark text with a white halo reads on every segment colour
+        sb.append(String.format("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"3\" "
+                + "paint-order=\"stroke\">%s</text>%n</g>%n", x + CELL_W / 2, y + CELL_H / 2 + 4, all == 0 ? "#888" : "#111",
+                all == 0 ? "-" : t.cell()));
         return sb.toString();
     }
 
