@@ -1,5 +1,6 @@
 # Prism build entry points.
-#   make demo      build, then print the conformance matrix (interpreter and Linux kernel)
+#   make demo      build, then print the conformance matrix of every available target (Prism's
+#                  suites, and bpf_conformance's from ../shared/bpf_conformance/tests when present)
 #   make test      all tests; the output ends with the Surefire totals of every module
 #   make build     build the examples and compile and install every module, tests skipped
 #   make examples  build examples/*.c into examples/build/*.o with clang-19
@@ -86,8 +87,22 @@ test: setup arm64-sysroot
 	if (( rc == 124 )); then echo "make test: stopped after $(TEST_TIMEOUT) (TEST_TIMEOUT)" >&2; fi; \
 	$(ROOT)/scripts/test-summary; exit $$rc
 
+# bpf_conformance's own suite, when the workplace provides it next to the repository.
+UPSTREAM_TESTS ?= $(abspath $(ROOT)/../shared/bpf_conformance/tests)
+
+# The matrix of every target this host runs ("available"), on Prism's suites, then on
+# bpf_conformance's suite when UPSTREAM_TESTS exists. Both run; the exit status is the worst.
 demo: build
-	@$(ROOT)/prism conformance --target interpreter,linux
+	@rc=0; \
+	echo "== Prism's suites (RFC 9669, maps) on every target available here"; \
+	$(ROOT)/prism conformance --target available || rc=$$?; \
+	if [[ -d "$(UPSTREAM_TESTS)" ]]; then \
+	  echo; echo "== bpf_conformance's suite ($(UPSTREAM_TESTS)) on every target available here"; \
+	  $(ROOT)/prism conformance --suite "$(UPSTREAM_TESTS)" --target available || rc=$$?; \
+	else \
+	  echo; echo "(no bpf_conformance suite at $(UPSTREAM_TESTS): its matrix is left out)"; \
+	fi; \
+	exit $$rc
 
 # Tests scale their fuzzing up when PRISM_NIGHTLY=1 (environment) or -Dprism.nightly=true
 # (system property; Maven passes command-line -D properties to the test JVMs). No time cap.

@@ -9,11 +9,13 @@ import dev.prism.conformance.KnownDifferences;
 import dev.prism.conformance.Report;
 import dev.prism.conformance.Selection;
 import dev.prism.conformance.Suites;
+import dev.prism.conformance.plugin.PluginTarget;
 import dev.prism.isa.CpuVersion;
 import dev.prism.isa.Group;
 import dev.prism.isa.Opcode;
 import dev.prism.isa.Opcodes;
 import dev.prism.target.Target;
+import dev.prism.target.Targets;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -45,12 +47,25 @@ final class ConformanceCommand implements Callable<Integer> {
     @Option(names = "--suite", paramLabel = "DIR",
             description = {"A directory of .data cases, searched recursively; repeat for several. "
                     + "Default: the built-in suites, RFC 9669 (suite/rfc9669) and Linux map semantics (suite/maps).",
-                    "DIR/../known-differences.txt applies when it exists."})
+                    "DIR/../known-differences.txt applies when it exists, and the built-in entries that name a "
+                    + "behaviour (@callx, @shift-imm-out-of-range) always do."})
     List<Path> suites = new ArrayList<>();
 
     @Option(names = {"-t", "--target"}, paramLabel = "LIST", defaultValue = DEFAULT_TARGETS,
-            description = "Comma-separated target ids, or 'all' (default: ${DEFAULT-VALUE}).")
-    String targets;
+            description = {"Comma-separated target ids, 'all', or 'available' (those this host runs); repeatable "
+                    + "(default: ${DEFAULT-VALUE}).",
+                    "'plugin:COMMAND ARGS' runs each case through an external bpf_conformance plugin (program in hex "
+                    + "on stdin, memory in hex as the last argument, r0 in hex on stdout); it takes the rest of its "
+                    + "--target value, commas included, so give each plugin its own --target."})
+    List<String> targets = new ArrayList<>();
+
+    @Option(names = "--plugin-timeout", paramLabel = "SECONDS", defaultValue = "20",
+            description = "How long one case may take on a plugin before it is killed and the case fails (default: ${DEFAULT-VALUE}).")
+    double pluginTimeout;
+
+    @Option(names = "--plugin-jobs", paramLabel = "N", defaultValue = "0",
+            description = "Plugin processes run at once (default: the number of CPUs, at least 2).")
+    int pluginJobs;
 
     @Option(names = "--cpu", paramLabel = "VERSION", defaultValue = "v4", converter = CpuConverter.class,
             description = "Only cases whose instructions exist in this cpu version: v1, v2, v3 or v4 (default: v4).")
@@ -62,7 +77,7 @@ final class ConformanceCommand implements Callable<Integer> {
     List<Group> groups = new ArrayList<>();
 
     @Option(names = "--report", paramLabel = "FORMAT", defaultValue = "text", converter = FormatConverter.class,
-            description = "text, json, junit or md (default: text).")
+            description = "text, json, junit, md or html (default: text).")
     Format format;
 
     @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Write the report to FILE instead of stdout.")
@@ -76,31 +91,39 @@ final class ConformanceCommand implements Callable<Integer> {
     boolean coverage;
 
     /** Report formats. */
-    enum Format { TEXT, JSON, JUNIT, MD }
+    enum Format { TEXT, JSON, JUNIT, MD, HTML }
 
     @Override
     public Integer call() {
-        List<Target> chosen = TargetLookup.list(targets);
-        List<ConformanceCase> cases = readCases();
+        List<Target> chosen = chosenTargets();
+        PrintWriter stderr = spec.commandLine().getErr();
+        List<DataFileReader.Unread> unread = new ArrayList<>();
+        List<ConformanceCase> cases = readCases(unread);
+        for (DataFileReader.Unread u : unread) {
+            stderr.println("prism: " + (u.skipped() ? "warning: skipping " : "error: cannot read ") + u.message());
+        }
         Selection selection = new Selection(cpu, groups.isEmpty() ? EnumSet.allOf(Group.class) : EnumSet.copyOf(groups));
         List<ConformanceCase> selected = cases.stream().filter(selection::includes).toList();
         PrintWriter stdout = spec.commandLine().getOut();
-        PrintWriter stderr = spec.commandLine().getErr();
-        if (selected.isEmpty()) {
+        if (selected.isEmpty() && !cases.isEmpty()) {
             stderr.println("prism: no case of " + cases.size() + " is within cpu " + cpu + " and the groups chosen");
         }
 
         ConformanceRunner runner = new ConformanceRunner(knownDifferences());
+        if (pluginJobs > 0) {
+            runner.pluginJobs(pluginJobs);
+        }
         List<CaseResult> results;
         try (ProgressBar bar = ProgressBar.wanted() ? new ProgressBar(stderr, selected.size(), "cases") : null) {
             results = runner.run(selected, chosen, progress(bar, chosen.size()));
         }
-        Report report = new Report(chosen.stream().map(Target::id).toList(), results, runner.staleEntries());
+        Report report = new Report(chosen.stream().map(Target::id).toList(), results, runner.staleEntries(), unread);
         String text = switch (format) {
             case TEXT -> report.text();
             case JSON -> report.json();
             case JUNIT -> report.junit();
             case MD -> report.markdown();
+            case HTML -> report.html();
         };
         if (out != null) {
             Io.write(out, text.getBytes(StandardCharsets.UTF_8));
@@ -128,7 +151,46 @@ final class ConformanceCommand implements Callable<Integer> {
         };
     }
 
-    private List<ConformanceCase> readCases() {
+    /**
+     * {@return the targets of every --target value}: built-in ids separated by commas, "all",
+     * "available", and plugins, each of which runs to the end of its value
+     */
+    private List<Target> chosenTargets() {
+        if (pluginTimeout <= 0 || Double.isNaN(pluginTimeout)) {
+            throw CliException.usage("--plugin-timeout must be a positive number of seconds, found " + pluginTimeout);
+        }
+        java.time.Duration timeout = java.time.Duration.ofMillis((long) (pluginTimeout * 1000));
+        List<Target> out = new ArrayList<>();
+        for (String value : targets.isEmpty() ? List.of(DEFAULT_TARGETS) : targets) {
+            String v = value.strip();
+            int comma = v.indexOf("," + PluginTarget.PREFIX);
+            int at = v.startsWith(PluginTarget.PREFIX) ? 0 : comma < 0 ? -1 : comma + 1;
+            String builtin = at < 0 ? v : at == 0 ? "" : v.substring(0, at - 1);
+            if (!builtin.isBlank()) {
+                List<Target> named = switch (builtin.strip()) {
+                    case "available" -> Targets.all().stream().filter(t -> t.availability().available()).toList();
+                    default -> TargetLookup.list(builtin);
+                };
+                named.stream().filter(t -> out.stream().noneMatch(o -> o.id().equals(t.id()))).forEach(out::add);
+            }
+            if (at >= 0 && v.startsWith(PluginTarget.PREFIX, at)) {
+                try {
+                    PluginTarget p = new PluginTarget(v.substring(at + PluginTarget.PREFIX.length()), timeout);
+                    if (out.stream().noneMatch(o -> o.id().equals(p.id()))) {
+                        out.add(p);
+                    }
+                } catch (IllegalArgumentException e) {
+                    throw CliException.usage(e.getMessage());
+                }
+            }
+        }
+        if (out.isEmpty()) {
+            throw CliException.usage("no target named in " + targets);
+        }
+        return out;
+    }
+
+    private List<ConformanceCase> readCases(List<DataFileReader.Unread> unread) {
         if (suites.isEmpty()) {
             Path builtin = Suites.rfc9669();
             if (!Files.isDirectory(builtin)) {
@@ -146,11 +208,13 @@ final class ConformanceCommand implements Callable<Integer> {
             if (!Files.isDirectory(dir)) {
                 throw CliException.usage("cannot read suite " + dir + ": " + (Files.exists(dir) ? "not a directory" : "no such directory"));
             }
-            List<ConformanceCase> cases = DataFileReader.readSuite(dir);
-            if (cases.isEmpty()) {
+            // bpf_conformance reads on past a file it cannot read; so does this (the report counts it)
+            DataFileReader.Loaded loaded = DataFileReader.load(dir);
+            if (loaded.cases().isEmpty() && loaded.unread().isEmpty()) {
                 throw CliException.usage("suite " + dir + " holds no .data files");
             }
-            all.addAll(cases);
+            all.addAll(loaded.cases());
+            unread.addAll(loaded.unread());
         }
         return all;
     }
@@ -173,7 +237,8 @@ final class ConformanceCommand implements Callable<Integer> {
                 entries.addAll(KnownDifferences.read(parent.resolve("known-differences.txt")).entries());
             }
         }
-        return new KnownDifferences(entries);
+        // The built-in entries that name what a program does (@callx, ...) hold for any suite.
+        return new KnownDifferences(entries).and(Suites.knownDifferences().behaviours());
     }
 
     private static void printCoverage(PrintWriter w, List<ConformanceCase> cases) {
@@ -216,7 +281,8 @@ final class ConformanceCommand implements Callable<Integer> {
                 case "json" -> Format.JSON;
                 case "junit", "xml" -> Format.JUNIT;
                 case "md", "markdown" -> Format.MD;
-                default -> throw new TypeConversionException("unknown report format '" + value + "' (known: text, json, junit, md)");
+                case "html" -> Format.HTML;
+                default -> throw new TypeConversionException("unknown report format '" + value + "' (known: text, json, junit, md, html)");
             };
         }
     }

@@ -287,14 +287,29 @@ class CliTest {
         assertEquals(List.of("v1.data"), doc.get("cases").findValuesAsText("file"));
     }
 
+    /**
+     * As bpf_conformance does, a file with an unknown directive is skipped with a warning naming
+     * file and line, and counted; the run goes on. Any other format error is counted as a failure.
+     */
     @Test
-    void conformanceRejectsABadSuite() throws IOException {
+    void conformanceSkipsAFileWithAnUnknownDirective() throws IOException {
         Path suite = tmp.resolve("suite");
         write("suite/broken.data", "-- asm\nexit\n-- frobnicate\n");
+        write("suite/good.data", "-- asm\nmov %r0, 1\nexit\n-- result\n1\n");
         Result r = prism("conformance", "--suite", suite.toString(), "--target", "interpreter");
-        assertEquals(2, r.exit());
+        assertEquals(0, r.exit(), r.err());
         r.assertOneLineError();
-        assertTrue(r.err().contains("broken.data:3:"), r.err());
+        assertTrue(r.err().startsWith("prism: warning: skipping ") && r.err().contains("broken.data:3: unknown directive '-- frobnicate'"),
+                r.err());
+        assertTrue(r.out().contains("unread") && r.out().contains("total             1/0/1"), r.out());
+
+        write("suite/bad-hex.data", "-- asm\nexit\n-- mem\nzz\n-- result\n0\n");
+        Result bad = prism("conformance", "--suite", suite.toString(), "--target", "interpreter", "--report", "json");
+        assertEquals(1, bad.exit(), "a file that does not read is a failure of the suite");
+        JsonNode doc = parse(bad.out());
+        assertEquals(1, doc.get("targets").get("interpreter").get("failed").asInt());
+        assertEquals(1, doc.get("targets").get("interpreter").get("skipped").asInt());
+        assertEquals(2, doc.get("unreadFiles").size());
     }
 
     static Stream<String> commands() {

@@ -1,5 +1,6 @@
 package dev.prism.conformance;
 
+import dev.prism.conformance.plugin.PluginTarget;
 import dev.prism.error.PrismException;
 import dev.prism.error.TargetException;
 import dev.prism.isa.CallKind;
@@ -52,42 +53,97 @@ public final class ConformanceRunner {
     private static final HexFormat HEX = HexFormat.of();
 
     private final KnownDifferences known;
-    private final Map<String, Availability> availability = new HashMap<>();
+    private final Map<String, Availability> availability = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<KnownDifferences.Entry> stale = new ArrayList<>();
+    private int pluginJobs = Math.max(2, Runtime.getRuntime().availableProcessors());
 
     public ConformanceRunner(KnownDifferences known) {
         this.known = known;
     }
 
-    /** {@return the results of every case on every target, in case order} */
+    /**
+     * Sets how many plugin processes run at once ({@link PluginTarget}: each case is a new
+     * process, mostly waiting on its own start-up, so they overlap well).
+     *
+     * @return this runner
+     */
+    public ConformanceRunner pluginJobs(int jobs) {
+        if (jobs < 1) {
+            throw new IllegalArgumentException("plugin jobs must be at least 1, found " + jobs);
+        }
+        this.pluginJobs = jobs;
+        return this;
+    }
+
+    /**
+     * {@return the results of every case on every target, in case order}: built-in targets run
+     * one case after the other in this thread, plugin targets ({@link PluginTarget}) meanwhile
+     * on {@link #pluginJobs} threads
+     */
     public List<CaseResult> run(List<ConformanceCase> cases, List<Target> targets, Consumer<CaseResult> progress) {
-        List<CaseResult> out = new ArrayList<>();
-        for (ConformanceCase c : cases) {
-            for (Target t : targets) {
-                CaseResult r = runOne(c, t);
-                out.add(r);
-                progress.accept(r);
+        List<java.util.concurrent.Future<CaseResult>> plugin = new ArrayList<>();
+        java.util.concurrent.ExecutorService pool = null;
+        if (targets.stream().anyMatch(t -> t instanceof PluginTarget)) {
+            pool = java.util.concurrent.Executors.newFixedThreadPool(pluginJobs, Thread.ofPlatform().daemon().name("plugin-", 0).factory());
+            for (ConformanceCase c : cases) {
+                for (Target t : targets) {
+                    if (t instanceof PluginTarget) {
+                        plugin.add(pool.submit(() -> runOne(c, t)));
+                    }
+                }
             }
         }
-        return out;
+        try {
+            List<CaseResult> out = new ArrayList<>();
+            int next = 0;
+            for (ConformanceCase c : cases) {
+                for (Target t : targets) {
+                    CaseResult r = t instanceof PluginTarget ? await(plugin.get(next++)) : runOne(c, t);
+                    out.add(r);
+                    progress.accept(r);
+                }
+            }
+            return out;
+        } finally {
+            if (pool != null) {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    private static CaseResult await(java.util.concurrent.Future<CaseResult> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a plugin", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("a plugin case broke the runner: " + e.getCause(), e.getCause());
+        }
     }
 
     /** {@return known-difference entries that matched a passing case in the runs so far} */
     public List<KnownDifferences.Entry> staleEntries() {
-        return List.copyOf(stale);
+        synchronized (stale) {
+            return List.copyOf(stale);
+        }
     }
 
     /** {@return one case judged on one target} */
     public CaseResult runOne(ConformanceCase c, Target target) {
         CaseResult raw = judge(c, target);
-        Optional<KnownDifferences.Entry> entry = known.find(target.id(), c.id());
+        Optional<KnownDifferences.Entry> entry = known.find(target.id(), c);
         if (entry.isPresent()) {
-            if (raw.status() == Status.FAIL || raw.status() == Status.ERROR) {
+            // a listed difference explains a failure, and also a target's "not supported" for it
+            if (raw.status() == Status.FAIL || raw.status() == Status.ERROR
+                    || (raw.status() == Status.SKIP && raw.message().startsWith("not supported: "))) {
                 return new CaseResult(c, raw.target(), raw.group(), Status.SKIP, raw.expected(), raw.actual(),
                         "known difference: " + entry.get().reason() + " [" + raw.message() + "]");
             }
-            if (raw.status() == Status.PASS && !stale.contains(entry.get())) {
-                stale.add(entry.get());
+            synchronized (stale) {
+                if (raw.status() == Status.PASS && !stale.contains(entry.get())) {
+                    stale.add(entry.get());
+                }
             }
         }
         return raw;
@@ -99,6 +155,9 @@ public final class ConformanceRunner {
         Availability a = availability.computeIfAbsent(target.id(), id -> target.availability());
         if (!a.available()) {
             return new CaseResult(c, target.id(), group, Status.SKIP, expected, "", "unavailable: " + a.reason());
+        }
+        if (target instanceof PluginTarget plugin) {
+            return judgePlugin(c, plugin, group, expected);
         }
         List<Program> programs;
         try {
@@ -178,6 +237,58 @@ public final class ConformanceRunner {
         } catch (RuntimeException e) {
             return new CaseResult(c, target.id(), group, Status.ERROR, expected, "", e.toString());
         }
+    }
+
+    /**
+     * A case on a plugin: the program's bytes as the file gives them ({@code -- raw} as written,
+     * even when Prism's decoder refuses them; {@code -- asm} through Prism's assembler) go to the
+     * plugin with the memory. A plugin's error on a case that expects one passes whatever its
+     * message says (the wording of errors is each runtime's own); a wrong r0, an error where a
+     * result is expected, a crash, a hang or an answer that is no number fails, and the message
+     * says what the reference interpreter gives for the same case.
+     */
+    private CaseResult judgePlugin(ConformanceCase c, PluginTarget plugin, String group, String expected) {
+        String why = PluginTarget.whyNot(c);
+        if (why != null) {
+            return new CaseResult(c, plugin.id(), group, Status.SKIP, expected, "", "not supported: " + why);
+        }
+        byte[] code;
+        try {
+            code = switch (c.source()) {
+                case ConformanceCase.Source.Raw r -> r.bytes();
+                case ConformanceCase.Source.Asm a -> dev.prism.isa.InsnCodec.encode(dev.prism.asm.Assembler.assemble(a.text()));
+                case ConformanceCase.Source.Elf e -> throw new IllegalStateException("whyNot refuses -- elf cases");
+            };
+        } catch (PrismException e) {
+            return judgeError(c, plugin, group, expected, e.getMessage(), "rejected by the assembler");
+        }
+        PluginTarget.Answer answer = plugin.run(code, c.mem());
+        return switch (answer) {
+            case PluginTarget.Answer.Value v -> {
+                String actual = String.format("0x%x", v.r0());
+                yield switch (c.expected()) {
+                    case ConformanceCase.Expected.Result want when want.r0() == v.r0() ->
+                            new CaseResult(c, plugin.id(), group, Status.PASS, expected, actual, "");
+                    case ConformanceCase.Expected.Result want -> new CaseResult(c, plugin.id(), group, Status.FAIL, expected, actual,
+                            "r0 is " + actual + ", expected " + expected + reference(c));
+                    case ConformanceCase.Expected.Error want -> new CaseResult(c, plugin.id(), group, Status.FAIL, expected, actual,
+                            "returned " + actual + " instead of failing" + reference(c));
+                };
+            }
+            case PluginTarget.Answer.Failed f when f.kind() == PluginTarget.Answer.Kind.ERROR
+                    && c.expected() instanceof ConformanceCase.Expected.Error ->
+                    new CaseResult(c, plugin.id(), group, Status.PASS, expected, f.describe(), "");
+            case PluginTarget.Answer.Failed f when f.kind() == PluginTarget.Answer.Kind.NOT_STARTED ->
+                    new CaseResult(c, plugin.id(), group, Status.ERROR, expected, "", f.describe());
+            case PluginTarget.Answer.Failed f ->
+                    new CaseResult(c, plugin.id(), group, Status.FAIL, expected, f.describe(), f.describe() + reference(c));
+        };
+    }
+
+    /** {@return what the reference interpreter gives for the case, for a plugin's failure message} */
+    private String reference(ConformanceCase c) {
+        CaseResult r = judge(c, new dev.prism.runtime.InterpreterTarget());
+        return " (reference interpreter: " + (r.actual().isEmpty() ? r.message() : r.actual()) + ")";
     }
 
     /** A problem of the case itself (a map it names does not exist, a value of the wrong size): an error, not a failure. */

@@ -30,10 +30,21 @@ import java.util.stream.Stream;
  * {@code -- maps-after}, {@code -- packet-after}, {@code -- elf}. Unknown directives and
  * malformed sections are reported as {@link SuiteFormatException}s naming file and line, never
  * skipped silently.
+ *
+ * <p>Upstream's own files (bpf_conformance's {@code tests/}) are read as its
+ * {@code bpf_test_parser.cc} reads them: {@code -- no register offset} and {@code -- c} start
+ * sections that are ignored; when a file has both {@code -- asm} and {@code -- raw} the raw
+ * instructions are the program; a {@code -- raw} section whose words start with {@code 0x}
+ * holds one 64-bit little-endian instruction per word ({@code 0x5566778800000018} is opcode
+ * 0x18, imm 0x55667788), where Prism's own raw form is byte pairs (which never contain
+ * {@code x}, so no Prism file changes meaning). {@link #load} skips a file with an unknown
+ * directive and goes on, as upstream does.
  */
 public final class DataFileReader {
     private static final List<String> DIRECTIVES = List.of("asm", "raw", "elf", "type", "mem", "packet", "maps",
             "map-init", "maps-after", "packet-after", "result", "error");
+    /** bpf_conformance's sections that its parser reads past: notes for other tools, C sources. */
+    private static final List<String> IGNORED = List.of("no register offset", "c");
     /** The least packet an XDP test run takes (ETH_HLEN), in Linux and in the interpreter. */
     private static final int ETH_HLEN = 14;
     /** The keyword of ring-buffer lines in {@code -- maps-after}; no map may be named so. */
@@ -53,6 +64,53 @@ public final class DataFileReader {
                 cases.add(read(root, f));
             }
             return cases;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A file {@link #load} could not turn into a case.
+     *
+     * @param file    the file
+     * @param id      its path relative to the suite root
+     * @param message {@code file:line: reason}
+     * @param skipped true for an unknown directive (bpf_conformance skips such a file), false
+     *                for any other format error (an error of the suite)
+     */
+    public record Unread(Path file, String id, String message, boolean skipped) {
+    }
+
+    /** What {@link #load} read: the cases, and the files it could not read. */
+    public record Loaded(List<ConformanceCase> cases, List<Unread> unread) {
+        public Loaded {
+            cases = List.copyOf(cases);
+            unread = List.copyOf(unread);
+        }
+    }
+
+    /**
+     * {@return every case under {@code root} (recursively, sorted by path), and every file that
+     * is not a case}: where {@link #readSuite} stops at the first bad file, this reads on, as
+     * bpf_conformance's runner does, so one file with a directive Prism does not know costs
+     * that file only
+     */
+    public static Loaded load(Path root) {
+        if (!Files.isDirectory(root)) {
+            throw new IllegalArgumentException("suite directory " + root + " does not exist");
+        }
+        try (Stream<Path> files = Files.walk(root)) {
+            List<ConformanceCase> cases = new ArrayList<>();
+            List<Unread> unread = new ArrayList<>();
+            for (Path f : files.filter(p -> p.toString().endsWith(".data")).sorted().toList()) {
+                try {
+                    cases.add(read(root, f));
+                } catch (SuiteFormatException e) {
+                    unread.add(new Unread(f, root.relativize(f).toString().replace('\\', '/'), e.getMessage(),
+                            e instanceof UnknownDirectiveException));
+                }
+            }
+            return new Loaded(cases, unread);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -95,6 +153,7 @@ public final class DataFileReader {
         String[] lines = text.split("\\R", -1);
         Map<String, Section> sections = new LinkedHashMap<>();
         String section = null;
+        boolean ignoring = false;
         int sectionLine = 0;
         StringBuilder body = new StringBuilder();
         for (int i = 0; i <= lines.length; i++) {
@@ -102,6 +161,9 @@ public final class DataFileReader {
             String raw = end ? "" : lines[i];
             String line = raw.strip();
             if (!end && !line.startsWith("--")) {
+                if (ignoring) {
+                    continue;
+                }
                 if (section == null) {
                     if (!line.isEmpty() && !line.startsWith("#")) {
                         throw new SuiteFormatException(file, i + 1, "text before the first section: '" + line + "'");
@@ -118,11 +180,22 @@ public final class DataFileReader {
                 break;
             }
             String name = line.substring(2).strip();
+            ignoring = IGNORED.contains(name);
+            if (ignoring) {
+                section = null;
+                continue;
+            }
             if (!DIRECTIVES.contains(name)) {
-                throw new SuiteFormatException(file, i + 1, "unknown directive '-- " + name + "' (known: -- "
-                        + String.join(", -- ", DIRECTIVES) + ")");
+                throw new UnknownDirectiveException(file, i + 1, "unknown directive '-- " + name + "' (known: -- "
+                        + String.join(", -- ", DIRECTIVES) + "; ignored: -- " + String.join(", -- ", IGNORED) + ")");
             }
             boolean program = name.equals("asm") || name.equals("raw") || name.equals("elf");
+            // bpf_conformance: a file may give its program twice, as text and as raw words; the raw form runs
+            boolean asmAndRaw = (name.equals("asm") && sections.containsKey("raw") && !sections.containsKey("asm"))
+                    || (name.equals("raw") && sections.containsKey("asm") && !sections.containsKey("raw"));
+            if (asmAndRaw && !sections.containsKey("elf")) {
+                program = false;
+            }
             boolean outcome = name.equals("result") || name.equals("error");
             boolean second = sections.containsKey(name)
                     || (program && (sections.containsKey("asm") || sections.containsKey("raw") || sections.containsKey("elf")))
@@ -143,12 +216,12 @@ public final class DataFileReader {
         // the program
         ConformanceCase.Source source;
         int programLine;
-        if (s.containsKey("asm")) {
+        if (s.containsKey("raw")) {
+            programLine = s.get("raw").line();
+            source = new ConformanceCase.Source.Raw(raw(file, programLine, s.get("raw").body()));
+        } else if (s.containsKey("asm")) {
             programLine = s.get("asm").line();
             source = new ConformanceCase.Source.Asm(s.get("asm").body(), programLine + 1);
-        } else if (s.containsKey("raw")) {
-            programLine = s.get("raw").line();
-            source = new ConformanceCase.Source.Raw(hex(file, programLine, s.get("raw").body()));
         } else if (s.containsKey("elf")) {
             programLine = s.get("elf").line();
             source = elf(file, s.get("elf"));
@@ -462,6 +535,34 @@ public final class DataFileReader {
             throw new SuiteFormatException(file, line, "expected hex bytes (pairs of 0-9a-f), found '" + content.strip() + "'");
         }
         return HexFormat.of().parseHex(digits);
+    }
+
+    /**
+     * {@return the bytes of a {@code -- raw} section}: bpf_conformance's 64-bit words when a word
+     * starts with {@code 0x} (each word one instruction, stored little-endian; a word without
+     * the prefix is decimal, as upstream's parser reads it), Prism's byte pairs otherwise
+     */
+    private static byte[] raw(Path file, int line, String content) {
+        String[] words = withoutComments(content).strip().split("\\s+");
+        boolean upstream = java.util.Arrays.stream(words).anyMatch(w -> w.startsWith("0x") || w.startsWith("0X"));
+        if (!upstream) {
+            return hex(file, line, content);
+        }
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(words.length * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (String w : words) {
+            try {
+                boolean hexWord = w.startsWith("0x") || w.startsWith("0X");
+                String digits = hexWord ? w.substring(2) : w;
+                if (digits.isEmpty() || (hexWord && digits.length() > 16)) {
+                    throw new NumberFormatException();
+                }
+                out.putLong(Long.parseUnsignedLong(digits, hexWord ? 16 : 10));
+            } catch (NumberFormatException e) {
+                throw new SuiteFormatException(file, line, "expected one 64-bit instruction per word (0x... or decimal), found '"
+                        + w + "'");
+            }
+        }
+        return out.array();
     }
 
     private static long number(Path file, int line, String content) {

@@ -17,14 +17,27 @@ import java.util.Optional;
  * is stale and the report says so, so the list cannot silently outlive the difference.
  *
  * <p>Format: one entry per line, {@code TARGET  GLOB  REASON}, where GLOB matches case ids
- * ("4.1-arithmetic/lsh-imm-*.data"); {@code #} starts a comment.
+ * ("4.1-arithmetic/lsh-imm-*.data") or, starting with {@code @}, names a {@link Behaviour}
+ * ("@shift-imm-out-of-range"): then the entry covers every case whose program does that, in
+ * any suite, whatever the file is called; {@code #} starts a comment.
  */
 public final class KnownDifferences {
     /** One entry. */
     public record Entry(String target, String glob, String reason, int line) {
         boolean matches(String targetId, String caseId) {
+            if (glob.startsWith("@")) {
+                return false;
+            }
             PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + glob);
             return target.equals(targetId) && m.matches(Path.of(caseId));
+        }
+
+        /** {@return whether this entry covers the case on the target: by its id, or by what its program does} */
+        boolean matches(String targetId, ConformanceCase c) {
+            if (glob.startsWith("@")) {
+                return target.equals(targetId) && Behaviour.of(glob.substring(1)).in(c);
+            }
+            return matches(targetId, c.id());
         }
     }
 
@@ -57,6 +70,13 @@ public final class KnownDifferences {
                 if (parts.length < 3) {
                     throw new SuiteFormatException(file, i + 1, "expected 'TARGET GLOB REASON'");
                 }
+                if (parts[1].startsWith("@")) {
+                    try {
+                        Behaviour.of(parts[1].substring(1));
+                    } catch (IllegalArgumentException e) {
+                        throw new SuiteFormatException(file, i + 1, e.getMessage());
+                    }
+                }
                 out.add(new Entry(parts[0], parts[1], parts[2], i + 1));
             }
             return new KnownDifferences(out);
@@ -65,9 +85,26 @@ public final class KnownDifferences {
         }
     }
 
-    /** {@return the entry that covers this case on this target} */
+    /** {@return the entry that covers this case id on this target (entries by file name only)} */
     public Optional<Entry> find(String target, String caseId) {
         return entries.stream().filter(e -> e.matches(target, caseId)).findFirst();
+    }
+
+    /** {@return the entry that covers this case on this target, by its file name or by what it does} */
+    public Optional<Entry> find(String target, ConformanceCase c) {
+        return entries.stream().filter(e -> e.matches(target, c)).findFirst();
+    }
+
+    /** {@return these entries and those of {@code other}} */
+    public KnownDifferences and(KnownDifferences other) {
+        List<Entry> all = new ArrayList<>(entries);
+        all.addAll(other.entries);
+        return new KnownDifferences(all);
+    }
+
+    /** {@return only the entries that name a behaviour: those hold for any suite} */
+    public KnownDifferences behaviours() {
+        return new KnownDifferences(entries.stream().filter(e -> e.glob().startsWith("@")).toList());
     }
 
     public List<Entry> entries() {

@@ -16,16 +16,40 @@ import java.util.TreeSet;
  */
 public final class Report {
     private static final List<String> GROUP_ORDER = List.of(
-            "base32", "base64", "atomic32", "atomic64", "divmul32", "divmul64", "packet", "callx", "malformed");
+            "base32", "base64", "atomic32", "atomic64", "divmul32", "divmul64", "packet", "callx", "malformed", "elf", "unread");
+
+    /** The group files that could not be read are counted under, on every target. */
+    public static final String UNREAD_GROUP = "unread";
 
     private final List<String> targets;
     private final List<CaseResult> results;
     private final List<KnownDifferences.Entry> stale;
+    private final List<DataFileReader.Unread> unread;
 
     public Report(List<String> targets, List<CaseResult> results, List<KnownDifferences.Entry> stale) {
+        this(targets, results, stale, List.of());
+    }
+
+    /**
+     * @param unread files of the suites that are not cases: each counts once per target in group
+     *               {@value #UNREAD_GROUP}, as skipped (an unknown directive, which bpf_conformance
+     *               skips too) or failed (any other format error)
+     */
+    public Report(List<String> targets, List<CaseResult> results, List<KnownDifferences.Entry> stale,
+                  List<DataFileReader.Unread> unread) {
         this.targets = List.copyOf(targets);
         this.results = List.copyOf(results);
         this.stale = List.copyOf(stale);
+        this.unread = List.copyOf(unread);
+    }
+
+    /** {@return the files that were not read as cases} */
+    public List<DataFileReader.Unread> unread() {
+        return unread;
+    }
+
+    private static Status status(DataFileReader.Unread u) {
+        return u.skipped() ? Status.SKIP : Status.ERROR;
     }
 
     public List<CaseResult> results() {
@@ -34,7 +58,8 @@ public final class Report {
 
     /** {@return whether nothing failed or errored} */
     public boolean ok() {
-        return results.stream().noneMatch(r -> r.status() == Status.FAIL || r.status() == Status.ERROR);
+        return results.stream().noneMatch(r -> r.status() == Status.FAIL || r.status() == Status.ERROR)
+                && unread.stream().allMatch(DataFileReader.Unread::skipped);
     }
 
     /** Counts by status. */
@@ -50,7 +75,7 @@ public final class Report {
         }
 
         /** {@return "p/f/s" with errors counted as failures} */
-        String cell() {
+        public String cell() {
             return get(Status.PASS) + "/" + (get(Status.FAIL) + get(Status.ERROR)) + "/" + get(Status.SKIP);
         }
 
@@ -68,22 +93,29 @@ public final class Report {
         Map<String, Tally> m = new LinkedHashMap<>();
         targets.forEach(t -> m.put(t, new Tally()));
         results.forEach(r -> m.get(r.target()).add(r.status()));
+        unread.forEach(u -> m.values().forEach(t -> t.add(status(u))));
         return m;
     }
 
-    private Map<String, Map<String, Tally>> byTargetAndGroup() {
+    /** {@return tallies per target and group, groups in registry order} */
+    public Map<String, Map<String, Tally>> byTargetAndGroup() {
         Map<String, Map<String, Tally>> m = new LinkedHashMap<>();
         targets.forEach(t -> m.put(t, new LinkedHashMap<>()));
         for (String g : groups()) {
             targets.forEach(t -> m.get(t).put(g, new Tally()));
         }
         results.forEach(r -> m.get(r.target()).get(r.group()).add(r.status()));
+        unread.forEach(u -> m.values().forEach(groups -> groups.get(UNREAD_GROUP).add(status(u))));
         return m;
     }
 
-    private List<String> groups() {
+    /** {@return the groups present, in registry order, then others by name} */
+    public List<String> groups() {
         TreeSet<String> present = new TreeSet<>();
         results.forEach(r -> present.add(r.group()));
+        if (!unread.isEmpty()) {
+            present.add(UNREAD_GROUP);
+        }
         List<String> out = new ArrayList<>();
         GROUP_ORDER.stream().filter(present::contains).forEach(out::add);
         present.stream().filter(g -> !GROUP_ORDER.contains(g)).forEach(out::add);
@@ -97,9 +129,10 @@ public final class Report {
         Map<String, Tally> totals = byTarget();
         List<String> groups = groups();
         int w0 = Math.max(9, groups.stream().mapToInt(String::length).max().orElse(0));
-        int w = Math.max(14, targets.stream().mapToInt(String::length).max().orElse(0) + 2);
+        List<String> labels = columnLabels();
+        int w = Math.max(14, labels.stream().mapToInt(String::length).max().orElse(0) + 2);
         sb.append(String.format("%-" + w0 + "s", "group"));
-        targets.forEach(t -> sb.append(String.format("%" + w + "s", t)));
+        labels.forEach(t -> sb.append(String.format("%" + w + "s", t)));
         sb.append("      (passed/failed/skipped)\n");
         for (String g : groups) {
             sb.append(String.format("%-" + w0 + "s", g));
@@ -109,8 +142,17 @@ public final class Report {
         sb.append(String.format("%-" + w0 + "s", "total"));
         targets.forEach(t -> sb.append(String.format("%" + w + "s", totals.get(t).cell())));
         sb.append('\n');
+        for (int i = 0; i < targets.size(); i++) {
+            if (!labels.get(i).equals(targets.get(i))) {
+                sb.append(labels.get(i)).append(" = ").append(targets.get(i)).append('\n');
+            }
+        }
         appendList(sb, "failures", Status.FAIL, Status.ERROR);
         appendSkips(sb);
+        if (!unread.isEmpty()) {
+            sb.append("\nfiles not read (").append(unread.size()).append("):\n");
+            unread.forEach(u -> sb.append("  ").append(u.skipped() ? "skipped: " : "error: ").append(oneLine(u.message())).append('\n'));
+        }
         if (!stale.isEmpty()) {
             sb.append("\nstale known differences (the case now passes; remove the entry):\n");
             stale.forEach(e -> sb.append("  known-differences.txt:").append(e.line()).append(' ')
@@ -118,6 +160,18 @@ public final class Report {
         }
         return sb.toString();
     }
+
+    /** Column heads of the text matrix: a target id longer than {@value #LONG_ID} (a plugin's command) becomes "plugin#N", explained under the matrix. */
+    List<String> columnLabels() {
+        List<String> out = new ArrayList<>();
+        int n = 0;
+        for (String t : targets) {
+            out.add(t.length() > LONG_ID ? (t.startsWith("plugin:") ? "plugin" : "target") + "#" + (++n) : t);
+        }
+        return out;
+    }
+
+    private static final int LONG_ID = 24;
 
     private void appendList(StringBuilder sb, String title, Status... statuses) {
         List<CaseResult> list = results.stream().filter(r -> List.of(statuses).contains(r.status())).toList();
@@ -153,7 +207,7 @@ public final class Report {
         });
     }
 
-    private static String oneLine(String s) {
+    static String oneLine(String s) {
         String t = s.replace('\n', ' ').replaceAll("\\s+", " ").strip();
         return t.length() > 300 ? t.substring(0, 297) + "..." : t;
     }
@@ -185,6 +239,17 @@ public final class Report {
             cases.add(c);
         }
         root.put("cases", cases);
+        if (!unread.isEmpty()) {
+            List<Map<String, Object>> files = new ArrayList<>();
+            for (DataFileReader.Unread u : unread) {
+                Map<String, Object> f = new LinkedHashMap<>();
+                f.put("file", u.id());
+                f.put("status", status(u).id());
+                f.put("message", u.message());
+                files.add(f);
+            }
+            root.put("unreadFiles", files);
+        }
         if (!stale.isEmpty()) {
             root.put("staleKnownDifferences", stale.stream().map(e -> e.target() + " " + e.glob()).toList());
         }
@@ -202,8 +267,12 @@ public final class Report {
         for (String t : targets) {
             Tally tally = totals.get(t);
             sb.append(String.format("  <testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\">%n",
-                    xml(t), results.stream().filter(r -> r.target().equals(t)).count(),
+                    xml(t), results.stream().filter(r -> r.target().equals(t)).count() + unread.size(),
                     tally.get(Status.FAIL), tally.get(Status.ERROR), tally.get(Status.SKIP)));
+            for (DataFileReader.Unread u : unread) {
+                sb.append(String.format("    <testcase classname=\"%s\" name=\"%s\">%n      <%s message=\"%s\"/>%n    </testcase>%n",
+                        UNREAD_GROUP, xml(u.id() + " [" + t + "]"), u.skipped() ? "skipped" : "error", xml(oneLine(u.message()))));
+            }
             for (CaseResult r : results) {
                 if (!r.target().equals(t)) {
                     continue;
@@ -221,7 +290,7 @@ public final class Report {
         return sb.append("</testsuites>\n").toString();
     }
 
-    private static String xml(String s) {
+    static String xml(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
@@ -245,6 +314,16 @@ public final class Report {
             failures.forEach(r -> sb.append("- `").append(r.testCase().name()).append("` [").append(r.target()).append("]: ")
                     .append(oneLine(r.message()).replace("|", "\\|")).append('\n'));
         }
+        if (!unread.isEmpty()) {
+            sb.append("\n## Files not read\n\n");
+            unread.forEach(u -> sb.append("- ").append(u.skipped() ? "skipped" : "error").append(": `")
+                    .append(oneLine(u.message()).replace("`", "'")).append("`\n"));
+        }
         return sb.toString();
+    }
+
+    /** {@return a self-contained HTML page: the matrix as a chart (inline SVG) and a table, then failures and skips} */
+    public String html() {
+        return ReportHtml.render(this, targets, stale);
     }
 }

@@ -163,4 +163,46 @@ class ConformanceRunnerTest {
         assertTrue(report.junit().contains("<failure message="), report.junit());
         assertTrue(report.markdown().contains("| base64 | 1/1/0 |"), report.markdown());
     }
+    /**
+     * The HTML page: well-formed XHTML-compatible markup whose chart has one bar segment per
+     * status present, sized by its share, for each group and target; the failures listed by case.
+     */
+    @Test
+    void htmlReportDrawsTheMatrix() throws Exception {
+        ConformanceRunner runner = new ConformanceRunner(KnownDifferences.none());
+        ConformanceCase skipped = parse("a/skip.data", "-- asm\nmov %r0, 3\nexit\n-- result\n3\n");
+        List<CaseResult> results = new ArrayList<>(runner.run(List.of(GOOD, WRONG, GOOD), List.of(INTERPRETER), r -> { }));
+        results.add(new CaseResult(skipped, "interpreter", "base64", Status.SKIP, "0x3", "", "not supported: a reason"));
+        Report report = new Report(List.of("interpreter"), results, List.of(),
+                List.of(new DataFileReader.Unread(Path.of("u.data"), "u.data", "u.data:4: unknown directive '-- x'", true)));
+        String html = report.html();
+        // the SVG is XML: parse it on its own
+        String svg = html.substring(html.indexOf("<svg"), html.indexOf("</svg>") + 6);
+        org.w3c.dom.Document doc = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new java.io.ByteArrayInputStream(svg.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        org.w3c.dom.NodeList titles = doc.getElementsByTagName("title");
+        List<String> cells = new ArrayList<>();
+        for (int i = 0; i < titles.getLength(); i++) {
+            cells.add(titles.item(i).getTextContent());
+        }
+        // base64: 2 passed, 1 failed, 1 skipped; unread: 1 skipped; total: 2/1/2
+        assertEquals(List.of("2 passed, 1 failed, 1 skipped", "0 passed, 0 failed, 1 skipped", "2 passed, 1 failed, 2 skipped"), cells);
+        org.w3c.dom.NodeList rects = doc.getElementsByTagName("rect");
+        List<String> widths = new ArrayList<>();
+        for (int i = 0; i < rects.getLength(); i++) {
+            org.w3c.dom.Element r = (org.w3c.dom.Element) rects.item(i);
+            if (!r.getAttribute("fill").equals("#f4f4f4") && !r.getAttribute("width").equals("12")) {
+                widths.add(r.getAttribute("fill") + " " + r.getAttribute("width"));
+            }
+        }
+        // a cell is 150 wide: 2/4, 1/4, 1/4 of it; then 1/1; then 2/5, 1/5, 2/5
+        assertEquals(List.of("#2e9a4a 75.00", "#d0342c 37.50", "#b4b8bd 37.50", "#b4b8bd 150.00",
+                "#2e9a4a 60.00", "#d0342c 30.00", "#b4b8bd 60.00"), widths);
+        assertTrue(html.contains("<td class=\"l\"><code>a/wrong.data:1</code></td>"), html);
+        assertTrue(html.contains("unknown directive"), html);
+        assertTrue(report.text().lines().anyMatch(l -> l.matches("unread +0/0/1")), report.text());
+        assertFalse(report.ok(), "the wrong case fails the run");
+        assertTrue(new Report(List.of("interpreter"), results.subList(0, 1), List.of(), report.unread()).ok(),
+                "a file skipped for an unknown directive does not fail the run");
+    }
 }

@@ -146,6 +146,60 @@ class DataFileReaderTest {
         assertMessage("-- asm\nexit\n-- elf\nfile: x.c\nsection: xdp\n-- result\n0\n", "second '-- elf' section (one program per file");
     }
 
+    /** bpf_conformance's own layout (its tests/ folder): ignored sections, asm next to raw, raw as 64-bit words. */
+    @Test
+    void readsUpstreamFilesAsUpstreamDoes() {
+        ConformanceCase c = parse("""
+                # Copyright line
+                -- c
+                int entry(void) { return 1; }
+                -- asm
+                lddw %r0, 0x1122334455667788
+                exit
+                -- raw
+                0x5566778800000018
+                0x1122334400000000
+                0x0000000000000095
+                -- result
+                0x1122334455667788
+                -- no register offset
+                call instruction
+                """);
+        ConformanceCase.Source.Raw raw = assertInstanceOf(ConformanceCase.Source.Raw.class, c.source());
+        assertArrayEquals(java.util.HexFormat.of().parseHex(
+                "1800000088776655" + "0000000044332211" + "9500000000000000"), raw.bytes());
+        assertEquals(7, c.line());
+        assertEquals(new ConformanceCase.Expected.Result(0x1122334455667788L), c.expected());
+        // raw first and asm after it: still the raw words; a word without 0x is decimal (149 = exit)
+        ConformanceCase d = parse("-- raw\n0x00000001000000b7\n149\n-- asm\nexit\n-- result\n1\n");
+        assertArrayEquals(java.util.HexFormat.of().parseHex("b700000001000000" + "9500000000000000"),
+                assertInstanceOf(ConformanceCase.Source.Raw.class, d.source()).bytes());
+        assertMessage("-- raw\n0x1 0xg\n-- result\n1\n", "x.data:1: expected one 64-bit instruction per word");
+        assertMessage("-- raw\n0x11112222333344445\n-- result\n1\n", "found '0x11112222333344445'");
+        // Prism's byte pairs are unchanged, and -- elf still takes no second program
+        assertMessage("-- elf\nfile: a.c\nsection: xdp\n-- asm\nexit\n-- result\n1\n", "second '-- asm' section");
+        assertMessage("-- asm\nexit\n-- asm\nexit\n-- result\n1\n", "second '-- asm' section");
+    }
+
+    @Test
+    void anUnknownDirectiveSkipsItsFileOnlyWhenLoading(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("a.data"), "-- asm\nmov %r0, 1\nexit\n-- result\n1\n");
+        java.nio.file.Files.writeString(dir.resolve("b.data"), "# x\n-- asm\nexit\n-- frobnicate\n-- result\n1\n");
+        java.nio.file.Files.writeString(dir.resolve("c.data"), "-- asm\nexit\n-- mem\nzz\n-- result\n1\n");
+        DataFileReader.Loaded loaded = DataFileReader.load(dir);
+        assertEquals(java.util.List.of("a.data"), loaded.cases().stream().map(ConformanceCase::id).toList());
+        assertEquals(2, loaded.unread().size());
+        DataFileReader.Unread b = loaded.unread().get(0);
+        assertEquals("b.data", b.id());
+        assertTrue(b.skipped());
+        assertTrue(b.message().endsWith("b.data:4: unknown directive '-- frobnicate' (known: -- asm, -- raw, -- elf, -- type, "
+                + "-- mem, -- packet, -- maps, -- map-init, -- maps-after, -- packet-after, -- result, -- error; "
+                + "ignored: -- no register offset, -- c)"), b.message());
+        assertEquals("c.data", loaded.unread().get(1).id());
+        assertTrue(!loaded.unread().get(1).skipped(), "a malformed section is an error, not a skip");
+        assertThrows(UnknownDirectiveException.class, () -> DataFileReader.readSuite(dir));
+    }
+
     private static void assertMessage(String text, String message) {
         SuiteFormatException e = assertThrows(SuiteFormatException.class, () -> parse(text));
         assertTrue(e.getMessage().contains(message), e.getMessage());

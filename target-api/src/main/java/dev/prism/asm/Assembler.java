@@ -37,10 +37,22 @@ public final class Assembler {
     private static final Pattern ALU = Pattern.compile("^(add|sub|mul|div|sdiv|or|and|lsh|rsh|mod|smod|xor|mov|arsh)(32|64)?$");
     private static final Pattern JMP = Pattern.compile("^(jeq|jgt|jge|jset|jne|jsgt|jsge|jlt|jle|jslt|jsle)(32)?$");
     private static final Pattern MOVSX = Pattern.compile("^movsx(8|16|32)(32|64)$");
-    private static final Pattern ENDIAN = Pattern.compile("^(le|be|bswap)(16|32|64)$");
+    /** {@code swapN} is bpf_conformance's name for {@code bswapN}. */
+    private static final Pattern ENDIAN = Pattern.compile("^(le|be|bswap|swap)(16|32|64)$");
+    /**
+     * The label bpf_conformance's assembler gives the first {@code exit} instruction when the
+     * text defines no label of that name (its tests jump to it).
+     */
+    static final String IMPLICIT_EXIT_LABEL = "exit";
     private static final Pattern LDX = Pattern.compile("^ldx(s)?(b|h|w|dw)$");
     private static final Pattern ST = Pattern.compile("^st(x)?(b|h|w|dw)$");
     private static final Pattern PKT = Pattern.compile("^ld(abs|ind)(b|h|w)$");
+    /**
+     * The words after {@code call} that name a mode: {@code local} and {@code btf} are Prism's,
+     * {@code helper} (src 0, or the register form 0x8d) and {@code runtime} (src 2, Prism's
+     * {@code btf}) are bpf_conformance's; {@code call local} is both.
+     */
+    private static final List<String> CALL_MODES = List.of("local", "btf", "helper", "runtime");
 
     private Assembler() {
     }
@@ -73,6 +85,10 @@ public final class Assembler {
             Pending p = new Pending(lineNo, slot, line);
             pending.add(p);
             slot += p.slots();
+        }
+        if (!labels.containsKey(IMPLICIT_EXIT_LABEL)) {
+            pending.stream().filter(p -> p.mnemonic.equals("exit")).findFirst()
+                    .ifPresent(p -> labels.put(IMPLICIT_EXIT_LABEL, p.slot));
         }
         Insn[] out = new Insn[slot];
         for (Pending p : pending) {
@@ -119,7 +135,7 @@ public final class Assembler {
             int take = 1;
             if (words[0].equals("lock")) {
                 take = words.length > 1 && words[1].equals("fetch") ? 3 : 2;
-            } else if (words[0].equals("call") && words.length > 1 && (words[1].equals("local") || words[1].equals("btf"))) {
+            } else if (words[0].equals("call") && words.length > 1 && CALL_MODES.contains(words[1])) {
                 take = 2;
             }
             for (int w = 0; w < take && w < words.length; w++) {
@@ -176,7 +192,8 @@ public final class Assembler {
             }
             if ((m = ENDIAN.matcher(mnemonic)).matches()) {
                 arity(1);
-                return new Insn.Endian(EndianOp.valueOf(m.group(1).toUpperCase(Locale.ROOT)), Integer.parseInt(m.group(2)), reg(0));
+                String op = m.group(1).equals("swap") ? "bswap" : m.group(1);
+                return new Insn.Endian(EndianOp.valueOf(op.toUpperCase(Locale.ROOT)), Integer.parseInt(m.group(2)), reg(0));
             }
             if (mnemonic.equals("lddw")) {
                 return lddw(labels);
@@ -233,7 +250,7 @@ public final class Assembler {
                 return new Insn.Jump(op, m.group(2) != null ? Width.W32 : Width.W64, reg(0), regOrImm32(1), offset16(target(2, labels)));
             }
             switch (mnemonic) {
-                case "call" -> {
+                case "call", "call helper" -> {
                     arity(1);
                     String t = operands.get(0);
                     if (isReg(t)) {
@@ -245,7 +262,7 @@ public final class Assembler {
                     arity(1);
                     return new Insn.Call(CallKind.LOCAL, (int) target(0, labels));
                 }
-                case "call btf" -> {
+                case "call btf", "call runtime" -> {
                     arity(1);
                     return new Insn.Call(CallKind.HELPER_BTF, imm32(operands.get(0)));
                 }

@@ -325,7 +325,7 @@ public final class Interpreter {
                         }
                     }
                     case Insn.Call c -> next = call(c);
-                    case Insn.CallX c -> next = enter(codeSlot(reg[c.dst().n()], "callx"));
+                    case Insn.CallX c -> next = callx(c);
                     case Insn.Exit e -> {
                         if (depth == stopDepth) {
                             if (depth > 0) {
@@ -470,6 +470,21 @@ public final class Interpreter {
                 }
             }
             return nr;
+        }
+
+        /**
+         * callx: a code address ({@code lddw code}) calls that function, Linux's meaning of callx;
+         * a number that is no code address is a helper id, bpf_conformance's reading of RFC 9669's
+         * "call helper function by address" in register form (conformance/README.md, "callx").
+         * Code addresses lie at CODE_BASE and above, helper ids below 2^31, so the two never meet;
+         * the verifier's profile decides which programs may use which.
+         */
+        private int callx(Insn.CallX c) {
+            long target = reg[c.dst().n()];
+            if (target >= 0 && target <= Integer.MAX_VALUE) {
+                return call(new Insn.Call(dev.prism.isa.CallKind.HELPER, (int) target));
+            }
+            return enter(codeSlot(target, "callx"));
         }
 
         private int codeSlot(long address, String what) {

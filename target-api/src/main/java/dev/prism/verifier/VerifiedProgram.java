@@ -149,14 +149,17 @@ public final class VerifiedProgram {
 
     /**
      * {@return the program every backend runs: context accesses rewritten from the program
-     * type's user layout into the host layout ({@link dev.prism.program.XdpContext}), one slot
-     * for one slot, so jumps and facts keep their pcs}
+     * type's user layout into the host layout ({@link dev.prism.program.XdpContext}), and each
+     * {@code callx} the verifier proved to hold one helper id (profile rfc9669) turned into
+     * {@code call} of that helper; one slot for one slot, so jumps and facts keep their pcs}
      */
     public Program normalized() {
         if (program.type() != dev.prism.program.ProgramType.XDP) {
-            return program;
+            dev.prism.isa.Insn[] slots = program.slots();
+            return callxToHelperCalls(slots) ? program.toBuilder().slotsNormalized(slots).build() : program;
         }
         dev.prism.isa.Insn[] slots = program.slots();
+        callxToHelperCalls(slots);
         for (int pc = 0; pc < slots.length; pc++) {
             Facts f = facts.get(pc);
             if (f != null && f.access() != null && f.access().region() == Facts.Kind.CTX
@@ -168,6 +171,28 @@ public final class VerifiedProgram {
             }
         }
         return program.toBuilder().slotsNormalized(slots).contextLayout(Program.ContextLayout.HOST).build();
+    }
+
+    /**
+     * Rewrites, in place, each {@code callx} whose register holds the same number on every path
+     * into {@code call} of the helper with that id: the verifier accepts a number there only
+     * under profile rfc9669 and only as a constant helper id it checked the call against, so
+     * backends lower callx as a call through a code address and nothing else.
+     *
+     * @return whether a slot changed
+     */
+    private boolean callxToHelperCalls(dev.prism.isa.Insn[] slots) {
+        boolean changed = false;
+        for (int pc = 0; pc < slots.length; pc++) {
+            if (slots[pc] instanceof dev.prism.isa.Insn.CallX x && facts.get(pc) instanceof Facts f) {
+                Facts.Register r = f.registers().get(x.dst().n());
+                if (r.kind() == Facts.Kind.SCALAR && r.value().isConstant()) {
+                    slots[pc] = new dev.prism.isa.Insn.Call(dev.prism.isa.CallKind.HELPER, (int) r.value().constantValue());
+                    changed = true;
+                }
+            }
+        }
+        return changed;
     }
 
     /** {@return what was proven about the instruction at {@code pc}; null for slots no path reaches (lddw's second half)} */

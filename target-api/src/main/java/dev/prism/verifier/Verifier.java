@@ -723,9 +723,13 @@ public final class Verifier {
                 if (profile == Profile.LINUX) {
                     throw reject(pc, "invalid call target", "callx is not supported by Linux");
                 }
+                if (t instanceof Value.Scal sc) {
+                    yield callxHelper(pc, s, c, sc.s());
+                }
                 if (!(t instanceof Value.Ptr p) || p.kind() != Value.Kind.FUNC) {
                     throw reject(pc, "invalid call target", c.dst() + " is " + t + ", not a function address");
                 }
+                callxFunction(pc);
                 yield List.of(enter(pc, s, p.map()));
             }
             case Insn.Exit e -> exit(pc, s);
@@ -1442,6 +1446,40 @@ public final class Verifier {
         out.add(new Path(pc + 1, s, pc));
         out.addAll(extra);
         return out;
+    }
+
+    /**
+     * Profile rfc9669: {@code callx} on a number calls the helper with that id, bpf_conformance's
+     * reading of RFC 9669's "call helper function by address" (conformance/README.md, "callx").
+     * The id must be the same constant on every path, so that the call is checked against that
+     * helper's prototype and {@link VerifiedProgram#normalized} can give backends a plain
+     * {@code call N}.
+     */
+    private List<Path> callxHelper(int pc, State s, Insn.CallX c, Scalar id) {
+        if (!id.isConstant() || id.constantValue() < 0 || id.constantValue() > Integer.MAX_VALUE) {
+            throw reject(pc, "invalid call target", c.dst() + " is " + id + ", not a function address or a constant helper id");
+        }
+        int helper = (int) id.constantValue();
+        if (callxFunctions.contains(pc)) {
+            throw reject(pc, "invalid call target", "callx calls a function on one path and helper " + helper + " on another");
+        }
+        Integer before = callxHelpers.putIfAbsent(pc, helper);
+        if (before != null && before != helper) {
+            throw reject(pc, "invalid call target", "callx calls helper " + before + " on one path and " + helper + " on another");
+        }
+        return helper(pc, s, helper);
+    }
+
+    /** callx sites that call a helper, with its id (profile rfc9669). */
+    private final Map<Integer, Integer> callxHelpers = new HashMap<>();
+    /** callx sites that call a function. */
+    private final Set<Integer> callxFunctions = new HashSet<>();
+
+    private void callxFunction(int pc) {
+        if (callxHelpers.containsKey(pc)) {
+            throw reject(pc, "invalid call target", "callx calls helper " + callxHelpers.get(pc) + " on one path and a function on another");
+        }
+        callxFunctions.add(pc);
     }
 
     /**

@@ -119,4 +119,52 @@ class AssemblerTest {
         }
         assertTrue(programs > 1000, "some mutated programs stay valid: " + programs);
     }
+    /**
+     * bpf_conformance's dialect: its assembler labels the first {@code exit} "exit", spells
+     * bswap {@code swapN}, and names the call mode ({@code call helper|local|runtime}). The
+     * expected words are the RFC 9669 encodings written out by hand.
+     */
+    @Test
+    void readsBpfConformanceNames() {
+        Insn[] p = Assembler.assemble("""
+                jeq %r1, 0, exit
+                ja exit
+                swap16 %r0
+                swap32 %r0
+                swap64 %r0
+                call helper 5
+                call helper %r2
+                call runtime 7
+                call local fn
+                exit
+                fn:
+                exit
+                """);
+        java.nio.LongBuffer bytes = java.nio.ByteBuffer.wrap(InsnCodec.encode(p)).order(java.nio.ByteOrder.LITTLE_ENDIAN).asLongBuffer();
+        long[] words = new long[bytes.remaining()];
+        bytes.get(words);
+        assertEquals(0x0000_0000_0008_0115L, words[0]); // jeq r1, 0, +8: offset 8 to the first exit (slot 9)
+        assertEquals(0x0000_0000_0007_0005L, words[1]); // ja +7
+        assertEquals(0x0000_0010_0000_00d7L, words[2]); // bswap16 r0 (ALU64 | END, imm 16)
+        assertEquals(0x0000_0020_0000_00d7L, words[3]);
+        assertEquals(0x0000_0040_0000_00d7L, words[4]);
+        assertEquals(0x0000_0005_0000_0085L, words[5]); // call, src 0, imm 5
+        assertEquals(0x0000_0000_0000_028dL, words[6]); // callx, dst r2
+        assertEquals(0x0000_0007_0000_2085L, words[7]); // call, src 2 (BTF id), imm 7
+        assertEquals(0x0000_0001_0000_1085L, words[8]); // call, src 1, imm +1
+    }
+
+    /** A label the text defines itself wins over the implicit one. */
+    @Test
+    void anExplicitExitLabelWins() {
+        Insn[] p = Assembler.assemble("""
+                ja exit
+                exit
+                exit:
+                mov %r0, 1
+                exit
+                """);
+        assertEquals(new Insn.Ja(1, false), p[0]);
+        assertThrows(AssemblerException.class, () -> Assembler.assemble("ja exit\nmov %r0, 0\n"));
+    }
 }

@@ -257,6 +257,15 @@ public abstract class JitInstance<C> implements Executable {
                         && c.imm() != Helpers.TAIL_CALL && c.imm() != Helpers.LOOP) {
                     ids.add(c.imm());
                 }
+                if (insn instanceof Insn.CallX) {
+                    // callx of a helper id (profile rfc9669): the verifier names the helper only when
+                    // the code is compiled, after this, so every helper gets its slot
+                    for (int id = 0; id < RunContext.HELPER_SLOTS; id++) {
+                        if (id != Helpers.TAIL_CALL && id != Helpers.LOOP) {
+                            ids.add(id);
+                        }
+                    }
+                }
             }
         }
         for (int id : ids) {
