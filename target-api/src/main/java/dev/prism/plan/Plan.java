@@ -114,7 +114,7 @@ public record Plan(String program, String section, int instructions, String reje
                 b.append(rsep).append("\n      {\"pc\": ").append(reason.pc())
                         .append(", \"rule\": ").append(Json.quote(reason.rule()))
                         .append(", \"sentence\": ").append(Json.quote(reason.sentence()))
-                        .append(", \"line\": ").append(reason.line() == null ? "null" : Json.quote(reason.line().toString()))
+                        .append(", \"line\": ").append(reason.line() == null ? "null" : Json.quote(reason.where()))
                         .append(", \"liftable\": ").append(reason.liftable())
                         .append(", \"tool_message\": ").append(Json.quote(reason.toolMessage())).append('}');
                 rsep = ",";
