@@ -1,6 +1,9 @@
 package dev.prism.cli;
 
 import dev.prism.perf.BenchOptions;
+import dev.prism.perf.Calibrator;
+import dev.prism.plan.Calibration;
+import dev.prism.plan.CostModel;
 import dev.prism.perf.BenchResult;
 import dev.prism.perf.BenchRunner;
 import dev.prism.perf.Packet;
@@ -73,7 +76,7 @@ final class BenchCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
-    @Parameters(paramLabel = "FILE", arity = "1..*",
+    @Parameters(paramLabel = "FILE", arity = "0..*",
             description = {"XDP programs: ELF objects (clang -target bpf), assembler text (*.s, *.asm, with --type xdp) "
                     + "or raw instructions (*.bin, with --type xdp).",
                     "An object with several programs is benchmarked from its entry: the only program in a section "
@@ -143,11 +146,34 @@ final class BenchCommand implements Callable<Integer> {
             description = "Program type of assembler text and raw instructions; bench runs xdp programs (default: xdp).")
     ProgramType type;
 
+    @Option(names = "--calibrate", description = "Instead of benchmarking FILEs, measure each target's cost model on this "
+            + "host (the fixed cost of a run, of each instruction class and of common helpers) and write the calibration "
+            + "file 'prism plan' reads (--calibration).")
+    boolean calibrate;
+
+    @Option(names = "--calibration", paramLabel = "F",
+            description = "With --calibrate: where to write (default: $PRISM_CALIBRATION, else ~/.cache/prism/calibration.json).")
+    Path calibrationFile;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "1",
+            description = "Run the program N inputs at a time through Executable.run(List) (one call per N runs; "
+                    + "ns/run is per input) (default: ${DEFAULT-VALUE}).")
+    int batch;
+
     /** Report formats. */
     enum Format { MD, JSON, HTML }
 
     @Override
     public Integer call() {
+        if (batch < 1) {
+            throw CliException.usage("--batch must be at least 1, not " + batch);
+        }
+        if (calibrate) {
+            return calibrate();
+        }
+        if (files.isEmpty()) {
+            throw CliException.usage("no FILE to benchmark (or --calibrate)");
+        }
         BenchOptions options = options();
         List<Target> chosen = targets();
         if (baseline != null && chosen.stream().noneMatch(t -> t.id().equals(baseline))) {
@@ -163,7 +189,7 @@ final class BenchCommand implements Callable<Integer> {
         ProgressBar[] bar = {null};
         boolean showBar = ProgressBar.wanted();
         try {
-            result = new BenchRunner(options).run(workloads, chosen, packets, (done, total, label) -> {
+            result = new BenchRunner(options).batch(batch).run(workloads, chosen, packets, (done, total, label) -> {
                 if (showBar) {
                     if (bar[0] == null) {
                         bar[0] = new ProgressBar(stderr, total, "steps");
@@ -191,6 +217,49 @@ final class BenchCommand implements Callable<Integer> {
         }
         stdout.flush();
         return failed ? Main.EXIT_FAILED : Main.EXIT_OK;
+    }
+
+    /** Measures the cost models and writes the calibration file. */
+    private int calibrate() {
+        if (!files.isEmpty()) {
+            throw CliException.usage("--calibrate takes no FILE");
+        }
+        List<Target> chosen = targets.equals(DEFAULT_TARGETS) ? Targets.all() : TargetLookup.list(targets);
+        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter stderr = spec.commandLine().getErr();
+        ProgressBar[] bar = {null};
+        boolean showBar = ProgressBar.wanted();
+        Calibration c;
+        try {
+            c = new Calibrator(Math.max(50, warmupMillis / 10), Math.max(5, batchMillis / 5)).run(chosen, (done, total, label) -> {
+                if (showBar) {
+                    if (bar[0] == null) {
+                        bar[0] = new ProgressBar(stderr, total, "probes");
+                    }
+                    bar[0].update(done, label);
+                }
+            });
+        } finally {
+            if (bar[0] != null) {
+                bar[0].close();
+            }
+        }
+        Path file = calibrationFile != null ? calibrationFile : Calibration.defaultPath();
+        try {
+            c = c.write(file);
+        } catch (java.io.IOException e) {
+            throw new CliException("cannot write " + file + ": " + e.getMessage(), Main.EXIT_FAILED, e);
+        }
+        stdout.println("calibration written to " + file + " (" + String.join(", ", c.models().keySet()) + ")");
+        for (CostModel m : c.models().values()) {
+            stdout.printf(Locale.ROOT, "  %-12s per run %.1f ns; %s; helpers: %s%n", m.target(), m.perRunNs(),
+                    String.join(", ", m.classNs().entrySet().stream().map(e -> String.format(Locale.ROOT, "%s %.2f",
+                            e.getKey().id(), e.getValue())).toList()),
+                    String.join(", ", m.helperNs().entrySet().stream().map(e -> String.format(Locale.ROOT, "%s %.1f",
+                            e.getKey(), e.getValue())).toList()));
+        }
+        stdout.flush();
+        return Main.EXIT_OK;
     }
 
     private BenchOptions options() {

@@ -86,6 +86,68 @@ public final class BenchRunner {
         this.options = Objects.requireNonNull(options);
     }
 
+    private int batch = 1;
+
+    /**
+     * {@return this runner, running {@code n} inputs per {@link Executable#run(List)} call}:
+     * ns/run stays per input (a batch device's time per packet when it takes many at once)
+     */
+    public BenchRunner batch(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("batch must be at least 1, not " + n);
+        }
+        this.batch = n;
+        return this;
+    }
+
+    /**
+     * An executable timed in batches: {@link #nanosPerRun} makes ceil(repeat / n) calls of
+     * {@link Executable#run(List)} with n copies of the input, and divides by the inputs run.
+     */
+    static final class Batched implements Executable {
+        private final Executable exe;
+        private final int n;
+
+        Batched(Executable exe, int n) {
+            this.exe = exe;
+            this.n = n;
+        }
+
+        @Override
+        public dev.prism.target.RunResult run(RunInput input) {
+            return exe.run(input);
+        }
+
+        @Override
+        public List<dev.prism.target.RunResult> run(List<RunInput> inputs) {
+            return exe.run(inputs);
+        }
+
+        @Override
+        public double nanosPerRun(RunInput input, int repeat) {
+            if (repeat <= 0) {
+                throw new IllegalArgumentException("repeat must be positive, was " + repeat);
+            }
+            List<RunInput> inputs = java.util.Collections.nCopies(n, input);
+            int calls = (repeat + n - 1) / n;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < calls; i++) {
+                exe.run(inputs);
+            }
+            return (System.nanoTime() - t0) / ((double) calls * n);
+        }
+
+        @Override
+        public dev.prism.target.MapAccess maps() {
+            return exe.maps();
+        }
+
+        @Override
+        public void close() {
+            exe.close();
+        }
+    }
+
     /** {@return the floor program: {@code r0 = XDP_PASS; exit}} */
     public static Program floorProgram() {
         return Assembler.assemble("xdp_pass", ProgramType.XDP, FLOOR_SOURCE);
@@ -223,6 +285,7 @@ public final class BenchRunner {
                 try {
                     exe = all.get(w).load(target);
                     loaded.add(exe);
+                    exe = batch > 1 ? new Batched(exe, batch) : exe;
                 } catch (RuntimeException e) {
                     failed = failure(e);
                 }

@@ -104,6 +104,21 @@ public final class Interpreter {
         return this;
     }
 
+    /** Told of every instruction as it executes (profiling: the planner's cost estimates). */
+    @FunctionalInterface
+    public interface Observer {
+        /** @param program the running program's index in the instance (tail calls change it) */
+        void executed(int program, int pc, Insn insn);
+    }
+
+    private Observer observer;
+
+    /** {@return this interpreter, telling {@code o} of every instruction executed} */
+    public Interpreter observe(Observer o) {
+        this.observer = o;
+        return this;
+    }
+
     public Interpreter(HelperTable helpers, long budget) {
         this(helpers, budget, Environment.host());
     }
@@ -275,6 +290,7 @@ public final class Interpreter {
         private int depth;
         private int pc;
         private int tailCalls;
+        private int current;
         long executed;
 
         Run(Instance instance, Arena arena) {
@@ -301,6 +317,9 @@ public final class Interpreter {
                     throw new TrapException(pc, "instruction budget of " + budget + " exhausted");
                 }
                 Insn insn = code[pc];
+                if (observer != null) {
+                    observer.executed(current, pc, insn);
+                }
                 int next = pc + 1;
                 switch (insn) {
                     case null -> throw new TrapException(pc, "executed the second slot of an lddw");
@@ -434,6 +453,7 @@ public final class Interpreter {
             }
             tailCalls++;
             code = instance.programs.get(target).slots();
+            current = target;
             if (written != null) {
                 // the new program starts with a frame it has not written
                 int lo = FRAME_SIZE * (MAX_FRAMES - depth - 1);

@@ -50,13 +50,22 @@ public final class InterpreterTarget implements Target {
         return Availability.yes("pure Java");
     }
 
+    /**
+     * {@return raw and xdp programs; every group, opcode, map type and feature; every helper
+     * Prism implements; no kernel functions ({@code call btf})}
+     */
     @Override
     public Capabilities capabilities() {
-        return Capabilities.everything(Helpers.all().stream().map(HelperProto::id).collect(Collectors.toSet()));
+        return Capabilities.builder()
+                .programTypes(ProgramType.RAW, ProgramType.XDP)
+                .helpers(Helpers.all().stream().map(HelperProto::id).collect(Collectors.toSet()))
+                .lacking(o -> o.mnemonic().startsWith("call btf"))
+                .build();
     }
 
     @Override
     public Artifact compile(dev.prism.verifier.VerifiedProgram verified) {
+        requireSupported(verified);
         Program program = verified.normalized();
         check(program);
         return new Artifact() {

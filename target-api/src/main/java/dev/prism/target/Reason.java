@@ -40,12 +40,22 @@ public record Reason(int pc, SourceLine line, String rule, String sentence, bool
     }
 
     /**
-     * {@return {@code "pc: rule: sentence at file.c:line"}; "-" for the pc of a whole-program
+     * {@return {@code "pc: rule: sentence at file.c:line"} ({@link #where()}); "-" for the pc of a whole-program
      * reason, no " at" without a line, " (liftable)" when a legalization could lift it}
      */
     @Override
     public String toString() {
-        return (pc < 0 ? "-" : Integer.toString(pc)) + ": " + rule + ": " + sentence + (line == null ? "" : " at " + line)
+        return (pc < 0 ? "-" : Integer.toString(pc)) + ": " + rule + ": " + sentence + (line == null ? "" : " at " + where())
                 + (liftable ? " (liftable)" : "");
+    }
+
+    /** {@return the source line as {@code file.c:line}, the file without the directories BTF may record; "" when unknown} */
+    public String where() {
+        if (line == null) {
+            return "";
+        }
+        String file = line.file();
+        int slash = file.lastIndexOf('/');
+        return (slash < 0 ? file : file.substring(slash + 1)) + ":" + line.line();
     }
 }

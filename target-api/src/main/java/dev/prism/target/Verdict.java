@@ -58,7 +58,7 @@ public record Verdict(List<Reason> reasons) {
         }
         Reason first = reasons.getFirst();
         String text = (first.pc() < 0 ? "" : first.pc() + ": ") + "not supported: " + first.sentence()
-                + first.sourceLine().map(l -> " at " + l).orElse("");
+                + (first.line() == null ? "" : " at " + first.where());
         return reasons.size() == 1 ? text : text + " (and " + (reasons.size() - 1) + " more)";
     }
 

@@ -224,6 +224,8 @@ public final class A64Jit {
      * @throws TargetException naming the pc when the program uses what arm64 does not lower
      */
     public static Compiled compile(VerifiedProgram verified, Options options) {
+        // The one source of truth for refusals (A64Target.check): same words as the planner's.
+        dev.prism.runtime.jit.MachineCode.check(verified).orThrow();
         return compile(verified.normalized(), verified, options);
     }
 

@@ -12,6 +12,7 @@ import dev.prism.target.Availability;
 import dev.prism.target.Capabilities;
 import dev.prism.target.Executable;
 import dev.prism.target.Target;
+import dev.prism.target.Verdict;
 import dev.prism.verifier.VerifiedProgram;
 import java.util.List;
 
@@ -93,8 +94,15 @@ public final class A64Target implements Target {
         return MachineCode.capabilities();
     }
 
+    /** {@return {@link MachineCode#check}: the capabilities, and tail calls through a pinned PROG_ARRAY} */
+    @Override
+    public Verdict check(VerifiedProgram verified) {
+        return MachineCode.check(verified);
+    }
+
     @Override
     public Artifact compile(VerifiedProgram verified) {
+        requireSupported(verified);
         A64Jit.Compiled compiled = A64Jit.compile(verified, options);
         return MachineCode.artifact(compiled.code(), () -> A64Listing.disassembled(compiled), compiled::listing, () -> {
             requireAvailable();

@@ -21,9 +21,9 @@ import dev.prism.isa.Width;
 import dev.prism.program.MapDef;
 import dev.prism.program.MapType;
 import dev.prism.program.Program;
-import dev.prism.program.ProgramType;
 import dev.prism.runtime.HelperTable;
 import dev.prism.runtime.Helpers;
+import dev.prism.runtime.jit.MachineCode;
 import dev.prism.runtime.jit.RunContext;
 import dev.prism.runtime.maps.LpmTrieMap;
 import dev.prism.verifier.Facts;
@@ -117,10 +117,9 @@ public final class X86Jit {
      * @throws TargetException naming the pc when the program uses what x86-64 does not lower
      */
     public static Compiled compile(VerifiedProgram verified) {
+        // The one source of truth for refusals (X86Target.check): same words as the planner's.
+        MachineCode.check(verified).orThrow();
         Program program = verified.normalized();
-        if (program.type() != ProgramType.RAW && program.type() != ProgramType.XDP) {
-            throw TargetException.unsupported("program type " + program.type().id() + " on x86-64 (raw and xdp are)");
-        }
         check(program);
         int[] prevStart = null;
         int[] prevEnd = null;

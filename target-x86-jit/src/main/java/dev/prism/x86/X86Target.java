@@ -10,6 +10,7 @@ import dev.prism.target.Availability;
 import dev.prism.target.Capabilities;
 import dev.prism.target.Executable;
 import dev.prism.target.Target;
+import dev.prism.target.Verdict;
 import dev.prism.verifier.VerifiedProgram;
 import java.util.List;
 import java.util.Locale;
@@ -68,8 +69,15 @@ public final class X86Target implements Target {
         return MachineCode.capabilities();
     }
 
+    /** {@return {@link MachineCode#check}: the capabilities, and tail calls through a pinned PROG_ARRAY} */
+    @Override
+    public Verdict check(VerifiedProgram verified) {
+        return MachineCode.check(verified);
+    }
+
     @Override
     public Artifact compile(VerifiedProgram verified) {
+        requireSupported(verified);
         X86Jit.Compiled compiled = X86Jit.compile(verified);
         return MachineCode.artifact(compiled.code(), () -> X86Listing.disassembled(compiled), compiled::listing, () -> {
             requireAvailable();

@@ -58,16 +58,31 @@ public final class LinuxTarget implements Target {
         return LinuxBpf.availability();
     }
 
+    /**
+     * {@return what the running kernel answers to probe loads ({@link KernelProbe}): the helpers
+     * it has, callx, the cpu version; raw (wrapped), xdp, tc and socket programs; every map type
+     * Prism implements}
+     */
     @Override
     public Capabilities capabilities() {
+        KernelProbe k = KernelProbe.get();
         EnumSet<Group> groups = EnumSet.allOf(Group.class);
-        groups.remove(Group.CALLX);
-        return new Capabilities(groups, CpuVersion.V4,
-                Helpers.all().stream().map(HelperProto::id).collect(Collectors.toSet()));
+        if (!k.callx()) {
+            groups.remove(Group.CALLX);
+        }
+        return Capabilities.builder().groups(groups).maxVersion(k.version()).helpers(k.helpers())
+                .calls(new Capabilities.Calls(true, true, k.callx())).build();
+    }
+
+    /** {@return the kernel's release and how its capabilities were learned} */
+    public String kernelNote() {
+        KernelProbe k = KernelProbe.get();
+        return "Linux " + k.release() + ", " + k.note();
     }
 
     @Override
     public Artifact compile(dev.prism.verifier.VerifiedProgram verified) {
+        requireSupported(verified);
         return compile(verified.program());
     }
 

@@ -7,7 +7,17 @@ import dev.prism.runtime.HelperProto;
 import dev.prism.runtime.Helpers;
 import dev.prism.target.Artifact;
 import dev.prism.target.Capabilities;
+import dev.prism.target.CapabilityChecker;
 import dev.prism.target.Executable;
+import dev.prism.target.Rule;
+import dev.prism.target.Verdict;
+import dev.prism.isa.CallKind;
+import dev.prism.isa.Insn;
+import dev.prism.program.MapType;
+import dev.prism.program.Program;
+import dev.prism.program.ProgramType;
+import dev.prism.verifier.Facts;
+import dev.prism.verifier.VerifiedProgram;
 import java.util.EnumSet;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -17,10 +27,43 @@ public final class MachineCode {
     private MachineCode() {
     }
 
-    /** {@return every group, v4, and every helper Prism implements that has a slot in the run context} */
+    /**
+     * {@return what x86-64 and arm64 run: raw and xdp programs; every group, v4; every helper
+     * Prism implements that has a slot in the run context; every map type and feature; maps
+     * named by index only (not {@code lddw map_fd / map_value_fd / var}, which need a loader's fd
+     * table); no kernel functions ({@code call btf})}
+     */
     public static Capabilities capabilities() {
-        return new Capabilities(EnumSet.allOf(Group.class), CpuVersion.V4, Helpers.all().stream().map(HelperProto::id)
-                .filter(id -> id < RunContext.HELPER_SLOTS).collect(Collectors.toSet()));
+        return Capabilities.builder()
+                .programTypes(ProgramType.RAW, ProgramType.XDP)
+                .groups(EnumSet.allOf(Group.class)).maxVersion(CpuVersion.V4)
+                .helpers(Helpers.all().stream().map(HelperProto::id).filter(id -> id < RunContext.HELPER_SLOTS)
+                        .collect(Collectors.toSet()))
+                .lacking(o -> o.mnemonic().startsWith("call btf") || o.mnemonic().startsWith("lddw dst, map_fd")
+                        || o.mnemonic().startsWith("lddw dst, map_value_fd") || o.mnemonic().startsWith("lddw dst, var"))
+                .build();
+    }
+
+    /**
+     * {@return the JITs' verdict: {@link #capabilities()}, plus their one rule the data cannot
+     * say: {@code bpf_tail_call} needs r2 pinned by the verifier to one PROG_ARRAY}
+     */
+    public static Verdict check(VerifiedProgram verified) {
+        return CapabilityChecker.of(capabilities()).with(MachineCode::tailCallsPinned).check(verified);
+    }
+
+    private static void tailCallsPinned(VerifiedProgram verified, Verdict.Builder out) {
+        Program program = verified.program();
+        for (int pc = 0; pc < program.length(); pc++) {
+            if (program.at(pc) instanceof Insn.Call c && c.kind() == CallKind.HELPER && c.imm() == Helpers.TAIL_CALL) {
+                Facts f = verified.facts(pc);
+                Facts.Register r2 = f == null ? null : f.registers().get(2);
+                if (r2 == null || r2.kind() != Facts.Kind.MAP || r2.map() < 0
+                        || program.maps().get(r2.map()).type() != MapType.PROG_ARRAY) {
+                    out.add(pc, Rule.TAIL_CALL, "bpf_tail_call through a map the verifier did not pin to one PROG_ARRAY");
+                }
+            }
+        }
     }
 
     /**

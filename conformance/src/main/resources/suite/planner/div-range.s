@@ -1,0 +1,9 @@
+# a 64-bit dividend: strict divides operands up to 0xffffffff
+# rule: div-range
+# pc: 1
+# type: xdp
+# targets: strict
+call 5
+div %r0, 3
+mov %r0, 2
+exit

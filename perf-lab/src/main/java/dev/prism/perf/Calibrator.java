@@ -1,0 +1,270 @@
+package dev.prism.perf;
+
+import dev.prism.asm.Assembler;
+import dev.prism.plan.Calibration;
+import dev.prism.plan.CostClass;
+import dev.prism.plan.CostModel;
+import dev.prism.program.MapDef;
+import dev.prism.program.MapType;
+import dev.prism.program.Program;
+import dev.prism.program.ProgramType;
+import dev.prism.target.Availability;
+import dev.prism.target.Executable;
+import dev.prism.target.RunInput;
+import dev.prism.target.Target;
+import java.net.InetAddress;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Measures each target's {@link CostModel} on this host ({@code prism bench --calibrate}): the
+ * fixed cost of a run is the floor program's time; the cost of an instruction class or a helper
+ * is the difference between a program that repeats it {@code K} times and the same program
+ * without the repetitions, divided by {@code K} (less the setup instructions each repetition
+ * needs, at their own measured cost). Both programs run on the 64-byte UDP frame
+ * {@code prism bench} uses, in interleaved batches; the median difference counts.
+ */
+public final class Calibrator {
+    /** Repetitions of a cheap instruction (ALU, loads, stores, branches). */
+    static final int K = 512;
+    /** Repetitions of an expensive one (calls, helpers, atomics, division). */
+    static final int K_SLOW = 64;
+    private static final int ROUNDS = 7;
+
+    /** Told which measurement is running: {@code done} of {@code total}. */
+    @FunctionalInterface
+    public interface Progress {
+        void update(int done, int total, String label);
+    }
+
+    private final long warmupMillis;
+    private final long batchMillis;
+
+    /**
+     * @param warmupMillis how long each program pair runs, unmeasured, before its batches
+     * @param batchMillis  how long one measured batch of one program lasts
+     */
+    public Calibrator(long warmupMillis, long batchMillis) {
+        this.warmupMillis = warmupMillis;
+        this.batchMillis = batchMillis;
+    }
+
+    /** Registers r2-r4 and r7-r9 hold an unknown number, r5 an unknown non-zero one; four stack slots are written. */
+    private static final String PRELUDE = """
+            call 7
+            mov %r2, %r0
+            mov %r3, %r0
+            mov %r4, %r0
+            mov %r7, %r0
+            mov %r8, %r0
+            mov %r9, %r0
+            mov %r5, %r0
+            or %r5, 1
+            stxdw [%r10-8], %r2
+            stxdw [%r10-16], %r3
+            stxdw [%r10-24], %r4
+            stxdw [%r10-32], %r7
+            """;
+    private static final String END = "mov %r0, 2\nexit\n";
+
+    /**
+     * One measurement: {@code prelude}, then {@code times} repetitions of {@code body} (its lines
+     * taken in turn), then r0 = XDP_PASS; {@code tail} after the exit (functions).
+     *
+     * @param key      the class id or helper key it prices
+     * @param setupAlu ALU-class instructions in each repetition besides the priced one
+     * @param per      priced instructions per repetition (a local call is a call and an exit)
+     */
+    record Probe(String key, String prelude, List<String> body, int times, String tail, List<MapDef> maps, int setupAlu,
+                 int per) {
+        Program program(int repeat) {
+            StringBuilder sb = new StringBuilder(prelude);
+            for (int i = 0; i < repeat; i++) {
+                sb.append(body.get(i % body.size()).replace("#", Integer.toString(i))).append('\n');
+            }
+            sb.append(END).append(tail);
+            Program p = Assembler.assemble("calibrate_" + key.replace(':', '_'), ProgramType.XDP, sb.toString());
+            return maps.isEmpty() ? p : p.toBuilder().maps(maps).build();
+        }
+    }
+
+    private static Probe cls(CostClass c, int times, String... body) {
+        return new Probe(c.id(), PRELUDE, List.of(body), times, "", List.of(), 0, 1);
+    }
+
+    /** A helper whose map is map 0; {@code lookupKey} at r10-40, inserted by the prelude when {@code insert}. */
+    private static Probe helper(String key, String prelude, String body, int setupAlu, MapDef... maps) {
+        return new Probe(key, PRELUDE + prelude, List.of(body), K_SLOW, "", List.of(maps), setupAlu, 1);
+    }
+
+    private static final String LOOKUP = "lddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -40\ncall 1";
+    private static final String KEY_INSERT = """
+            stw [%r10-40], 1
+            stdw [%r10-48], 0
+            lddw %r1, map_idx 0
+            mov %r2, %r10
+            add %r2, -40
+            mov %r3, %r10
+            add %r3, -48
+            mov %r4, 0
+            call 2
+            """;
+
+    static List<Probe> probes() {
+        List<Probe> out = new ArrayList<>();
+        out.add(cls(CostClass.ALU, K, "add %r2, 7", "xor %r3, %r2", "add %r4, %r3", "or %r7, %r4", "lsh %r8, 1", "sub %r9, %r8"));
+        out.add(cls(CostClass.MUL, K, "mul %r2, 3", "mul %r3, %r4", "mul %r7, 5", "mul %r8, %r9"));
+        out.add(cls(CostClass.DIV, K_SLOW, "div %r2, %r5", "div %r3, 7", "mod %r7, %r5", "div %r8, 13"));
+        out.add(cls(CostClass.LOAD, K, "ldxdw %r2, [%r10-8]", "ldxdw %r3, [%r10-16]", "ldxw %r4, [%r10-24]", "ldxb %r7, [%r10-32]"));
+        out.add(cls(CostClass.STORE, K, "stxdw [%r10-8], %r2", "stxw [%r10-16], %r3", "stdw [%r10-24], 5", "stxb [%r10-32], %r4"));
+        out.add(cls(CostClass.ATOMIC, K_SLOW, "lock add [%r10-8], %r2", "lock add [%r10-16], %r3", "lock add32 [%r10-24], %r4",
+                "lock add [%r10-32], %r7"));
+        out.add(cls(CostClass.BRANCH, K, "jgt %r2, %r3, +0", "jeq %r4, 1000, +0", "jsgt %r7, %r8, +0", "jne %r9, 5, +0"));
+        out.add(new Probe(CostClass.CALL.id(), PRELUDE, List.of("call local fn"), K_SLOW, "fn:\nmov %r0, 0\nexit\n", List.of(),
+                1, 2));
+        MapDef array = MapDef.of("arr", MapType.ARRAY, 4, 8, 4, 0);
+        MapDef percpu = MapDef.of("pcpu", MapType.PERCPU_ARRAY, 4, 8, 4, 0);
+        MapDef hash = MapDef.of("hash", MapType.HASH, 4, 8, 1024, 0);
+        MapDef lpm = MapDef.of("lpm", MapType.LPM_TRIE, 8, 8, 64, 1); // BPF_F_NO_PREALLOC, as Linux requires
+        out.add(helper("1:array", "stw [%r10-40], 1\n", LOOKUP, 3, array));
+        out.add(helper("1:percpu_array", "stw [%r10-40], 1\n", LOOKUP, 3, percpu));
+        out.add(helper("1:hash", KEY_INSERT, LOOKUP, 3, hash));
+        out.add(helper("1:lpm_trie", """
+                stw [%r10-48], 24
+                stw [%r10-44], 0x0200000a
+                stdw [%r10-56], 0
+                lddw %r1, map_idx 0
+                mov %r2, %r10
+                add %r2, -48
+                mov %r3, %r10
+                add %r3, -56
+                mov %r4, 0
+                call 2
+                stw [%r10-40], 32
+                stw [%r10-36], 0x0200000a
+                """, LOOKUP, 3, lpm));
+        out.add(helper("2:hash", KEY_INSERT,
+                "lddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -40\nmov %r3, %r10\nadd %r3, -48\nmov %r4, 0\ncall 2", 6, hash));
+        out.add(helper("5", "", "call 5", 0));
+        out.add(helper("7", "", "call 7", 0));
+        out.add(helper("28", "",
+                "mov %r1, %r10\nadd %r1, -8\nmov %r2, 4\nmov %r3, %r10\nadd %r3, -16\nmov %r4, 4\nmov %r5, 0\ncall 28", 7));
+        return out;
+    }
+
+    /** {@return a calibration of every available target among {@code targets}} */
+    public Calibration run(List<Target> targets, Progress progress) {
+        RunInput input = RunInput.ofPacket(Packet.udp(64).bytes());
+        List<Probe> probes = probes();
+        int total = targets.size() * (probes.size() + 1);
+        int done = 0;
+        Map<String, CostModel> models = new LinkedHashMap<>();
+        for (Target t : targets) {
+            Availability a = t.availability();
+            if (!a.available()) {
+                done += probes.size() + 1;
+                continue;
+            }
+            progress.update(done++, total, t.id() + " floor");
+            Program floor = BenchRunner.floorProgram();
+            double perRun = measure(t, floor, floor, input);
+            EnumMap<CostClass, Double> classes = new EnumMap<>(CostClass.class);
+            Map<String, Double> helpers = new TreeMap<>();
+            for (Probe p : probes) {
+                progress.update(done++, total, t.id() + " " + p.key());
+                double delta;
+                try {
+                    delta = measure(t, p.program(0), p.program(p.times()), input);
+                } catch (RuntimeException e) {
+                    continue; // the target cannot run this probe (a helper it lacks): its default stands
+                }
+                double alu = classes.getOrDefault(CostClass.ALU, 0.0);
+                double unit = Math.max(0, (delta / p.times() - p.setupAlu() * alu) / p.per());
+                if (p.key().equals(CostClass.CALL.id()) || isClass(p.key())) {
+                    classes.put(CostClass.valueOf(p.key().toUpperCase(java.util.Locale.ROOT)), unit);
+                } else {
+                    helpers.put(p.key(), unit);
+                }
+            }
+            // A helper without a probe of its own costs what the plainest call does (bpf_get_prandom_u32:
+            // no arguments, no map), the price of crossing into the helper runtime on this target.
+            double helperDefault = helpers.containsKey("7") ? helpers.get("7")
+                    : helpers.isEmpty() ? CostModel.uncalibrated(t.id()).helperDefaultNs()
+                    : median(helpers.values().stream().mapToDouble(Double::doubleValue).toArray());
+            models.put(t.id(), new CostModel(t.id(), perRun, classes, helpers, helperDefault));
+        }
+        progress.update(total, total, "done");
+        return new Calibration(null, host(), OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS).toString(), models);
+    }
+
+    private static boolean isClass(String key) {
+        return Arrays.stream(CostClass.values()).anyMatch(c -> c.id().equals(key));
+    }
+
+    /** {@return the median over rounds of (time of {@code with} - time of {@code without}); for the same program, its time} */
+    private double measure(Target t, Program without, Program with, RunInput input) {
+        double[] r = measurePair(t, without, with, input);
+        return without == with ? r[0] : r[1] - r[0];
+    }
+
+    /** {@return the median ns per run of {@code a} and {@code b}, measured in interleaved batches} */
+    private double[] measurePair(Target t, Program a, Program b, RunInput input) {
+        try (Executable ea = t.load(List.of(a)); Executable eb = t.load(List.of(b))) {
+            ea.run(input);
+            eb.run(input);
+            int ra = warm(ea, input);
+            int rb = warm(eb, input);
+            double[] ta = new double[ROUNDS];
+            double[] tb = new double[ROUNDS];
+            double[] d = new double[ROUNDS];
+            for (int i = 0; i < ROUNDS; i++) {
+                ta[i] = ea.nanosPerRun(input, ra);
+                tb[i] = eb.nanosPerRun(input, rb);
+                d[i] = tb[i] - ta[i];
+            }
+            double ma = median(ta);
+            return new double[] {ma, ma + median(d)};
+        }
+    }
+
+    /** Runs {@code exe} for the warm-up time; {@return runs per batch so that a batch lasts about batchMillis} */
+    private int warm(Executable exe, RunInput input) {
+        long deadline = System.nanoTime() + warmupMillis * 1_000_000L;
+        int n = 16;
+        double perRun;
+        do {
+            long t0 = System.nanoTime();
+            exe.nanosPerRun(input, n);
+            perRun = (double) Math.max(System.nanoTime() - t0, 1) / n;
+            if (perRun * n < batchMillis * 100_000.0 && n < BenchOptions.MAX_REPEAT / 2) {
+                n *= 2;
+            }
+        } while (System.nanoTime() < deadline);
+        return (int) Math.clamp((long) (batchMillis * 1_000_000.0 / perRun), 1, BenchOptions.MAX_REPEAT);
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    private static String host() {
+        String name;
+        try {
+            name = InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            name = "unknown host";
+        }
+        return name + ", " + System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors() + " cpus, Java "
+                + Runtime.version().feature();
+    }
+}
