@@ -153,6 +153,9 @@ public final class VerifiedProgram {
      * for one slot, so jumps and facts keep their pcs}
      */
     public Program normalized() {
+        if (program.type() == dev.prism.program.ProgramType.TC) {
+            return SkbNormalizer.normalize(program, facts::get);
+        }
         if (program.type() != dev.prism.program.ProgramType.XDP) {
             return program;
         }

@@ -118,8 +118,8 @@ public final class X86Jit {
      */
     public static Compiled compile(VerifiedProgram verified) {
         Program program = verified.normalized();
-        if (program.type() != ProgramType.RAW && program.type() != ProgramType.XDP) {
-            throw TargetException.unsupported("program type " + program.type().id() + " on x86-64 (raw and xdp are)");
+        if (program.type() != ProgramType.RAW && program.type() != ProgramType.XDP && program.type() != ProgramType.TC) {
+            throw TargetException.unsupported("program type " + program.type().id() + " on x86-64 (raw, xdp and tc are)");
         }
         check(program);
         int[] prevStart = null;
