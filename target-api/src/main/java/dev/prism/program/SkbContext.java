@@ -22,7 +22,7 @@ package dev.prism.program;
  * size), as Linux allows (bpf_skb_is_valid_access, bpf_ctx_narrow_access_ok); on a
  * little-endian host the narrow read of the host field gives the same bytes. protocol and
  * tc_classid are 16-bit in {@code struct sk_buff}; the host layout keeps them zero-extended,
- * so every narrow read matches. The other fields of {@code __sk_buff} are refused by name.
+ * and a 2-byte read of their upper half reads the 16-bit field again, as Linux's does. The other fields of {@code __sk_buff} are refused by name.
  */
 public final class SkbContext {
     /** Bytes of the host layout. */
@@ -110,14 +110,28 @@ public final class SkbContext {
     }
 
     /**
-     * {@return the host offset of a verified access at user offset {@code userOffset}} (a pointer
-     * field maps to its 8-byte slot; a narrow access keeps its position inside the field)
+     * {@return the host offset of a verified access of {@code size} bytes at user offset
+     * {@code userOffset}} (a pointer field maps to its 8-byte slot; a narrow access keeps its
+     * position inside the field)
      */
-    public static int hostOffset(int userOffset) {
+    public static int hostOffset(int userOffset, int size) {
         Field f = field(userOffset);
         if (f == null) {
             throw new IllegalArgumentException("no supported __sk_buff field at offset " + userOffset);
         }
-        return f.hostOffset() + (f.pointer() ? 0 : userOffset - f.userOffset());
+        if (f.pointer()) {
+            return f.hostOffset();
+        }
+        int inside = userOffset - f.userOffset();
+        // protocol and tc_classid are u16 in sk_buff. Linux converts a 2-byte load of either
+        // half into a load of the whole 16-bit field (no shift: the access is not narrower than
+        // the target), so the upper half reads the field again; 1-byte loads shift as for a u32
+        // and read 0 in the upper half. Measured on 6.18 (ARP: offset 18 size 2 gives 0x0608,
+        // offset 19 size 1 gives 0).
+        return f.hostOffset() + (isU16(f) && size == 2 ? 0 : inside);
+    }
+
+    private static boolean isU16(Field f) {
+        return f.name().equals("protocol") || f.name().equals("tc_classid");
     }
 }

@@ -31,7 +31,7 @@ final class SkbNormalizer {
             }
             int user = (int) f.access().minOffset();
             SkbContext.Field field = SkbContext.field(user);
-            int host = SkbContext.hostOffset(user);
+            int host = SkbContext.hostOffset(user, f.access().size());
             if (slots[pc] instanceof Insn.Load l) {
                 Size size = field.pointer() ? Size.DW : l.size();
                 boolean sx = !field.pointer() && l.signExtend();
