@@ -284,7 +284,8 @@ final class RunCommand implements Callable<Integer> {
 
     /** {@return r0 by name: the XDP action, or the number for other program types} */
     private static String action(Program entry, long r0) {
-        return entry.type() == ProgramType.XDP ? new RunResult(r0, null).xdpAction() : "r0=" + Long.toUnsignedString(r0);
+        return entry.type() == ProgramType.XDP ? new RunResult(r0, null).xdpAction()
+                : entry.type() == ProgramType.TC ? new RunResult(r0, null).tcAction() : "r0=" + Long.toUnsignedString(r0);
     }
 
     private static String r0Text(long r0) {
@@ -328,6 +329,18 @@ final class RunCommand implements Callable<Integer> {
             if (entry.type() == ProgramType.XDP) {
                 doc.put("action", result.xdpAction());
             }
+            if (entry.type() == ProgramType.TC) {
+                doc.put("action", result.tcAction());
+                if (result.skbAfter() != null) {
+                    dev.prism.target.SkbFields f = result.skbAfter();
+                    doc.put("mark", new Json.Raw(Integer.toUnsignedString(f.mark())));
+                    doc.put("priority", new Json.Raw(Integer.toUnsignedString(f.priority())));
+                    doc.put("cb", Hex.compact(f.cb()));
+                    if (f.tcClassid() != null) {
+                        doc.put("tc_classid", new Json.Raw(Integer.toString(f.tcClassid())));
+                    }
+                }
+            }
             if (after != null) {
                 doc.put("packet_after", Hex.compact(after));
             }
@@ -337,7 +350,12 @@ final class RunCommand implements Callable<Integer> {
             return;
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.println(r0Text(r0) + (entry.type() == ProgramType.XDP ? " " + result.xdpAction() : ""));
+        out.println(r0Text(r0) + (entry.type() == ProgramType.XDP ? " " + result.xdpAction()
+                : entry.type() == ProgramType.TC ? " " + result.tcAction() : ""));
+        if (result.skbAfter() != null && !result.skbAfter().equals(dev.prism.target.SkbFields.ZERO)
+                && !result.skbAfter().equals(new dev.prism.target.SkbFields(0, 0, null, 0))) {
+            out.println("skb after: " + result.skbAfter());
+        }
         if (after != null && !Arrays.equals(after, packet)) {
             out.println("packet after: " + Hex.compact(after));
         }

@@ -34,10 +34,14 @@ import java.util.Objects;
  * @param mapsAfter   the {@code -- maps-after} checks
  * @param packetAfter the expected packet after the run ({@code -- packet-after}), or null
  * @param expected    the expected outcome
+ * @param skb         tc cases: mark, priority and cb at the start ({@code -- skb}), or null (all zero)
+ * @param skbAfter    tc cases: mark, priority, cb and tc_classid expected after the run
+ *                    ({@code -- skb-after}), or null for no check
  */
 public record ConformanceCase(Path file, String id, int line, Source source, ProgramType type, byte[] mem,
                               byte[] packet, List<MapDecl> maps, List<MapInit> mapInit, List<MapCheck> mapsAfter,
-                              byte[] packetAfter, Expected expected) {
+                              byte[] packetAfter, Expected expected, dev.prism.target.SkbFields skb,
+                              dev.prism.target.SkbFields skbAfter) {
 
     public ConformanceCase {
         Objects.requireNonNull(file);
@@ -48,6 +52,13 @@ public record ConformanceCase(Path file, String id, int line, Source source, Pro
         maps = List.copyOf(maps);
         mapInit = List.copyOf(mapInit);
         mapsAfter = List.copyOf(mapsAfter);
+    }
+
+    /** A case without skb fields. */
+    public ConformanceCase(Path file, String id, int line, Source source, ProgramType type, byte[] mem,
+                           byte[] packet, List<MapDecl> maps, List<MapInit> mapInit, List<MapCheck> mapsAfter,
+                           byte[] packetAfter, Expected expected) {
+        this(file, id, line, source, type, mem, packet, maps, mapInit, mapsAfter, packetAfter, expected, null, null);
     }
 
     /** A raw case without maps: the original bpf_conformance shape. */

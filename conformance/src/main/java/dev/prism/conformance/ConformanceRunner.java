@@ -216,6 +216,7 @@ public final class ConformanceRunner {
             return switch (c.expected()) {
                 case ConformanceCase.Expected.Result want when want.r0() == r.r0() -> {
                     List<String> wrong = new ArrayList<>(checkPacketAfter(c, r));
+                    wrong.addAll(checkSkbAfter(c, r));
                     wrong.addAll(checkMapsAfter(c, exe));
                     yield wrong.isEmpty()
                             ? new CaseResult(c, target.id(), group, Status.PASS, expected, actual, "")
@@ -300,15 +301,21 @@ public final class ConformanceRunner {
 
     /** {@return the run's input: the packet for an xdp entry program, the memory otherwise} */
     private static RunInput input(ConformanceCase c, Program entry) {
-        if (entry.type() == ProgramType.XDP) {
+        if (entry.type() == ProgramType.XDP || entry.type() == ProgramType.TC) {
             if (c.packet() == null) {
-                throw new CaseError("the entry program " + entry.name() + " is xdp, and the case has no -- packet");
+                throw new CaseError("the entry program " + entry.name() + " is " + entry.type().id() + ", and the case has no -- packet");
+            }
+            if (entry.type() == ProgramType.TC) {
+                return RunInput.ofSkb(c.packet(), c.skb());
+            }
+            if (c.skb() != null || c.skbAfter() != null) {
+                throw new CaseError("the entry program " + entry.name() + " is xdp: -- skb and -- skb-after need a tc program");
             }
             return RunInput.ofPacket(c.packet());
         }
         if (c.packet() != null || c.packetAfter() != null) {
             throw new CaseError("the entry program " + entry.name() + " is " + entry.type().id()
-                    + ": -- packet and -- packet-after need an xdp program");
+                    + ": -- packet and -- packet-after need an xdp or tc program");
         }
         return RunInput.ofMem(c.mem());
     }
@@ -381,6 +388,23 @@ public final class ConformanceRunner {
 
     private static int round8(int n) {
         return (n + 7) & ~7;
+    }
+
+    /**
+     * {@return what differs from {@code -- skb-after}, empty when nothing does}: mark, priority
+     * and cb always; tc_classid only where the target reports it (the kernel's test run does not)
+     */
+    private static List<String> checkSkbAfter(ConformanceCase c, RunResult r) {
+        dev.prism.target.SkbFields want = c.skbAfter();
+        if (want == null) {
+            return List.of();
+        }
+        dev.prism.target.SkbFields got = r.skbAfter();
+        if (got == null) {
+            return List.of("the run reports no skb fields, expected " + want);
+        }
+        dev.prism.target.SkbFields expected = got.tcClassid() == null ? want.withoutClassid() : want;
+        return expected.equals(got) ? List.of() : List.of("the skb after the run is " + got + ", expected " + expected);
     }
 
     /** {@return what differs from {@code -- packet-after}, empty when nothing does} */

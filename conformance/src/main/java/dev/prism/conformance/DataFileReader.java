@@ -42,7 +42,7 @@ import java.util.stream.Stream;
  */
 public final class DataFileReader {
     private static final List<String> DIRECTIVES = List.of("asm", "raw", "elf", "type", "mem", "packet", "maps",
-            "map-init", "maps-after", "packet-after", "result", "error");
+            "map-init", "maps-after", "packet-after", "result", "error", "skb", "skb-after");
     /** bpf_conformance's sections that its parser reads past: notes for other tools, C sources. */
     private static final List<String> IGNORED = List.of("no register offset", "c");
     /** The least packet an XDP test run takes (ETH_HLEN), in Linux and in the interpreter. */
@@ -244,7 +244,7 @@ public final class DataFileReader {
             throw new SuiteFormatException(file, lastLine, "no expectation: a case needs '-- result' or '-- error'");
         }
         if (expected instanceof ConformanceCase.Expected.Error) {
-            for (String after : List.of("maps-after", "packet-after")) {
+            for (String after : List.of("maps-after", "packet-after", "skb-after")) {
                 if (s.containsKey(after)) {
                     throw new SuiteFormatException(file, s.get(after).line(), "-- " + after
                             + " only goes with -- result (a case that expects an error has no state after it)");
@@ -263,7 +263,8 @@ public final class DataFileReader {
             type = switch (t) {
                 case "raw" -> ProgramType.RAW;
                 case "xdp" -> ProgramType.XDP;
-                default -> throw new SuiteFormatException(file, line, "-- type is 'raw' or 'xdp', found '" + t + "'");
+                case "tc" -> ProgramType.TC;
+                default -> throw new SuiteFormatException(file, line, "-- type is 'raw', 'xdp' or 'tc', found '" + t + "'");
             };
         }
         byte[] mem = s.containsKey("mem") ? hex(file, s.get("mem").line(), s.get("mem").body()) : new byte[0];
@@ -275,26 +276,36 @@ public final class DataFileReader {
                 throw new SuiteFormatException(file, s.get("packet").line(), "-- mem and -- packet: an -- elf case has one input, "
                         + "memory for a raw section, a packet for an xdp one");
             }
-        } else if (type == ProgramType.XDP) {
+        } else if (type == ProgramType.XDP || type == ProgramType.TC) {
             if (s.containsKey("mem")) {
-                throw new SuiteFormatException(file, s.get("mem").line(), "an xdp case takes -- packet, not -- mem");
+                throw new SuiteFormatException(file, s.get("mem").line(), "an " + type.id() + " case takes -- packet, not -- mem");
             }
             if (packet == null) {
-                throw new SuiteFormatException(file, programLine, "an xdp case needs -- packet");
+                throw new SuiteFormatException(file, programLine, "an " + type.id() + " case needs -- packet");
             }
         } else {
             for (String x : List.of("packet", "packet-after")) {
                 if (s.containsKey(x)) {
-                    throw new SuiteFormatException(file, s.get(x).line(), "-- " + x + " needs -- type xdp");
+                    throw new SuiteFormatException(file, s.get(x).line(), "-- " + x + " needs -- type xdp or tc");
                 }
             }
         }
+        if (type != ProgramType.TC && !elf) {
+            for (String x : List.of("skb", "skb-after")) {
+                if (s.containsKey(x)) {
+                    throw new SuiteFormatException(file, s.get(x).line(), "-- " + x + " needs -- type tc");
+                }
+            }
+        }
+        dev.prism.target.SkbFields skb = s.containsKey("skb") ? skbFields(file, s.get("skb"), null) : null;
+        dev.prism.target.SkbFields skbAfter = s.containsKey("skb-after")
+                ? skbFields(file, s.get("skb-after"), skb == null ? dev.prism.target.SkbFields.ZERO : skb) : null;
         if (packet != null && packet.length < ETH_HLEN) {
             throw new SuiteFormatException(file, s.get("packet").line(), "the packet has " + packet.length
                     + " bytes; an XDP test run needs at least " + ETH_HLEN + " (an Ethernet header)");
         }
-        if (type == ProgramType.XDP && expected instanceof ConformanceCase.Expected.Result r && (r.r0() >>> 32) != 0) {
-            throw new SuiteFormatException(file, s.get("result").line(), "an xdp program's result is a u32 "
+        if (type != ProgramType.RAW && expected instanceof ConformanceCase.Expected.Result r && (r.r0() >>> 32) != 0) {
+            throw new SuiteFormatException(file, s.get("result").line(), "an " + type.id() + " program's result is a u32 "
                     + "(bpf_prog_run returns the low half of r0), found " + r);
         }
 
@@ -312,7 +323,46 @@ public final class DataFileReader {
                 ? mapInit(file, s.get("map-init"), elf, declared) : List.of();
         List<ConformanceCase.MapCheck> after = s.containsKey("maps-after")
                 ? mapsAfter(file, s.get("maps-after"), elf, declared) : List.of();
-        return new ConformanceCase(file, id, programLine, source, type, mem, packet, maps, init, after, packetAfter, expected);
+        return new ConformanceCase(file, id, programLine, source, type, mem, packet, maps, init, after, packetAfter, expected,
+                skb, skbAfter);
+    }
+
+    /**
+     * {@code -- skb} / {@code -- skb-after}: lines {@code mark N}, {@code priority N},
+     * {@code cb HEX} (20 bytes) and, after a run only, {@code tc_classid N}. Fields not named
+     * keep {@code base}'s value (for -- skb-after: the input's, tc_classid 0); base null: zero.
+     */
+    private static dev.prism.target.SkbFields skbFields(Path file, Section section, dev.prism.target.SkbFields base) {
+        dev.prism.target.SkbFields b = base == null ? dev.prism.target.SkbFields.ZERO : base;
+        int mark = b.mark();
+        int priority = b.priority();
+        byte[] cb = b.cb();
+        Integer classid = base == null ? null : 0;
+        for (Line l : section.lines()) {
+            String[] t = l.tokens();
+            if (t.length != 2) {
+                throw new SuiteFormatException(file, l.line(), "an skb line is 'FIELD VALUE', found '" + l.text() + "'");
+            }
+            switch (t[0]) {
+                case "mark" -> mark = (int) number(file, l.line(), t[1]);
+                case "priority" -> priority = (int) number(file, l.line(), t[1]);
+                case "cb" -> {
+                    cb = hex(file, l.line(), t[1]);
+                    if (cb.length != dev.prism.target.SkbFields.CB_SIZE) {
+                        throw new SuiteFormatException(file, l.line(), "cb holds 20 bytes, found " + cb.length);
+                    }
+                }
+                case "tc_classid" -> {
+                    if (base == null) {
+                        throw new SuiteFormatException(file, l.line(), "tc_classid is not an input (Linux's test run does not take it)");
+                    }
+                    classid = (int) number(file, l.line(), t[1]);
+                }
+                default -> throw new SuiteFormatException(file, l.line(), "unknown skb field '" + t[0]
+                        + "' (mark, priority, cb, tc_classid)");
+            }
+        }
+        return new dev.prism.target.SkbFields(mark, priority, cb, classid);
     }
 
     private static ConformanceCase.Source.Elf elf(Path file, Section section) {

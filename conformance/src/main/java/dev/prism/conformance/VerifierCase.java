@@ -87,7 +87,8 @@ public record VerifierCase(String id, int line, Program program, boolean accept,
         ProgramType type = switch (word(sections, "type", "raw")) {
             case "raw" -> ProgramType.RAW;
             case "xdp" -> ProgramType.XDP;
-            default -> throw new SuiteFormatException(file, at.get("type"), "-- type is raw or xdp");
+            case "tc" -> ProgramType.TC;
+            default -> throw new SuiteFormatException(file, at.get("type"), "-- type is raw, xdp or tc");
         };
         List<MapDef> maps = new ArrayList<>();
         if (sections.containsKey("maps")) {

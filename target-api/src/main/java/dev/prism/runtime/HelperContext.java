@@ -33,6 +33,11 @@ public interface HelperContext {
     /** {@return the XDP frame, or null when the program is not XDP} */
     XdpBuffer xdp();
 
+    /** {@return the skb of a tc program's run, or null for other program types} */
+    default SkbBuffer skb() {
+        return null;
+    }
+
     /** {@return time, randomness, CPU, trace output} */
     Environment env();
 }

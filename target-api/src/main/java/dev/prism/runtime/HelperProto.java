@@ -32,6 +32,8 @@ public record HelperProto(int id, String name, List<Arg> args, Ret ret) {
         PTR_TO_MEM_OR_NULL,
         /** initialized memory, size in the next argument ({@code ARG_PTR_TO_MEM | MEM_RDONLY}) */
         PTR_TO_MEM,
+        /** memory the helper writes, may be uninitialized, size in the next argument ({@code ARG_PTR_TO_UNINIT_MEM}) */
+        PTR_TO_UNINIT_MEM,
         /** a size known to be a constant or bounded, may be zero ({@code ARG_CONST_SIZE_OR_ZERO}) */
         CONST_SIZE_OR_ZERO,
         /** a size, bounded and non-zero ({@code ARG_CONST_SIZE}) */

@@ -13,6 +13,7 @@ import static dev.prism.runtime.HelperProto.Arg.PTR_TO_MEM;
 import static dev.prism.runtime.HelperProto.Arg.PTR_TO_MEM_OR_NULL;
 import static dev.prism.runtime.HelperProto.Arg.PTR_TO_RINGBUF_MEM;
 import static dev.prism.runtime.HelperProto.Arg.PTR_TO_STACK_OR_NULL;
+import static dev.prism.runtime.HelperProto.Arg.PTR_TO_UNINIT_MEM;
 
 import java.util.List;
 import java.util.Map;
@@ -32,10 +33,17 @@ public final class Helpers {
     public static final int TRACE_PRINTK = 6;
     public static final int GET_PRANDOM_U32 = 7;
     public static final int GET_SMP_PROCESSOR_ID = 8;
+    public static final int SKB_STORE_BYTES = 9;
+    public static final int L3_CSUM_REPLACE = 10;
+    public static final int L4_CSUM_REPLACE = 11;
     public static final int TAIL_CALL = 12;
     public static final int REDIRECT = 23;
+    public static final int SKB_LOAD_BYTES = 26;
     public static final int CSUM_DIFF = 28;
+    public static final int GET_HASH_RECALC = 34;
+    public static final int SKB_CHANGE_HEAD = 43;
     public static final int XDP_ADJUST_HEAD = 44;
+    public static final int SKB_ADJUST_ROOM = 50;
     public static final int REDIRECT_MAP = 51;
     public static final int XDP_ADJUST_META = 54;
     public static final int XDP_ADJUST_TAIL = 65;
@@ -75,6 +83,14 @@ public final class Helpers {
         def(RINGBUF_RESERVE, "ringbuf_reserve", HelperProto.Ret.RINGBUF_MEM_OR_NULL, CONST_MAP_PTR, CONST_ALLOC_SIZE_OR_ZERO, ANYTHING);
         def(RINGBUF_SUBMIT, "ringbuf_submit", HelperProto.Ret.VOID, PTR_TO_RINGBUF_MEM, ANYTHING);
         def(RINGBUF_DISCARD, "ringbuf_discard", HelperProto.Ret.VOID, PTR_TO_RINGBUF_MEM, ANYTHING);
+        // tc (sched_cls) only: the verifier refuses them in other program types, as Linux does
+        def(SKB_STORE_BYTES, "skb_store_bytes", HelperProto.Ret.INTEGER, PTR_TO_CTX, ANYTHING, PTR_TO_MEM, CONST_SIZE, ANYTHING);
+        def(L3_CSUM_REPLACE, "l3_csum_replace", HelperProto.Ret.INTEGER, PTR_TO_CTX, ANYTHING, ANYTHING, ANYTHING, ANYTHING);
+        def(L4_CSUM_REPLACE, "l4_csum_replace", HelperProto.Ret.INTEGER, PTR_TO_CTX, ANYTHING, ANYTHING, ANYTHING, ANYTHING);
+        def(SKB_LOAD_BYTES, "skb_load_bytes", HelperProto.Ret.INTEGER, PTR_TO_CTX, ANYTHING, PTR_TO_UNINIT_MEM, CONST_SIZE);
+        def(GET_HASH_RECALC, "get_hash_recalc", HelperProto.Ret.INTEGER, PTR_TO_CTX);
+        def(SKB_CHANGE_HEAD, "skb_change_head", HelperProto.Ret.INTEGER, PTR_TO_CTX, ANYTHING, ANYTHING);
+        def(SKB_ADJUST_ROOM, "skb_adjust_room", HelperProto.Ret.INTEGER, PTR_TO_CTX, ANYTHING, ANYTHING, ANYTHING);
         def(LOOP, "loop", HelperProto.Ret.INTEGER, ANYTHING, PTR_TO_FUNC, PTR_TO_STACK_OR_NULL, ANYTHING);
     }
 

@@ -135,7 +135,10 @@ public final class Interpreter {
      * @param memAfter    the input memory after the run (raw programs; empty when there was none)
      * @param packetAfter XDP: data_meta..data_end after the run (Linux's data_out); else null
      */
-    public record Result(long r0, long executed, byte[] memAfter, byte[] packetAfter) {
+    public record Result(long r0, long executed, byte[] memAfter, byte[] packetAfter, dev.prism.target.SkbFields skbAfter) {
+        public Result(long r0, long executed, byte[] memAfter, byte[] packetAfter) {
+            this(r0, executed, memAfter, packetAfter, null);
+        }
     }
 
     /**
@@ -225,6 +228,16 @@ public final class Interpreter {
          * @throws TrapException when the program leaves the reference semantics
          */
         public synchronized Result run(byte[] mem, byte[] packet) {
+            return run(mem, packet, null);
+        }
+
+        /**
+         * Runs the entry program once; a tc program gets {@code packet} as its skb with
+         * {@code skbIn}'s mark, priority and cb (null: all zero).
+         *
+         * @throws TrapException when the program leaves the reference semantics
+         */
+        public synchronized Result run(byte[] mem, byte[] packet, dev.prism.target.SkbFields skbIn) {
             Program entry = programs.get(0);
             try (Arena runArena = Arena.ofConfined()) {
                 Run run = new Run(this, runArena);
@@ -248,9 +261,20 @@ public final class Interpreter {
                     }
                     r1 = run.mem == null ? 0 : MEM_BASE;
                     r2 = mem == null ? 0 : mem.length;
+                } else if (entry.type() == ProgramType.TC) {
+                    if (packet == null) {
+                        throw new IllegalArgumentException("a tc program needs a packet");
+                    }
+                    if (entry.contextLayout() != Program.ContextLayout.HOST) {
+                        throw dev.prism.error.TargetException.unsupported("a tc program reading __sk_buff in its user"
+                                + " layout (the interpreter runs tc programs as the verifier normalized them)");
+                    }
+                    run.skb = new SkbBuffer(runArena, packet, skbIn);
+                    run.skb.writePointers(PACKET_BASE);
+                    r1 = CTX_BASE;
                 } else {
                     throw dev.prism.error.TargetException.unsupported("program type " + entry.type().id()
-                            + " on the interpreter (raw and xdp are)");
+                            + " on the interpreter (raw, xdp and tc are)");
                 }
                 long r0 = run.start(entry, r1, r2);
                 if (entry.type() != ProgramType.RAW) {
@@ -259,6 +283,9 @@ public final class Interpreter {
                     r0 &= 0xffff_ffffL;
                 }
                 byte[] memAfter = run.mem == null ? new byte[0] : run.mem.segment().toArray(ValueLayout.JAVA_BYTE);
+                if (run.skb != null) {
+                    return new Result(r0, run.executed, memAfter, run.skb.packet(), run.skb.fields());
+                }
                 return new Result(r0, run.executed, memAfter, run.xdp == null ? null : run.xdp.output());
             }
         }
@@ -280,6 +307,8 @@ public final class Interpreter {
         private final boolean[] written;
         private Region mem;
         private XdpBuffer xdp;
+        /** A tc program's skb; its context (host layout) is at CTX_BASE. */
+        private SkbBuffer skb;
         /** The context in the host layout, for normalized programs; null for the user layout. */
         private MemorySegment hostCtx;
         private final long[] reg = new long[11];
@@ -428,6 +457,9 @@ public final class Interpreter {
                     if (hostCtx != null) {
                         refreshHostCtx(); // adjust_head/meta/tail move data, data_end, data_meta
                     }
+                    if (skb != null) {
+                        skb.writePointers(PACKET_BASE); // change_head and adjust_room move data
+                    }
                     yield pc + 1;
                 }
                 case HELPER_BTF -> throw new TrapException(pc, "not supported: call btf " + c.imm()
@@ -554,6 +586,9 @@ public final class Interpreter {
             } else if (xdp != null) {
                 start = PACKET_BASE + xdp.data();
                 length = xdp.dataEnd() - xdp.data();
+            } else if (skb != null) {
+                start = PACKET_BASE + skb.data();
+                length = skb.len();
             } else {
                 return null;
             }
@@ -603,6 +638,13 @@ public final class Interpreter {
             if (xdp != null && within(address, size, PACKET_BASE + xdp.dataMeta(), xdp.dataEnd() - xdp.dataMeta())) {
                 return new Place(xdp.frame(), address - PACKET_BASE);
             }
+            if (skb != null && within(address, size, PACKET_BASE + skb.data(), skb.len())) {
+                return new Place(skb.frame(), address - PACKET_BASE);
+            }
+            if (skb != null && within(address, size, CTX_BASE, skb.ctx().byteSize())) {
+                // the verifier allowed this access to __sk_buff (normalized into the host layout)
+                return new Place(skb.ctx(), address - CTX_BASE);
+            }
             for (Region r : instance.mapRegions) {
                 if (r.contains(address, size)) {
                     if (write && !r.writable()) {
@@ -624,6 +666,10 @@ public final class Interpreter {
             where.add(String.format("stack [0x%x, 0x%x)", stackLow, STACK_TOP));
             if (mem != null) {
                 where.add(mem.toString());
+            }
+            if (skb != null) {
+                where.add(String.format("packet [0x%x, 0x%x)", PACKET_BASE + skb.data(), PACKET_BASE + skb.dataEnd()));
+                where.add(String.format("ctx [0x%x, 0x%x)", CTX_BASE, CTX_BASE + skb.ctx().byteSize()));
             }
             if (xdp != null) {
                 where.add(String.format("packet [0x%x, 0x%x)", PACKET_BASE + xdp.dataMeta(), PACKET_BASE + xdp.dataEnd()));
@@ -816,6 +862,11 @@ public final class Interpreter {
         @Override
         public XdpBuffer xdp() {
             return xdp;
+        }
+
+        @Override
+        public SkbBuffer skb() {
+            return skb;
         }
 
         @Override

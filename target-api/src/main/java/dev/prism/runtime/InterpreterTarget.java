@@ -51,13 +51,13 @@ public final class InterpreterTarget implements Target {
     }
 
     /**
-     * {@return raw and xdp programs; every group, opcode, map type and feature; every helper
+     * {@return raw, xdp and tc programs; every group, opcode, map type and feature; every helper
      * Prism implements; no kernel functions ({@code call btf})}
      */
     @Override
     public Capabilities capabilities() {
         return Capabilities.builder()
-                .programTypes(ProgramType.RAW, ProgramType.XDP)
+                .programTypes(ProgramType.RAW, ProgramType.XDP, ProgramType.TC)
                 .helpers(Helpers.all().stream().map(HelperProto::id).collect(Collectors.toSet()))
                 .lacking(o -> o.mnemonic().startsWith("call btf"))
                 .build();
@@ -86,9 +86,9 @@ public final class InterpreterTarget implements Target {
      * and calls to helpers it does not implement (named by their Linux name and id).
      */
     private static void check(Program program) {
-        if (program.type() != ProgramType.RAW && program.type() != ProgramType.XDP) {
+        if (program.type() != ProgramType.RAW && program.type() != ProgramType.XDP && program.type() != ProgramType.TC) {
             throw TargetException.unsupported("program type " + program.type().id()
-                    + " on the interpreter (raw and xdp are)");
+                    + " on the interpreter (raw, xdp and tc are)");
         }
         for (int pc = 0; pc < program.length(); pc++) {
             if (program.at(pc) instanceof Insn.Call c && c.kind() == CallKind.HELPER && Helpers.proto(c.imm()).isEmpty()) {
@@ -101,6 +101,7 @@ public final class InterpreterTarget implements Target {
     @Override
     public Executable load(List<Program> programs) {
         programs.forEach(InterpreterTarget::check);
+        programs = SkbPrograms.normalized(programs);
         Interpreter.Instance instance;
         try {
             instance = new Interpreter(HelperTable.standard(), Interpreter.DEFAULT_BUDGET, env).instantiate(programs);
@@ -112,11 +113,11 @@ public final class InterpreterTarget implements Target {
             public RunResult run(RunInput input) {
                 Interpreter.Result r;
                 try {
-                    r = instance.run(input.mem(), input.packet());
+                    r = instance.run(input.mem(), input.packet(), input.skb());
                 } catch (IllegalArgumentException e) {
                     throw new TargetException(e.getMessage(), e); // e.g. a packet shorter than 14 bytes
                 }
-                return new RunResult(r.r0(), r.memAfter(), r.packetAfter());
+                return new RunResult(r.r0(), r.memAfter(), r.packetAfter(), r.skbAfter());
             }
 
             @Override

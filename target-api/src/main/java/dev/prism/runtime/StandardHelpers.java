@@ -32,7 +32,8 @@ final class StandardHelpers {
         t.bind(Helpers.GET_SMP_PROCESSOR_ID, "get_smp_processor_id", (c, a, b, d, e, f) -> c.env().cpu());
         t.bind(Helpers.TRACE_PRINTK, "trace_printk", StandardHelpers::tracePrintk);
         t.bind(Helpers.CSUM_DIFF, "csum_diff", StandardHelpers::csumDiff);
-        t.bind(Helpers.REDIRECT, "redirect", (c, ifindex, flags, d, e, f) -> flags != 0 ? XDP_ABORTED : XDP_REDIRECT);
+        t.bind(Helpers.REDIRECT, "redirect", (c, ifindex, flags, d, e, f) -> c.skb() != null
+                ? SkbHelpers.redirect(c, ifindex, flags) : flags != 0 ? XDP_ABORTED : XDP_REDIRECT);
         t.bind(Helpers.REDIRECT_MAP, "redirect_map", StandardHelpers::redirectMap);
         t.bind(Helpers.XDP_ADJUST_HEAD, "xdp_adjust_head", (c, ctx, delta, d, e, f) -> xdp(c, "xdp_adjust_head").adjustHead((int) delta));
         t.bind(Helpers.XDP_ADJUST_META, "xdp_adjust_meta", (c, ctx, delta, d, e, f) -> xdp(c, "xdp_adjust_meta").adjustMeta((int) delta));
@@ -47,6 +48,7 @@ final class StandardHelpers {
             ringbufOf(c, rec).discard(c.nativeAddress(rec));
             return 0;
         });
+        SkbHelpers.bindAll(t);
     }
 
     private static XdpBuffer xdp(HelperContext c, String helper) {

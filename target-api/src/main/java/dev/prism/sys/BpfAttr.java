@@ -110,8 +110,11 @@ final class BpfAttr {
         static final long DATA_OUT = 24;       // __aligned_u64 data_out
         static final long REPEAT = 32;         // __u32 repeat
         static final long DURATION = 36;       // __u32 duration (out, mean ns per repetition)
-        // 40: ctx_size_in, 44: ctx_size_out, 48: ctx_in, 56: ctx_out, 64: flags, 68: cpu,
-        // 72: batch_size
+        static final long CTX_SIZE_IN = 40;    // __u32 ctx_size_in
+        static final long CTX_SIZE_OUT = 44;   // __u32 ctx_size_out (in: buffer size, out: context size)
+        static final long CTX_IN = 48;         // __aligned_u64 ctx_in
+        static final long CTX_OUT = 56;        // __aligned_u64 ctx_out
+        // 64: flags, 68: cpu, 72: batch_size
         static final long SIZE = 80;
 
         private TestRun() {

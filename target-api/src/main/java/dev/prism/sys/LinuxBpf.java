@@ -468,6 +468,52 @@ public final class LinuxBpf {
         }
     }
 
+    /**
+     * Runs a loaded program once on a packet with a context (BPF_PROG_TEST_RUN with ctx_in and
+     * ctx_out): for SCHED_CLS, {@code ctxIn} is a {@code struct __sk_buff} whose mark, priority
+     * and cb (and a few more fields) the kernel copies into the skb, and whose every other field
+     * must be zero; the same struct comes back with the values after the run.
+     *
+     * @return the run and the context after it ({@code ctxIn.length} bytes)
+     * @throws TargetException when the kernel refuses (EINVAL for a nonzero field it does not take)
+     */
+    public static ContextRun testRunWithContext(int progFd, byte[] data, int dataOutCapacity, byte[] ctxIn) {
+        Libc libc = Libc.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = copyIn(arena, data);
+            MemorySegment out = arena.allocate(Math.max(dataOutCapacity, 1), 8);
+            MemorySegment ctx = copyIn(arena, ctxIn);
+            MemorySegment ctxOut = arena.allocate(Math.max(ctxIn.length, 1), 8);
+            MemorySegment attr = arena.allocate(BpfAttr.TestRun.SIZE, 8);
+            attr.set(ValueLayout.JAVA_INT, BpfAttr.TestRun.PROG_FD, progFd);
+            attr.set(ValueLayout.JAVA_INT, BpfAttr.TestRun.DATA_SIZE_IN, data.length);
+            attr.set(ValueLayout.JAVA_LONG, BpfAttr.TestRun.DATA_IN, in.address());
+            attr.set(ValueLayout.JAVA_INT, BpfAttr.TestRun.DATA_SIZE_OUT, dataOutCapacity);
+            attr.set(ValueLayout.JAVA_LONG, BpfAttr.TestRun.DATA_OUT, out.address());
+            attr.set(ValueLayout.JAVA_INT, BpfAttr.TestRun.REPEAT, 1);
+            attr.set(ValueLayout.JAVA_INT, BpfAttr.TestRun.CTX_SIZE_IN, ctxIn.length);
+            attr.set(ValueLayout.JAVA_INT, BpfAttr.TestRun.CTX_SIZE_OUT, ctxIn.length);
+            attr.set(ValueLayout.JAVA_LONG, BpfAttr.TestRun.CTX_IN, ctx.address());
+            attr.set(ValueLayout.JAVA_LONG, BpfAttr.TestRun.CTX_OUT, ctxOut.address());
+            Libc.Result r = libc.bpf(arena, BpfAttr.BPF_PROG_TEST_RUN, attr);
+            int sizeOut = attr.get(ValueLayout.JAVA_INT, BpfAttr.TestRun.DATA_SIZE_OUT);
+            if (r.failed()) {
+                throw failure("BPF_PROG_TEST_RUN", r.errno(), " (prog fd " + progFd + ", " + data.length
+                        + " bytes in, a context of " + ctxIn.length + " bytes, data_size_out " + Integer.toUnsignedString(sizeOut) + ")");
+            }
+            int retval = attr.get(ValueLayout.JAVA_INT, BpfAttr.TestRun.RETVAL);
+            long duration = Integer.toUnsignedLong(attr.get(ValueLayout.JAVA_INT, BpfAttr.TestRun.DURATION));
+            byte[] dataOut = out.asSlice(0, Math.min(Integer.toUnsignedLong(sizeOut), dataOutCapacity)).toArray(ValueLayout.JAVA_BYTE);
+            int ctxSizeOut = attr.get(ValueLayout.JAVA_INT, BpfAttr.TestRun.CTX_SIZE_OUT);
+            byte[] ctxAfter = ctxOut.asSlice(0, Math.min(Math.max(ctxSizeOut, 0), ctxIn.length)).toArray(ValueLayout.JAVA_BYTE);
+            return new ContextRun(new TestRun(retval, dataOut, duration), ctxAfter);
+        }
+    }
+
+    /** A test run with its context after the run ({@link #testRunWithContext}). */
+    public record ContextRun(TestRun run, byte[] ctxOut) {
+    }
+
     // ---------------------------------------------------------------------------------------
     // File descriptors
 

@@ -74,7 +74,14 @@ final class HelperCheck {
             case Helpers.REDIRECT -> {
                 scalar(v, pc, a[0], name, "r1");
                 scalar(v, pc, a[1], name, "r2");
+                if (v.program().type() == dev.prism.program.ProgramType.TC) {
+                    return Value.scalar(Scalar.unsignedRange(0, 7)); // TC_ACT_SHOT or TC_ACT_REDIRECT
+                }
                 return Value.scalar(Scalar.unsignedRange(0, 4));
+            }
+            case Helpers.SKB_STORE_BYTES, Helpers.SKB_LOAD_BYTES, Helpers.L3_CSUM_REPLACE, Helpers.L4_CSUM_REPLACE,
+                    Helpers.GET_HASH_RECALC, Helpers.SKB_CHANGE_HEAD, Helpers.SKB_ADJUST_ROOM -> {
+                return SkbHelperCheck.check(v, pc, s, proto, a);
             }
             case Helpers.REDIRECT_MAP -> {
                 MapDef m = map(v, pc, a[0], name, "r1");
@@ -95,6 +102,7 @@ final class HelperCheck {
                 return Value.scalar(Scalar.top());
             }
             case Helpers.XDP_ADJUST_HEAD, Helpers.XDP_ADJUST_META, Helpers.XDP_ADJUST_TAIL -> {
+                SkbHelperCheck.refuseInTc(v, pc, proto);
                 ctx(v, pc, a[0], name);
                 scalar(v, pc, a[1], name, "r2");
                 v.invalidatePackets(s);

@@ -154,6 +154,9 @@ public final class VerifiedProgram {
      * {@code call} of that helper; one slot for one slot, so jumps and facts keep their pcs}
      */
     public Program normalized() {
+        if (program.type() == dev.prism.program.ProgramType.TC) {
+            return SkbNormalizer.normalize(program, facts::get);
+        }
         if (program.type() != dev.prism.program.ProgramType.XDP) {
             dev.prism.isa.Insn[] slots = program.slots();
             return callxToHelperCalls(slots) ? program.toBuilder().slotsNormalized(slots).build() : program;

@@ -953,7 +953,7 @@ public final class Verifier {
         if (!(base instanceof Value.Ptr p)) {
             throw reject(pc, "invalid memory access", (write ? "store" : "load") + " through " + base);
         }
-        if (write && p.kind() == Value.Kind.CTX) {
+        if (write && p.kind() == Value.Kind.CTX && program.type() != ProgramType.TC) {
             throw reject(pc, "write to read-only context", "off=" + (p.fixed() + off) + " size=" + size);
         }
         if (write && stored instanceof Value.Ptr sp && p.kind() != Value.Kind.STACK) {
@@ -965,7 +965,8 @@ public final class Verifier {
         accesses[pc] = accesses[pc] == null ? fact : accesses[pc].join(fact);
         return switch (p.kind()) {
             case STACK -> stack(pc, s, p, off, size, write, stored, signExtend);
-            case CTX -> ctx(pc, p, off, size, write);
+            case CTX -> program.type() == ProgramType.TC && p.fixed() == 0
+                    ? SkbAccess.check(this, pc, off, size, write, signExtend) : ctx(pc, p, off, size, write);
             case PACKET, PACKET_META -> {
                 packet(pc, s, p, off, size);
                 yield write ? stored : Value.scalar(ScalarAlu.load(size, signExtend));

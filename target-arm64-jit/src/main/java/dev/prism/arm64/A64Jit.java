@@ -246,8 +246,8 @@ public final class A64Jit {
     }
 
     private static Compiled compile(Program program, VerifiedProgram verified, Options options) {
-        if (program.type() != ProgramType.RAW && program.type() != ProgramType.XDP) {
-            throw TargetException.unsupported("program type " + program.type().id() + " on arm64 (raw and xdp are)");
+        if (program.type() != ProgramType.RAW && program.type() != ProgramType.XDP && program.type() != ProgramType.TC) {
+            throw TargetException.unsupported("program type " + program.type().id() + " on arm64 (raw, xdp and tc are)");
         }
         check(program);
         int[] prevStart = null;

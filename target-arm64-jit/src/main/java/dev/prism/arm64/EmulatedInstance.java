@@ -199,6 +199,10 @@ final class EmulatedInstance extends JitInstance<A64Machine.Loaded> {
         if (xdp() != null) {
             added.addAll(machine.map(xdp().frame().address(), xdp().frame().byteSize()));
         }
+        if (skb() != null) {
+            added.addAll(machine.map(skb().frame().address(), skb().frame().byteSize()));
+            added.addAll(machine.map(skb().ctx().address(), skb().ctx().byteSize()));
+        }
     }
 
     @Override

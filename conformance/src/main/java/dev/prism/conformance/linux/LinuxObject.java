@@ -4,6 +4,11 @@ import dev.prism.error.TargetException;
 import dev.prism.program.MapDef;
 import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
+import dev.prism.program.SkbContext;
+import dev.prism.runtime.SkbBuffer;
+import dev.prism.target.SkbFields;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import dev.prism.isa.Insn;
 import dev.prism.sys.FuncInfoBtf;
 import dev.prism.sys.LinuxBpf;
@@ -114,10 +119,33 @@ final class LinuxObject implements Executable {
             }
             packet = input.mem();
         }
+        if (entry.type() == ProgramType.TC) {
+            return runSkb(packet, input.skb());
+        }
         TestRun run = LinuxBpf.testRun(progFds[0], packet, Math.max(DATA_OUT_CAPACITY, packet.length + 256), 1);
         // XDP, sched_cls and socket filter programs return a u32 (bpf_prog_run's return type),
         // and the test run hands back that u32 as retval.
         return new RunResult(Integer.toUnsignedLong(run.retval()), new byte[0], run.dataOut());
+    }
+
+    /**
+     * A tc (SCHED_CLS) run: ctx_in is a {@code struct __sk_buff} with the input's mark, priority
+     * and cb (the test run refuses nonzero fields it does not take); ctx_out gives them back
+     * after the run. tc_classid is not in ctx_out (convert_skb_to___skb does not copy it), so the
+     * result reports it as unknown. data_out is the skb from data (the MAC header) for len bytes,
+     * which skb_change_head and skb_adjust_room may grow up to BPF_SKB_MAX_LEN.
+     */
+    private RunResult runSkb(byte[] packet, SkbFields in) {
+        SkbFields f = in == null ? SkbFields.ZERO : in;
+        ByteBuffer ctx = ByteBuffer.allocate(SkbContext.USER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        ctx.putInt(SkbContext.USER_MARK, f.mark());
+        ctx.putInt(SkbContext.USER_PRIORITY, f.priority());
+        ctx.put(SkbContext.USER_CB, f.cb());
+        LinuxBpf.ContextRun r = LinuxBpf.testRunWithContext(progFds[0], packet, SkbBuffer.MAX_LEN + 256, ctx.array());
+        ByteBuffer out = ByteBuffer.wrap(Arrays.copyOf(r.ctxOut(), SkbContext.USER_SIZE)).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] cb = Arrays.copyOfRange(r.ctxOut(), SkbContext.USER_CB, SkbContext.USER_CB + SkbFields.CB_SIZE);
+        SkbFields after = new SkbFields(out.getInt(SkbContext.USER_MARK), out.getInt(SkbContext.USER_PRIORITY), cb, null);
+        return new RunResult(Integer.toUnsignedLong(r.run().retval()), new byte[0], r.run().dataOut(), after);
     }
 
     /**

@@ -67,6 +67,7 @@ class ExamplesDifferentialTest {
             // 8..15 of a bucket) is each side's own clock reading.
             case "rate_limiter" -> new Spec("xdp", new Rodata(0, 10, 0, "no refill: timing-independent"),
                     Map.of("buckets", new int[] {8, 16}));
+            case "tc_rewrite" -> new Spec("tc", null, Map.of());
             default -> Spec.plain();
         };
     }
@@ -101,25 +102,44 @@ class ExamplesDifferentialTest {
                 obj.programSlots().forEach(slot -> e.maps().setProgram(slot.map(), slot.index(), slot.program()));
             }
             Map<String, Integer> actions = new TreeMap<>();
+            boolean tc = programs.get(0).type() == dev.prism.program.ProgramType.TC;
             for (int i = 0; i < packets.size(); i++) {
                 byte[] p = packets.get(i);
-                RunResult a = interp.run(RunInput.ofPacket(p));
-                actions.merge(a.xdpAction(), 1, Integer::sum);
-                RunResult b = kernel.run(RunInput.ofPacket(p));
                 String where = name + " packet " + i + (i < crafted.packets().size() ? " (" + crafted.comments().get(i) + ")"
                         : " (random)") + ": " + HexFormat.of().formatHex(p);
+                RunInput input = tc ? RunInput.ofSkb(p, skbIn(i)) : RunInput.ofPacket(p);
+                RunResult b;
+                try {
+                    b = kernel.run(input);
+                } catch (dev.prism.error.TargetException e) {
+                    // Linux's skb test run refuses IPv4 frames shorter than an IP header (and
+                    // IPv6 ones shorter than theirs): every other target must refuse them too
+                    if (!tc) {
+                        throw e;
+                    }
+                    refusedByAll(where, input, interp, x86, arm64);
+                    actions.merge("refused", 1, Integer::sum);
+                    continue;
+                }
+                RunResult a = interp.run(input);
+                actions.merge(tc ? a.tcAction() : a.xdpAction(), 1, Integer::sum);
                 assertEquals(b.r0(), a.r0(), "r0 differs, " + where);
                 assertArrayEquals(b.packetAfter(), a.packetAfter(), "packet after differs, " + where);
-                RunResult c = x86.run(RunInput.ofPacket(p));
+                if (tc) {
+                    assertEquals(b.skbAfter(), a.skbAfter().withoutClassid(), "skb fields (ctx_out) differ, " + where);
+                }
+                RunResult c = x86.run(input);
+                assertEquals(a.skbAfter(), c.skbAfter(), "x86-64 skb fields differ, " + where);
                 assertEquals(a.r0(), c.r0(), "x86-64 r0 differs from the interpreter's, " + where);
                 assertArrayEquals(a.packetAfter(), c.packetAfter(), "x86-64 packet after differs, " + where);
-                RunResult d = arm64.run(RunInput.ofPacket(p));
+                RunResult d = arm64.run(input);
+                assertEquals(a.skbAfter(), d.skbAfter(), "arm64 skb fields differ, " + where);
                 assertEquals(a.r0(), d.r0(), "arm64 r0 differs from the interpreter's, " + where);
                 assertArrayEquals(a.packetAfter(), d.packetAfter(), "arm64 packet after differs, " + where);
                 if (i < crafted.packets().size()) {
                     String expect = expected(crafted.comments().get(i));
                     if (expect != null) {
-                        assertEquals(expect, a.xdpAction(), "crafted expectation, " + where);
+                        assertEquals(expect, tc ? a.tcAction() : a.xdpAction(), "crafted expectation, " + where);
                     }
                 }
                 if (i % MAP_CHECK_EVERY == MAP_CHECK_EVERY - 1 || i == packets.size() - 1) {
@@ -131,6 +151,31 @@ class ExamplesDifferentialTest {
                     name, packets.size(), crafted.packets().size(), actions);
         } finally {
             LinuxBpf.pinCurrentThread(-1);
+        }
+    }
+
+    /**
+     * {@return the skb fields a tc example's packet {@code i} starts with (Linux's ctx_in)}:
+     * mark and priority vary with i; cb is pseudo-random, with cb[4] = 1 (the example's
+     * "redirect" request) for every 16th packet
+     */
+    private static dev.prism.target.SkbFields skbIn(int i) {
+        java.util.Random r = new java.util.Random(i);
+        byte[] cb = new byte[dev.prism.target.SkbFields.CB_SIZE];
+        r.nextBytes(cb);
+        ByteBuffer.wrap(cb).order(ByteOrder.LITTLE_ENDIAN).putInt(16, i % 16 == 15 ? 1 : r.nextInt() | 2);
+        return new dev.prism.target.SkbFields(i * 0x01010101, i % 8, cb, null);
+    }
+
+    /** Asserts that each of {@code targets} refuses {@code input} as the kernel did. */
+    private static void refusedByAll(String where, RunInput input, Executable... targets) {
+        for (Executable e : targets) {
+            try {
+                RunResult r = e.run(input);
+                org.junit.jupiter.api.Assertions.fail("the kernel refuses the input, a target ran it (r0 " + r.r0() + "), " + where);
+            } catch (dev.prism.error.TargetException expected) {
+                // as the kernel
+            }
         }
     }
 

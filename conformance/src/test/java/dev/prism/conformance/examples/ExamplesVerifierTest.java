@@ -59,8 +59,16 @@ class ExamplesVerifierTest {
                     obj.programSlots().forEach(slot -> e.maps().setProgram(slot.map(), slot.index(), slot.program()));
                 }
                 for (byte[] p : packets) {
-                    RunResult x = a.run(RunInput.ofPacket(p));
+                    RunResult x;
+                    try {
+                        x = a.run(RunInput.ofPacket(p));
+                    } catch (dev.prism.error.TargetException refused) {
+                        // a tc packet Linux's skb test run would refuse (IPv4/IPv6 shorter than its header)
+                        org.junit.jupiter.api.Assertions.assertThrows(dev.prism.error.TargetException.class, () -> b.run(RunInput.ofPacket(p)));
+                        continue;
+                    }
                     RunResult y = b.run(RunInput.ofPacket(p));
+                    assertEquals(x.skbAfter(), y.skbAfter(), name + " skb fields on " + java.util.HexFormat.of().formatHex(p));
                     assertEquals(x.r0(), y.r0(), name + " r0 on " + java.util.HexFormat.of().formatHex(p));
                     assertArrayEquals(x.packetAfter(), y.packetAfter(), name + " packet on " + java.util.HexFormat.of().formatHex(p));
                 }

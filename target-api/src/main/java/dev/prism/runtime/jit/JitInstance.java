@@ -16,6 +16,7 @@ import dev.prism.runtime.HelperTable;
 import dev.prism.runtime.Helpers;
 import dev.prism.runtime.MapSetAccess;
 import dev.prism.runtime.Region;
+import dev.prism.runtime.SkbBuffer;
 import dev.prism.runtime.XdpBuffer;
 import dev.prism.runtime.maps.ArrayMap;
 import dev.prism.runtime.maps.BpfMap;
@@ -90,6 +91,8 @@ public abstract class JitInstance<C> implements Executable {
 
     // The current run.
     private XdpBuffer xdp;
+    /** A tc run's skb; r1 is its host-layout context ({@link dev.prism.program.SkbContext}). */
+    private SkbBuffer skb;
     private MemorySegment mem;
     private RuntimeException helperFailure;
 
@@ -243,6 +246,11 @@ public abstract class JitInstance<C> implements Executable {
         return xdp;
     }
 
+    /** {@return the current run's skb (tc programs), or null} */
+    protected final SkbBuffer skb() {
+        return skb;
+    }
+
     /** {@return the current run's raw memory, or null} */
     protected final MemorySegment mem() {
         return mem;
@@ -286,6 +294,9 @@ public abstract class JitInstance<C> implements Executable {
             long r0 = helper.call(helperContext, r1, r2, r3, r4, r5);
             if (xdp != null) {
                 refreshContext(); // adjust_head/meta/tail move data, data_end, data_meta
+            }
+            if (skb != null) {
+                refreshSkb(); // change_head and adjust_room move data
             }
             return r0;
         } catch (RuntimeException | Error e) {
@@ -393,8 +404,20 @@ public abstract class JitInstance<C> implements Executable {
                 r2 = size;
                 context.set(ValueLayout.JAVA_LONG, RunContext.PKT_START, r1);
                 context.set(ValueLayout.JAVA_LONG, RunContext.PKT_END, r1 + size);
+            } else if (entry.type() == ProgramType.TC) {
+                byte[] packet = input.packet();
+                if (packet == null) {
+                    throw new TargetException("a tc program needs a packet");
+                }
+                try {
+                    skb = new SkbBuffer(runArena, packet, input.skb());
+                } catch (IllegalArgumentException e) {
+                    throw new TargetException(e.getMessage(), e);
+                }
+                refreshSkb();
+                r1 = skb.ctx().address();
             } else {
-                throw TargetException.unsupported("program type " + entry.type().id() + " on " + target + " (raw and xdp are)");
+                throw TargetException.unsupported("program type " + entry.type().id() + " on " + target + " (raw, xdp and tc are)");
             }
             List<C> c = codeFor(size);
             syncProgTables(c);
@@ -415,12 +438,16 @@ public abstract class JitInstance<C> implements Executable {
                     r0 &= 0xffff_ffffL; // bpf_prog_run returns u32, as in the interpreter
                 }
                 byte[] memAfter = mem == null ? new byte[0] : mem.toArray(ValueLayout.JAVA_BYTE);
+                if (skb != null) {
+                    return new RunResult(r0, memAfter, skb.packet(), skb.fields());
+                }
                 return new RunResult(r0, memAfter, xdp == null ? null : xdp.output());
             } finally {
                 leave(p);
             }
         } finally {
             xdp = null;
+            skb = null;
             mem = null;
         }
     }
@@ -444,6 +471,7 @@ public abstract class JitInstance<C> implements Executable {
             }
         } finally {
             xdp = null;
+            skb = null;
             mem = null;
         }
     }
@@ -501,6 +529,14 @@ public abstract class JitInstance<C> implements Executable {
         context.set(ValueLayout.JAVA_LONG, RunContext.PKT_END, base + xdp.dataEnd());
     }
 
+    /** Writes the skb's data pointers and len into its context, and the packet bounds for legacy loads. */
+    private void refreshSkb() {
+        long base = skb.frame().address();
+        skb.writePointers(base);
+        context.set(ValueLayout.JAVA_LONG, RunContext.PKT_START, base + skb.data());
+        context.set(ValueLayout.JAVA_LONG, RunContext.PKT_END, base + skb.dataEnd());
+    }
+
     @Override
     public MapAccess maps() {
         return new MapSetAccess(maps, programs);
@@ -553,6 +589,11 @@ public abstract class JitInstance<C> implements Executable {
                 regions.add(new Region("packet", base + xdp.dataMeta(),
                         xdp.frame().asSlice(xdp.dataMeta(), xdp.dataEnd() - xdp.dataMeta()), true));
                 regions.add(new Region("ctx", hostCtx.address(), hostCtx, false));
+            }
+            if (skb != null) {
+                long base = skb.frame().address();
+                regions.add(new Region("packet", base + skb.data(), skb.frame().asSlice(skb.data(), skb.len()), true));
+                regions.add(new Region("ctx", skb.ctx().address(), skb.ctx(), false));
             }
             for (Region r : regions) {
                 if (r.contains(address, size)) {
@@ -622,6 +663,11 @@ public abstract class JitInstance<C> implements Executable {
         @Override
         public XdpBuffer xdp() {
             return xdp;
+        }
+
+        @Override
+        public SkbBuffer skb() {
+            return skb;
         }
 
         @Override

@@ -28,14 +28,14 @@ public final class MachineCode {
     }
 
     /**
-     * {@return what x86-64 and arm64 run: raw and xdp programs; every group, v4; every helper
+     * {@return what x86-64 and arm64 run: raw, xdp and tc programs; every group, v4; every helper
      * Prism implements that has a slot in the run context; every map type and feature; maps
      * named by index only (not {@code lddw map_fd / map_value_fd / var}, which need a loader's fd
      * table); no kernel functions ({@code call btf})}
      */
     public static Capabilities capabilities() {
         return Capabilities.builder()
-                .programTypes(ProgramType.RAW, ProgramType.XDP)
+                .programTypes(ProgramType.RAW, ProgramType.XDP, ProgramType.TC)
                 .groups(EnumSet.allOf(Group.class)).maxVersion(CpuVersion.V4)
                 .helpers(Helpers.all().stream().map(HelperProto::id).filter(id -> id < RunContext.HELPER_SLOTS)
                         .collect(Collectors.toSet()))
