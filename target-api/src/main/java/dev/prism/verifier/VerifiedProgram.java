@@ -192,6 +192,10 @@ public final class VerifiedProgram {
                 if (r.kind() == Facts.Kind.SCALAR && r.value().isConstant()) {
                     slots[pc] = new dev.prism.isa.Insn.Call(dev.prism.isa.CallKind.HELPER, (int) r.value().constantValue());
                     changed = true;
+                } else if (r.kind() != Facts.Kind.FUNCTION) {
+                    // never lower a call through a number: the verifier accepts only the two cases above
+                    throw new IllegalStateException(pc + ": internal error: callx through " + r.kind()
+                            + " " + r.value() + " passed the verifier");
                 }
             }
         }

@@ -115,10 +115,12 @@ class InterpreterTest {
         assertEquals(400, small.runRaw(asm("mov %r0, 0\nl:\nadd %r0, 1\njlt %r0, 400, l\nexit"), null).r0(), "802 instructions fit in 1000");
     }
 
+    /** callx: a code address calls the function, a number below 2^31 the helper with that id (conformance/README.md, "callx"). */
     @Test
-    void callxReachesCodeAddressesOnly() {
+    void callxReachesCodeAddressesAndHelperIds() {
         assertEquals(9, run("lddw %r2, code f\ncallx %r2\nexit\nf:\nmov %r0, 9\nexit", null));
-        assertTrue(trap("mov %r2, 3\ncallx %r2\nexit", null).getMessage().contains("callx target 0x3 is not a code address"));
+        assertEquals("pc 1: not supported: helper #9999", trap("mov %r2, 9999\ncallx %r2\nexit", null).getMessage());
+        assertTrue(trap("lddw %r2, 0x80000000\ncallx %r2\nexit", null).getMessage().contains("callx target 0x80000000 is not a code address"));
     }
 
     @Test
