@@ -29,14 +29,14 @@ import java.util.TreeMap;
  * is the difference between a program that repeats it {@code K} times and the same program
  * without the repetitions, divided by {@code K} (less the setup instructions each repetition
  * needs, at their own measured cost). Both programs run on the 64-byte UDP frame
- * {@code prism bench} uses, in interleaved batches; the median difference counts.
+ * {@code prism bench} uses, in interleaved batches; the least batch of each counts.
  */
 public final class Calibrator {
     /** Repetitions of a cheap instruction (ALU, loads, stores, branches). */
     static final int K = 512;
     /** Repetitions of an expensive one (calls, helpers, atomics, division). */
     static final int K_SLOW = 64;
-    private static final int ROUNDS = 7;
+    private static final int ROUNDS = 9;
 
     /** Told which measurement is running: {@code done} of {@code total}. */
     @FunctionalInterface
@@ -208,29 +208,29 @@ public final class Calibrator {
         return Arrays.stream(CostClass.values()).anyMatch(c -> c.id().equals(key));
     }
 
-    /** {@return the median over rounds of (time of {@code with} - time of {@code without}); for the same program, its time} */
+    /** {@return time of {@code with} - time of {@code without}; for the same program, its time} */
     private double measure(Target t, Program without, Program with, RunInput input) {
         double[] r = measurePair(t, without, with, input);
         return without == with ? r[0] : r[1] - r[0];
     }
 
-    /** {@return the median ns per run of {@code a} and {@code b}, measured in interleaved batches} */
+    /** {@return the least ns per run of {@code a} and {@code b} over batches run in turn} */
     private double[] measurePair(Target t, Program a, Program b, RunInput input) {
         try (Executable ea = t.load(List.of(a)); Executable eb = t.load(List.of(b))) {
             ea.run(input);
             eb.run(input);
             int ra = warm(ea, input);
             int rb = warm(eb, input);
-            double[] ta = new double[ROUNDS];
-            double[] tb = new double[ROUNDS];
-            double[] d = new double[ROUNDS];
+            // The least of the interleaved batches: on a shared machine every disturbance (another
+            // process, a collection, a frequency change) only adds time, so the minimum is the
+            // estimate of the program's own cost that the fewest outliers move.
+            double ma = Double.MAX_VALUE;
+            double mb = Double.MAX_VALUE;
             for (int i = 0; i < ROUNDS; i++) {
-                ta[i] = ea.nanosPerRun(input, ra);
-                tb[i] = eb.nanosPerRun(input, rb);
-                d[i] = tb[i] - ta[i];
+                ma = Math.min(ma, ea.nanosPerRun(input, ra));
+                mb = Math.min(mb, eb.nanosPerRun(input, rb));
             }
-            double ma = median(ta);
-            return new double[] {ma, ma + median(d)};
+            return new double[] {ma, mb};
         }
     }
 

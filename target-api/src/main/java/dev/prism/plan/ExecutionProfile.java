@@ -77,8 +77,11 @@ public record ExecutionProfile(Map<CostClass, Double> counts, Map<String, Double
         for (FunctionCfg f : verified.cfg().functions()) {
             for (Loop loop : f.loops()) {
                 long trips = verified.loopBounds().getOrDefault(loop.head(), 1L);
-                for (int pc : loop.body()) {
-                    weight[pc] *= Math.max(1, Math.min(trips, 1_000_000));
+                for (int first : loop.body()) {
+                    dev.prism.verifier.cfg.Block block = f.block(first);
+                    for (int pc = block.first(); pc <= block.last(); pc++) {
+                        weight[pc] *= Math.max(1, Math.min(trips, 1_000_000));
+                    }
                 }
             }
         }

@@ -25,7 +25,8 @@ import java.util.TreeSet;
  * {@code feature probe} does), once per JVM:
  * <ul>
  * <li>a helper exists for XDP when {@code call N; r0 = 0; exit} is not refused with
- *     "unknown func" / "invalid func" (a refusal for anything else, e.g. its arguments being
+ *     "unknown func" / "invalid func" or, on newer kernels, "program of this type cannot use
+ *     helper" (a refusal for anything else, e.g. its arguments being
  *     unset, means the verifier found the prototype);</li>
  * <li>callx exists when {@code callx r1} is not refused as an unknown opcode or for using
  *     reserved fields (what Linux 6.x says of 0x8d);</li>
@@ -63,8 +64,7 @@ public record KernelProbe(String release, boolean probed, Set<Integer> helpers, 
         }
         Set<Integer> helpers = new TreeSet<>();
         for (HelperProto h : Helpers.all()) {
-            if (refusalMentions(new Insn[] {new Insn.Call(CallKind.HELPER, h.id()), mov0(), new Insn.Exit()},
-                    "unknown func", "invalid func") == null) {
+            if (hasHelper(h.id())) {
                 helpers.add(h.id());
             }
         }
@@ -75,6 +75,21 @@ public record KernelProbe(String release, boolean probed, Set<Integer> helpers, 
         return new KernelProbe(release, true, helpers, callx, v4 ? CpuVersion.V4 : CpuVersion.V3,
                 "probed: " + helpers.size() + " of " + known.size() + " helpers, callx " + (callx ? "yes" : "no") + ", "
                         + (v4 ? "v4" : "no v4"));
+    }
+
+    /**
+     * {@return whether the running kernel knows helper {@code id} for XDP programs}, asked by one
+     * probe load (not cached; {@link #get()} caches the answers for Prism's helpers)
+     *
+     * @throws dev.prism.error.TargetException when bpf() is unavailable
+     */
+    public static boolean hasHelper(int id) {
+        Availability a = LinuxBpf.availability();
+        if (!a.available()) {
+            throw new TargetException("cannot probe the kernel: " + a.reason());
+        }
+        return refusalMentions(new Insn[] {new Insn.Call(CallKind.HELPER, id), mov0(), new Insn.Exit()},
+                "unknown func", "invalid func", "cannot use helper") == null;
     }
 
     private static Insn mov0() {
