@@ -112,11 +112,18 @@ class CliTest {
             assertEquals("r0 = 0x2 (2) TC_ACT_SHOT\nskb after: mark=42 priority=0 cb=" + "00".repeat(20) + " tc_classid=0\n",
                     r.out(), target);
         }
-        Result json = prism("run", src.toString(), "--type", "tc", "--packet", packet, "--json");
+        Result json = prism("run", src.toString(), "--type", "tc", "--packet", packet, "--json",
+                "--skb", "priority=0x10,cb=" + "ab".repeat(20));
         assertEquals(0, json.exit(), json.err());
         JsonNode doc = new ObjectMapper().readTree(json.out());
         assertEquals("TC_ACT_SHOT", doc.get("action").asText());
         assertEquals(42, doc.get("mark").asInt());
+        assertEquals(16, doc.get("priority").asInt());
+        assertEquals("ab".repeat(20), doc.get("cb").asText());
+        Result bad = prism("run", src.toString(), "--type", "tc", "--packet", packet, "--skb", "cb=00");
+        assertEquals(2, bad.exit());
+        bad.assertOneLineError();
+        assertTrue(bad.err().contains("cb holds 20 bytes"), bad.err());
     }
 
     @Test
