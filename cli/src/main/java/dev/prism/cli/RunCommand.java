@@ -63,6 +63,11 @@ final class RunCommand implements Callable<Integer> {
             description = "xdp, tc and socket programs: the packet (an Ethernet frame) as hex bytes.")
     Hex.Bytes packetOption;
 
+    @Option(names = "--skb", paramLabel = "FIELD=VALUE[,...]",
+            description = "tc programs: the skb fields the run starts with (what Linux's test run takes as ctx_in): "
+                    + "mark=N, priority=N (decimal or 0x hex), cb=HEX (20 bytes), for example --skb mark=7,cb=0100000000000000000000000000000000000000.")
+    String skbOption;
+
     @Option(names = "--packet-file", paramLabel = "F", description = "The packet: the raw bytes of file F.")
     Path packetFile;
 
@@ -135,6 +140,10 @@ final class RunCommand implements Callable<Integer> {
             throw CliException.usage("--packet, --packet-file and --pcap are for xdp, tc and socket programs; "
                     + entry.name() + " is a raw program (give it --mem, or --type xdp)");
         }
+        if (skbOption != null && entry.type() != ProgramType.TC) {
+            throw CliException.usage("--skb is for tc programs; " + entry.name() + " is " + entry.type().id());
+        }
+        skbFields(skbOption); // checked before anything loads
         List<MapSetting> settings = new ArrayList<>();
         for (String s : mapSettings) {
             settings.add(mapSetting(s, entry, programs));
@@ -167,7 +176,8 @@ final class RunCommand implements Callable<Integer> {
             if (capture != null) {
                 exit = runCapture(exe, entry, capture, target, doc);
             } else {
-                RunInput runInput = packetProgram ? RunInput.ofPacket(packet) : RunInput.ofMem(mem);
+                RunInput runInput = entry.type() == ProgramType.TC ? RunInput.ofSkb(packet, skbFields(skbOption))
+                        : packetProgram ? RunInput.ofPacket(packet) : RunInput.ofMem(mem);
                 RunResult result = batch == 1 ? exe.run(runInput)
                         : exe.run(java.util.Collections.nCopies(batch, runInput)).getLast();
                 Double nsPerRun = null;
@@ -205,6 +215,37 @@ final class RunCommand implements Callable<Integer> {
         } catch (TargetException e) {
             throw new CliException(target.id() + ": " + e.getMessage(), Main.EXIT_FAILED, e);
         }
+    }
+
+    /** {@return the fields of --skb (null when not given)} */
+    private static dev.prism.target.SkbFields skbFields(String option) {
+        if (option == null) {
+            return null;
+        }
+        int mark = 0;
+        int priority = 0;
+        byte[] cb = null;
+        for (String part : option.split(",")) {
+            int eq = part.indexOf('=');
+            String name = eq < 0 ? part : part.substring(0, eq).strip();
+            String value = eq < 0 ? "" : part.substring(eq + 1).strip();
+            try {
+                switch (name) {
+                    case "mark" -> mark = (int) Long.decode(value).longValue();
+                    case "priority" -> priority = (int) Long.decode(value).longValue();
+                    case "cb" -> {
+                        cb = java.util.HexFormat.of().parseHex(value);
+                        if (cb.length != dev.prism.target.SkbFields.CB_SIZE) {
+                            throw CliException.usage("--skb cb=" + value + ": cb holds 20 bytes, not " + cb.length);
+                        }
+                    }
+                    default -> throw CliException.usage("--skb " + part + ": the fields are mark, priority and cb");
+                }
+            } catch (IllegalArgumentException e) {
+                throw CliException.usage("--skb " + part + ": " + e.getMessage());
+            }
+        }
+        return new dev.prism.target.SkbFields(mark, priority, cb, null);
     }
 
     /** {@return --map {@code spec} checked against the entry's maps and the loaded programs} */

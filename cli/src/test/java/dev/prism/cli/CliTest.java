@@ -96,6 +96,36 @@ class CliTest {
         assertEquals(disasm.out(), fromHex.out());
     }
 
+    /** A tc program from assembler text: the action by its TC_ACT_ name, the skb fields it changed. */
+    @Test
+    void runsATcProgramAndNamesTheAction() throws IOException {
+        Path src = write("tc.s", """
+                ldxw %r2, [%r1+0]
+                stxw [%r1+8], %r2
+                mov %r0, 2
+                exit
+                """);
+        String packet = "ffffffffffff00112233445508060001080006040001001122334455c0a80001000000000000c0a80002";
+        for (String target : List.of("interpreter", "x86-64")) {
+            Result r = prism("run", src.toString(), "--type", "tc", "--target", target, "--packet", packet);
+            assertEquals(0, r.exit(), r.err());
+            assertEquals("r0 = 0x2 (2) TC_ACT_SHOT\nskb after: mark=42 priority=0 cb=" + "00".repeat(20) + " tc_classid=0\n",
+                    r.out(), target);
+        }
+        Result json = prism("run", src.toString(), "--type", "tc", "--packet", packet, "--json",
+                "--skb", "priority=0x10,cb=" + "ab".repeat(20));
+        assertEquals(0, json.exit(), json.err());
+        JsonNode doc = new ObjectMapper().readTree(json.out());
+        assertEquals("TC_ACT_SHOT", doc.get("action").asText());
+        assertEquals(42, doc.get("mark").asInt());
+        assertEquals(16, doc.get("priority").asInt());
+        assertEquals("ab".repeat(20), doc.get("cb").asText());
+        Result bad = prism("run", src.toString(), "--type", "tc", "--packet", packet, "--skb", "cb=00");
+        assertEquals(2, bad.exit());
+        bad.assertOneLineError();
+        assertTrue(bad.err().contains("cb holds 20 bytes"), bad.err());
+    }
+
     @Test
     void formsAreRecognisedByContentWhenTheNameSaysNothing() throws IOException {
         Path text = write("prog", "mov %r0, 3\nexit\n");

@@ -278,10 +278,10 @@ public final class DataFileReader {
             }
         } else if (type == ProgramType.XDP || type == ProgramType.TC) {
             if (s.containsKey("mem")) {
-                throw new SuiteFormatException(file, s.get("mem").line(), "an " + type.id() + " case takes -- packet, not -- mem");
+                throw new SuiteFormatException(file, s.get("mem").line(), (type == ProgramType.XDP ? "an" : "a") + " " + type.id() + " case takes -- packet, not -- mem");
             }
             if (packet == null) {
-                throw new SuiteFormatException(file, programLine, "an " + type.id() + " case needs -- packet");
+                throw new SuiteFormatException(file, programLine, (type == ProgramType.XDP ? "an" : "a") + " " + type.id() + " case needs -- packet");
             }
         } else {
             for (String x : List.of("packet", "packet-after")) {
@@ -305,7 +305,7 @@ public final class DataFileReader {
                     + " bytes; an XDP test run needs at least " + ETH_HLEN + " (an Ethernet header)");
         }
         if (type != ProgramType.RAW && expected instanceof ConformanceCase.Expected.Result r && (r.r0() >>> 32) != 0) {
-            throw new SuiteFormatException(file, s.get("result").line(), "an " + type.id() + " program's result is a u32 "
+            throw new SuiteFormatException(file, s.get("result").line(), (type == ProgramType.XDP ? "an" : "a") + " " + type.id() + " program's result is a u32 "
                     + "(bpf_prog_run returns the low half of r0), found " + r);
         }
 

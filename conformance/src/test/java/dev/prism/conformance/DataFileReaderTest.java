@@ -112,10 +112,26 @@ class DataFileReaderTest {
     }
 
     @Test
+    void readsTcSkbFields() {
+        ConformanceCase c = DataFileReader.parse(java.nio.file.Path.of("x.data"), "x.data", "-- type\ntc\n-- asm\nmov %r0, 0\nexit\n"
+                + PACKET + "-- skb\nmark 0x10\ncb 0102030405060708090a0b0c0d0e0f1011121314\n-- result\n0\n"
+                + "-- skb-after\npriority 3\ntc_classid 9\n");
+        assertEquals(dev.prism.program.ProgramType.TC, c.type());
+        assertEquals(new dev.prism.target.SkbFields(16, 0, java.util.HexFormat.of().parseHex("0102030405060708090a0b0c0d0e0f1011121314"),
+                null), c.skb());
+        assertEquals(new dev.prism.target.SkbFields(16, 3, c.skb().cb(), 9), c.skbAfter(), "unnamed fields keep their input values");
+    }
+
+    @Test
     void rejectsMalformedExtensions() {
         assertMessage("-- type\nxdp\n-- asm\nexit\n-- result\n2\n", "an xdp case needs -- packet");
         assertMessage("-- type\nxdp\n-- asm\nexit\n-- mem\n00\n" + PACKET + "-- result\n2\n", "takes -- packet, not -- mem");
-        assertMessage("-- type\nbpf\n-- asm\nexit\n-- result\n2\n", "-- type is 'raw' or 'xdp'");
+        assertMessage("-- type\nbpf\n-- asm\nexit\n-- result\n2\n", "-- type is 'raw', 'xdp' or 'tc'");
+        assertMessage("-- type\ntc\n-- asm\nexit\n-- result\n2\n", "a tc case needs -- packet");
+        assertMessage("-- type\nxdp\n-- asm\nexit\n" + PACKET + "-- skb\nmark 1\n-- result\n2\n", "-- skb needs -- type tc");
+        assertMessage("-- type\ntc\n-- asm\nexit\n" + PACKET + "-- skb\ntc_classid 1\n-- result\n2\n", "tc_classid is not an input");
+        assertMessage("-- type\ntc\n-- asm\nexit\n" + PACKET + "-- skb\ncb 00\n-- result\n2\n", "cb holds 20 bytes");
+        assertMessage("-- type\ntc\n-- asm\nexit\n" + PACKET + "-- skb\nflavour 1\n-- result\n2\n", "unknown skb field 'flavour'");
         assertMessage("-- asm\nexit\n" + PACKET + "-- result\n2\n", "-- packet needs -- type xdp");
         assertMessage("-- type\nxdp\n-- asm\nexit\n-- packet\n0011\n-- result\n2\n", "needs at least 14");
         assertMessage("-- type\nxdp\n-- asm\nexit\n" + PACKET + "-- result\n0x100000000\n", "an xdp program's result is a u32");

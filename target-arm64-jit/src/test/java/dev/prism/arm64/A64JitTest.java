@@ -342,7 +342,7 @@ class A64JitTest {
                 new Case("mov %r0, 0\ncall 12\nexit", ProgramType.RAW,
                         "1: not supported: bpf_tail_call through a map the verifier did not pin to one PROG_ARRAY"),
                 new Case("lddw %r1, map_fd 3\nexit", ProgramType.RAW, "0: not supported: lddw map_fd on arm64 (maps by index are)"),
-                new Case("mov %r0, 0\nexit", ProgramType.TC, "not supported: program type tc on arm64 (raw and xdp are)"),
+                new Case("mov %r0, 0\nexit", ProgramType.SOCKET, "not supported: program type socket on arm64 (raw, xdp and tc are)"),
                 new Case("mov %r10, 0\nexit", ProgramType.RAW, "0: r10 is read-only"),
                 new Case("mov %r0, 0", ProgramType.RAW, "0: falls off the end of the program"))) {
             Program p = Assembler.assemble("t", c.type(), c.text());
