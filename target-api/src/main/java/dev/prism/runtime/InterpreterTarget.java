@@ -107,7 +107,7 @@ public final class InterpreterTarget implements Target {
                 } catch (IllegalArgumentException e) {
                     throw new TargetException(e.getMessage(), e); // e.g. a packet shorter than 14 bytes
                 }
-                return new RunResult(r.r0(), r.memAfter(), r.packetAfter());
+                return new RunResult(r.r0(), r.memAfter(), r.packetAfter(), r.redirect(), r.events());
             }
 
             @Override

@@ -1,5 +1,9 @@
 package dev.prism.target;
 
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+
 /**
  * The outcome of one run.
  *
@@ -7,11 +11,21 @@ package dev.prism.target;
  * @param memAfter    raw programs: the input memory after the run
  * @param packetAfter XDP programs: the frame from data_meta to data_end after the run, exactly
  *                    what Linux's test run returns as data_out; null for raw programs
+ * @param redirect    XDP programs that return XDP_REDIRECT: where the frame goes (the last
+ *                    bpf_redirect or successful bpf_redirect_map of the run); null otherwise,
+ *                    and null on targets that cannot tell (Linux's test run does not say)
+ * @param events      the records bpf_perf_event_output wrote during the run, in order; empty
+ *                    when there were none
  */
-public record RunResult(long r0, byte[] memAfter, byte[] packetAfter) {
+public record RunResult(long r0, byte[] memAfter, byte[] packetAfter, Redirect redirect, List<Event> events) {
     public RunResult {
         memAfter = memAfter == null ? new byte[0] : memAfter.clone();
         packetAfter = packetAfter == null ? null : packetAfter.clone();
+        events = events == null ? List.of() : List.copyOf(events);
+    }
+
+    public RunResult(long r0, byte[] memAfter, byte[] packetAfter) {
+        this(r0, memAfter, packetAfter, null, List.of());
     }
 
     public RunResult(long r0, byte[] memAfter) {
@@ -26,6 +40,65 @@ public record RunResult(long r0, byte[] memAfter, byte[] packetAfter) {
     @Override
     public byte[] packetAfter() {
         return packetAfter == null ? null : packetAfter.clone();
+    }
+
+    /**
+     * Where an XDP_REDIRECT sends the frame.
+     *
+     * @param kind   {@link Kind#IFINDEX} for bpf_redirect and DEVMAP / DEVMAP_HASH (the device in
+     *               the map's value), {@link Kind#CPU} for CPUMAP (the key), {@link Kind#QUEUE}
+     *               for XSKMAP (the key: the AF_XDP socket of that slot)
+     * @param target the ifindex, cpu or queue
+     * @param map    the map bpf_redirect_map chose from, or null for bpf_redirect
+     */
+    public record Redirect(Kind kind, long target, String map) {
+        public Redirect {
+            Objects.requireNonNull(kind);
+        }
+
+        /** What a redirect target is. */
+        public enum Kind {
+            IFINDEX, CPU, QUEUE
+        }
+
+        @Override
+        public String toString() {
+            return kind.name().toLowerCase(java.util.Locale.ROOT) + " " + target + (map == null ? "" : " (map " + map + ")");
+        }
+    }
+
+    /**
+     * One bpf_perf_event_output record.
+     *
+     * @param map  the PERF_EVENT_ARRAY
+     * @param cpu  the slot (CPU) the record went to
+     * @param data the record: the program's bytes, then the packet bytes the flags asked for
+     */
+    public record Event(String map, int cpu, byte[] data) {
+        public Event {
+            Objects.requireNonNull(map);
+            data = data.clone();
+        }
+
+        @Override
+        public byte[] data() {
+            return data.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Event e && e.map.equals(map) && e.cpu == cpu && java.util.Arrays.equals(e.data, data);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(map, cpu, java.util.Arrays.hashCode(data));
+        }
+
+        @Override
+        public String toString() {
+            return map + " cpu " + cpu + ": " + HexFormat.of().formatHex(data);
+        }
     }
 
     /** XDP actions by value (enum xdp_action). */
