@@ -46,6 +46,8 @@ final class KernelMaps implements AutoCloseable {
     private final List<MapDef> defs;
     private final List<BpfMap> maps = new ArrayList<>();
     private final Map<String, RingBufConsumer> consumers = new HashMap<>();
+    /** The kernel's id of each map, by index, once asked for. */
+    private int[] ids;
     private boolean closed;
 
     private KernelMaps(List<MapDef> defs, String owner) {
@@ -66,6 +68,7 @@ final class KernelMaps implements AutoCloseable {
             for (MapDef def : defs) {
                 k.createOne(def);
             }
+            k.fillMapsInMaps();
         } catch (RuntimeException e) {
             throw Cleanup.closeAfter(e, k::close);
         }
@@ -78,11 +81,24 @@ final class KernelMaps implements AutoCloseable {
         // A ring buffer has no key or value; its max_entries is the data size in bytes.
         boolean ring = def.type() == MapType.RINGBUF;
         BpfMap map;
+        BpfMap template = null;
         try {
+            if (def.inner() != null) {
+                // inner_map_fd: a map of the template's shape, closed once the outer map exists
+                MapDef t = def.inner().template();
+                template = LinuxBpf.mapCreate(t.type(), t.keySize(), t.valueSize(), t.maxEntries(), t.flags(),
+                        LinuxBpf.objectName(def.name() + ".inner"));
+            }
             map = LinuxBpf.mapCreate(def.type(), ring ? 0 : def.keySize(), ring ? 0 : def.valueSize(),
-                    def.maxEntries(), flags, LinuxBpf.objectName(def.name()));
+                    def.maxEntries(), flags, LinuxBpf.objectName(def.name()), template == null ? 0 : template.fd());
         } catch (TargetException | IllegalArgumentException e) {
+            if (template != null) {
+                LinuxBpf.close(template.fd());
+            }
             throw new TargetException("cannot create map " + def.name() + ": " + e.getMessage(), e);
+        }
+        if (template != null) {
+            LinuxBpf.close(template.fd());
         }
         maps.add(map);
         if (globalData) {
@@ -96,6 +112,47 @@ final class KernelMaps implements AutoCloseable {
                 throw new TargetException("cannot initialize global data map " + def.name() + ": " + e.getMessage(), e);
             }
         }
+    }
+
+    /** Puts the object's inner maps into the slots its map-in-map initializers name, as libbpf does at load. */
+    private void fillMapsInMaps() {
+        for (int i = 0; i < defs.size(); i++) {
+            MapDef def = defs.get(i);
+            if (def.inner() == null) {
+                continue;
+            }
+            for (var slot : def.inner().slots().entrySet()) {
+                int inner = indexOf(slot.getValue());
+                try {
+                    LinuxBpf.mapUpdate(maps.get(i), u32(slot.getKey()), u32(maps.get(inner).fd()), LinuxBpf.BPF_ANY);
+                } catch (TargetException | IllegalArgumentException e) {
+                    throw new TargetException("cannot put map " + slot.getValue() + " in slot " + slot.getKey() + " of "
+                            + def.name() + ": " + e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    private int indexOf(String name) {
+        for (int i = 0; i < defs.size(); i++) {
+            if (defs.get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        throw new TargetException("no map '" + name + "' (maps: " + String.join(", ", defs.stream().map(MapDef::name).toList()) + ")");
+    }
+
+    /** {@return the index of the map whose kernel id is {@code id}, or -1} */
+    private int indexOfId(int id) {
+        if (ids == null) {
+            ids = maps.stream().mapToInt(LinuxBpf::mapId).toArray();
+        }
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] == id) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** {@return the definitions, in index order} */
@@ -167,17 +224,43 @@ final class KernelMaps implements AutoCloseable {
             }
         }
 
+        /**
+         * {@inheritDoc} For a map-in-map the kernel answers the inner map's id; it is turned into
+         * the inner map's index in the object's map list, Prism's user-space value for one.
+         */
         @Override
         public byte[] lookup(String map, byte[] key) {
             BpfMap m = map(map);
-            return named(map, "lookup", () -> LinuxBpf.mapLookup(m, key));
+            byte[] v = named(map, "lookup", () -> LinuxBpf.mapLookup(m, key));
+            if (v != null && m.type().ofMaps()) {
+                int index = indexOfId(ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN).getInt());
+                return index < 0 ? v : u32(index);
+            }
+            return v;
         }
 
+        /**
+         * {@inheritDoc} For a map-in-map the value is the index of a map of the object, sent to
+         * the kernel as that map's fd. XSKMAP entries are refused: they need AF_XDP sockets.
+         */
         @Override
         public void update(String map, byte[] key, byte[] value, long flags) {
             BpfMap m = map(map);
+            if (m.type() == MapType.XSKMAP) {
+                throw TargetException.unsupported("xskmap entries on the Linux kernel (map " + map
+                        + "): they hold AF_XDP sockets, which the oracle does not open");
+            }
+            byte[] v = value;
+            if (m.type().ofMaps() && value.length == 4) {
+                int index = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).getInt();
+                if (index < 0 || index >= maps.size()) {
+                    throw new TargetException("map " + map + ": update failed: map index " + index + " is no map of the object (EBADF)");
+                }
+                v = u32(maps.get(index).fd());
+            }
+            byte[] sent = v;
             named(map, "update", () -> {
-                LinuxBpf.mapUpdate(m, key, value, flags);
+                LinuxBpf.mapUpdate(m, key, sent, flags);
                 return null;
             });
         }

@@ -73,7 +73,9 @@ class ExamplesDifferentialTest {
 
     @TestFactory
     Stream<DynamicTest> examplesAgreeWithTheKernel() {
-        return Examples.names().stream().map(name -> DynamicTest.dynamicTest(name + ".c [interpreter vs linux vs x86-64 vs arm64]",
+        // -Dprism.example=NAME runs one example only
+        String only = System.getProperty("prism.example");
+        return Examples.names().stream().filter(n -> only == null || only.equals(n)).map(name -> DynamicTest.dynamicTest(name + ".c [interpreter vs linux vs x86-64 vs arm64]",
                 () -> check(name)));
     }
 
@@ -101,6 +103,8 @@ class ExamplesDifferentialTest {
                 obj.programSlots().forEach(slot -> e.maps().setProgram(slot.map(), slot.index(), slot.program()));
             }
             Map<String, Integer> actions = new TreeMap<>();
+            Map<String, Integer> redirects = new TreeMap<>();
+            int eventCount = 0;
             for (int i = 0; i < packets.size(); i++) {
                 byte[] p = packets.get(i);
                 RunResult a = interp.run(RunInput.ofPacket(p));
@@ -116,10 +120,23 @@ class ExamplesDifferentialTest {
                 RunResult d = arm64.run(RunInput.ofPacket(p));
                 assertEquals(a.r0(), d.r0(), "arm64 r0 differs from the interpreter's, " + where);
                 assertArrayEquals(a.packetAfter(), d.packetAfter(), "arm64 packet after differs, " + where);
+                // Linux's test run does not say where a redirect goes: the targets are compared
+                // between Prism's targets; perf event records with every target (see events())
+                assertEquals(a.redirect(), c.redirect(), "x86-64 redirect target differs, " + where);
+                assertEquals(a.redirect(), d.redirect(), "arm64 redirect target differs, " + where);
+                assertEquals(events(a), events(b), "perf event records differ from the kernel's, " + where);
+                assertEquals(events(a), events(c), "x86-64 perf event records differ, " + where);
+                assertEquals(events(a), events(d), "arm64 perf event records differ, " + where);
+                if (a.redirect() != null) {
+                    redirects.merge(a.redirect().toString(), 1, Integer::sum);
+                }
+                eventCount += a.events().size();
                 if (i < crafted.packets().size()) {
                     String expect = expected(crafted.comments().get(i));
                     if (expect != null) {
-                        assertEquals(expect, a.xdpAction(), "crafted expectation, " + where);
+                        // "[expect XDP_REDIRECT cpu 1 (map cpus)]" also names the redirect target
+                        String got = expect.contains(" ") && a.redirect() != null ? a.xdpAction() + " " + a.redirect() : a.xdpAction();
+                        assertEquals(expect, got, "crafted expectation, " + where);
                     }
                 }
                 if (i % MAP_CHECK_EVERY == MAP_CHECK_EVERY - 1 || i == packets.size() - 1) {
@@ -129,6 +146,9 @@ class ExamplesDifferentialTest {
             }
             System.out.printf("differential %-13s %5d packets (%d crafted), r0/packet/maps identical on interpreter, linux, x86-64 and arm64 %s%n",
                     name, packets.size(), crafted.packets().size(), actions);
+            if (!redirects.isEmpty() || eventCount > 0) {
+                System.out.printf("differential %-13s redirects %s, %d perf event records%n", name, redirects, eventCount);
+            }
         } finally {
             LinuxBpf.pinCurrentThread(-1);
         }
@@ -157,6 +177,15 @@ class ExamplesDifferentialTest {
         return out.stream().map(p -> p.toBuilder().maps(maps).build()).toList();
     }
 
+    /**
+     * {@return a run's perf event records as "map: hex"}: the payload only, since the kernel
+     * pads a raw sample to 8 bytes with its 4-byte size and says nothing of the slot beyond
+     * the CPU, which the pinned test makes 0 everywhere
+     */
+    private static List<String> events(RunResult r) {
+        return r.events().stream().map(e -> e.map() + ": " + HexFormat.of().formatHex(e.data())).toList();
+    }
+
     private static String expected(String comment) {
         int at = comment.indexOf("[expect ");
         return at < 0 ? null : comment.substring(at + 8, comment.indexOf(']', at));
@@ -168,8 +197,9 @@ class ExamplesDifferentialTest {
         for (MapDef def : defs) {
             String m = def.name();
             switch (def.type()) {
-                case PROG_ARRAY -> {
-                    // slots hold program fds in the kernel and program indices here: not comparable bytes
+                case PROG_ARRAY, PERF_EVENT_ARRAY -> {
+                    // prog arrays: slots hold program fds in the kernel and program indices here,
+                    // not comparable bytes; perf event arrays: their records are compared per run
                 }
                 case RINGBUF -> {
                     List<String> a = kernel.drain(m).stream().map(HexFormat.of()::formatHex).toList();
