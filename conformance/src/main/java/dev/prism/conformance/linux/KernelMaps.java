@@ -206,6 +206,25 @@ final class KernelMaps implements AutoCloseable {
 
         private BpfMap map(String name) {
             checkOpen();
+            dev.prism.target.InnerMapName inner;
+            try {
+                inner = dev.prism.target.InnerMapName.parse(name);
+            } catch (IllegalArgumentException e) {
+                throw new TargetException(e.getMessage());
+            }
+            if (inner != null) {
+                // outer[k]: the kernel answers the inner map's id, which names one of the object's maps
+                BpfMap outer = map(inner.outer());
+                if (!outer.type().ofMaps()) {
+                    throw new TargetException("map " + inner.outer() + " holds no maps (" + name + ")");
+                }
+                byte[] id = named(name, "lookup", () -> LinuxBpf.mapLookup(outer, inner.key()));
+                int index = id == null ? -1 : indexOfId(ByteBuffer.wrap(id).order(ByteOrder.LITTLE_ENDIAN).getInt());
+                if (index < 0) {
+                    throw new TargetException("map " + name + ": that slot of " + inner.outer() + " holds no map of the object");
+                }
+                return maps.get(index);
+            }
             for (int i = 0; i < defs.size(); i++) {
                 if (defs.get(i).name().equals(name)) {
                     return maps.get(i);
