@@ -48,7 +48,9 @@ final class Libc {
     }
 
     private final long sysBpf;
+    private final long sysPerfEventOpen;
     private final MethodHandle syscall;
+    private final MethodHandle syscall5;
     private final MethodHandle close;
     private final MethodHandle mmap;
     private final MethodHandle munmap;
@@ -71,6 +73,8 @@ final class Libc {
             case "aarch64", "arm64" -> 280;
             default -> throw new IllegalStateException("no known bpf() syscall number for architecture " + arch);
         };
+        // syscall_64.tbl: 298 common perf_event_open; asm-generic/unistd.h: __NR_perf_event_open 241
+        sysPerfEventOpen = arch.equals("aarch64") || arch.equals("arm64") ? 241 : 298;
         Linker linker = Linker.nativeLinker();
         SymbolLookup lookup = linker.defaultLookup();
         stateLayout = Linker.Option.captureStateLayout();
@@ -82,6 +86,12 @@ final class Libc {
                 lookup.find("syscall").orElseThrow(() -> new IllegalStateException("libc has no syscall()")),
                 FunctionDescriptor.of(ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG),
+                Linker.Option.firstVariadicArg(1), captureErrno);
+        // syscall(nr, attr, pid, cpu, group_fd, flags): perf_event_open
+        syscall5 = linker.downcallHandle(
+                lookup.find("syscall").orElseThrow(() -> new IllegalStateException("libc has no syscall()")),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
                 Linker.Option.firstVariadicArg(1), captureErrno);
         close = linker.downcallHandle(
                 lookup.find("close").orElseThrow(() -> new IllegalStateException("libc has no close()")),
@@ -125,6 +135,18 @@ final class Libc {
             throw new TargetException(FAILURE);
         }
         return INSTANCE;
+    }
+
+    /** {@return the result of {@code syscall(SYS_perf_event_open, attr, pid, cpu, group_fd, flags)}} */
+    Result perfEventOpen(SegmentAllocator arena, MemorySegment attr, int pid, int cpu, int groupFd, long flags) {
+        MemorySegment state = arena.allocate(stateLayout);
+        long r;
+        try {
+            r = (long) syscall5.invokeExact(state, sysPerfEventOpen, attr, (long) pid, (long) cpu, (long) groupFd, flags);
+        } catch (Throwable t) {
+            throw new TargetException("perf_event_open() call failed in the FFM layer: " + t, t);
+        }
+        return new Result(r, r == -1 ? (int) errno.get(state, 0L) : 0);
     }
 
     /** {@return the result of {@code syscall(SYS_bpf, cmd, attr, size)}} */

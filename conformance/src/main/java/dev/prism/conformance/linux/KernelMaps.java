@@ -46,6 +46,10 @@ final class KernelMaps implements AutoCloseable {
     private final List<MapDef> defs;
     private final List<BpfMap> maps = new ArrayList<>();
     private final Map<String, RingBufConsumer> consumers = new HashMap<>();
+    /** Per PERF_EVENT_ARRAY (by map name): one perf event per slot i < possible CPUs, on CPU i. */
+    private final Map<String, List<dev.prism.sys.PerfEventReader>> perfReaders = new java.util.LinkedHashMap<>();
+    /** Ring pages per perf event (32 KiB with 4 KiB pages): records are drained after every run. */
+    static final int PERF_RING_PAGES = 8;
     /** The kernel's id of each map, by index, once asked for. */
     private int[] ids;
     private boolean closed;
@@ -101,6 +105,9 @@ final class KernelMaps implements AutoCloseable {
             LinuxBpf.close(template.fd());
         }
         maps.add(map);
+        if (def.type() == MapType.PERF_EVENT_ARRAY) {
+            attachPerfEvents(def, map);
+        }
         if (globalData) {
             try {
                 LinuxBpf.mapUpdate(map, new byte[def.keySize()], Arrays.copyOf(def.initialData(), def.valueSize()),
@@ -112,6 +119,48 @@ final class KernelMaps implements AutoCloseable {
                 throw new TargetException("cannot initialize global data map " + def.name() + ": " + e.getMessage(), e);
             }
         }
+    }
+
+    /**
+     * Opens a PERF_COUNT_SW_BPF_OUTPUT event with a ring on each possible CPU below max_entries and
+     * writes its fd into the slot of that CPU, as libbpf's perf_buffer__new does: Prism's perf
+     * event arrays start with every slot's CPU listening, and so must the kernel's.
+     */
+    private void attachPerfEvents(MapDef def, BpfMap map) {
+        List<dev.prism.sys.PerfEventReader> readers = new ArrayList<>();
+        perfReaders.put(def.name(), readers);
+        int cpus = Math.min(def.maxEntries(), LinuxBpf.possibleCpus());
+        for (int cpu = 0; cpu < cpus; cpu++) {
+            dev.prism.sys.PerfEventReader r = dev.prism.sys.PerfEventReader.open(cpu, PERF_RING_PAGES);
+            readers.add(r);
+            LinuxBpf.mapUpdate(map, u32(cpu), u32(r.fd()), LinuxBpf.BPF_ANY);
+        }
+    }
+
+    /**
+     * {@return every record the perf event arrays' rings hold, removing them: by map, then CPU,
+     * oldest first}; a record is the raw sample, padded by the kernel to 4 bytes short of a
+     * multiple of 8
+     */
+    List<dev.prism.target.RunResult.Event> drainEvents() {
+        List<dev.prism.target.RunResult.Event> out = new ArrayList<>();
+        for (var e : perfReaders.entrySet()) {
+            for (dev.prism.sys.PerfEventReader r : e.getValue()) {
+                for (byte[] data : r.drain()) {
+                    out.add(new dev.prism.target.RunResult.Event(e.getKey(), r.cpu(), data));
+                }
+                if (r.lost() > 0) {
+                    throw new TargetException("perf event array " + e.getKey() + ": the ring of cpu " + r.cpu()
+                            + " lost " + r.lost() + " records");
+                }
+            }
+        }
+        return out;
+    }
+
+    /** {@return whether the maps include a perf event array} */
+    boolean hasPerfEvents() {
+        return !perfReaders.isEmpty();
     }
 
     /** Puts the object's inner maps into the slots its map-in-map initializers name, as libbpf does at load. */
@@ -180,6 +229,7 @@ final class KernelMaps implements AutoCloseable {
         closed = true;
         List<Runnable> steps = new ArrayList<>();
         consumers.values().forEach(c -> steps.add(c::close));
+        perfReaders.values().forEach(rs -> rs.forEach(r -> steps.add(r::close)));
         maps.forEach(m -> steps.add(() -> LinuxBpf.close(m.fd())));
         consumers.clear();
         Cleanup.runAll(steps);

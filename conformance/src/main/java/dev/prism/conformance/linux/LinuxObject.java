@@ -116,8 +116,12 @@ final class LinuxObject implements Executable {
         }
         TestRun run = LinuxBpf.testRun(progFds[0], packet, Math.max(DATA_OUT_CAPACITY, packet.length + 256), 1);
         // XDP, sched_cls and socket filter programs return a u32 (bpf_prog_run's return type),
-        // and the test run hands back that u32 as retval.
-        return new RunResult(Integer.toUnsignedLong(run.retval()), new byte[0], run.dataOut());
+        // and the test run hands back that u32 as retval. The test run does not follow an
+        // XDP_REDIRECT nor say where it would go (without BPF_F_TEST_XDP_LIVE_FRAMES it only
+        // runs the program): the redirect target stays null. Perf event records are read back
+        // from the rings of the events KernelMaps put in the perf event arrays.
+        return new RunResult(Integer.toUnsignedLong(run.retval()), new byte[0], run.dataOut(), null,
+                maps.hasPerfEvents() ? maps.drainEvents() : List.of());
     }
 
     /**
