@@ -56,6 +56,7 @@ final class Libc {
     private final MethodHandle munmap;
     private final MethodHandle mprotect;
     private final MethodHandle schedSetaffinity;
+    private final MethodHandle schedGetaffinity;
     private final int pageSize;
     private final StructLayout stateLayout;
     private final VarHandle errno;
@@ -119,6 +120,11 @@ final class Libc {
                 lookup.find("sched_setaffinity").orElseThrow(() -> new IllegalStateException("libc has no sched_setaffinity()")),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
                 captureErrno);
+        // int sched_getaffinity(pid_t pid, size_t cpusetsize, cpu_set_t *mask)
+        schedGetaffinity = linker.downcallHandle(
+                lookup.find("sched_getaffinity").orElseThrow(() -> new IllegalStateException("libc has no sched_getaffinity()")),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
+                captureErrno);
         MethodHandle getpagesize = linker.downcallHandle(
                 lookup.find("getpagesize").orElseThrow(() -> new IllegalStateException("libc has no getpagesize()")),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT));
@@ -168,6 +174,42 @@ final class Libc {
      *
      * @throws TargetException naming the errno when the kernel refuses
      */
+    /** {@return the calling thread's CPU affinity mask (cpu_set_t, 128 bytes)} */
+    byte[] affinity() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mask = arena.allocate(128, 8);
+            MemorySegment state = arena.allocate(stateLayout);
+            int r;
+            try {
+                r = (int) schedGetaffinity.invokeExact(state, 0, mask.byteSize(), mask);
+            } catch (Throwable t) {
+                throw new TargetException("sched_getaffinity() failed in the FFM layer: " + t, t);
+            }
+            if (r != 0) {
+                throw new TargetException("sched_getaffinity() failed: " + Errno.describe((int) errno.get(state, 0L), null));
+            }
+            return mask.toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    /** Sets the calling thread's CPU affinity mask (as {@link #affinity()} returned it). */
+    void setAffinity(byte[] bits) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mask = arena.allocate(128, 8);
+            MemorySegment.copy(bits, 0, mask, ValueLayout.JAVA_BYTE, 0, Math.min(128, bits.length));
+            MemorySegment state = arena.allocate(stateLayout);
+            int r;
+            try {
+                r = (int) schedSetaffinity.invokeExact(state, 0, mask.byteSize(), mask);
+            } catch (Throwable t) {
+                throw new TargetException("sched_setaffinity() failed in the FFM layer: " + t, t);
+            }
+            if (r != 0) {
+                throw new TargetException("sched_setaffinity() failed: " + Errno.describe((int) errno.get(state, 0L), null));
+            }
+        }
+    }
+
     void pinToCpu(int cpu) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment mask = arena.allocate(128, 8); // cpu_set_t: 1024 bits

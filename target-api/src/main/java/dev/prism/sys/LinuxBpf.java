@@ -286,6 +286,21 @@ public final class LinuxBpf {
         Libc.get().pinToCpu(cpu);
     }
 
+    /**
+     * {@return what {@code work} returns, run with the calling thread pinned to {@code cpu}}; the
+     * thread's previous affinity is restored afterwards (a test run executes on the caller's CPU)
+     */
+    public static <T> T onCpu(int cpu, java.util.function.Supplier<T> work) {
+        Libc libc = Libc.get();
+        byte[] saved = libc.affinity();
+        libc.pinToCpu(cpu);
+        try {
+            return work.get();
+        } finally {
+            libc.setAffinity(saved);
+        }
+    }
+
     private static MemorySegment elemAttr(Arena arena, BpfMap map, byte[] key) {
         MemorySegment attr = arena.allocate(BpfAttr.MapElem.SIZE, 8);
         attr.set(ValueLayout.JAVA_INT, BpfAttr.MapElem.MAP_FD, map.fd());

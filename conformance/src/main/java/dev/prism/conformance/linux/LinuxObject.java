@@ -114,7 +114,12 @@ final class LinuxObject implements Executable {
             }
             packet = input.mem();
         }
-        TestRun run = LinuxBpf.testRun(progFds[0], packet, Math.max(DATA_OUT_CAPACITY, packet.length + 256), 1);
+        byte[] in = packet;
+        // Prism's runs are on CPU 0: with perf event arrays (whose events take records only from
+        // their own CPU) the kernel's test run is made on CPU 0 too.
+        TestRun run = maps.hasPerfEvents()
+                ? LinuxBpf.onCpu(0, () -> LinuxBpf.testRun(progFds[0], in, Math.max(DATA_OUT_CAPACITY, in.length + 256), 1))
+                : LinuxBpf.testRun(progFds[0], packet, Math.max(DATA_OUT_CAPACITY, packet.length + 256), 1);
         // XDP, sched_cls and socket filter programs return a u32 (bpf_prog_run's return type),
         // and the test run hands back that u32 as retval. The test run does not follow an
         // XDP_REDIRECT nor say where it would go (without BPF_F_TEST_XDP_LIVE_FRAMES it only
