@@ -21,7 +21,10 @@ import java.util.Map;
  *   <li>per-CPU values are split per CPU, only the CPUs whose copy is not zero shown (the JSON
  *       form gives the whole value, every CPU's copy padded to 8 bytes, as bpf() returns it);</li>
  *   <li>ring buffers are drained, one record per line;</li>
- *   <li>prog arrays hold programs, which have no bytes to show: named, not listed.</li>
+ *   <li>prog arrays hold programs, which have no bytes to show: named, not listed; perf event
+ *       arrays likewise (their records are printed with each run);</li>
+ *   <li>a map-in-map's value is the index of the inner map among the object's maps, shown with
+ *       the inner map's name and the {@code OUTER[K]} name {@code --map} takes.</li>
  * </ul>
  */
 final class MapDump {
@@ -43,7 +46,7 @@ final class MapDump {
     private static List<Contents> read(MapAccess maps) {
         List<Contents> out = new ArrayList<>();
         for (MapDef def : maps.defs()) {
-            if (def.type() == MapType.PROG_ARRAY) {
+            if (def.type() == MapType.PROG_ARRAY || def.type() == MapType.PERF_EVENT_ARRAY) {
                 out.add(new Contents(def, List.of(), null));
                 continue;
             }
@@ -87,6 +90,11 @@ final class MapDump {
                         + " slots): its slots hold programs, not shown");
                 continue;
             }
+            if (def.type() == MapType.PERF_EVENT_ARRAY) {
+                out.println("map " + def.name() + " (" + type + ", " + def.maxEntries()
+                        + " slots): its records are shown with each run ('perf event:')");
+                continue;
+            }
             if (c.error() != null) {
                 out.println("map " + def.name() + " (" + type + "): cannot read: " + c.error());
                 continue;
@@ -104,10 +112,25 @@ final class MapDump {
                 if (e.key() == null) {
                     out.println("  " + Hex.compact(e.value()));
                 } else {
-                    out.println("  " + Hex.compact(e.key()) + " -> " + value(def, e.value()));
+                    out.println("  " + Hex.compact(e.key()) + " -> " + value(def, e.value()) + innerName(maps, def, e));
                 }
             }
         }
+    }
+
+    /**
+     * {@return for a map-in-map element, " (map NAME, also OUTER[K])": the value is the inner
+     * map's index among the object's maps}
+     */
+    private static String innerName(MapAccess maps, MapDef def, Element e) {
+        if (!def.type().ofMaps() || e.value().length != 4) {
+            return "";
+        }
+        int index = java.nio.ByteBuffer.wrap(e.value()).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+        String slot = e.key().length == 4 && def.type() == MapType.ARRAY_OF_MAPS
+                ? def.name() + "[" + Integer.toUnsignedString(java.nio.ByteBuffer.wrap(e.key()).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt()) + "]"
+                : def.name() + "{" + Hex.compact(e.key()) + "}";
+        return index >= 0 && index < maps.defs().size() ? " (map " + maps.defs().get(index).name() + ", also " + slot + ")" : "";
     }
 
     /** A value as text: per-CPU values as "cpuN: hex" for each CPU whose copy is not zero. */
@@ -133,7 +156,7 @@ final class MapDump {
     static Map<String, Object> json(MapAccess maps) {
         Map<String, Object> doc = new LinkedHashMap<>();
         for (Contents c : read(maps)) {
-            if (c.def().type() == MapType.PROG_ARRAY) {
+            if (c.def().type() == MapType.PROG_ARRAY || c.def().type() == MapType.PERF_EVENT_ARRAY) {
                 continue;
             }
             if (c.error() != null) {

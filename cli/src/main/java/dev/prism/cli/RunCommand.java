@@ -91,7 +91,10 @@ final class RunCommand implements Callable<Integer> {
             description = {"Before the first run, write one map element: KEY and VALUE in hex, the bytes as the map "
                     + "stores them (little-endian numbers: index 6 is 06000000). Repeatable.",
                     "For a prog_array, VALUE names a program of the object (function or section name): "
-                            + "--map jmp_table=06000000:xdp/tcp."})
+                            + "--map jmp_table=06000000:xdp/tcp.",
+                    "For an array_of_maps or hash_of_maps, NAME[INDEX] (a u32 slot) or NAME{HEXKEY} names the inner "
+                            + "map in that slot: --map lru_mapping[0]=KEY:VALUE; the outer map's own VALUE is the "
+                            + "index of an inner map among the object's maps (as --dump-maps shows it)."})
     List<String> mapSettings = new ArrayList<>();
 
     @Option(names = "--dump-maps",
@@ -258,10 +261,27 @@ final class RunCommand implements Callable<Integer> {
         String name = spec.substring(0, eq);
         String keyText = spec.substring(eq + 1, colon);
         String valueText = spec.substring(colon + 1);
-        MapDef def = entry.maps().stream().filter(m -> m.name().equals(name)).findFirst().orElseThrow(() ->
-                CliException.usage("--map " + spec + ": no map '" + name + "' ("
+        dev.prism.target.InnerMapName inner;
+        try {
+            inner = dev.prism.target.InnerMapName.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage("--map " + spec + ": " + e.getMessage());
+        }
+        String outerName = inner == null ? name : inner.outer();
+        MapDef found = entry.maps().stream().filter(m -> m.name().equals(outerName)).findFirst().orElseThrow(() ->
+                CliException.usage("--map " + spec + ": no map '" + outerName + "' ("
                         + (entry.maps().isEmpty() ? entry.name() + " has no maps"
                         : "maps: " + entry.maps().stream().map(MapDef::name).collect(Collectors.joining(", "))) + ")"));
+        if (inner != null && found.inner() == null) {
+            throw CliException.usage("--map " + spec + ": " + outerName + " is a " + found.type().id()
+                    + ", not a map of maps; NAME[INDEX] and NAME{HEXKEY} name the inner maps of array_of_maps and hash_of_maps");
+        }
+        if (inner != null && inner.key().length != found.keySize()) {
+            throw CliException.usage("--map " + spec + ": the slot key is " + inner.key().length + " bytes, map " + outerName
+                    + " has " + found.keySize() + "-byte keys");
+        }
+        // an inner map has the template's shape; the slot is resolved when the setting is applied
+        MapDef def = inner == null ? found : found.inner().template().withName(name);
         if (def.type() == MapType.RINGBUF) {
             throw CliException.usage("--map " + spec + ": " + name + " is a ring buffer; only programs write to it");
         }
@@ -385,6 +405,25 @@ final class RunCommand implements Callable<Integer> {
             if (after != null) {
                 doc.put("packet_after", Hex.compact(after));
             }
+            if (result.redirect() != null) {
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put(result.redirect().kind().name().toLowerCase(java.util.Locale.ROOT), result.redirect().target());
+                if (result.redirect().map() != null) {
+                    r.put("map", result.redirect().map());
+                }
+                doc.put("redirect", r);
+            }
+            if (!result.events().isEmpty()) {
+                List<Object> events = new ArrayList<>();
+                for (RunResult.Event e : result.events()) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("map", e.map());
+                    m.put("cpu", e.cpu());
+                    m.put("data", Hex.compact(e.data()));
+                    events.add(m);
+                }
+                doc.put("events", events);
+            }
             if (nsPerRun != null) {
                 doc.put("ns_per_run", round(nsPerRun));
             }
@@ -397,8 +436,14 @@ final class RunCommand implements Callable<Integer> {
                 && !result.skbAfter().equals(new dev.prism.target.SkbFields(0, 0, null, 0))) {
             out.println("skb after: " + result.skbAfter());
         }
+        if (result.redirect() != null) {
+            out.println("redirect to: " + result.redirect());
+        }
         if (after != null && !Arrays.equals(after, packet)) {
             out.println("packet after: " + Hex.compact(after));
+        }
+        for (RunResult.Event e : result.events()) {
+            out.println("perf event: " + e.map() + " cpu " + e.cpu() + ": " + Hex.compact(e.data()));
         }
         if (nsPerRun != null) {
             out.printf("ns per run: %.1f (%d runs after 1 warm-up)%n", nsPerRun, repeat);

@@ -69,6 +69,7 @@ final class MapTable {
             table.byDefinition.put(key, table.defs.size());
             table.defs.add(def);
         }
+        table.checkInnerMaps(elf);
         for (ElfFile.Section s : elf.sections()) {
             if (!isGlobalData(s) || s.size() == 0) {
                 continue;
@@ -82,6 +83,33 @@ final class MapTable {
             table.defs.add(new MapDef(s.name(), MapType.ARRAY, 4, (int) s.size(), 1, 0, elf.contents(s), readOnly));
         }
         return table;
+    }
+
+    /** Every map a map-in-map initializer names is a map of the object that fits the template. */
+    private void checkInnerMaps(ElfFile elf) {
+        ElfFile.Section maps = null;
+        for (ElfFile.Section s : elf.sections()) {
+            if (s.name().equals(BTF_MAPS)) {
+                maps = s;
+            }
+        }
+        for (MapDef outer : defs) {
+            if (outer.inner() == null) {
+                continue;
+            }
+            for (var slot : outer.inner().slots().entrySet()) {
+                MapDef inner = defs.stream().filter(d -> d.name().equals(slot.getValue())).findFirst().orElse(null);
+                String where = maps == null ? "section .maps" : maps.where();
+                if (inner == null) {
+                    throw ElfFile.error(where, "map '" + outer.name() + "': slot " + slot.getKey() + " names '"
+                            + slot.getValue() + "', which is not a map of this object");
+                }
+                String why = outer.inner().mismatch(inner);
+                if (why != null) {
+                    throw ElfFile.error(where, "map '" + outer.name() + "': slot " + slot.getKey() + ": " + why);
+                }
+            }
+        }
     }
 
     /** {@return whether a section holds global variables that become an array map} */
@@ -173,6 +201,39 @@ final class MapTable {
         if (def == 0 || btf.kind(def) != Btf.STRUCT) {
             throw ElfFile.error(where, "map '" + name + "': definition is " + btf.describe(def) + ", not a struct");
         }
+        Fields f = fields(btf, where, name, def, true);
+        MapDef made;
+        if (f.values != null && f.type == MapType.ARRAY_OF_MAPS.code() || f.values != null && f.type == MapType.HASH_OF_MAPS.code()) {
+            MapDef template = innerTemplate(btf, where, name, f.values);
+            MapDef outer = define(where, name, MapType.ARRAY.code(), Math.max(f.keySize, 0), 4, f.maxEntries, f.flags);
+            java.util.SortedMap<Integer, String> init = new java.util.TreeMap<>();
+            for (ElfObject.ProgramSlot slot : initializers(elf, s, sym, f.values, outer)) {
+                init.put(slot.index(), slot.program());
+            }
+            made = MapDef.ofMaps(name, MapType.ofCode((int) f.type), outer.keySize(), outer.maxEntries(), outer.flags(),
+                    new MapDef.Inner(template, init));
+        } else {
+            made = define(where, name, f.type, Math.max(f.keySize, 0), Math.max(f.valueSize, 0), f.maxEntries, f.flags);
+            if (made.type().ofMaps()) {
+                throw ElfFile.error(where, "map '" + name + "': " + made.type().id()
+                        + " needs its inner map as __array(values, struct inner_def)");
+            }
+        }
+        if (f.values != null && made.type() == MapType.PROG_ARRAY) {
+            slots.addAll(initializers(elf, s, sym, f.values, made));
+        } else if (f.values != null && !made.type().ofMaps()) {
+            throw ElfFile.error(where, "map '" + name + "': not supported: initial values (.values) for a map of type "
+                    + made.type().id());
+        }
+        return made;
+    }
+
+    /** The fields of a BTF map definition struct. */
+    private record Fields(long type, long keySize, long valueSize, long maxEntries, long flags, Btf.Member values) {
+    }
+
+    /** {@return the fields of struct {@code def}}; {@code values} is allowed only in an outer definition */
+    private static Fields fields(Btf btf, String where, String name, int def, boolean outer) {
         long type = -1;
         long keySize = -1;
         long valueSize = -1;
@@ -191,15 +252,15 @@ final class MapTable {
                 // pinning (a bpffs path policy), numa_node and map_extra do not change what a
                 // program computes; they are checked for form and otherwise ignored.
                 case "pinning", "numa_node", "map_extra" -> intField(btf, where, name, m);
-                // values: the initial slots of a prog_array (or map-in-map), an array of
-                // pointers filled by .rel.maps relocations against program symbols; the value
+                // values: the initial slots of a prog_array or a map-in-map, an array of pointers
+                // filled by .rel.maps relocations against program or map symbols; the value
                 // itself is a 4-byte fd, as libbpf sets it (parse_btf_map_def).
                 case "values" -> {
+                    if (!outer) {
+                        throw ElfFile.error(where, "map '" + name + "': not supported: a map-in-map inside a map-in-map");
+                    }
                     values = m;
                     valueSize = agree(where, name, "value", valueSize, 4);
-                }
-                // inner_map: the template of a map-in-map, whose outer type Prism refuses below.
-                case "inner_map" -> {
                 }
                 default -> throw ElfFile.error(where, "map '" + name + "': unknown field '" + m.name() + "'");
             }
@@ -207,18 +268,49 @@ final class MapTable {
         if (type < 0) {
             throw ElfFile.error(where, "map '" + name + "': no 'type' field");
         }
-        MapDef made = define(where, name, type, Math.max(keySize, 0), Math.max(valueSize, 0), maxEntries, flags);
-        if (values != null && made.type() == MapType.PROG_ARRAY) {
-            readSlots(elf, s, sym, values, made);
-        }
-        return made;
+        return new Fields(type, keySize, valueSize, maxEntries, flags, values);
     }
 
     /**
-     * Reads {@code .values = { [i] = &prog }}: each relocation inside the values array (8-byte
-     * pointers, starting at the member's byte offset) names the program for slot i.
+     * {@return the inner map template of {@code __array(values, struct inner_def)}}: the member is
+     * an array (of 0 elements, or as many as the initializer names) of pointers to the inner
+     * definition struct, which has the fields of an ordinary map definition.
      */
-    private void readSlots(ElfFile elf, ElfFile.Section s, ElfFile.Symbol sym, Btf.Member values, MapDef map) {
+    private static MapDef innerTemplate(Btf btf, String where, String name, Btf.Member values) {
+        int array = skipModifiers(btf, where, name, values);
+        if (array == 0 || btf.kind(array) != Btf.ARRAY) {
+            throw ElfFile.error(where, "map '" + name + "': field 'values' is " + btf.describe(array)
+                    + ", not an array of pointers (__array)");
+        }
+        int ptr;
+        int inner;
+        try {
+            ptr = btf.skipModifiers(btf.arrayElement(array));
+            inner = ptr == 0 || btf.kind(ptr) != Btf.PTR ? 0 : btf.skipModifiers(btf.referenced(ptr));
+        } catch (ElfException e) {
+            throw ElfFile.error(where, "map '" + name + "': field 'values': " + e.getMessage());
+        }
+        if (inner == 0 || btf.kind(inner) != Btf.STRUCT) {
+            throw ElfFile.error(where, "map '" + name + "': the elements of 'values' are " + btf.describe(ptr == 0 ? array : ptr)
+                    + ", not pointers to an inner map definition struct");
+        }
+        String innerName = name + ".inner";
+        Fields f = fields(btf, where, innerName, inner, false);
+        MapDef t = define(where, innerName, f.type, Math.max(f.keySize, 0), Math.max(f.valueSize, 0), f.maxEntries, f.flags);
+        if (t.type().ofMaps() || t.type() == MapType.PROG_ARRAY) {
+            throw ElfFile.error(where, "map '" + name + "': not supported: inner maps of type " + t.type().id());
+        }
+        return t;
+    }
+
+    /**
+     * Reads {@code .values = { [i] = &prog }} (or {@code &inner_map}): each relocation inside the
+     * values array (8-byte pointers, starting at the member's byte offset) names the program or
+     * map for slot i.
+     */
+    private static List<ElfObject.ProgramSlot> initializers(ElfFile elf, ElfFile.Section s, ElfFile.Symbol sym,
+                                                           Btf.Member values, MapDef map) {
+        List<ElfObject.ProgramSlot> slots = new ArrayList<>();
         long start = sym.value() + values.offset() / 8;
         long end = sym.value() + sym.size();
         for (ElfFile.Reloc r : elf.relocations(s.index())) {
@@ -237,6 +329,7 @@ final class MapTable {
             ElfFile.Symbol target = elf.symbols().get(r.symbol());
             slots.add(new ElfObject.ProgramSlot(map.name(), (int) slot, target.name()));
         }
+        return slots;
     }
 
     private static long agree(String where, String map, String what, long previous, long now) {

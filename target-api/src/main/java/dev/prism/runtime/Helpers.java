@@ -38,6 +38,7 @@ public final class Helpers {
     public static final int L4_CSUM_REPLACE = 11;
     public static final int TAIL_CALL = 12;
     public static final int REDIRECT = 23;
+    public static final int PERF_EVENT_OUTPUT = 25;
     public static final int SKB_LOAD_BYTES = 26;
     public static final int CSUM_DIFF = 28;
     public static final int GET_HASH_RECALC = 34;
@@ -72,6 +73,7 @@ public final class Helpers {
         def(GET_SMP_PROCESSOR_ID, "get_smp_processor_id", HelperProto.Ret.INTEGER);
         def(TAIL_CALL, "tail_call", HelperProto.Ret.VOID, PTR_TO_CTX, CONST_MAP_PTR, ANYTHING);
         def(REDIRECT, "redirect", HelperProto.Ret.INTEGER, ANYTHING, ANYTHING);
+        def(PERF_EVENT_OUTPUT, "perf_event_output", HelperProto.Ret.INTEGER, PTR_TO_CTX, CONST_MAP_PTR, ANYTHING, PTR_TO_MEM, CONST_SIZE_OR_ZERO);
         def(CSUM_DIFF, "csum_diff", HelperProto.Ret.INTEGER, PTR_TO_MEM_OR_NULL, CONST_SIZE_OR_ZERO, PTR_TO_MEM_OR_NULL, CONST_SIZE_OR_ZERO, ANYTHING);
         def(XDP_ADJUST_HEAD, "xdp_adjust_head", HelperProto.Ret.INTEGER, PTR_TO_CTX, ANYTHING);
         def(REDIRECT_MAP, "redirect_map", HelperProto.Ret.INTEGER, CONST_MAP_PTR, ANYTHING, ANYTHING);

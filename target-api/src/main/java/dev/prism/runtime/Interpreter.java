@@ -134,10 +134,13 @@ public final class Interpreter {
      * @param executed    instructions executed
      * @param memAfter    the input memory after the run (raw programs; empty when there was none)
      * @param packetAfter XDP: data_meta..data_end after the run (Linux's data_out); else null
+     * @param redirect    XDP_REDIRECT: the target chosen; else null
+     * @param events      the bpf_perf_event_output records of the run
      */
-    public record Result(long r0, long executed, byte[] memAfter, byte[] packetAfter, dev.prism.target.SkbFields skbAfter) {
+    public record Result(long r0, long executed, byte[] memAfter, byte[] packetAfter, dev.prism.target.SkbFields skbAfter,
+                         dev.prism.target.RunResult.Redirect redirect, List<dev.prism.target.RunResult.Event> events) {
         public Result(long r0, long executed, byte[] memAfter, byte[] packetAfter) {
-            this(r0, executed, memAfter, packetAfter, null);
+            this(r0, executed, memAfter, packetAfter, null, null, List.of());
         }
     }
 
@@ -187,6 +190,7 @@ public final class Interpreter {
                         regionOwner.add(m);
                     }
                 }
+                RunExtras.bindMapsInMaps(maps, m -> MAP_HANDLE_BASE + 256L * maps.indexOf(m));
             } catch (RuntimeException e) {
                 arena.close();
                 throw e;
@@ -284,9 +288,11 @@ public final class Interpreter {
                 }
                 byte[] memAfter = run.mem == null ? new byte[0] : run.mem.segment().toArray(ValueLayout.JAVA_BYTE);
                 if (run.skb != null) {
-                    return new Result(r0, run.executed, memAfter, run.skb.packet(), run.skb.fields());
+                    return new Result(r0, run.executed, memAfter, run.skb.packet(), run.skb.fields(), null,
+                            RunExtras.drainEvents(maps));
                 }
-                return new Result(r0, run.executed, memAfter, run.xdp == null ? null : run.xdp.output());
+                return new Result(r0, run.executed, memAfter, run.xdp == null ? null : run.xdp.output(), null,
+                        RunExtras.redirect(r0, run.xdp), RunExtras.drainEvents(maps));
             }
         }
 

@@ -117,7 +117,7 @@ public final class InterpreterTarget implements Target {
                 } catch (IllegalArgumentException e) {
                     throw new TargetException(e.getMessage(), e); // e.g. a packet shorter than 14 bytes
                 }
-                return new RunResult(r.r0(), r.memAfter(), r.packetAfter(), r.skbAfter());
+                return new RunResult(r.r0(), r.memAfter(), r.packetAfter(), r.skbAfter(), r.redirect(), r.events());
             }
 
             @Override

@@ -22,6 +22,26 @@ public record MapSetAccess(List<BpfMap> maps, List<Program> programs) implements
     }
 
     private BpfMap map(String name) {
+        dev.prism.target.InnerMapName inner;
+        try {
+            inner = dev.prism.target.InnerMapName.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new TargetException(e.getMessage());
+        }
+        if (inner != null) {
+            if (!(map(inner.outer()) instanceof dev.prism.runtime.maps.MapOfMaps outer)) {
+                throw new TargetException("map " + inner.outer() + " holds no maps (" + name + ")");
+            }
+            if (inner.key().length != outer.def().keySize()) {
+                throw new TargetException("map " + name + ": the key is " + inner.key().length + " bytes, map "
+                        + inner.outer() + " has " + outer.def().keySize() + "-byte keys");
+            }
+            BpfMap m = outer.innerAt(inner.key());
+            if (m == null) {
+                throw new TargetException("map " + name + ": that slot of " + inner.outer() + " holds no map");
+            }
+            return m;
+        }
         for (BpfMap m : maps) {
             if (m.def().name().equals(name)) {
                 return m;
@@ -81,6 +101,9 @@ public record MapSetAccess(List<BpfMap> maps, List<Program> programs) implements
     public List<byte[]> drain(String ringbuf) {
         if (map(ringbuf) instanceof RingBufMap r) {
             return r.drain();
+        }
+        if (map(ringbuf) instanceof dev.prism.runtime.maps.PerfEventArrayMap p) {
+            return p.drain().stream().map(dev.prism.runtime.maps.PerfEventArrayMap.Record::data).toList();
         }
         throw new TargetException("map " + ringbuf + " is not a ring buffer");
     }

@@ -1,6 +1,11 @@
 package dev.prism.runtime;
 
+import dev.prism.program.MapType;
 import dev.prism.runtime.maps.BpfMap;
+import dev.prism.runtime.maps.MapOfMaps;
+import dev.prism.runtime.maps.PerfEventArrayMap;
+import dev.prism.runtime.maps.RedirectMap;
+import dev.prism.target.RunResult;
 import dev.prism.runtime.maps.RingBufMap;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +20,10 @@ final class StandardHelpers {
     private static final long XDP_REDIRECT = 4;
     /** XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX: the default actions redirect_map may carry in flags. */
     private static final long XDP_ACTION_MASK = 0x3;
+    /** bpf_redirect_map flags for devmaps: send to every device of the map / but not the ingress one. */
+    private static final long BPF_F_BROADCAST = 1 << 3;
+    private static final long BPF_F_EXCLUDE_INGRESS = 1 << 4;
+    private static final long EFAULT = -14;
     /** bpf_trace_printk's output limit (BPF_TRACE_PRINTK_SIZE... the kernel formats into 1 KiB). */
     private static final int TRACE_MAX = 1024;
 
@@ -33,7 +42,8 @@ final class StandardHelpers {
         t.bind(Helpers.TRACE_PRINTK, "trace_printk", StandardHelpers::tracePrintk);
         t.bind(Helpers.CSUM_DIFF, "csum_diff", StandardHelpers::csumDiff);
         t.bind(Helpers.REDIRECT, "redirect", (c, ifindex, flags, d, e, f) -> c.skb() != null
-                ? SkbHelpers.redirect(c, ifindex, flags) : flags != 0 ? XDP_ABORTED : XDP_REDIRECT);
+                ? SkbHelpers.redirect(c, ifindex, flags) : redirect(c, ifindex, flags, d, e, f));
+        t.bind(Helpers.PERF_EVENT_OUTPUT, "perf_event_output", StandardHelpers::perfEventOutput);
         t.bind(Helpers.REDIRECT_MAP, "redirect_map", StandardHelpers::redirectMap);
         t.bind(Helpers.XDP_ADJUST_HEAD, "xdp_adjust_head", (c, ctx, delta, d, e, f) -> xdp(c, "xdp_adjust_head").adjustHead((int) delta));
         t.bind(Helpers.XDP_ADJUST_META, "xdp_adjust_meta", (c, ctx, delta, d, e, f) -> xdp(c, "xdp_adjust_meta").adjustMeta((int) delta));
@@ -62,6 +72,9 @@ final class StandardHelpers {
     private static long mapLookup(HelperContext c, long map, long key, long r3, long r4, long r5) {
         BpfMap m = c.map(map);
         MemorySegment k = c.memory(key, m.def().keySize(), false);
+        if (m instanceof MapOfMaps outer) {
+            return outer.lookup(k, c.env().cpu()); // the inner map's handle, as lddw map_idx gives it
+        }
         return c.programAddress(m.lookup(k, c.env().cpu()));
     }
 
@@ -77,15 +90,52 @@ final class StandardHelpers {
         return m.delete(c.memory(key, m.def().keySize(), false));
     }
 
-    /**
-     * bpf_redirect_map (XDP): the default action in the low bits of flags when the key has no
-     * target, XDP_REDIRECT when it has, XDP_ABORTED for unknown flag bits (__bpf_xdp_redirect_map).
-     */
-    private static long redirectMap(HelperContext c, long map, long key, long flags, long r4, long r5) {
-        if ((flags & ~XDP_ACTION_MASK) != 0) {
+    /** bpf_redirect in XDP (bpf_xdp_redirect): XDP_ABORTED for any flag, else XDP_REDIRECT to the u32 ifindex. */
+    private static long redirect(HelperContext c, long ifindex, long flags, long r3, long r4, long r5) {
+        if (flags != 0) {
             return XDP_ABORTED;
         }
+        XdpBuffer x = c.xdp();
+        if (x != null) {
+            x.redirect(new RunResult.Redirect(RunResult.Redirect.Kind.IFINDEX, ifindex & 0xffff_ffffL, null));
+        }
+        return XDP_REDIRECT;
+    }
+
+    /**
+     * bpf_redirect_map (XDP, __bpf_xdp_redirect_map): XDP_ABORTED for flag bits other than the
+     * default action (and, for devmaps, BPF_F_BROADCAST / BPF_F_EXCLUDE_INGRESS, which Prism does
+     * not support); the default action in the low bits when the u32 key has no target;
+     * XDP_REDIRECT, the target recorded, when it has.
+     */
+    private static long redirectMap(HelperContext c, long map, long key, long flags, long r4, long r5) {
         BpfMap m = c.map(map);
+        boolean devmap = m.def().type() == MapType.DEVMAP || m.def().type() == MapType.DEVMAP_HASH;
+        long allowed = XDP_ACTION_MASK | (devmap ? BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS : 0);
+        if ((flags & ~allowed) != 0) {
+            return XDP_ABORTED;
+        }
+        if ((flags & (BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS)) != 0) {
+            throw new IllegalStateException("not supported: BPF_F_BROADCAST / BPF_F_EXCLUDE_INGRESS (flags 0x"
+                    + Long.toHexString(flags) + ")");
+        }
+        if (m instanceof RedirectMap r) {
+            Long target = r.target(key);
+            if (target == null) {
+                return flags & XDP_ACTION_MASK;
+            }
+            RunResult.Redirect.Kind kind = switch (m.def().type()) {
+                case CPUMAP -> RunResult.Redirect.Kind.CPU;
+                case XSKMAP -> RunResult.Redirect.Kind.QUEUE;
+                default -> RunResult.Redirect.Kind.IFINDEX;
+            };
+            XdpBuffer x = c.xdp();
+            if (x != null) {
+                x.redirect(new RunResult.Redirect(kind, target, m.def().name()));
+            }
+            return XDP_REDIRECT;
+        }
+        // Prism's RFC 9669 profile also takes an ARRAY (a stand-in devmap): a non-zero u32 ifindex is a target.
         byte[] k = new byte[4];
         int index = (int) key;
         k[0] = (byte) index;
@@ -95,6 +145,32 @@ final class StandardHelpers {
         byte[] v = m.def().keySize() == 4 ? m.lookupUser(k) : null;
         boolean hasTarget = v != null && !allZero(v);
         return hasTarget ? XDP_REDIRECT : flags & XDP_ACTION_MASK;
+    }
+
+    /**
+     * bpf_perf_event_output for XDP (bpf_xdp_event_output): -EINVAL for flag bits outside the
+     * slot index and the packet length, -EFAULT when that length exceeds the packet; the record
+     * is the program's bytes followed by that many packet bytes from data.
+     */
+    private static long perfEventOutput(HelperContext c, long ctx, long map, long flags, long data, long size) {
+        if ((flags & ~(PerfEventArrayMap.BPF_F_CTXLEN_MASK | PerfEventArrayMap.BPF_F_INDEX_MASK)) != 0) {
+            return EINVAL;
+        }
+        if (!(c.map(map) instanceof PerfEventArrayMap m)) {
+            throw new IllegalStateException("map is not a perf_event_array");
+        }
+        int ctxLen = (int) ((flags & PerfEventArrayMap.BPF_F_CTXLEN_MASK) >>> 32);
+        XdpBuffer x = c.xdp();
+        int packetLen = x == null ? 0 : x.dataEnd() - x.data();
+        if (ctxLen > packetLen) {
+            return EFAULT;
+        }
+        byte[] bytes = c.read(data, (int) size);
+        byte[] record = java.util.Arrays.copyOf(bytes, bytes.length + ctxLen);
+        if (ctxLen > 0) {
+            MemorySegment.copy(x.frame(), java.lang.foreign.ValueLayout.JAVA_BYTE, x.data(), record, bytes.length, ctxLen);
+        }
+        return m.output(flags & PerfEventArrayMap.BPF_F_INDEX_MASK, c.env().cpu(), record);
     }
 
     private static boolean allZero(byte[] b) {

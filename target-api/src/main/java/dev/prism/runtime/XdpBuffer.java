@@ -47,6 +47,8 @@ public final class XdpBuffer {
     private static final int EACCES = -13;
 
     private final MemorySegment frame;
+    /** The target of the run's last bpf_redirect / successful bpf_redirect_map (Linux's bpf_redirect_info). */
+    private dev.prism.target.RunResult.Redirect redirect;
     private int dataMeta;
     private int data;
     private int dataEnd;
@@ -66,6 +68,16 @@ public final class XdpBuffer {
         data = HEADROOM;
         dataMeta = HEADROOM;
         dataEnd = HEADROOM + packet.length;
+    }
+
+    /** {@return the redirect target the run chose last, or null} */
+    public dev.prism.target.RunResult.Redirect redirect() {
+        return redirect;
+    }
+
+    /** Records the redirect target a helper chose (a later one replaces it, as in Linux). */
+    public void redirect(dev.prism.target.RunResult.Redirect target) {
+        this.redirect = target;
     }
 
     /** {@return the whole 4096-byte frame} */

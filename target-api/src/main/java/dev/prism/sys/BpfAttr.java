@@ -26,6 +26,21 @@ final class BpfAttr {
     static final int BPF_PROG_TEST_RUN = 10;
     static final int BPF_BTF_LOAD = 18;
     static final int BPF_MAP_FREEZE = 22;
+    static final int BPF_OBJ_GET_INFO_BY_FD = 15;
+
+    /** The member used by BPF_OBJ_GET_INFO_BY_FD: {@code __u32 bpf_fd, info_len; __aligned_u64 info}. */
+    static final class InfoByFd {
+        static final long BPF_FD = 0;
+        static final long INFO_LEN = 4;
+        static final long INFO = 8;
+        static final long SIZE = 16;
+        /** struct bpf_map_info: {@code __u32 type, id, ...}: the id at offset 4. */
+        static final long MAP_INFO_ID = 4;
+        static final int MAP_INFO_SIZE = 88;
+
+        private InfoByFd() {
+        }
+    }
 
     /** {@code BPF_OBJ_NAME_LEN}: map_name and prog_name, NUL included. */
     static final int OBJ_NAME_LEN = 16;
@@ -37,7 +52,8 @@ final class BpfAttr {
         static final long VALUE_SIZE = 8;      // __u32 value_size
         static final long MAX_ENTRIES = 12;    // __u32 max_entries
         static final long MAP_FLAGS = 16;      // __u32 map_flags
-        // 20: __u32 inner_map_fd, 24: __u32 numa_node
+        static final long INNER_MAP_FD = 20;   // __u32 inner_map_fd (map-in-maps: the template)
+        // 24: __u32 numa_node
         static final long MAP_NAME = 28;       // char map_name[BPF_OBJ_NAME_LEN]
         // 44: map_ifindex, 48: btf_fd, 52..60: btf type ids, 64: __u64 map_extra
         static final long SIZE = 72;

@@ -48,12 +48,15 @@ final class Libc {
     }
 
     private final long sysBpf;
+    private final long sysPerfEventOpen;
     private final MethodHandle syscall;
+    private final MethodHandle syscall5;
     private final MethodHandle close;
     private final MethodHandle mmap;
     private final MethodHandle munmap;
     private final MethodHandle mprotect;
     private final MethodHandle schedSetaffinity;
+    private final MethodHandle schedGetaffinity;
     private final int pageSize;
     private final StructLayout stateLayout;
     private final VarHandle errno;
@@ -71,6 +74,8 @@ final class Libc {
             case "aarch64", "arm64" -> 280;
             default -> throw new IllegalStateException("no known bpf() syscall number for architecture " + arch);
         };
+        // syscall_64.tbl: 298 common perf_event_open; asm-generic/unistd.h: __NR_perf_event_open 241
+        sysPerfEventOpen = arch.equals("aarch64") || arch.equals("arm64") ? 241 : 298;
         Linker linker = Linker.nativeLinker();
         SymbolLookup lookup = linker.defaultLookup();
         stateLayout = Linker.Option.captureStateLayout();
@@ -82,6 +87,12 @@ final class Libc {
                 lookup.find("syscall").orElseThrow(() -> new IllegalStateException("libc has no syscall()")),
                 FunctionDescriptor.of(ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG),
+                Linker.Option.firstVariadicArg(1), captureErrno);
+        // syscall(nr, attr, pid, cpu, group_fd, flags): perf_event_open
+        syscall5 = linker.downcallHandle(
+                lookup.find("syscall").orElseThrow(() -> new IllegalStateException("libc has no syscall()")),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
                 Linker.Option.firstVariadicArg(1), captureErrno);
         close = linker.downcallHandle(
                 lookup.find("close").orElseThrow(() -> new IllegalStateException("libc has no close()")),
@@ -109,6 +120,11 @@ final class Libc {
                 lookup.find("sched_setaffinity").orElseThrow(() -> new IllegalStateException("libc has no sched_setaffinity()")),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
                 captureErrno);
+        // int sched_getaffinity(pid_t pid, size_t cpusetsize, cpu_set_t *mask)
+        schedGetaffinity = linker.downcallHandle(
+                lookup.find("sched_getaffinity").orElseThrow(() -> new IllegalStateException("libc has no sched_getaffinity()")),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
+                captureErrno);
         MethodHandle getpagesize = linker.downcallHandle(
                 lookup.find("getpagesize").orElseThrow(() -> new IllegalStateException("libc has no getpagesize()")),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT));
@@ -125,6 +141,18 @@ final class Libc {
             throw new TargetException(FAILURE);
         }
         return INSTANCE;
+    }
+
+    /** {@return the result of {@code syscall(SYS_perf_event_open, attr, pid, cpu, group_fd, flags)}} */
+    Result perfEventOpen(SegmentAllocator arena, MemorySegment attr, int pid, int cpu, int groupFd, long flags) {
+        MemorySegment state = arena.allocate(stateLayout);
+        long r;
+        try {
+            r = (long) syscall5.invokeExact(state, sysPerfEventOpen, attr, (long) pid, (long) cpu, (long) groupFd, flags);
+        } catch (Throwable t) {
+            throw new TargetException("perf_event_open() call failed in the FFM layer: " + t, t);
+        }
+        return new Result(r, r == -1 ? (int) errno.get(state, 0L) : 0);
     }
 
     /** {@return the result of {@code syscall(SYS_bpf, cmd, attr, size)}} */
@@ -146,6 +174,42 @@ final class Libc {
      *
      * @throws TargetException naming the errno when the kernel refuses
      */
+    /** {@return the calling thread's CPU affinity mask (cpu_set_t, 128 bytes)} */
+    byte[] affinity() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mask = arena.allocate(128, 8);
+            MemorySegment state = arena.allocate(stateLayout);
+            int r;
+            try {
+                r = (int) schedGetaffinity.invokeExact(state, 0, mask.byteSize(), mask);
+            } catch (Throwable t) {
+                throw new TargetException("sched_getaffinity() failed in the FFM layer: " + t, t);
+            }
+            if (r != 0) {
+                throw new TargetException("sched_getaffinity() failed: " + Errno.describe((int) errno.get(state, 0L), null));
+            }
+            return mask.toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    /** Sets the calling thread's CPU affinity mask (as {@link #affinity()} returned it). */
+    void setAffinity(byte[] bits) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mask = arena.allocate(128, 8);
+            MemorySegment.copy(bits, 0, mask, ValueLayout.JAVA_BYTE, 0, Math.min(128, bits.length));
+            MemorySegment state = arena.allocate(stateLayout);
+            int r;
+            try {
+                r = (int) schedSetaffinity.invokeExact(state, 0, mask.byteSize(), mask);
+            } catch (Throwable t) {
+                throw new TargetException("sched_setaffinity() failed in the FFM layer: " + t, t);
+            }
+            if (r != 0) {
+                throw new TargetException("sched_setaffinity() failed: " + Errno.describe((int) errno.get(state, 0L), null));
+            }
+        }
+    }
+
     void pinToCpu(int cpu) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment mask = arena.allocate(128, 8); // cpu_set_t: 1024 bits

@@ -93,6 +93,15 @@ public final class LinuxBpf {
      * @throws TargetException when the kernel refuses
      */
     public static BpfMap mapCreate(MapType type, int keySize, int valueSize, int maxEntries, int flags, String name) {
+        return mapCreate(type, keySize, valueSize, maxEntries, flags, name, 0);
+    }
+
+    /**
+     * Creates a map (BPF_MAP_CREATE); for ARRAY_OF_MAPS and HASH_OF_MAPS {@code innerMapFd} is a
+     * map of the inner maps' shape (the kernel keeps a copy of its metadata; the caller may close it).
+     */
+    public static BpfMap mapCreate(MapType type, int keySize, int valueSize, int maxEntries, int flags, String name,
+                                   int innerMapFd) {
         Objects.requireNonNull(type);
         if (type != MapType.RINGBUF) { // a ring buffer has neither keys nor values, only a size
             positive("key size", keySize);
@@ -107,6 +116,7 @@ public final class LinuxBpf {
             attr.set(ValueLayout.JAVA_INT, BpfAttr.MapCreate.VALUE_SIZE, valueSize);
             attr.set(ValueLayout.JAVA_INT, BpfAttr.MapCreate.MAX_ENTRIES, maxEntries);
             attr.set(ValueLayout.JAVA_INT, BpfAttr.MapCreate.MAP_FLAGS, flags);
+            attr.set(ValueLayout.JAVA_INT, BpfAttr.MapCreate.INNER_MAP_FD, innerMapFd);
             putName(attr, BpfAttr.MapCreate.MAP_NAME, name);
             Libc.Result r = libc.bpf(arena, BpfAttr.BPF_MAP_CREATE, attr);
             if (r.failed()) {
@@ -114,6 +124,23 @@ public final class LinuxBpf {
                         + valueSize + ", " + maxEntries + " entries)");
             }
             return new BpfMap((int) r.value(), type, keySize, valueSize, maxEntries);
+        }
+    }
+
+    /** {@return the kernel's id of a map (BPF_OBJ_GET_INFO_BY_FD): what a map-in-map lookup from user space returns} */
+    public static int mapId(BpfMap map) {
+        Libc libc = Libc.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(BpfAttr.InfoByFd.MAP_INFO_SIZE, 8);
+            MemorySegment attr = arena.allocate(BpfAttr.InfoByFd.SIZE, 8);
+            attr.set(ValueLayout.JAVA_INT, BpfAttr.InfoByFd.BPF_FD, map.fd());
+            attr.set(ValueLayout.JAVA_INT, BpfAttr.InfoByFd.INFO_LEN, BpfAttr.InfoByFd.MAP_INFO_SIZE);
+            attr.set(ValueLayout.JAVA_LONG, BpfAttr.InfoByFd.INFO, info.address());
+            Libc.Result r = libc.bpf(arena, BpfAttr.BPF_OBJ_GET_INFO_BY_FD, attr);
+            if (r.failed()) {
+                throw failure("BPF_OBJ_GET_INFO_BY_FD", r.errno(), " (map fd " + map.fd() + ")");
+            }
+            return info.get(ValueLayout.JAVA_INT, BpfAttr.InfoByFd.MAP_INFO_ID);
         }
     }
 
@@ -257,6 +284,21 @@ public final class LinuxBpf {
      */
     public static void pinCurrentThread(int cpu) {
         Libc.get().pinToCpu(cpu);
+    }
+
+    /**
+     * {@return what {@code work} returns, run with the calling thread pinned to {@code cpu}}; the
+     * thread's previous affinity is restored afterwards (a test run executes on the caller's CPU)
+     */
+    public static <T> T onCpu(int cpu, java.util.function.Supplier<T> work) {
+        Libc libc = Libc.get();
+        byte[] saved = libc.affinity();
+        libc.pinToCpu(cpu);
+        try {
+            return work.get();
+        } finally {
+            libc.setAffinity(saved);
+        }
     }
 
     private static MemorySegment elemAttr(Arena arena, BpfMap map, byte[] key) {

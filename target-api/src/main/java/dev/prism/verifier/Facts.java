@@ -73,4 +73,20 @@ public record Facts(List<Register> registers, Access access, Long divisor, Boole
     static List<Register> registers(Value[] regs) {
         return Arrays.stream(regs).map(Facts::of).toList();
     }
+
+    /**
+     * {@return the registers, with map indices at or past {@code programMaps} (inner map
+     * templates, known to the verifier only) turned into -1}: a map pointer or value from a
+     * lookup in a map-in-map is not one of the program's maps, and no backend may pin it
+     */
+    static List<Register> registers(Value[] regs, int programMaps) {
+        return Arrays.stream(regs).map(Facts::of).map(r -> r.map() >= programMaps
+                ? new Register(r.kind(), r.value(), -1, r.maybeNull()) : r).toList();
+    }
+
+    /** {@return the access, its map index turned into -1 when it names an inner map template} */
+    static Access programMap(Access a, int programMaps) {
+        return a == null || a.region() != Kind.MAP_VALUE || a.frameOrMap() < programMaps ? a
+                : new Access(a.region(), a.minOffset(), a.maxOffset(), a.size(), a.write(), -1);
+    }
 }

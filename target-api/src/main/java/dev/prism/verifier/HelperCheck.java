@@ -28,14 +28,30 @@ final class HelperCheck {
                 if (m.type() == MapType.RINGBUF || m.type() == MapType.PROG_ARRAY) {
                     throw v.rejectAt(pc, "helper argument mismatch", name + " cannot take map " + m.name() + " of type " + m.type().id());
                 }
+                if (m.type().ofMaps() && id != Helpers.MAP_LOOKUP_ELEM) {
+                    // check_map_func_compatibility: programs only look map-in-maps up
+                    throw v.rejectAt(pc, "helper argument mismatch", "cannot pass map_type " + m.type().code() + " ("
+                            + m.type().id() + ") into func " + name);
+                }
+                if (m.type().redirect() || m.type() == MapType.PERF_EVENT_ARRAY) {
+                    throw v.rejectAt(pc, "helper argument mismatch", "not supported: " + name + " on map " + m.name()
+                            + " of type " + m.type().id() + " (" + (m.type().redirect() ? "bpf_redirect_map" : "bpf_perf_event_output")
+                            + " is how programs use it)");
+                }
                 v.helperMemory(pc, s, a[1], m.keySize(), false, name + " key (r2)");
                 if (id == Helpers.MAP_UPDATE_ELEM) {
                     v.helperMemory(pc, s, a[2], m.valueSize(), false, name + " value (r3)");
                     scalar(v, pc, a[3], name, "r4");
                 }
+                if (id == Helpers.MAP_LOOKUP_ELEM && m.type().ofMaps()) {
+                    // the inner map, or null: a map pointer of the template's shape (map_ptr_or_null)
+                    int outer = ((Value.Ptr) a[0]).map();
+                    return new Value.Ptr(Value.Kind.MAP_PTR, 0, Scalar.constant(0), v.freshId(), v.innerTemplate(outer), true, 0, 0);
+                }
                 if (id == Helpers.MAP_LOOKUP_ELEM) {
                     // Linux 6.x: an array lookup with a constant key inside max_entries cannot fail
-                    Long key = (m.type() == MapType.ARRAY || m.type() == MapType.PERCPU_ARRAY)
+                    // (not for an inner map template with BPF_F_INNER_MAP: its arrays' sizes vary)
+                    Long key = (m.type() == MapType.ARRAY || m.type() == MapType.PERCPU_ARRAY) && (m.flags() & (1 << 12)) == 0
                             ? v.stackConstant(s, a[1], 4) : null;
                     boolean cannotFail = key != null && Long.compareUnsigned(key, m.maxEntries()) < 0;
                     return new Value.Ptr(Value.Kind.MAP_VALUE, 0, Scalar.constant(0), v.freshId(),
@@ -85,13 +101,25 @@ final class HelperCheck {
             }
             case Helpers.REDIRECT_MAP -> {
                 MapDef m = map(v, pc, a[0], name, "r1");
-                if (v.profile() == Profile.LINUX || m.type() != MapType.ARRAY) {
+                // Prism's RFC 9669 profile also takes an ARRAY as a stand-in devmap
+                if (!m.type().redirect() && (v.profile() == Profile.LINUX || m.type() != MapType.ARRAY)) {
                     throw v.rejectAt(pc, "helper argument mismatch", name + " needs a devmap, cpumap or xskmap; "
                             + m.name() + " is " + m.type().id());
                 }
                 scalar(v, pc, a[1], name, "r2");
                 scalar(v, pc, a[2], name, "r3");
                 return Value.scalar(Scalar.unsignedRange(0, 4));
+            }
+            case Helpers.PERF_EVENT_OUTPUT -> {
+                ctx(v, pc, a[0], name);
+                MapDef m = map(v, pc, a[1], name, "r2");
+                if (m.type() != MapType.PERF_EVENT_ARRAY) {
+                    throw v.rejectAt(pc, "helper argument mismatch", name + " needs a perf_event_array in r2, not " + m.type().id());
+                }
+                scalar(v, pc, a[2], name, "r3");
+                long size = size(v, pc, a[4], name, "r5", true);
+                v.helperMemory(pc, s, a[3], size, false, name + " data (r4)");
+                return Value.scalar(Scalar.signedRange(-4095, 0));
             }
             case Helpers.CSUM_DIFF -> {
                 long from = size(v, pc, a[1], name, "r2", true);
@@ -159,6 +187,10 @@ final class HelperCheck {
 
     private static MapDef map(Verifier v, int pc, Value a, String name, String reg) {
         if (a instanceof Value.Ptr p && p.kind() == Value.Kind.MAP_PTR) {
+            if (p.maybeNull()) {
+                throw v.rejectAt(pc, "helper argument mismatch", name + " " + reg + " is " + a
+                        + ": an inner map from a map-in-map lookup needs a null check first");
+            }
             return v.maps().get(p.map());
         }
         throw v.rejectAt(pc, "helper argument mismatch", name + " needs a map (lddw map_idx) in " + reg + ", not " + a);

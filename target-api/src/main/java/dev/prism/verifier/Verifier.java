@@ -75,7 +75,10 @@ public final class Verifier {
     private final Profile profile;
     private final Insn[] code;
     private final Cfg cfg;
+    /** The program's maps, then the inner map template of each map-in-map ({@link #innerOf}). */
     private final List<MapDef> maps;
+    /** Per program map: the index in {@link #maps} of its inner map template, -1 for other maps. */
+    private final int[] innerOf;
     /** Loop heads by pc (bpf_loop callbacks join them as they are found). */
     private final boolean[] loopHead;
     /** Instructions after which a path may meet others: jumps and exits. */
@@ -143,7 +146,8 @@ public final class Verifier {
         this.profile = profile;
         this.code = program.slots();
         this.cfg = Cfg.build(code);
-        this.maps = program.maps();
+        this.innerOf = new int[program.maps().size()];
+        this.maps = withTemplates(program.maps(), innerOf);
         int[][] successors = new int[code.length][];
         int[] predecessors = new int[code.length]; // how many, then (when one) which
         int[] onlyPredecessor = new int[code.length];
@@ -936,8 +940,8 @@ public final class Verifier {
     }
 
     private int mapIndex(int pc, int imm) {
-        if (imm < 0 || imm >= maps.size()) {
-            throw reject(pc, "invalid map value access", "map index " + imm + " (the program has " + maps.size() + " maps)");
+        if (imm < 0 || imm >= innerOf.length) {
+            throw reject(pc, "invalid map value access", "map index " + imm + " (the program has " + innerOf.length + " maps)");
         }
         return imm;
     }
@@ -1514,6 +1518,29 @@ public final class Verifier {
         return maps;
     }
 
+    /**
+     * {@return the program's maps followed by the inner map template of each map-in-map}: a
+     * lookup in an outer map yields a map pointer whose map index is its template's, so every
+     * check that reads a map's sizes and flags reads the template's. {@code innerOf} receives
+     * each program map's template index (-1 for maps that hold no maps).
+     */
+    private static List<MapDef> withTemplates(List<MapDef> programMaps, int[] innerOf) {
+        List<MapDef> all = new java.util.ArrayList<>(programMaps);
+        for (int i = 0; i < programMaps.size(); i++) {
+            MapDef.Inner inner = programMaps.get(i).inner();
+            innerOf[i] = inner == null ? -1 : all.size();
+            if (inner != null) {
+                all.add(inner.template());
+            }
+        }
+        return List.copyOf(all);
+    }
+
+    /** {@return the index in {@link #maps()} of the inner map template of map {@code outer}, or -1} */
+    int innerTemplate(int outer) {
+        return outer >= 0 && outer < innerOf.length ? innerOf[outer] : -1;
+    }
+
     Program program() {
         return program;
     }
@@ -1655,7 +1682,8 @@ public final class Verifier {
                 return null;
             }
             Boolean decided = branch[pc] == 0 || branch[pc] == 3 ? null : branch[pc] == 1;
-            return new Facts(Facts.registers(regs[pc]), access[pc], divisor.get(pc), decided);
+            return new Facts(Facts.registers(regs[pc], innerOf.length), Facts.programMap(access[pc], innerOf.length),
+                    divisor.get(pc), decided);
         };
         return new VerifiedProgram(new VerifiedProgram.Token(), program, cfg, code.length, perPc, facts, tripCounts, frameDepth,
                 requires, new VerifiedProgram.Stats(processed, statesStored, nanos, executedBound), memSize);

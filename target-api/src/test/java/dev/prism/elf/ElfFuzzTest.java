@@ -44,7 +44,7 @@ class ElfFuzzTest {
     void mutatedClangObjectsLoadOrAreRefused() {
         ElfToolchain.require();
         List<byte[]> seeds = new ArrayList<>();
-        for (String name : List.of("maps", "legacy", "globals", "calls", "rawtext")) {
+        for (String name : List.of("maps", "legacy", "globals", "calls", "rawtext", "mapinmap")) {
             for (String cpu : List.of("v3", "v4")) {
                 byte[] b = ElfToolchain.bytes(name, cpu);
                 ElfObject.parse(name, b); // every seed loads unmutated

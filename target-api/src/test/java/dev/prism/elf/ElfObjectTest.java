@@ -111,6 +111,32 @@ class ElfObjectTest {
     }
 
     @Test
+    void mapInMapTemplatesAndInitializedSlots() {
+        ElfObject o = load("mapinmap", "v3");
+        MapDef inner = MapDef.of("per_cpu.inner", MapType.LRU_HASH, 4, 8, 64, 0);
+        // the value of a map-in-map is a 4-byte map reference; slots 0 and 5 name lru0 and lru1
+        assertEquals(MapDef.ofMaps("per_cpu", MapType.ARRAY_OF_MAPS, 4, 8, 0,
+                new MapDef.Inner(inner, new java.util.TreeMap<>(Map.of(0, "lru0", 5, "lru1")))), map(o, "per_cpu"));
+        // an anonymous inner definition, a u64 key, no initializer
+        assertEquals(MapDef.ofMaps("by_id", MapType.HASH_OF_MAPS, 8, 4, 0,
+                new MapDef.Inner(MapDef.of("by_id.inner", MapType.ARRAY, 4, 4, 2, 0), new java.util.TreeMap<>())), map(o, "by_id"));
+        assertEquals(MapDef.of("lru0", MapType.LRU_HASH, 4, 8, 64, 0), map(o, "lru0"));
+        assertEquals(MapDef.of("devs", MapType.DEVMAP, 4, 4, 4, 0), map(o, "devs"));
+        assertEquals(MapDef.of("devs_hash", MapType.DEVMAP_HASH, 4, 8, 4, 0), map(o, "devs_hash"));
+        assertEquals(MapDef.of("cpus", MapType.CPUMAP, 4, 4, 2, 0), map(o, "cpus"));
+        assertEquals(MapDef.of("xsks", MapType.XSKMAP, 4, 4, 4, 0), map(o, "xsks"));
+        assertEquals(MapDef.of("events", MapType.PERF_EVENT_ARRAY, 4, 4, 2, 0), map(o, "events"));
+        assertTrue(o.programSlots().isEmpty(), "map-in-map slots are not prog_array slots: " + o.programSlots());
+    }
+
+    @Test
+    void mapInMapSlotOfAnotherShapeIsRefused() {
+        ElfException e = assertThrows(ElfException.class, () -> load("mapinmap_mismatch", "v3"));
+        assertTrue(e.getMessage().contains("map 'outer': slot 1: map small") && e.getMessage().contains("inner map template"),
+                e.getMessage());
+    }
+
+    @Test
     void mapsAreInSymbolOrderAndSharedByEveryProgram() {
         Path obj = ElfToolchain.object("maps", "v3");
         ElfObject o = ElfObject.load(obj);

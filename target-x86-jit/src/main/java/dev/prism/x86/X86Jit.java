@@ -436,6 +436,8 @@ public final class X86Jit {
             } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null
                     && (map.type() == MapType.ARRAY || map.type() == MapType.PERCPU_ARRAY)) {
                 arrayLookup(pc, pinnedIndex(pc, Reg.R1), map);
+            } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null && map.type() == MapType.ARRAY_OF_MAPS) {
+                arrayOfMapsLookup(pc, pinnedIndex(pc, Reg.R1), map);
             } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null && (map.type() == MapType.HASH
                     || map.type() == MapType.LRU_HASH || map.type() == MapType.PERCPU_HASH)) {
                 generatedLookup(pc, pinnedIndex(pc, Reg.R1), hashLookups, true);
@@ -492,6 +494,20 @@ public final class X86Jit {
             a.bind(other);
             mismatch(pc);
             a.bind(done);
+        }
+
+        /**
+         * bpf_map_lookup_elem on an ARRAY_OF_MAPS the verifier pinned, as Linux's
+         * array_of_map_gen_lookup: the slot's address as for an array (the handles are 8 bytes
+         * apart, MapOfMaps), then the inner map's handle loaded from it, 0 for an empty slot.
+         */
+        private void arrayOfMapsLookup(int pc, int index, MapDef map) {
+            Label none = new Label();
+            arrayLookup(pc, index, map);
+            a.test(64, X86Reg.RAX, X86Reg.RAX);
+            a.jccShort(Condition.E, none);
+            a.mov(64, X86Reg.RAX, X86Address.of(X86Reg.RAX));
+            a.bind(none);
         }
 
         /** Records {@code pc} and traps: the map in r1 is not the one the verifier pinned. */

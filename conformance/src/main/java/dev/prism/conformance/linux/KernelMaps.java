@@ -46,6 +46,12 @@ final class KernelMaps implements AutoCloseable {
     private final List<MapDef> defs;
     private final List<BpfMap> maps = new ArrayList<>();
     private final Map<String, RingBufConsumer> consumers = new HashMap<>();
+    /** Per PERF_EVENT_ARRAY (by map name): one perf event per slot i < possible CPUs, on CPU i. */
+    private final Map<String, List<dev.prism.sys.PerfEventReader>> perfReaders = new java.util.LinkedHashMap<>();
+    /** Ring pages per perf event (32 KiB with 4 KiB pages): records are drained after every run. */
+    static final int PERF_RING_PAGES = 8;
+    /** The kernel's id of each map, by index, once asked for. */
+    private int[] ids;
     private boolean closed;
 
     private KernelMaps(List<MapDef> defs, String owner) {
@@ -66,6 +72,7 @@ final class KernelMaps implements AutoCloseable {
             for (MapDef def : defs) {
                 k.createOne(def);
             }
+            k.fillMapsInMaps();
         } catch (RuntimeException e) {
             throw Cleanup.closeAfter(e, k::close);
         }
@@ -78,13 +85,29 @@ final class KernelMaps implements AutoCloseable {
         // A ring buffer has no key or value; its max_entries is the data size in bytes.
         boolean ring = def.type() == MapType.RINGBUF;
         BpfMap map;
+        BpfMap template = null;
         try {
+            if (def.inner() != null) {
+                // inner_map_fd: a map of the template's shape, closed once the outer map exists
+                MapDef t = def.inner().template();
+                template = LinuxBpf.mapCreate(t.type(), t.keySize(), t.valueSize(), t.maxEntries(), t.flags(),
+                        LinuxBpf.objectName(def.name() + ".inner"));
+            }
             map = LinuxBpf.mapCreate(def.type(), ring ? 0 : def.keySize(), ring ? 0 : def.valueSize(),
-                    def.maxEntries(), flags, LinuxBpf.objectName(def.name()));
+                    def.maxEntries(), flags, LinuxBpf.objectName(def.name()), template == null ? 0 : template.fd());
         } catch (TargetException | IllegalArgumentException e) {
+            if (template != null) {
+                LinuxBpf.close(template.fd());
+            }
             throw new TargetException("cannot create map " + def.name() + ": " + e.getMessage(), e);
         }
+        if (template != null) {
+            LinuxBpf.close(template.fd());
+        }
         maps.add(map);
+        if (def.type() == MapType.PERF_EVENT_ARRAY) {
+            attachPerfEvents(def, map);
+        }
         if (globalData) {
             try {
                 LinuxBpf.mapUpdate(map, new byte[def.keySize()], Arrays.copyOf(def.initialData(), def.valueSize()),
@@ -96,6 +119,89 @@ final class KernelMaps implements AutoCloseable {
                 throw new TargetException("cannot initialize global data map " + def.name() + ": " + e.getMessage(), e);
             }
         }
+    }
+
+    /**
+     * Opens a PERF_COUNT_SW_BPF_OUTPUT event with a ring on each possible CPU below max_entries and
+     * writes its fd into the slot of that CPU, as libbpf's perf_buffer__new does: Prism's perf
+     * event arrays start with every slot's CPU listening, and so must the kernel's.
+     */
+    private void attachPerfEvents(MapDef def, BpfMap map) {
+        List<dev.prism.sys.PerfEventReader> readers = new ArrayList<>();
+        perfReaders.put(def.name(), readers);
+        int cpus = Math.min(def.maxEntries(), LinuxBpf.possibleCpus());
+        for (int cpu = 0; cpu < cpus; cpu++) {
+            dev.prism.sys.PerfEventReader r = dev.prism.sys.PerfEventReader.open(cpu, PERF_RING_PAGES);
+            readers.add(r);
+            LinuxBpf.mapUpdate(map, u32(cpu), u32(r.fd()), LinuxBpf.BPF_ANY);
+        }
+    }
+
+    /**
+     * {@return every record the perf event arrays' rings hold, removing them: by map, then CPU,
+     * oldest first}; a record is the raw sample, padded by the kernel to 4 bytes short of a
+     * multiple of 8
+     */
+    List<dev.prism.target.RunResult.Event> drainEvents() {
+        List<dev.prism.target.RunResult.Event> out = new ArrayList<>();
+        for (var e : perfReaders.entrySet()) {
+            for (dev.prism.sys.PerfEventReader r : e.getValue()) {
+                for (byte[] data : r.drain()) {
+                    out.add(new dev.prism.target.RunResult.Event(e.getKey(), r.cpu(), data));
+                }
+                if (r.lost() > 0) {
+                    throw new TargetException("perf event array " + e.getKey() + ": the ring of cpu " + r.cpu()
+                            + " lost " + r.lost() + " records");
+                }
+            }
+        }
+        return out;
+    }
+
+    /** {@return whether the maps include a perf event array} */
+    boolean hasPerfEvents() {
+        return !perfReaders.isEmpty();
+    }
+
+    /** Puts the object's inner maps into the slots its map-in-map initializers name, as libbpf does at load. */
+    private void fillMapsInMaps() {
+        for (int i = 0; i < defs.size(); i++) {
+            MapDef def = defs.get(i);
+            if (def.inner() == null) {
+                continue;
+            }
+            for (var slot : def.inner().slots().entrySet()) {
+                int inner = indexOf(slot.getValue());
+                try {
+                    LinuxBpf.mapUpdate(maps.get(i), u32(slot.getKey()), u32(maps.get(inner).fd()), LinuxBpf.BPF_ANY);
+                } catch (TargetException | IllegalArgumentException e) {
+                    throw new TargetException("cannot put map " + slot.getValue() + " in slot " + slot.getKey() + " of "
+                            + def.name() + ": " + e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    private int indexOf(String name) {
+        for (int i = 0; i < defs.size(); i++) {
+            if (defs.get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        throw new TargetException("no map '" + name + "' (maps: " + String.join(", ", defs.stream().map(MapDef::name).toList()) + ")");
+    }
+
+    /** {@return the index of the map whose kernel id is {@code id}, or -1} */
+    private int indexOfId(int id) {
+        if (ids == null) {
+            ids = maps.stream().mapToInt(LinuxBpf::mapId).toArray();
+        }
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] == id) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** {@return the definitions, in index order} */
@@ -123,6 +229,7 @@ final class KernelMaps implements AutoCloseable {
         closed = true;
         List<Runnable> steps = new ArrayList<>();
         consumers.values().forEach(c -> steps.add(c::close));
+        perfReaders.values().forEach(rs -> rs.forEach(r -> steps.add(r::close)));
         maps.forEach(m -> steps.add(() -> LinuxBpf.close(m.fd())));
         consumers.clear();
         Cleanup.runAll(steps);
@@ -149,6 +256,25 @@ final class KernelMaps implements AutoCloseable {
 
         private BpfMap map(String name) {
             checkOpen();
+            dev.prism.target.InnerMapName inner;
+            try {
+                inner = dev.prism.target.InnerMapName.parse(name);
+            } catch (IllegalArgumentException e) {
+                throw new TargetException(e.getMessage());
+            }
+            if (inner != null) {
+                // outer[k]: the kernel answers the inner map's id, which names one of the object's maps
+                BpfMap outer = map(inner.outer());
+                if (!outer.type().ofMaps()) {
+                    throw new TargetException("map " + inner.outer() + " holds no maps (" + name + ")");
+                }
+                byte[] id = named(name, "lookup", () -> LinuxBpf.mapLookup(outer, inner.key()));
+                int index = id == null ? -1 : indexOfId(ByteBuffer.wrap(id).order(ByteOrder.LITTLE_ENDIAN).getInt());
+                if (index < 0) {
+                    throw new TargetException("map " + name + ": that slot of " + inner.outer() + " holds no map of the object");
+                }
+                return maps.get(index);
+            }
             for (int i = 0; i < defs.size(); i++) {
                 if (defs.get(i).name().equals(name)) {
                     return maps.get(i);
@@ -167,17 +293,43 @@ final class KernelMaps implements AutoCloseable {
             }
         }
 
+        /**
+         * {@inheritDoc} For a map-in-map the kernel answers the inner map's id; it is turned into
+         * the inner map's index in the object's map list, Prism's user-space value for one.
+         */
         @Override
         public byte[] lookup(String map, byte[] key) {
             BpfMap m = map(map);
-            return named(map, "lookup", () -> LinuxBpf.mapLookup(m, key));
+            byte[] v = named(map, "lookup", () -> LinuxBpf.mapLookup(m, key));
+            if (v != null && m.type().ofMaps()) {
+                int index = indexOfId(ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN).getInt());
+                return index < 0 ? v : u32(index);
+            }
+            return v;
         }
 
+        /**
+         * {@inheritDoc} For a map-in-map the value is the index of a map of the object, sent to
+         * the kernel as that map's fd. XSKMAP entries are refused: they need AF_XDP sockets.
+         */
         @Override
         public void update(String map, byte[] key, byte[] value, long flags) {
             BpfMap m = map(map);
+            if (m.type() == MapType.XSKMAP) {
+                throw TargetException.unsupported("xskmap entries on the Linux kernel (map " + map
+                        + "): they hold AF_XDP sockets, which the oracle does not open");
+            }
+            byte[] v = value;
+            if (m.type().ofMaps() && value.length == 4) {
+                int index = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).getInt();
+                if (index < 0 || index >= maps.size()) {
+                    throw new TargetException("map " + map + ": update failed: map index " + index + " is no map of the object (EBADF)");
+                }
+                v = u32(maps.get(index).fd());
+            }
+            byte[] sent = v;
             named(map, "update", () -> {
-                LinuxBpf.mapUpdate(m, key, value, flags);
+                LinuxBpf.mapUpdate(m, key, sent, flags);
                 return null;
             });
         }

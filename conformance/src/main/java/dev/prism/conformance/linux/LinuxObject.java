@@ -122,10 +122,19 @@ final class LinuxObject implements Executable {
         if (entry.type() == ProgramType.TC) {
             return runSkb(packet, input.skb());
         }
-        TestRun run = LinuxBpf.testRun(progFds[0], packet, Math.max(DATA_OUT_CAPACITY, packet.length + 256), 1);
+        byte[] in = packet;
+        // Prism's runs are on CPU 0: with perf event arrays (whose events take records only from
+        // their own CPU) the kernel's test run is made on CPU 0 too.
+        TestRun run = maps.hasPerfEvents()
+                ? LinuxBpf.onCpu(0, () -> LinuxBpf.testRun(progFds[0], in, Math.max(DATA_OUT_CAPACITY, in.length + 256), 1))
+                : LinuxBpf.testRun(progFds[0], packet, Math.max(DATA_OUT_CAPACITY, packet.length + 256), 1);
         // XDP, sched_cls and socket filter programs return a u32 (bpf_prog_run's return type),
-        // and the test run hands back that u32 as retval.
-        return new RunResult(Integer.toUnsignedLong(run.retval()), new byte[0], run.dataOut());
+        // and the test run hands back that u32 as retval. The test run does not follow an
+        // XDP_REDIRECT nor say where it would go (without BPF_F_TEST_XDP_LIVE_FRAMES it only
+        // runs the program): the redirect target stays null. Perf event records are read back
+        // from the rings of the events KernelMaps put in the perf event arrays.
+        return new RunResult(Integer.toUnsignedLong(run.retval()), new byte[0], run.dataOut(), null,
+                maps.hasPerfEvents() ? maps.drainEvents() : List.of());
     }
 
     /**

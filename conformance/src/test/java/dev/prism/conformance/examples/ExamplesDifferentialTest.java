@@ -74,7 +74,9 @@ class ExamplesDifferentialTest {
 
     @TestFactory
     Stream<DynamicTest> examplesAgreeWithTheKernel() {
-        return Examples.names().stream().map(name -> DynamicTest.dynamicTest(name + ".c [interpreter vs linux vs x86-64 vs arm64]",
+        // -Dprism.example=NAME runs one example only
+        String only = System.getProperty("prism.example");
+        return Examples.names().stream().filter(n -> only == null || only.equals(n)).map(name -> DynamicTest.dynamicTest(name + ".c [interpreter vs linux vs x86-64 vs arm64]",
                 () -> check(name)));
     }
 
@@ -103,6 +105,8 @@ class ExamplesDifferentialTest {
             }
             Map<String, Integer> actions = new TreeMap<>();
             boolean tc = programs.get(0).type() == dev.prism.program.ProgramType.TC;
+            Map<String, Integer> redirects = new TreeMap<>();
+            int eventCount = 0;
             for (int i = 0; i < packets.size(); i++) {
                 byte[] p = packets.get(i);
                 String where = name + " packet " + i + (i < crafted.packets().size() ? " (" + crafted.comments().get(i) + ")"
@@ -136,10 +140,24 @@ class ExamplesDifferentialTest {
                 assertEquals(a.skbAfter(), d.skbAfter(), "arm64 skb fields differ, " + where);
                 assertEquals(a.r0(), d.r0(), "arm64 r0 differs from the interpreter's, " + where);
                 assertArrayEquals(a.packetAfter(), d.packetAfter(), "arm64 packet after differs, " + where);
+                // Linux's test run does not say where a redirect goes: the targets are compared
+                // between Prism's targets; perf event records with every target (see events())
+                assertEquals(a.redirect(), c.redirect(), "x86-64 redirect target differs, " + where);
+                assertEquals(a.redirect(), d.redirect(), "arm64 redirect target differs, " + where);
+                assertEquals(events(a), kernelEvents(a, b), "perf event records differ from the kernel's, " + where);
+                assertEquals(events(a), events(c), "x86-64 perf event records differ, " + where);
+                assertEquals(events(a), events(d), "arm64 perf event records differ, " + where);
+                if (a.redirect() != null) {
+                    redirects.merge(a.redirect().toString(), 1, Integer::sum);
+                }
+                eventCount += a.events().size();
                 if (i < crafted.packets().size()) {
                     String expect = expected(crafted.comments().get(i));
                     if (expect != null) {
-                        assertEquals(expect, tc ? a.tcAction() : a.xdpAction(), "crafted expectation, " + where);
+                        // "[expect XDP_REDIRECT cpu 1 (map cpus)]" also names the redirect target
+                        String action = tc ? a.tcAction() : a.xdpAction();
+                        String got = expect.contains(" ") && a.redirect() != null ? action + " " + a.redirect() : action;
+                        assertEquals(expect, got, "crafted expectation, " + where);
                     }
                 }
                 if (i % MAP_CHECK_EVERY == MAP_CHECK_EVERY - 1 || i == packets.size() - 1) {
@@ -149,6 +167,9 @@ class ExamplesDifferentialTest {
             }
             System.out.printf("differential %-13s %5d packets (%d crafted), r0/packet/maps identical on interpreter, linux, x86-64 and arm64 %s%n",
                     name, packets.size(), crafted.packets().size(), actions);
+            if (!redirects.isEmpty() || eventCount > 0) {
+                System.out.printf("differential %-13s redirects %s, %d perf event records%n", name, redirects, eventCount);
+            }
         } finally {
             LinuxBpf.pinCurrentThread(-1);
         }
@@ -202,6 +223,38 @@ class ExamplesDifferentialTest {
         return out.stream().map(p -> p.toBuilder().maps(maps).build()).toList();
     }
 
+    /**
+     * {@return a run's perf event records as "map: hex"}: the payload only, since the kernel
+     * pads a raw sample to 8 bytes with its 4-byte size and says nothing of the slot beyond
+     * the CPU, which the pinned test makes 0 everywhere
+     */
+    private static List<String> events(RunResult r) {
+        return r.events().stream().map(e -> e.map() + ": " + HexFormat.of().formatHex(e.data())).toList();
+    }
+
+    /**
+     * {@return the kernel's records of a run, each cut to the length of the interpreter's record
+     * at the same position after checking that the kernel's length is the raw sample's padded
+     * length, round_up(len + 4, 8) - 4}: the kernel skips the padding bytes without writing
+     * them, so only the payload itself is comparable
+     */
+    private static List<String> kernelEvents(RunResult interp, RunResult kernel) {
+        List<RunResult.Event> want = interp.events();
+        List<String> out = new ArrayList<>();
+        for (int k = 0; k < kernel.events().size(); k++) {
+            RunResult.Event e = kernel.events().get(k);
+            byte[] data = e.data();
+            if (k < want.size()) {
+                int len = want.get(k).data().length;
+                int padded = ((len + 4 + 7) & ~7) - 4;
+                assertEquals(padded, data.length, "kernel raw sample length for a " + len + "-byte record");
+                data = Arrays.copyOf(data, len);
+            }
+            out.add(e.map() + ": " + HexFormat.of().formatHex(data));
+        }
+        return out;
+    }
+
     private static String expected(String comment) {
         int at = comment.indexOf("[expect ");
         return at < 0 ? null : comment.substring(at + 8, comment.indexOf(']', at));
@@ -213,8 +266,9 @@ class ExamplesDifferentialTest {
         for (MapDef def : defs) {
             String m = def.name();
             switch (def.type()) {
-                case PROG_ARRAY -> {
-                    // slots hold program fds in the kernel and program indices here: not comparable bytes
+                case PROG_ARRAY, PERF_EVENT_ARRAY -> {
+                    // prog arrays: slots hold program fds in the kernel and program indices here,
+                    // not comparable bytes; perf event arrays: their records are compared per run
                 }
                 case RINGBUF -> {
                     List<String> a = kernel.drain(m).stream().map(HexFormat.of()::formatHex).toList();

@@ -131,6 +131,9 @@ public abstract class JitInstance<C> implements Executable {
                     case HashTableMap h -> h.address();
                     case dev.prism.runtime.maps.LpmTrieMap l when l.nativeAddress() != 0 -> l.nativeAddress();
                     case ProgArrayMap p -> (progTables[i] = arena.allocate(8L * Math.max(1, p.def().maxEntries()), 8)).address();
+                    // ARRAY_OF_MAPS: slot 0's handle, so an inlined lookup is array arithmetic (8-byte stride)
+                    case dev.prism.runtime.maps.MapOfMaps o when o.def().type() == dev.prism.program.MapType.ARRAY_OF_MAPS ->
+                            o.handlesAddress();
                     default -> arena.allocate(8, 8).address(); // a token: only helpers take it
                 };
                 context.set(ValueLayout.JAVA_LONG, RunContext.mapSlot(i), handles[i]);
@@ -138,6 +141,11 @@ public abstract class JitInstance<C> implements Executable {
                     mapRegions.add(r);
                     regionOwner.add(m);
                 }
+            }
+            try {
+                dev.prism.runtime.RunExtras.bindMapsInMaps(maps, m -> handles[maps.indexOf(m)]);
+            } catch (IllegalArgumentException e) {
+                throw new TargetException("cannot create the maps: " + e.getMessage(), e);
             }
         } catch (RuntimeException e) {
             releaseShared();
@@ -439,9 +447,11 @@ public abstract class JitInstance<C> implements Executable {
                 }
                 byte[] memAfter = mem == null ? new byte[0] : mem.toArray(ValueLayout.JAVA_BYTE);
                 if (skb != null) {
-                    return new RunResult(r0, memAfter, skb.packet(), skb.fields());
+                    return new RunResult(r0, memAfter, skb.packet(), skb.fields(), null,
+                            dev.prism.runtime.RunExtras.drainEvents(maps));
                 }
-                return new RunResult(r0, memAfter, xdp == null ? null : xdp.output());
+                return new RunResult(r0, memAfter, xdp == null ? null : xdp.output(),
+                        dev.prism.runtime.RunExtras.redirect(r0, xdp), dev.prism.runtime.RunExtras.drainEvents(maps));
             } finally {
                 leave(p);
             }

@@ -31,7 +31,7 @@ import java.util.List;
  * closing that arena frees it. {@link #close()} drops what the map holds on the Java heap.
  */
 public sealed interface BpfMap extends AutoCloseable
-        permits ArrayMap, HashTableMap, LpmTrieMap, RingBufMap, ProgArrayMap {
+        permits ArrayMap, HashTableMap, LpmTrieMap, RingBufMap, ProgArrayMap, MapOfMaps, RedirectMap, PerfEventArrayMap {
 
     /** {@return the definition the map was created from} */
     MapDef def();

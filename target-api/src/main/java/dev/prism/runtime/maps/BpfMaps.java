@@ -68,6 +68,9 @@ public final class BpfMaps {
             case LPM_TRIE -> new LpmTrieMap(def, arena);
             case RINGBUF -> new RingBufMap(def, arena);
             case PROG_ARRAY -> new ProgArrayMap(def);
+            case ARRAY_OF_MAPS, HASH_OF_MAPS -> new MapOfMaps(def, arena);
+            case DEVMAP, DEVMAP_HASH, CPUMAP, XSKMAP -> new RedirectMap(def);
+            case PERF_EVENT_ARRAY -> new PerfEventArrayMap(def);
         };
     }
 

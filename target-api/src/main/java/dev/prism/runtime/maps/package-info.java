@@ -16,6 +16,12 @@
  *       <td>positions, data, overflow area</td><td>calls Java to reserve</td></tr>
  *   <tr><td>PROG_ARRAY</td><td>{@link dev.prism.runtime.maps.ProgArrayMap}</td>
  *       <td>Java references</td><td>tail calls go through Java</td></tr>
+ *   <tr><td>ARRAY_OF_MAPS, HASH_OF_MAPS</td><td>{@link dev.prism.runtime.maps.MapOfMaps}</td>
+ *       <td>an 8-byte array or hash table of inner map handles</td><td>inlines the outer array lookup</td></tr>
+ *   <tr><td>DEVMAP, DEVMAP_HASH, CPUMAP, XSKMAP</td><td>{@link dev.prism.runtime.maps.RedirectMap}</td>
+ *       <td>Java slots</td><td>redirects go through Java</td></tr>
+ *   <tr><td>PERF_EVENT_ARRAY</td><td>{@link dev.prism.runtime.maps.PerfEventArrayMap}</td>
+ *       <td>Java records, drained after each run</td><td>calls Java</td></tr>
  * </table>
  *
  * <p>All off-heap integers are in host byte order (x86-64 and arm64: little-endian), all

@@ -1,0 +1,198 @@
+package dev.prism.runtime.maps;
+
+import dev.prism.program.MapDef;
+import dev.prism.program.MapType;
+import dev.prism.runtime.Region;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/**
+ * The maps {@code bpf_redirect_map} takes (kernel/bpf/devmap.c, cpumap.c, net/xdp/xskmap.c):
+ * DEVMAP and DEVMAP_HASH (value: {@code struct bpf_devmap_val}, the target ifindex and an
+ * optional program fd), CPUMAP (value: {@code struct bpf_cpumap_val}, the queue size and an
+ * optional program fd; the key is the target CPU) and XSKMAP (value: an AF_XDP socket fd; the
+ * key is the receive queue).
+ *
+ * <p>Prism has no devices, CPUs' queues or sockets to send a frame to: a slot records what user
+ * space put there, and {@link #target} answers which target a redirect through the slot would
+ * choose. The value's checks are Linux's where Prism can make them: a DEVMAP ifindex of 0 and
+ * a CPUMAP queue size above 16384 are refused, a CPUMAP queue size of 0 empties the slot (as
+ * cpu_map_update_elem does); Linux also refuses ifindexes without a device and keys of CPUs that
+ * are not possible, which Prism cannot know. A non-zero program fd (devmap and cpumap programs)
+ * is refused: not supported. Any XSKMAP value stands for a socket.
+ *
+ * <p>Programs reach these maps only through {@code bpf_redirect_map}: the verifier refuses the
+ * other map helpers on them. There is no off-heap layout: a redirect goes through Java.
+ */
+public final class RedirectMap implements BpfMap {
+    /** cpumap's largest queue size (cpu_map_update_elem: -EOVERFLOW above it). */
+    static final int CPUMAP_MAX_QSIZE = 16384;
+    static final int EOVERFLOW = 75;
+    static final int ENODEV = 19;
+
+    private final MapDef def;
+    private final Map<Long, byte[]> slots = new ConcurrentSkipListMap<>();
+
+    RedirectMap(MapDef def) {
+        MapType t = def.type();
+        if (!t.redirect()) {
+            throw new IllegalArgumentException("map " + def.name() + ": not a redirect map: " + t.id());
+        }
+        this.def = def;
+        BpfMaps.require(def, def.keySize() == 4, t.id() + " key size must be 4, was " + def.keySize());
+        if (t == MapType.XSKMAP) {
+            BpfMaps.require(def, def.valueSize() == 4, "xskmap value size must be 4 (a socket fd), was " + def.valueSize());
+        } else {
+            BpfMaps.require(def, def.valueSize() == 4 || def.valueSize() == 8,
+                    t.id() + " value size must be 4 or 8, was " + def.valueSize());
+        }
+        // DEV_CREATE_FLAG_MASK, XSK map_flags, cpu_map_alloc (only BPF_F_NUMA_NODE)
+        BpfMaps.requireFlags(def, t == MapType.CPUMAP ? BpfMaps.BPF_F_NUMA_NODE
+                : BpfMaps.BPF_F_NUMA_NODE | BpfMaps.BPF_F_RDONLY | BpfMaps.BPF_F_WRONLY);
+    }
+
+    @Override
+    public MapDef def() {
+        return def;
+    }
+
+    /**
+     * {@return where bpf_redirect_map(map, key) sends the frame, or null when the slot is empty}:
+     * the ifindex in a devmap's value, the key of a cpumap (the CPU) or an xskmap (the queue)
+     */
+    public Long target(long key) {
+        byte[] v = slots.get(key & 0xffff_ffffL);
+        if (v == null) {
+            return null;
+        }
+        return def.type() == MapType.DEVMAP || def.type() == MapType.DEVMAP_HASH
+                ? Integer.toUnsignedLong(MemorySegment.ofArray(v).get(ValueLayout.JAVA_INT_UNALIGNED, 0))
+                : key & 0xffff_ffffL;
+    }
+
+    /** {@return 0: programs do not look these maps up in Prism (the verifier refuses the call)} */
+    @Override
+    public long lookup(MemorySegment key, int cpu) {
+        BpfMaps.checkKey(def, key);
+        return 0;
+    }
+
+    @Override
+    public int update(MemorySegment key, MemorySegment value, long flags, int cpu) {
+        BpfMaps.checkKey(def, key);
+        return -MapErrno.EINVAL;
+    }
+
+    /** Empties a slot: arrays -E2BIG past max_entries (dev_map_delete_elem, cpu_map_delete_elem), -ENOENT when absent for DEVMAP_HASH. */
+    @Override
+    public int delete(MemorySegment key) {
+        BpfMaps.checkKey(def, key);
+        long k = Integer.toUnsignedLong(key.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
+        if (def.type() != MapType.DEVMAP_HASH && k >= def.maxEntries()) {
+            return -MapErrno.E2BIG;
+        }
+        byte[] old = slots.remove(k);
+        return old == null && def.type() == MapType.DEVMAP_HASH ? -MapErrno.ENOENT : 0;
+    }
+
+    @Override
+    public byte[] lookupUser(byte[] key) {
+        BpfMaps.checkUserKey(def, key);
+        byte[] v = slots.get(u32(key));
+        return v == null ? null : v.clone();
+    }
+
+    @Override
+    public int updateUser(byte[] key, byte[] value, long flags) {
+        BpfMaps.checkUserKey(def, key);
+        BpfMaps.checkUserValue(def, value, def.valueSize());
+        long k = u32(key);
+        MapType t = def.type();
+        if (BpfMaps.above(flags, BpfMaps.BPF_EXIST)) {
+            return -MapErrno.EINVAL;
+        }
+        if (t != MapType.DEVMAP_HASH && k >= def.maxEntries()) {
+            return -MapErrno.E2BIG;
+        }
+        boolean present = slots.containsKey(k);
+        if (flags == BpfMaps.BPF_NOEXIST && (present || t != MapType.DEVMAP_HASH)) {
+            return -MapErrno.EEXIST; // array slots always exist (dev_map_update_elem)
+        }
+        if (flags == BpfMaps.BPF_EXIST && !present && t == MapType.DEVMAP_HASH) {
+            return -MapErrno.ENOENT;
+        }
+        MemorySegment v = MemorySegment.ofArray(value);
+        int first = v.get(ValueLayout.JAVA_INT_UNALIGNED, 0);
+        if (value.length == 8 && t != MapType.XSKMAP && v.get(ValueLayout.JAVA_INT_UNALIGNED, 4) > 0) {
+            return -MapErrno.EINVAL; // not supported: a program in a devmap or cpumap entry
+        }
+        switch (t) {
+            case DEVMAP, DEVMAP_HASH -> {
+                if (first == 0) {
+                    return -MapErrno.EINVAL;
+                }
+            }
+            case CPUMAP -> {
+                if (Integer.toUnsignedLong(first) > CPUMAP_MAX_QSIZE) {
+                    return -EOVERFLOW;
+                }
+                if (first == 0) {
+                    slots.remove(k);
+                    return 0;
+                }
+            }
+            default -> {
+            }
+        }
+        if (t == MapType.DEVMAP_HASH && !present && slots.size() >= def.maxEntries()) {
+            return -MapErrno.E2BIG;
+        }
+        slots.put(k, value.clone());
+        return 0;
+    }
+
+    /** {@return arrays: every index (get_next_key walks them all); DEVMAP_HASH: the keys present} */
+    @Override
+    public List<byte[]> keys() {
+        List<byte[]> out = new ArrayList<>();
+        if (def.type() == MapType.DEVMAP_HASH) {
+            for (long k : slots.keySet()) {
+                out.add(u32bytes(k));
+            }
+        } else {
+            for (long k = 0; k < def.maxEntries(); k++) {
+                out.add(u32bytes(k));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public List<Region> regions() {
+        return List.of();
+    }
+
+    @Override
+    public void close() {
+        slots.clear();
+    }
+
+    private static long u32(byte[] key) {
+        return Integer.toUnsignedLong(MemorySegment.ofArray(key).get(ValueLayout.JAVA_INT_UNALIGNED, 0));
+    }
+
+    private static byte[] u32bytes(long v) {
+        byte[] b = new byte[4];
+        MemorySegment.ofArray(b).set(ValueLayout.JAVA_INT_UNALIGNED, 0, (int) v);
+        return b;
+    }
+
+    @Override
+    public String toString() {
+        return def.toString();
+    }
+}
