@@ -41,6 +41,10 @@ final class VerifyCommand implements Callable<Integer> {
             + "('pc: instruction ; registers, packet ranges'), up to the rejection when there is one.")
     boolean log;
 
+    @Option(names = "--linux", description = "Also load the program into the running kernel (root) and print its "
+            + "verifier's verdict, processed instructions, states and verification time next to Prism's.")
+    boolean linux;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -50,7 +54,8 @@ final class VerifyCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
         }
-        Program program = input.load(main.stdin()).program();
+        ProgramFile.Loaded loaded = input.load(main.stdin());
+        Program program = loaded.program();
         List<String> lines = new ArrayList<>();
         try {
             VerifiedProgram v = Verifier.verify(program, p, log ? lines::add : null);
@@ -59,10 +64,16 @@ final class VerifyCommand implements Callable<Integer> {
             out.printf("accepted: %s (%s), %d instructions, %d processed, %d states stored, %d loops, stack %d bytes, %.1f ms%n",
                     program.name(), p.id(), program.length(), st.processed(), st.statesStored(), v.requires().loops(),
                     v.requires().stackDepth(), st.nanos() / 1e6);
+            if (linux) {
+                printKernel(out, loaded);
+            }
             out.flush();
             return Main.EXIT_OK;
         } catch (VerificationException e) {
             lines.forEach(out::println);
+            if (linux) {
+                printKernel(out, loaded);
+            }
             out.flush();
             PrintWriter err = spec.commandLine().getErr();
             for (String d : e.diagnostics()) {
@@ -70,6 +81,21 @@ final class VerifyCommand implements Callable<Integer> {
             }
             err.flush();
             return Main.EXIT_FAILED;
+        }
+    }
+
+    /**
+     * Prints the kernel's verifier statistics for the program (BPF_LOG_STATS), or why they are
+     * unavailable: the numbers Prism's summary line is compared with.
+     */
+    private static void printKernel(PrintWriter out, ProgramFile.Loaded loaded) {
+        try {
+            var k = dev.prism.conformance.linux.ProgLoadTimer.stats(loaded.programs()).get(0);
+            out.printf("linux:    %s (%s), %d processed, %d states stored (peak %d), %.1f ms verification%n",
+                    k.program(), k.accepted() ? "accepted" : "refused", k.processed(), k.totalStates(), k.peakStates(),
+                    k.verifyMicros() / 1e3);
+        } catch (RuntimeException e) {
+            out.println("linux:    not compared: " + e.getMessage());
         }
     }
 }

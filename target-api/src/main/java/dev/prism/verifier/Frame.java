@@ -75,6 +75,11 @@ final class Frame {
     }
 
     boolean covers(Frame o) {
+        return covers(o, new IdMap());
+    }
+
+    /** {@return whether this (explored) frame covers {@code o}, renaming identities of spilled pointers in {@code ids}} */
+    boolean covers(Frame o, IdMap ids) {
         for (int i = SIZE - depth; i < SIZE; i++) {
             byte mine = types[i];
             byte theirs = o.types[i];
@@ -88,11 +93,13 @@ final class Frame {
                 if (theirs != SPILL) {
                     return false;
                 }
-                if (i % 8 == 0 && !State.covers(spills[i / 8], o.spills[i / 8])) {
+                if (i % 8 == 0 && !State.covers(spills[i / 8], o.spills[i / 8], ids)) {
                     return false;
                 }
             } else if (mine == ZERO && theirs != ZERO) {
                 return false;
+            } else if (theirs == SPILL && o.spills[(i - i % 8) / 8] instanceof Value.Ptr) {
+                return false; // the old path read these bytes as a number: here they hold a pointer
             }
             if (known[i] >= 0 && o.known[i] != known[i]) {
                 return false;
@@ -101,7 +108,25 @@ final class Frame {
         return true;
     }
 
-    Frame join(Frame o, boolean widen, int joinIdBase) {
+    /**
+     * {@return whether the identities of the pointers spilled here agree with {@code ids}} (for a
+     * frame the other state shares: every spill stands for itself), recording them.
+     */
+    boolean spillIdsMatch(IdMap ids) {
+        for (int k = (SIZE - depth) / 8; k < spills.length; k++) {
+            if (spills[k] instanceof Value.Ptr p && types[k * 8] == SPILL && !ids.match(p.id(), p.id(), p.kind() == Value.Kind.PACKET)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Joins the values spilled in slot {@code slot} (an 8-byte index) of two frames. */
+    interface SpillJoin {
+        Value join(Value a, Value b, int slot);
+    }
+
+    Frame join(Frame o, boolean widen, SpillJoin joiner) {
         Frame r = new Frame();
         r.depth = Math.max(depth, o.depth);
         int from = SIZE - r.depth;
@@ -126,7 +151,7 @@ final class Frame {
                 spilled &= r.types[base + k] == SPILL;
             }
             if (spilled && spills[s] != null && o.spills[s] != null) {
-                Value j = State.join(spills[s], o.spills[s], widen, joinIdBase == 0 ? 0 : joinIdBase + s);
+                Value j = joiner.join(spills[s], o.spills[s], s);
                 if (j instanceof Value.Uninit) {
                     Arrays.fill(r.types, base, base + 8, MISC);
                 } else {

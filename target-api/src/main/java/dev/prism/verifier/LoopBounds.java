@@ -60,6 +60,14 @@ final class LoopBounds {
             if (step == 0) {
                 continue;
             }
+            if (entry.regs[i.n()] instanceof Value.Ptr ptr && j.src() instanceof Reg r && !writtenInLoop(code, f, loop, r)
+                    && j.width() == Width.W64) {
+                long trips = pointerTrips(ptr, entry.regs[r.n()], takenLeaves ? negate(j.op()) : j.op(), step);
+                if (trips >= 0 && trips <= MAX_TRIPS) {
+                    return trips;
+                }
+                continue;
+            }
             Scalar bound;
             if (j.src() instanceof Imm imm) {
                 bound = Scalar.constant(j.width() == Width.W32 ? imm.value() & 0xffff_ffffL : imm.value());
@@ -78,12 +86,50 @@ final class LoopBounds {
             if (stay == null) {
                 continue;
             }
-            long trips = trips(stay, j.width(), step, start.s(), bound);
+            long trips = trips(stay, j.width(), step, start.s(), bound, updates(code, f, loop, i) == 1);
             if (trips >= 0 && trips <= MAX_TRIPS) {
                 return trips;
             }
         }
         throw v.rejectLoop(loop.head(), where);
+    }
+
+    /**
+     * {@return the largest number of iterations of a loop that moves packet pointer {@code p} by
+     * {@code step} bytes per iteration and stays while {@code p STAY bound}, or -1} A loop is
+     * bounded when a value moves monotonically toward a bound it is compared with; here the
+     * value is an address. The bound is data_end, which is at most {@link Verifier#MAX_PACKET_OFF}
+     * bytes past data, or a packet pointer the loop does not change (data plus a constant, or
+     * plus a bounded variable part). Both are offsets from data, so the distance left is at most
+     * the bound's largest offset minus the pointer's smallest, and the pointer closes it by
+     * {@code step} each time. Only the orders where moving toward the bound ends the loop count
+     * (an upward step against {@code <} or {@code <=}, a downward one against {@code >} or
+     * {@code >=}); addresses in the packet do not wrap.
+     */
+    private static long pointerTrips(Value.Ptr p, Value bound, JumpOp stay, long step) {
+        if (p.kind() != Value.Kind.PACKET || stay == null || !(bound instanceof Value.Ptr b) || p.var().smin() < 0) {
+            return -1;
+        }
+        long boundMax;
+        if (b.kind() == Value.Kind.PACKET_END) {
+            boundMax = Verifier.MAX_PACKET_OFF;
+        } else if (b.kind() == Value.Kind.PACKET && b.var().smin() >= 0 && b.maxOffset() <= Verifier.MAX_VAR_OFF) {
+            boundMax = b.maxOffset();
+        } else {
+            return -1;
+        }
+        boolean upward = switch (stay) {
+            case JLT, JLE, JSLT, JSLE -> true;
+            case JGT, JGE, JSGT, JSGE -> false;
+            default -> {
+                yield step > 0; // JEQ/JNE/JSET: no monotone exit
+            }
+        };
+        if (stay == JumpOp.JEQ || stay == JumpOp.JNE || stay == JumpOp.JSET || upward != step > 0 || !upward) {
+            return -1; // a pointer counting down toward data is not a form clang writes; refused
+        }
+        long span = boundMax - p.minOffset();
+        return span < 0 ? 1 : span / step + 2;
     }
 
     private static JumpOp negate(JumpOp op) {
@@ -95,7 +141,7 @@ final class LoopBounds {
      * {@code step} each iteration need not become false. Computed exactly (BigInteger), in the
      * comparison's own order and width, so no wrap-around can fake a small count.
      */
-    private static long trips(JumpOp stay, Width w, long step, Scalar start, Scalar bound) {
+    private static long trips(JumpOp stay, Width w, long step, Scalar start, Scalar bound, boolean singleUpdate) {
         boolean w32 = w == Width.W32;
         boolean signed = stay == JumpOp.JSLT || stay == JumpOp.JSLE || stay == JumpOp.JSGT || stay == JumpOp.JSGE;
         BigInteger lo = value(signed, w32, true, start);
@@ -129,9 +175,18 @@ final class LoopBounds {
                 return count(hi.subtract(last), d);
             }
             case JNE -> {
-                // i != bound: only unit steps cannot skip the bound, from its known side
-                if (d.compareTo(BigInteger.ONE) != 0 || bmin.compareTo(bmax) != 0) {
+                // i != bound: unit steps cannot skip the bound, from its known side; a larger step
+                // from a known start lands on it exactly when the distance is a multiple of it
+                // (clang's "i += 2; i != 1500" for a loop over 16-bit words)
+                if (bmin.compareTo(bmax) != 0) {
                     return -1;
+                }
+                if (d.compareTo(BigInteger.ONE) != 0) {
+                    if (lo.compareTo(hi) != 0 || bmin.subtract(lo).mod(d).signum() != 0) {
+                        return -1;
+                    }
+                    BigInteger dist = step > 0 ? bmin.subtract(lo) : lo.subtract(bmin);
+                    return dist.signum() < 0 || !singleUpdate ? -1 : count(dist, d);
                 }
                 if (step > 0 && hi.compareTo(bmin) <= 0) {
                     return count(bmin.subtract(lo), d);
@@ -199,6 +254,20 @@ final class LoopBounds {
             }
         }
         return step;
+    }
+
+    /** {@return how many instructions of the loop write {@code r}} */
+    private static int updates(Insn[] code, FunctionCfg f, Loop loop, Reg r) {
+        int n = 0;
+        for (int start : loop.body()) {
+            Block b = f.block(start);
+            for (int pc = b.first(); pc <= b.last(); pc++) {
+                if (code[pc] != null && writes(code[pc], r)) {
+                    n++;
+                }
+            }
+        }
+        return n;
     }
 
     private static boolean writtenInLoop(Insn[] code, FunctionCfg f, Loop loop, Reg r) {

@@ -226,7 +226,8 @@ final class State {
             } else if (v instanceof Value.Ptr p) {
                 k |= 2L << shift;
                 kc |= 0x1FL << shift;
-                long h = ((((p.kind().ordinal() * 31L + p.map()) * 31 + p.id()) * 31 + p.ref()) * 31 + p.size()) * 31 + p.fixed();
+                // not the identity: the comparison may rename it (IdMap)
+                long h = (((p.kind().ordinal() * 31L + p.map()) * 31 + p.ref()) * 31 + p.size()) * 31 + p.fixed();
                 e |= hash5(h) << shift;
                 ec |= 0x1FL << shift;
             }
@@ -246,8 +247,7 @@ final class State {
      * {@return false when this (explored, summarised) state cannot cover {@code o}, true when
      * it may} A register this state reads must hold the same kind of value in o; where it holds
      * a constant, o must hold that constant (a non-empty scalar within {c} is {c}), and where it
-     * holds a pointer, o must hold one into the same region with the same identity and fixed
-     * offset ({@link #covers(Value, Value)}): a difference in the summaries proves one of these
+     * holds a pointer, o must hold one into the same region with the same fixed offset ({@link #covers(Value, Value)}): a difference in the summaries proves one of these
      * false. Summaries that agree prove nothing, and a state without one is never ruled out.
      * This state is summarised when first asked; o must have been just before.
      */
@@ -261,19 +261,27 @@ final class State {
 
     /** {@return whether everything this (older, explored) state allowed covers {@code o}} */
     boolean covers(State o) {
+        return covers(o, new IdMap());
+    }
+
+    /**
+     * {@return whether everything this (older, explored) state allowed covers {@code o}}, up to
+     * a renaming of identities built in {@code ids} (cleared first; see {@link IdMap}).
+     */
+    boolean covers(State o, IdMap ids) {
         // the checks cheapest and most often failing first
         if (frames.size() != o.frames.size()) {
             return false;
         }
+        ids.clear();
         // An explored state is asked again and again, and usually fails on the same register
-        // (a loop counter): that one is tried first.
+        // (a loop counter): that one is tried first (its identities recorded, so tried again below).
         int first = failedAt;
-        if (regs[first] != o.regs[first] && !covers(regs[first], o.regs[first])) {
+        if (!covers(regs[first], o.regs[first], ids)) {
             return false;
         }
         for (int i = 0; i < regs.length; i++) {
-            // covers is reflexive: a value shared with the other state is covered
-            if (regs[i] != o.regs[i] && !covers(regs[i], o.regs[i])) {
+            if (!covers(regs[i], o.regs[i], ids)) {
                 failedAt = i;
                 return false;
             }
@@ -281,58 +289,81 @@ final class State {
         if (!(refs().isEmpty() && o.refs().isEmpty()) && !refs().keySet().equals(o.refs().keySet())) {
             return false;
         }
-        // Proven packet ranges outlive the registers that proved them (a later load of data
-        // starts from the same proof), so a path with less proven is never covered.
-        if (packetRange != o.packetRange) {
-            if (!packetRange.within(o.packetRange)) {
-                return false;
-            }
-            for (Value r : regs) {
-                if (!rangesCover(r, o)) {
-                    return false;
-                }
-            }
-        }
         for (int i = 0; i < frames.size(); i++) {
             Frame mine = frames.get(i);
             Frame theirs = o.frames.get(i);
-            if (mine != theirs && !mine.covers(theirs)) {
+            if (mine != theirs ? !mine.covers(theirs, ids) : !mine.spillIdsMatch(ids)) {
                 return false;
             }
         }
         for (int i = 0; i < saved.size(); i++) {
             for (int k = 0; k < saved.get(i).length; k++) {
-                if (!covers(saved.get(i)[k], o.saved.get(i)[k])) {
+                if (!covers(saved.get(i)[k], o.saved.get(i)[k], ids)) {
                     return false;
                 }
             }
         }
         for (int i = 0; i < callbackCtx.size(); i++) {
-            if (!covers(callbackCtx.get(i), o.callbackCtx.get(i))) {
+            if (!covers(callbackCtx.get(i), o.callbackCtx.get(i), ids)) {
                 return false;
             }
         }
-        return true;
+        if (!linksKept(o)) {
+            return false;
+        }
+        // Proven packet ranges matter where a pointer of the old state refers to them (renamed),
+        // and for the pointers a later load from the context yields: data (identity 0) and
+        // data_meta (its range is kept under -1).
+        return o.range(0) >= range(0) && o.range(-1) >= range(-1) && ids.packetPairs(this, o);
     }
 
-    private boolean rangesCover(Value mine, State o) {
-        if (mine instanceof Value.Ptr p && p.kind() == Value.Kind.PACKET) {
-            return o.range(p.id()) >= range(p.id());
+    /**
+     * {@return whether registers that are copies of one scalar here (the same instance: a bounds
+     * check on one refines all, see Verifier#refineCopies) are copies in {@code o} too}: the
+     * paths explored from this state may have relied on that link.
+     */
+    private boolean linksKept(State o) {
+        for (int i = 0; i < regs.length; i++) {
+            Value v = regs[i];
+            if (!(v instanceof Value.Scal sc) || sc.s().isConstant()) {
+                continue;
+            }
+            for (int k = i + 1; k < regs.length; k++) {
+                if (regs[k] == v && o.regs[k] != o.regs[i]) {
+                    return false;
+                }
+            }
+            for (int f = 0; f < frames.size(); f++) {
+                Value[] sp = frames.get(f).spills;
+                Value[] theirs = o.frames.get(f).spills;
+                for (int k = 0; k < sp.length; k++) {
+                    if (sp[k] == v && theirs[k] != o.regs[i]) {
+                        return false;
+                    }
+                }
+            }
         }
         return true;
     }
 
     /** {@return whether the old value {@code old} admits everything {@code now} may be} */
     static boolean covers(Value old, Value now) {
+        return covers(old, now, new IdMap());
+    }
+
+    /** {@return whether the old value admits everything {@code now} may be, renaming identities in {@code ids}} */
+    static boolean covers(Value old, Value now, IdMap ids) {
         // instanceof tests rather than a pattern switch: this runs for every explored state
         // compared, and the tests compile to a class check each
         if (old instanceof Value.Scal s) {
-            return now instanceof Value.Scal n && n.s().isSubsetOf(s.s());
+            return old == now || now instanceof Value.Scal n && n.s().isSubsetOf(s.s());
         }
         if (old instanceof Value.Ptr p) {
             return now instanceof Value.Ptr n && n.kind() == p.kind() && n.map() == p.map()
-                    && n.id() == p.id() && n.ref() == p.ref() && n.size() == p.size()
-                    && (p.maybeNull() || !n.maybeNull()) && n.fixed() == p.fixed() && n.var().isSubsetOf(p.var());
+                    && n.ref() == p.ref() && n.size() == p.size()
+                    && (p.maybeNull() || !n.maybeNull()) && n.fixed() == p.fixed()
+                    && (old == now || n.var().isSubsetOf(p.var()))
+                    && ids.match(p.id(), n.id(), p.kind() == Value.Kind.PACKET);
         }
         return old != null || now == null; // Uninit: never read on the old path
     }
@@ -372,7 +403,8 @@ final class State {
         Scalar vb = dev.prism.verifier.domain.ScalarAlu.alu(dev.prism.isa.AluOp.ADD, dev.prism.isa.Width.W64,
                 y.var(), Scalar.constant(y.fixed() - fixed));
         Scalar v = va.join(vb);
-        int id = x.id() == y.id() ? x.id() : joinId;
+        // a new variable part: never an input's identity (see PointerJoin)
+        int id = joinId;
         return new Value.Ptr(x.kind(), fixed, widen ? widenOffset(va, v) : v, id, x.map(), maybeNull, x.size(), x.ref());
     }
 
@@ -380,7 +412,7 @@ final class State {
      * Widens a pointer's variable offset upward only: a growing offset keeps its lower bound
      * (widening the unsigned maximum would otherwise make the signed minimum negative).
      */
-    private static Scalar widenOffset(Scalar before, Scalar joined) {
+    static Scalar widenOffset(Scalar before, Scalar joined) {
         Scalar w = before.widen(joined);
         if (joined.smin() >= 0) {
             Scalar floor = w.meet(Scalar.signedRange(joined.smin(), Long.MAX_VALUE));
@@ -396,12 +428,30 @@ final class State {
 
     /** @param site the merge point (a loop head's pc), from which join identities derive */
     State join(State o, boolean widen, int site) {
+        return join(o, widen, site, null);
+    }
+
+    /**
+     * The join of the verification proper: pointers that differ in identity or fixed offset
+     * fold into a pointer with a new identity from {@code fresh}, their packet ranges carried
+     * over ({@link PointerJoin}). With {@code fresh} null (the joins that only summarise, for
+     * loop bounds), identities derive from {@code site} and the ranges of folded pointers are lost.
+     */
+    State join(State o, boolean widen, int site, java.util.function.IntSupplier fresh) {
+        return join(o, widen, site, fresh, new long[0]);
+    }
+
+    /** @param thresholds the widening thresholds of the loop ({@link PointerJoin}) */
+    State join(State o, boolean widen, int site, java.util.function.IntSupplier fresh, long[] thresholds) {
         State r = new State();
+        PointerJoin pj = fresh == null ? null : new PointerJoin(this, o, fresh, thresholds);
         for (int i = 0; i < regs.length; i++) {
-            r.regs[i] = join(regs[i], o.regs[i], widen, site == 0 ? 0 : joinId(site, i));
+            r.regs[i] = pj != null ? pj.join(regs[i], o.regs[i], widen) : join(regs[i], o.regs[i], widen, site == 0 ? 0 : joinId(site, i));
         }
         for (int i = 0; i < frames.size(); i++) {
-            r.pushFrame(frames.get(i).join(o.frames.get(i), widen, site == 0 ? 0 : joinId(site, 16 + i * 64)));
+            int base = site == 0 ? 0 : joinId(site, 16 + i * 64);
+            r.pushFrame(frames.get(i).join(o.frames.get(i), widen,
+                    (x, y, slot) -> pj != null ? pj.join(x, y, widen) : join(x, y, widen, base == 0 ? 0 : base + slot)));
         }
         r.returns = returns;
         r.contextKey = contextKey; // the context is the return pcs
@@ -420,7 +470,7 @@ final class State {
             sv.add(v);
         }
         r.saved = Collections.unmodifiableList(sv);
-        r.packetRange = packetRange.meet(o.packetRange);
+        r.packetRange = pj != null ? pj.ranges() : packetRange.meet(o.packetRange);
         r.refs = refs == null ? new HashMap<>() : new HashMap<>(refs);
         o.refs().forEach(r.refs::putIfAbsent);
         return r;

@@ -65,6 +65,59 @@ public final class Verifier {
      * counter keeps its bound), long ones cost at most this much before they are summarised.
      */
     static final int UNROLL = 2048;
+    /**
+     * The arrivals at a loop head followed path by path before joining, by attempt. A first
+     * attempt joins early, so a long loop costs a few widened visits instead of one walk per
+     * iteration; joining forgets relations a path keeps (a pointer checked in one iteration and
+     * read in the next, the identities of packet pointers with variable offsets), so when an
+     * attempt that joined somewhere refuses the program, the next one follows loops further,
+     * the last path by path only, as Linux does, with pruning and the instruction budget as the
+     * only limits. Each attempt is sound on its own, so accepting on any of them is sound; the
+     * last one's refusal is the verdict.
+     */
+    static final int[] UNROLL_BY_ATTEMPT = {16, UNROLL, Integer.MAX_VALUE};
+    /** This attempt's arrivals at a loop head before joining (one of {@link #UNROLL_BY_ATTEMPT}). */
+    private int unroll = UNROLL;
+    /** Joined visits of a loop head before widening: few in the first attempt (thresholds keep it precise). */
+    private int widenAfter = WIDEN_AFTER;
+    /** Per loop head, its widening thresholds ({@link #thresholds}). */
+    private final Map<Integer, long[]> thresholdsByHead = new HashMap<>();
+
+    /**
+     * {@return the constants the conditional jumps of the loops headed at {@code head} compare
+     * with, with their neighbours (a bound, one below and one above it), as 64-bit and as
+     * unsigned 32-bit values, ascending and non-negative}: the thresholds of widening
+     * ({@link PointerJoin})
+     */
+    private long[] thresholds(int head) {
+        return thresholdsByHead.computeIfAbsent(head, h -> {
+            java.util.TreeSet<Long> t = new java.util.TreeSet<>();
+            for (FunctionCfg f : cfg.functions()) {
+                for (Loop l : f.loops()) {
+                    if (l.head() != h) {
+                        continue;
+                    }
+                    for (int start : l.body()) {
+                        var b = f.block(start);
+                        for (int pc = b.first(); pc <= b.last(); pc++) {
+                            if (code[pc] instanceof Insn.Jump j && j.src() instanceof Imm imm) {
+                                long c = j.width() == Width.W32 ? imm.value() & 0xffff_ffffL : imm.value();
+                                for (long d = -1; d <= 1; d++) {
+                                    if (c + d >= 0) {
+                                        t.add(c + d);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return t.stream().mapToLong(Long::longValue).toArray();
+        });
+    }
+
+    /** Whether this attempt joined at some loop head: only then can a later attempt answer differently. */
+    private boolean joined;
     /** Largest variable offset Linux accepts on a pointer (BPF_MAX_VAR_OFF). */
     static final long MAX_VAR_OFF = 1 << 29;
     /** Largest packet offset (MAX_PACKET_OFF). */
@@ -81,7 +134,7 @@ public final class Verifier {
     private final int[] innerOf;
     /** Loop heads by pc (bpf_loop callbacks join them as they are found). */
     private final boolean[] loopHead;
-    /** Instructions after which a path may meet others: jumps and exits. */
+    /** Instructions after which a path may meet others (a pruning point follows): jumps, exits, calls. */
     private final boolean[] branchy;
     private final Liveness liveness;
     /** Explored states by pc, then call context ({@link #contextId}). */
@@ -181,7 +234,10 @@ public final class Verifier {
             }
         }
         for (int pc = 0; pc < code.length; pc++) {
-            branchy[pc] = code[pc] instanceof Insn.Jump || code[pc] instanceof Insn.Ja || code[pc] instanceof Insn.Exit;
+            // pruning points: jump targets and fallthroughs, returns, and the instruction after a
+            // call (as Linux's: a helper's result is often what the paths differ in)
+            branchy[pc] = code[pc] instanceof Insn.Jump || code[pc] instanceof Insn.Ja || code[pc] instanceof Insn.Exit
+                    || code[pc] instanceof Insn.Call;
         }
         this.inherited = new short[code.length];
         this.inheritFrom = onlyPredecessor; // read only where inherited is set: one predecessor
@@ -250,11 +306,32 @@ public final class Verifier {
             throw new IllegalArgumentException("a memory size is for raw programs; this one is " + program.type().id());
         }
         long start = System.nanoTime();
-        Verifier v = new Verifier(program, profile);
-        v.memSize = memSize;
-        v.log = log;
-        v.run();
-        return v.result(System.nanoTime() - start);
+        long processed = 0;
+        for (int attempt = 0; ; attempt++) {
+            Verifier v = new Verifier(program, profile);
+            v.memSize = memSize;
+            v.log = log;
+            v.unroll = UNROLL_BY_ATTEMPT[attempt];
+            v.widenAfter = attempt == 0 ? 2 : WIDEN_AFTER;
+            try {
+                v.run();
+                v.processed += processed;
+                return v.result(System.nanoTime() - start);
+            } catch (VerificationException e) {
+                // Termination and the budget are judged on the loop entries and on the cost, which
+                // following loops further does not improve: only a refused access, a register or
+                // a reference can come out differently.
+                String m = e.getMessage();
+                if (!v.joined || attempt == UNROLL_BY_ATTEMPT.length - 1 || m.contains(": unbounded loop") || m.contains(": program too complex")) {
+                    throw e;
+                }
+                processed += v.processed;
+                if (log != null) {
+                    log.accept("; refused after joining at a loop head (" + e.getMessage() + "): verifying again, following loops "
+                            + (UNROLL_BY_ATTEMPT[attempt + 1] == Integer.MAX_VALUE ? "path by path" : "further"));
+                }
+            }
+        }
     }
 
     private java.util.function.Consumer<String> log;
@@ -505,7 +582,7 @@ public final class Verifier {
             at.loopKey = p.pc() + "@" + p.state().context();
         }
         String key = at.loopKey;
-        if (at.visits >= UNROLL) {
+        if (at.visits >= unroll) {
             State acc = loopAcc.get(key);
             if (acc == null) {
                 loopAcc.put(key, p.state().copy());
@@ -518,34 +595,46 @@ public final class Verifier {
             }
             boolean back = isBackEdge(p.from(), p.pc()) || code[p.from() < 0 ? 0 : p.from()] instanceof Insn.Exit;
             if (!back) {
-                loopEntry.put(key, loopEntry.get(key).join(p.state(), false, p.pc()));
+                loopEntry.put(key, loopEntry.get(key).join(p.state(), false, p.pc(), this::freshId));
             }
-            int visits = back ? ++at.visits - UNROLL : at.visits - UNROLL;
-            State merged = acc.join(p.state(), visits > WIDEN_AFTER, p.pc());
+            joined = true;
+            int visits = back ? ++at.visits - unroll : at.visits - unroll;
+            State merged = acc.join(p.state(), visits > widenAfter, p.pc(), this::freshId, thresholds(p.pc()));
             loopAcc.put(key, merged);
             return merged.copy();
         }
         // first iterations: followed path by path (pruned when covered), counted
         int visits = ++at.visits;
-        if (visits == UNROLL) {
+        if (visits == unroll) {
             loopAcc.put(key, p.state().copy()); // from now on the head joins
         }
-        loopEntry.merge(key, p.state().copy(), (a, b) -> isBackEdge(p.from(), p.pc()) ? a : a.join(b, false, p.pc()));
+        loopEntry.merge(key, p.state().copy(), (a, b) -> isBackEdge(p.from(), p.pc()) ? a : a.join(b, false, p.pc(), this::freshId));
         return prune(p.state(), at);
     }
 
-    /** {@return null when an explored state covers {@code s}, else s (remembered while there are fewer than 64)} */
+    /**
+     * Explored states remembered per pc and call context. Real parsers reach one pc in hundreds
+     * of ways that differ only in what was parsed before (Linux keeps every state: its
+     * max_states_per_insn passes 100 on them); the summaries of {@link State#mayCover} keep the
+     * comparisons cheap.
+     */
+    static final int MAX_STATES_PER_PC = 1024;
+
+    /** Reused by every comparison of {@link #prune}. */
+    private final IdMap idMap = new IdMap();
+
+    /** {@return null when an explored state covers {@code s}, else s (remembered while there are fewer than {@link #MAX_STATES_PER_PC})} */
     private State prune(State s, Explored at) {
         List<State> seen = at.states;
         if (!seen.isEmpty()) {
             s.summarise();
         }
         for (State old : seen) {
-            if (old.mayCover(s) && old.covers(s)) {
+            if (old.mayCover(s) && old.covers(s, idMap)) {
                 return null;
             }
         }
-        if (seen.size() < 64) {
+        if (seen.size() < MAX_STATES_PER_PC) {
             seen.add(s.copy());
             statesStored++;
         }
@@ -1224,9 +1313,9 @@ public final class Verifier {
                     continue;
                 }
                 State n = decided.isEmpty() ? s.copy() : s;
-                n.regs[j.dst().n()] = Value.scalar(r.a());
+                refineCopies(n, a, Value.scalar(r.a()), j.dst().n());
                 if (j.src() instanceof Reg rs) {
-                    n.regs[rs.n()] = Value.scalar(r.b());
+                    refineCopies(n, b, Value.scalar(r.b()), rs.n());
                 }
                 out.add(new Path(t ? taken : fall, n, pc));
             }
@@ -1242,6 +1331,14 @@ public final class Verifier {
             boolean eq = j.op() == JumpOp.JEQ;
             return List.of(new Path(fall, eq ? notNull : isNull, pc), new Path(taken, eq ? isNull : notNull, pc));
         }
+        // two pointers at known distances from one base: decided by their fixed offsets
+        if (a instanceof Value.Ptr p && b instanceof Value.Ptr q && j.width() == Width.W64) {
+            Boolean known = samebase(j.op(), p, q);
+            if (known != null) {
+                branches[pc] |= known ? 1 : 2;
+                return List.of(new Path(known ? taken : fall, s, pc));
+            }
+        }
         // packet bounds: a packet pointer against packet_end (either order), or packet_meta against packet
         if (a instanceof Value.Ptr p && b instanceof Value.Ptr q && j.width() == Width.W64) {
             Optional<List<Path>> bounds = packetBounds(pc, s, j.op(), p, q, taken, fall);
@@ -1254,6 +1351,61 @@ public final class Verifier {
         }
         branches[pc] |= 3;
         return List.of(new Path(fall, s.copy(), pc), new Path(taken, s, pc));
+    }
+
+    /**
+     * Scalar identities, as Linux's find_equal_scalars: a register copied from another ({@code mov
+     * r1, r2}, or a fill of a spilled scalar) holds the very same {@link Value.Scal} instance, and
+     * every write makes a new one, so the registers and spilled slots holding one instance are
+     * copies of one number. A comparison that refines register {@code reg} (which held {@code
+     * was}) refines every copy alike. {@link State#covers} keeps such links where an explored
+     * state had them. Constants need no link: their refinement is themselves or nothing.
+     */
+    private static void refineCopies(State n, Value was, Value refined, int reg) {
+        n.regs[reg] = refined;
+        if (!(was instanceof Value.Scal sc) || sc.s().isConstant()) {
+            return;
+        }
+        for (int r = 0; r < n.regs.length; r++) {
+            if (n.regs[r] == was) {
+                n.regs[r] = refined;
+            }
+        }
+        for (int i = 0; i < n.frames.size(); i++) {
+            Value[] spills = n.frames.get(i).spills;
+            for (int k = 0; k < spills.length; k++) {
+                if (spills[k] == was) {
+                    n.writableFrame(i).spills[k] = refined;
+                }
+            }
+        }
+    }
+
+    /**
+     * {@return the outcome of comparing two pointers with one base, or null when it is not
+     * known} Packet pointers of one identity share their variable part, so they differ by the difference of their fixed offsets: the
+     * comparison of the two addresses is that of the offsets (the region is far from either end
+     * of the address space, so no comparison wraps). This decides a loop that advances a packet
+     * pointer toward {@code data + constant}, as clang writes a counted loop over the packet.
+     */
+    private static Boolean samebase(JumpOp op, Value.Ptr p, Value.Ptr q) {
+        if (p.kind() != q.kind() || p.map() != q.map() || p.maybeNull() || q.maybeNull() || op == JumpOp.JSET) {
+            return null;
+        }
+        if (p.kind() != Value.Kind.PACKET || p.id() != q.id()) {
+            return null;
+        }
+        long x = p.fixed();
+        long y = q.fixed();
+        return switch (op) {
+            case JEQ -> x == y;
+            case JNE -> x != y;
+            case JGT, JSGT -> x > y;
+            case JGE, JSGE -> x >= y;
+            case JLT, JSLT -> x < y;
+            case JLE, JSLE -> x <= y;
+            case JSET -> null;
+        };
     }
 
     /** On one side of a null check every copy of the pointer (same id) becomes null or non-null. */
@@ -1331,8 +1483,39 @@ public final class Verifier {
             safe.packetRange = safe.packetRange.atLeast(-1, proven);
         } else if (pkt.var().smin() >= 0) {
             safe.packetRange = safe.packetRange.atLeast(pkt.id(), proven);
+            boundPacketVar(safe, pkt, MAX_PACKET_OFF - proven);
         }
         return Optional.of(List.of(new Path(fall, safeWhenTaken ? other : safe, pc), new Path(taken, safeWhenTaken ? safe : other, pc)));
+    }
+
+    /**
+     * A packet is at most {@link #MAX_PACKET_OFF} bytes, so a pointer proven within it ({@code
+     * data + fixed + var <= data_end}, {@code fixed} here including the byte a strict comparison
+     * adds) has {@code var <= MAX_PACKET_OFF - fixed}. The variable part is shared by every
+     * pointer of the identity, in registers and spilled: all get the bound. This keeps a pointer
+     * induction variable's offset bounded after widening at a loop head.
+     */
+    private static void boundPacketVar(State s, Value.Ptr pkt, long maxVar) {
+        if (maxVar < 0 || pkt.var().umax() <= maxVar) {
+            return;
+        }
+        Scalar bounded = pkt.var().meet(Scalar.unsignedRange(0, maxVar));
+        if (bounded.isEmpty()) {
+            return;
+        }
+        for (int r = 0; r < s.regs.length; r++) {
+            if (s.regs[r] instanceof Value.Ptr q && q.kind() == Value.Kind.PACKET && q.id() == pkt.id()) {
+                s.regs[r] = q.withOffset(q.fixed(), bounded, q.id());
+            }
+        }
+        for (int i = 0; i < s.frames.size(); i++) {
+            Value[] spills = s.frames.get(i).spills;
+            for (int k = 0; k < spills.length; k++) {
+                if (spills[k] instanceof Value.Ptr q && q.kind() == Value.Kind.PACKET && q.id() == pkt.id()) {
+                    s.writableFrame(i).spills[k] = q.withOffset(q.fixed(), bounded, q.id());
+                }
+            }
+        }
     }
 
     /** {@return the relation with operands swapped: a OP b == b swap(OP) a} */

@@ -109,6 +109,85 @@ public final class ProgLoadTimer {
         return out;
     }
 
+    /**
+     * What the kernel's verifier reports about one program at {@code BPF_LOG_STATS} (log level
+     * 4): the last lines of its log, {@code verification time N usec} and {@code processed N insns
+     * (limit 1000000) max_states_per_insn M total_states T peak_states P mark_read R}.
+     *
+     * @param accepted    whether BPF_PROG_LOAD succeeded
+     * @param processed   instructions processed, -1 when the log has no such line
+     * @param totalStates states the verifier stored, -1 when unknown
+     * @param peakStates  the most states stored at once, -1 when unknown
+     * @param verifyMicros the kernel's own verification time in microseconds, -1 when unknown
+     * @param log         the stats log as the kernel wrote it
+     */
+    public record KernelStats(String program, boolean accepted, long processed, long totalStates, long peakStates,
+                              long verifyMicros, String log) {
+    }
+
+    /** BPF_LOG_STATS (include/linux/bpf_verifier.h): the verifier logs its statistics only. */
+    private static final int BPF_LOG_STATS = 4;
+    private static final long LOG_LEVEL = 24;   // __u32 log_level
+    private static final long LOG_SIZE = 28;    // __u32 log_size
+    private static final long LOG_BUF = 32;     // __aligned_u64 log_buf
+    private static final int STATS_LOG_SIZE = 1 << 16;
+
+    /**
+     * Loads each of {@code programs} (one object's, sharing its maps) once with the verifier's
+     * statistics logged, and {@return what the kernel reported for each}. A refused program is
+     * reported with {@code accepted} false and whatever its log held.
+     *
+     * @throws TargetException when this host cannot load BPF programs
+     */
+    public static List<KernelStats> stats(List<Program> programs) {
+        var availability = LinuxBpf.availability();
+        if (!availability.available()) {
+            throw new TargetException("linux is unavailable: " + availability.reason());
+        }
+        Syscall bpf = Syscall.get();
+        List<KernelStats> out = new ArrayList<>();
+        try (KernelMaps maps = KernelMaps.create(programs.get(0).maps(), programs.get(0).name());
+             Arena arena = Arena.ofConfined()) {
+            for (Program p : programs) {
+                Insn[] slots = p.slots();
+                FuncInfoBtf funcs = FuncInfoBtf.needed(slots)
+                        ? FuncInfoBtf.of(slots, pc -> p.functionAt(pc).map(Function::name).orElse(null)) : null;
+                int btfFd = funcs == null ? -1 : LinuxBpf.btfLoad(funcs.btf());
+                try {
+                    MemorySegment a = attr(arena, p, maps.fds(), btfFd, funcs);
+                    MemorySegment log = arena.allocate(STATS_LOG_SIZE + 1L);
+                    a.set(ValueLayout.JAVA_INT, LOG_LEVEL, BPF_LOG_STATS);
+                    a.set(ValueLayout.JAVA_INT, LOG_SIZE, STATS_LOG_SIZE);
+                    a.set(ValueLayout.JAVA_LONG, LOG_BUF, log.address());
+                    boolean ok = bpf.load(arena, new Attr(p.name(), a));
+                    String text = log.getString(0, StandardCharsets.UTF_8).strip();
+                    out.add(new KernelStats(p.name(), ok, number(text, "processed ", " insns"),
+                            number(text, "total_states ", " "), number(text, "peak_states ", " "),
+                            number(text, "verification time ", " usec"), text));
+                } finally {
+                    if (btfFd >= 0) {
+                        LinuxBpf.close(btfFd);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** {@return the number after the last {@code before} in {@code log} (up to {@code after}), or -1} */
+    private static long number(String log, String before, String after) {
+        int at = log.lastIndexOf(before);
+        if (at < 0) {
+            return -1;
+        }
+        int from = at + before.length();
+        int to = from;
+        while (to < log.length() && Character.isDigit(log.charAt(to))) {
+            to++;
+        }
+        return to == from ? -1 : Long.parseLong(log.substring(from, to));
+    }
+
     /** A prepared {@code union bpf_attr} for one program. */
     private record Attr(String program, MemorySegment segment) {
     }
@@ -170,6 +249,26 @@ public final class ProgLoadTimer {
                 instance = new Syscall();
             }
             return instance;
+        }
+
+        /** {@return whether BPF_PROG_LOAD of {@code a} succeeded}; closes the program */
+        boolean load(Arena arena, Attr a) {
+            MemorySegment state = arena.allocate(stateLayout);
+            for (int attempt = 1; ; attempt++) {
+                long fd;
+                try {
+                    fd = (long) syscall.invokeExact(state, sysBpf, (long) BPF_PROG_LOAD, a.segment(), a.segment().byteSize());
+                } catch (Throwable t) {
+                    throw new TargetException("bpf() call failed in the FFM layer: " + t, t);
+                }
+                if (fd >= 0) {
+                    LinuxBpf.close((int) fd);
+                    return true;
+                }
+                if ((int) errno.get(state, 0L) != EAGAIN || attempt == MAX_ATTEMPTS) {
+                    return false;
+                }
+            }
         }
 
         /** {@return the nanoseconds one BPF_PROG_LOAD of {@code a} took}; closes the program */

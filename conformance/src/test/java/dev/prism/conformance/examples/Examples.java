@@ -38,7 +38,16 @@ public final class Examples {
 
     /** {@return the example sources, by name} */
     public static List<String> names() {
-        try (Stream<Path> s = Files.list(root().resolve("examples"))) {
+        return names("");
+    }
+
+    /**
+     * {@return the sources in {@code examples/DIR} by name (DIR "" for examples/ itself)}; the
+     * programs of {@code examples/verifier/} exercise the verifier (issue 18) and are kept apart
+     * from the user-facing examples
+     */
+    public static List<String> names(String dir) {
+        try (Stream<Path> s = Files.list(root().resolve("examples").resolve(dir))) {
             return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".c"))
                     .map(n -> n.substring(0, n.length() - 2)).sorted().toList();
         } catch (IOException e) {
@@ -48,21 +57,27 @@ public final class Examples {
 
     /** {@return the object for example {@code name}, compiled with clang-19 when not cached} */
     public static Path object(String name) {
-        Path examples = root().resolve("examples");
+        return object("", name);
+    }
+
+    /** {@return the object for {@code examples/DIR/NAME.c}, compiled with clang-19 when not cached} */
+    public static Path object(String dir, String name) {
+        Path examples = root().resolve("examples").resolve(dir);
+        Path include = root().resolve("examples/include");
         try {
             byte[] source = Files.readAllBytes(examples.resolve(name + ".c"));
-            byte[] header = Files.readAllBytes(examples.resolve("include/prism_bpf.h"));
+            byte[] header = Files.readAllBytes(include.resolve("prism_bpf.h"));
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(source);
             sha.update(header);
             String key = HexFormat.of().formatHex(sha.digest()).substring(0, 16);
-            Path out = root().resolve("conformance/target/example-objects/" + name + "-" + key + ".o");
+            Path out = root().resolve("conformance/target/example-objects/" + (dir.isEmpty() ? "" : dir + "-") + name + "-" + key + ".o");
             if (Files.exists(out)) {
                 return out;
             }
             Files.createDirectories(out.getParent());
             Path tmp = Files.createTempFile(out.getParent(), name, ".o.tmp");
-            Process p = new ProcessBuilder("clang-19", "-O2", "-g", "-target", "bpf", "-mcpu=v3", "-I", "include",
+            Process p = new ProcessBuilder("clang-19", "-O2", "-g", "-target", "bpf", "-mcpu=v3", "-I", include.toString(),
                     "-Wall", "-Werror", "-c", name + ".c", "-o", tmp.toString())
                     .directory(examples.toFile()).redirectErrorStream(true).start();
             String log = new String(p.getInputStream().readAllBytes());
@@ -93,7 +108,12 @@ public final class Examples {
 
     /** {@return examples/packets/NAME.txt parsed} */
     public static PacketFile packets(String name) {
-        Path f = root().resolve("examples/packets/" + name + ".txt");
+        return packets("", name);
+    }
+
+    /** {@return examples/DIR/packets/NAME.txt parsed} */
+    public static PacketFile packets(String dir, String name) {
+        Path f = root().resolve("examples").resolve(dir).resolve("packets/" + name + ".txt");
         List<MapInit> setup = new ArrayList<>();
         List<byte[]> packets = new ArrayList<>();
         List<String> comments = new ArrayList<>();

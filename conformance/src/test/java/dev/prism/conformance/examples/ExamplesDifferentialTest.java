@@ -81,11 +81,16 @@ class ExamplesDifferentialTest {
     }
 
     private static void check(String name) {
+        check("", name);
+    }
+
+    /** Runs {@code examples/DIR/NAME.c} with its packets on the interpreter, the kernel, x86-64 and arm64. */
+    static void check(String dir, String name) {
         Host.requireLinuxBpf();
         Spec spec = spec(name);
-        ElfObject obj = ElfObject.load(Examples.object(name));
+        ElfObject obj = ElfObject.load(Examples.object(dir, name));
         List<Program> programs = programs(obj, name, spec);
-        Examples.PacketFile crafted = Examples.packets(name);
+        Examples.PacketFile crafted = Examples.packets(dir, name);
         List<byte[]> packets = new ArrayList<>(crafted.packets());
         PacketGenerator gen = new PacketGenerator(name.hashCode());
         for (int i = 0; i < RANDOM_PACKETS; i++) {
