@@ -113,7 +113,7 @@ public final class NfpChecker {
         ProgramType type = program.type();
         boolean typeOk = type == ProgramType.XDP || type == ProgramType.TC || type == ProgramType.RAW && options.rawAsPacket();
         if (!typeOk) {
-            silent(0, NfpRule.PROGRAM_TYPE, "program type " + type.id() + " cannot be offloaded: the kernel binds only XDP and "
+            silent(-1, NfpRule.PROGRAM_TYPE, "program type " + type.id() + " cannot be offloaded: the kernel binds only XDP and "
                     + "sched_cls (cls_bpf) programs to a device (BPF_PROG_LOAD with prog_ifindex fails with EINVAL)", false);
         }
         staticChecks();
@@ -135,8 +135,8 @@ public final class NfpChecker {
     // ---------------------------------------------------------------------------------------
     // Reasons
 
-    private String line(int pc) {
-        return pc >= 0 && pc < code.length ? program.sourceLine(pc).map(Object::toString).orElse(null) : null;
+    private dev.prism.program.SourceLine line(int pc) {
+        return pc >= 0 && pc < code.length ? program.sourceLine(pc).orElse(null) : null;
     }
 
     /** A refusal the driver logs with pr_vlog: "[nfp] " + message. */
@@ -186,7 +186,7 @@ public final class NfpChecker {
                 }
                 case Insn.LoadImm64 l -> {
                     if (l.kind() == LoadImm64Kind.MAP_VALUE_BY_IDX || l.kind() == LoadImm64Kind.MAP_VALUE_BY_FD) {
-                        quoted(pc, NfpRule.MAP, "no direct value access support for this map type", "a direct map value "
+                        quoted(pc, NfpRule.MAP_DIRECT_VALUE, "no direct value access support for this map type", "a direct map value "
                                 + "address (global data, lddw src " + l.kind().src() + ") needs map_direct_value_addr, "
                                 + "which offloaded maps lack (the kernel's verifier refuses it)", false);
                     } else if (l.kind() == LoadImm64Kind.VARIABLE_ADDR || l.kind() == LoadImm64Kind.CODE_ADDR) {
@@ -223,7 +223,7 @@ public final class NfpChecker {
                 }
                 case Insn.Call c -> {
                     if (c.kind() != CallKind.LOCAL && !DRIVER_HELPERS.contains(c.imm())) {
-                        nfp(pc, NfpRule.HELPER, "unsupported function id: " + c.imm(), helperName(c.imm())
+                        nfp(pc, c.imm() == 12 ? NfpRule.TAIL_CALL : NfpRule.HELPER, "unsupported function id: " + c.imm(), helperName(c.imm())
                                 + " is not among the helpers the nfp offloads (1, 2, 3, 7, 25, 44, 65)"
                                 + (c.imm() == 12 ? "; tail calls are not offloaded" : ""), false);
                     }
@@ -256,36 +256,36 @@ public final class NfpChecker {
             MapDef m = maps.get(i);
             int pc = firstReference(i);
             if (m.type() != MapType.ARRAY && m.type() != MapType.HASH) {
-                silent(pc, NfpRule.MAP, "map " + m.name() + " is a " + m.type().id() + " map: only array and hash maps are "
+                silent(pc, NfpRule.MAP_TYPE, "map " + m.name() + " is a " + m.type().id() + " map: only array and hash maps are "
                         + "offloaded (BPF_MAP_CREATE with map_ifindex fails with EINVAL)", false);
                 continue;
             }
             if (m.flags() != 0 || !m.name().isEmpty() && m.name().charAt(0) == '.') {
-                quoted(pc, NfpRule.MAP, "map flags are not supported", "map " + m.name() + (m.flags() != 0
+                quoted(pc, NfpRule.MAP_FLAGS, "map flags are not supported", "map " + m.name() + (m.flags() != 0
                         ? String.format(" has map_flags 0x%x; offloaded maps take none", m.flags())
                         : " is global data, which needs mmapable or read-only map flags; offloaded maps take none"), false);
             }
             entries += m.maxEntries();
             if (i >= profile.maxMaps()) {
-                quoted(pc, NfpRule.MAP, "too many maps for a device", "map " + m.name() + " is one more than the "
+                quoted(pc, NfpRule.MAP_FIRMWARE, "too many maps for a device", "map " + m.name() + " is one more than the "
                         + profile.maxMaps() + " the firmware holds", false);
             }
             if (entries > profile.maxMapEntries()) {
                 long left = profile.maxMapEntries() - (entries - m.maxEntries());
-                quoted(pc, NfpRule.MAP, "map with too many elements: " + m.maxEntries() + ", left: " + Math.max(0, left),
+                quoted(pc, NfpRule.MAP_ENTRIES, "map with too many elements: " + m.maxEntries() + ", left: " + Math.max(0, left),
                         "the maps hold more than the firmware's " + profile.maxMapEntries() + " entries", false);
             }
             int elem = roundUp(m.keySize(), 8) + roundUp(m.valueSize(), 8);
             if (elem > profile.maxElemSize()) {
-                quoted(pc, NfpRule.MAP, "map elements too large: " + elem + ", FW max element size (key+value): "
+                quoted(pc, NfpRule.MAP_FIRMWARE, "map elements too large: " + elem + ", FW max element size (key+value): "
                         + profile.maxElemSize(), "map " + m.name() + "'s key and value are too large for the firmware", false);
             }
             if (m.keySize() > profile.maxKeySize()) {
-                quoted(pc, NfpRule.MAP, "map key size " + m.keySize() + ", FW max is " + profile.maxKeySize(),
+                quoted(pc, NfpRule.MAP_KEY_SIZE, "map key size " + m.keySize() + ", FW max is " + profile.maxKeySize(),
                         "map " + m.name() + "'s key is too large for the firmware", false);
             }
             if (m.valueSize() > profile.maxValueSize()) {
-                quoted(pc, NfpRule.MAP, "map value size " + m.valueSize() + ", FW max is " + profile.maxValueSize(),
+                quoted(pc, NfpRule.MAP_VALUE_SIZE, "map value size " + m.valueSize() + ", FW max is " + profile.maxValueSize(),
                         "map " + m.name() + "'s value is too large for the firmware", false);
             }
         }
@@ -298,7 +298,7 @@ public final class NfpChecker {
                 return pc;
             }
         }
-        return 0;
+        return -1;
     }
 
     static int roundUp(int x, int to) {
@@ -315,13 +315,13 @@ public final class NfpChecker {
             return true;
         } catch (VerificationException e) {
             String d = e.diagnostics().isEmpty() ? "refused" : e.diagnostics().get(0);
-            int pc = 0;
+            int pc = -1;
             int colon = d.indexOf(':');
             if (colon > 0) {
                 try {
                     pc = Integer.parseInt(d.substring(0, colon).strip());
                 } catch (NumberFormatException ignored) {
-                    pc = 0;
+                    pc = -1;
                 }
             }
             silent(pc, NfpRule.KERNEL_VERIFIER, "the kernel's verifier refuses the program before the driver sees it "
@@ -662,7 +662,7 @@ public final class NfpChecker {
                 }
                 case DIV -> {
                     if (Long.compareUnsigned(m.umaxDst, U32_MAX) > 0) {
-                        nfp(pc, NfpRule.DIV, "dividend is not within u32 value range", "the dividend " + a.dst()
+                        nfp(pc, NfpRule.DIV_RANGE, "dividend is not within u32 value range", "the dividend " + a.dst()
                                 + " may exceed u32 (" + Long.toUnsignedString(m.umaxDst) + ")" + (w32 ? "; a 32-bit "
                                 + "division reads only its low half, so a mov32 before it fixes it" : ""), w32);
                     }
@@ -686,15 +686,15 @@ public final class NfpChecker {
         int opcode = InsnCodec.opcodeByte(a);
         if (!rewritten) {
             if (!k && c == null) {
-                nfp(pc, NfpRule.DIV, "divisor is not constant", "the nfp divides by constants only (by reciprocal "
+                nfp(pc, NfpRule.DIV_CONSTANT, "divisor is not constant", "the nfp divides by constants only (by reciprocal "
                         + "multiplication); " + a.src() + " takes more than one value", false);
             } else if (!k && Long.compareUnsigned(c, U32_MAX) > 0) {
-                nfp(pc, NfpRule.DIV, "divisor is not within u32 value range", "the divisor " + a.src() + " exceeds u32", false);
+                nfp(pc, NfpRule.DIV_RANGE, "divisor is not within u32 value range", "the divisor " + a.src() + " exceeds u32", false);
             } else if (k && c < 0) {
-                nfp(pc, NfpRule.DIV, "divide by negative constant is not supported", "division by the negative "
+                nfp(pc, NfpRule.DIV_RANGE, "divide by negative constant is not supported", "division by the negative "
                         + "immediate " + c, false);
             } else if (c == 0) {
-                silent(pc, NfpRule.DIV, op + " by the constant 0: the nfp's reciprocal multiplication is undefined for "
+                silent(pc, NfpRule.DIV_RANGE, op + " by the constant 0: the nfp's reciprocal multiplication is undefined for "
                         + "it (RFC 9669: the result is 0)", true);
             }
             return;
@@ -740,7 +740,7 @@ public final class NfpChecker {
         Map<Integer, Integer> memo = new HashMap<>();
         int total = chain(0, memo, 0);
         if (total > profile.stackBytes()) {
-            nfp(0, NfpRule.STACK_SIZE, "stack too large: program " + total + "B > FW stack " + profile.stackBytes() + "B",
+            nfp(-1, NfpRule.STACK_SIZE, "stack too large: program " + total + "B > FW stack " + profile.stackBytes() + "B",
                     "each frame is rounded up to " + STACK_FRAME_ALIGN + " bytes along the deepest call chain, plus "
                             + profile.callOverheadBytes() + " bytes per call", false);
         }
@@ -771,14 +771,14 @@ public final class NfpChecker {
     private void programLength() {
         int n = NfpCost.estimate(code, program.type());
         if (n > profile.maxInstructions()) {
-            silent(0, NfpRule.PROGRAM_LENGTH, "the program translates to an estimated " + n + " NFP instructions, more than "
+            silent(-1, NfpRule.PROGRAM_LENGTH, "the program translates to an estimated " + n + " NFP instructions, more than "
                     + "the firmware's " + profile.maxInstructions() + " (the JIT fails with -ENOSPC)", false);
         }
     }
 
     private void packetOffsets() {
         if (profile.mtu() > profile.inlineMtu()) {
-            quoted(0, NfpRule.PACKET_OFFSET, "BPF offload not supported with MTU larger than HW packet split boundary",
+            quoted(-1, NfpRule.PACKET_OFFSET, "BPF offload not supported with MTU larger than HW packet split boundary",
                     "the interface MTU " + profile.mtu() + " exceeds the inline packet boundary " + profile.inlineMtu(), false);
         }
         for (int pc = 0; pc < code.length; pc++) {

@@ -220,20 +220,20 @@ public final class NfpLegalizer {
         try {
             again = Verifier.verify(legal, Profile.RFC9669, program.type() == ProgramType.RAW ? vp.memSize() : -1, null);
         } catch (VerificationException e) {
-            return failed(0, "the legalized program fails Prism's verifier: " + String.join("; ", e.diagnostics()));
+            return failed(-1, "the legalized program fails Prism's verifier: " + String.join("; ", e.diagnostics()));
         }
         List<NfpReason> left = new ArrayList<>();
         for (NfpReason r : NfpChecker.check(again, profile, options)) {
-            int o = r.pc() < oldPc.length ? oldPc[r.pc()] : 0;
-            left.add(r.at(o, program.sourceLine(o).map(Object::toString).orElse(null)));
+            int o = r.pc() < 0 ? -1 : r.pc() < oldPc.length ? oldPc[r.pc()] : -1;
+            left.add(r.at(o, o < 0 ? null : program.sourceLine(o).orElse(null)));
         }
         return new Result(left.isEmpty() ? legal : null, left.isEmpty() ? again : null, List.copyOf(rewrites),
                 List.copyOf(left), newPc, oldPc);
     }
 
     private Result failed(int pc, String why) {
-        return new Result(null, null, List.of(), List.of(new NfpReason(pc, program.sourceLine(pc).map(Object::toString)
-                .orElse(null), NfpRule.LEGALIZER, why, null, false)), null, null);
+        return new Result(null, null, List.of(), List.of(new NfpReason(pc, pc < 0 ? null : program.sourceLine(pc).orElse(null),
+                NfpRule.LEGALIZER, why, null, false)), null, null);
     }
 
     private Emit original(int pc) {
@@ -434,8 +434,7 @@ public final class NfpLegalizer {
     }
 
     private void problem(int pc, String why) {
-        problems.add(new NfpReason(pc, program.sourceLine(pc).map(Object::toString).orElse(null), NfpRule.LEGALIZER, why,
-                null, false));
+        problems.add(new NfpReason(pc, program.sourceLine(pc).orElse(null), NfpRule.LEGALIZER, why, null, false));
     }
 
     // ---------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import dev.prism.error.TargetException;
 import dev.prism.error.VerificationException;
 import dev.prism.isa.CpuVersion;
 import dev.prism.isa.Group;
+import dev.prism.program.MapType;
 import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
 import dev.prism.runtime.InterpreterTarget;
@@ -11,6 +12,8 @@ import dev.prism.target.Artifact;
 import dev.prism.target.Availability;
 import dev.prism.target.Capabilities;
 import dev.prism.target.Executable;
+import dev.prism.target.Reason;
+import dev.prism.target.Verdict;
 import dev.prism.target.MapAccess;
 import dev.prism.target.RunInput;
 import dev.prism.target.RunResult;
@@ -24,7 +27,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * Netronome NFP offload (id {@code nfp}): the Linux nfp driver's rules as a model
@@ -85,17 +87,95 @@ public final class NfpTarget implements Target {
         return r == null || r.isBlank() ? "interpreter" : r.strip().toLowerCase(Locale.ROOT);
     }
 
+    /** Opcode bytes missing from the nfp JIT's table of 115 (jit.c instr_cb), among those Prism knows. */
+    static final java.util.Set<Integer> MISSING_OPCODES = java.util.Set.of(0x94, 0x97, 0x9c, 0x9f, 0xd4, 0xd7, 0x81, 0x89,
+            0x91, 0x06, 0x8d);
+
+    /** {@return whether the row is sdiv (0x34, 0x37, 0x3c, 0x3f with offset 1) or movsx (0xb4..0xbf with offset 8, 16, 32)} */
+    private static boolean isSignedVariant(dev.prism.isa.Opcode o) {
+        int cls = o.code() & 0x07;
+        int op = o.code() & 0xf0;
+        return o.discriminator() > 0 && (cls == 0x04 || cls == 0x07) && (op == 0x30 || op == 0xb0);
+    }
+
     /**
-     * {@inheritDoc} Groups and version are those legalized programs may start from (mod, sdiv,
-     * smod, movsx, sign-extending loads and byte swaps are rewritten); the helpers are those the
-     * firmware offers. The rest of the rules are {@link #reasons}.
+     * {@inheritDoc} As data, what the driver and the firmware profile allow: XDP and cls_bpf;
+     * the opcodes of the JIT's table (sdiv, smod and movsx count as missing: the driver would
+     * miscompile them); multiplication and division within u32, division by constants; the
+     * firmware stack and packet boundary; helpers 1, 2, 3 on array and hash maps, 7, 25, 44, 65
+     * as the firmware offers them; array and hash maps with the firmware's sizes, written only by
+     * atomic add; atomic add only; bpf-to-bpf calls, no tail calls, no callx; XDP actions 0..3.
+     * The legalizer lifts the opcode, return-code, nfp-opcode-offset and nfp-store-immediate
+     * rules, listed under legalizes. The per-path rules (pointer types, stack offsets, map word
+     * use, helper arguments) cannot be data: {@link #check} applies them.
      */
     @Override
     public Capabilities capabilities() {
-        EnumSet<Group> groups = EnumSet.allOf(Group.class);
-        groups.remove(Group.CALLX);
-        return new Capabilities(groups, CpuVersion.V4, profile().helpers().stream()
-                .filter(NfpChecker.DRIVER_HELPERS::contains).collect(Collectors.toSet()));
+        NfpProfile p = profile();
+        Capabilities.Builder b = Capabilities.builder()
+                .programTypes(ProgramType.XDP, ProgramType.TC)
+                .withoutGroups(Group.CALLX)
+                .maxVersion(CpuVersion.V4)
+                .lacking(o -> MISSING_OPCODES.contains(o.code()) || isSignedVariant(o))
+                .arithmetic(Capabilities.Arithmetic.ANY.withMulOperandMax(NfpChecker.U32_MAX)
+                        .withDivOperandMax(NfpChecker.U32_MAX).withDivisorConstant(true))
+                .limits(Capabilities.Limits.NONE.withMaxStack(p.stackBytes()).withMaxPacketOffset(p.inlineMtu()))
+                .atomics(dev.prism.isa.AtomicOp.ADD)
+                .calls(new Capabilities.Calls(true, false, false))
+                .returns(Capabilities.Returns.only(0, 1, 2, 3))
+                .legalizes(NfpRule.OPCODE.id(), NfpRule.OPCODE_OFFSET.id(), NfpRule.STORE_IMMEDIATE.id(),
+                        NfpRule.XDP_RETURN.id());
+        for (int id : p.helpers()) {
+            if (NfpChecker.DRIVER_HELPERS.contains(id)) {
+                Capabilities.HelperRule rule = Capabilities.HelperRule.of(id);
+                b.helper(id <= 3 ? rule.onMaps(MapType.ARRAY, MapType.HASH).withNote("key and value on the stack at a "
+                        + "constant 4-byte-aligned offset") : rule);
+            }
+        }
+        for (MapType t : List.of(MapType.ARRAY, MapType.HASH)) {
+            b.map(Capabilities.MapRule.of(t).withMaxKeySize(p.maxKeySize()).withMaxValueSize(p.maxValueSize())
+                    .withMaxEntries((int) Math.min(Integer.MAX_VALUE, p.maxMapEntries()))
+                    .withWrite(Capabilities.MapWrite.ATOMIC_ADD));
+        }
+        return b.build();
+    }
+
+    /**
+     * {@inheritDoc} The nfp driver's rules ({@link NfpChecker}), then the legalizer: ok when the
+     * program fits as it is or once legalized; otherwise every reason of the program as it
+     * stands (those the legalizer would lift marked liftable) and what stays after legalizing.
+     * Each reason's sentence begins with the driver's message where it prints one, or
+     * "(prism)" where it prints nothing.
+     */
+    @Override
+    public Verdict check(VerifiedProgram verified) {
+        return verdict(verified).verdict();
+    }
+
+    /** A verdict and the legalization it came from. */
+    private record Outcome(Verdict verdict, List<NfpReason> original, NfpLegalizer.Result result) {
+    }
+
+    private Outcome verdict(VerifiedProgram verified) {
+        List<NfpReason> original = NfpChecker.check(verified, profile(), options);
+        NfpLegalizer.Result r = NfpLegalizer.legalize(verified, original, profile(), options);
+        if (r.ok()) {
+            return new Outcome(Verdict.OK, original, r);
+        }
+        List<Reason> all = new java.util.ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (NfpReason n : original) {
+            if (seen.add(n.pc() + "|" + n.text())) {
+                all.add(n.toReason());
+            }
+        }
+        for (NfpReason n : r.remaining()) {
+            if (seen.add(n.pc() + "|" + n.text())) {
+                all.add(new NfpReason(n.pc(), n.line(), n.rule(), n.sentence() + " (after legalization)", n.quote(), false)
+                        .toReason());
+            }
+        }
+        return new Outcome(Verdict.of(all), original, r);
     }
 
     /** {@return every reason the nfp driver refuses the program for, as it stands (before legalization)} */
@@ -108,32 +188,29 @@ public final class NfpTarget implements Target {
         return NfpLegalizer.process(verified, profile(), options);
     }
 
+    /** {@inheritDoc} Refuses exactly what {@link #check} reports, with its verdict. */
     @Override
     public NfpArtifact compile(VerifiedProgram verified) {
-        NfpLegalizer.Result r = legalize(verified);
-        if (!r.ok()) {
-            throw refusal(r.remaining());
-        }
-        return new NfpArtifact(verified.program(), r);
-    }
-
-    /** {@return the refusal naming every reason, the first one's pc first} */
-    static TargetException refusal(List<NfpReason> reasons) {
-        StringBuilder sb = new StringBuilder("nfp: " + reasons.get(0));
-        for (NfpReason r : reasons.subList(1, reasons.size())) {
-            sb.append('\n').append(r);
-        }
-        return TargetException.unsupported(reasons.get(0).pc(), sb.toString());
+        Outcome o = verdict(verified);
+        o.verdict().orThrow();
+        return new NfpArtifact(verified.program(), o.original(), o.result());
     }
 
     /** The legalized program: its object file, a listing of the rewrites, an executable. */
     public final class NfpArtifact implements Artifact {
         private final Program original;
+        private final List<NfpReason> reasons;
         private final NfpLegalizer.Result result;
 
-        NfpArtifact(Program original, NfpLegalizer.Result result) {
+        NfpArtifact(Program original, List<NfpReason> reasons, NfpLegalizer.Result result) {
             this.original = original;
+            this.reasons = List.copyOf(reasons);
             this.result = result;
+        }
+
+        /** {@return what the driver would have refused in the original program, all lifted by the legalizer} */
+        public List<NfpReason> lifted() {
+            return reasons;
         }
 
         /** {@return the legalized program} */
@@ -147,7 +224,11 @@ public final class NfpTarget implements Target {
 
         @Override
         public String listing() {
-            return "; nfp profile: " + profile().name() + "\n" + NfpLegalizer.listing(original, result);
+            StringBuilder sb = new StringBuilder("; nfp profile: " + profile().name() + "\n");
+            for (NfpReason r : reasons) {
+                sb.append("; lifted: ").append(r).append('\n');
+            }
+            return sb + NfpLegalizer.listing(original, result);
         }
 
         /** {@inheritDoc} The ELF object for {@code ip link set dev X xdpoffload obj F sec S}. */
