@@ -96,8 +96,12 @@ public final class NfpChecker {
     private final Map<Integer, List<Integer>> updates = new HashMap<>();
 
     private NfpChecker(VerifiedProgram vp, NfpProfile profile, Options options) {
+        this(vp, vp.program(), profile, options);
+    }
+
+    private NfpChecker(VerifiedProgram vp, Program program, NfpProfile profile, Options options) {
         this.vp = vp;
-        this.program = vp.program();
+        this.program = program;
         this.code = program.slots();
         this.profile = profile;
         this.options = options;
@@ -109,13 +113,28 @@ public final class NfpChecker {
         return new NfpChecker(vp, profile, options).run();
     }
 
-    private List<NfpReason> run() {
+    /**
+     * {@return the reasons that need no proof: the program type and the maps}; for runners that
+     * must refuse a program before they know the memory it will be verified for
+     */
+    public static List<NfpReason> programReasons(Program program, NfpProfile profile, Options options) {
+        NfpChecker c = new NfpChecker(null, program, profile, options);
+        c.programType();
+        c.maps();
+        return List.copyOf(c.reasons.values());
+    }
+
+    private void programType() {
         ProgramType type = program.type();
         boolean typeOk = type == ProgramType.XDP || type == ProgramType.TC || type == ProgramType.RAW && options.rawAsPacket();
         if (!typeOk) {
             silent(-1, NfpRule.PROGRAM_TYPE, "program type " + type.id() + " cannot be offloaded: the kernel binds only XDP and "
                     + "sched_cls (cls_bpf) programs to a device (BPF_PROG_LOAD with prog_ifindex fails with EINVAL)", false);
         }
+    }
+
+    private List<NfpReason> run() {
+        programType();
         staticChecks();
         maps();
         boolean walked = walk();

@@ -47,6 +47,7 @@ public final class NfpTarget implements Target {
 
     private final NfpProfile profile;
     private final NfpChecker.Options options;
+    private final String runner;
 
     /** The target with the environment's profile, strict rules (ServiceLoader constructor). */
     public NfpTarget() {
@@ -55,8 +56,17 @@ public final class NfpTarget implements Target {
 
     /** @param profile the firmware limits (null: {@link NfpProfile#fromEnvironment()}) */
     public NfpTarget(NfpProfile profile, NfpChecker.Options options) {
+        this(profile, options, null);
+    }
+
+    /**
+     * @param profile the firmware limits (null: {@link NfpProfile#fromEnvironment()})
+     * @param runner  where the legalized program runs: "interpreter" or "linux" (null: {@link #RUN_PROPERTY})
+     */
+    public NfpTarget(NfpProfile profile, NfpChecker.Options options, String runner) {
         this.profile = profile;
         this.options = options;
+        this.runner = runner;
     }
 
     /** {@return the firmware profile in force} */
@@ -74,12 +84,30 @@ public final class NfpTarget implements Target {
         return "Netronome NFP offload: the nfp driver's rules, a legalizer, an object for ip link xdpoffload";
     }
 
+    /**
+     * {@inheritDoc} Checking, legalizing and writing objects need nothing; running needs the
+     * runner: always there for the interpreter, root and bpf() for linux.
+     */
     @Override
     public Availability availability() {
+        if (runner().equals("linux")) {
+            Availability a;
+            try {
+                a = Targets.byId("linux").availability();
+            } catch (TargetException e) {
+                return Availability.no("the legalized program runs in the kernel, and there is no linux target: " + e.getMessage());
+            }
+            return a.available() ? Availability.yes("modelled: the legalized program runs in the running kernel")
+                    : Availability.no("the legalized program runs in the kernel: " + a.reason());
+        }
         return Availability.yes("modelled: the legalized program runs on the " + runner());
     }
 
-    private static String runner() {
+    private String runner() {
+        return runner != null ? runner : runnerFromEnvironment();
+    }
+
+    private static String runnerFromEnvironment() {
         String r = System.getProperty(RUN_PROPERTY);
         if (r == null) {
             r = System.getenv("PRISM_NFP_RUN");
@@ -250,6 +278,10 @@ public final class NfpTarget implements Target {
         }
         Program p = programs.get(0);
         if (p.type() == ProgramType.RAW) {
+            List<NfpReason> early = NfpChecker.programReasons(p, profile(), options);
+            if (!early.isEmpty()) {
+                Verdict.of(early.stream().map(NfpReason::toReason).toList()).orThrow();
+            }
             return new RawExecutable(p);
         }
         VerifiedProgram v;
@@ -262,7 +294,7 @@ public final class NfpTarget implements Target {
     }
 
     /** {@return the legalized program loaded where {@link #RUN_PROPERTY} says} */
-    private static Executable run(Program legalized) {
+    private Executable run(Program legalized) {
         String where = runner();
         Target t = switch (where) {
             case "interpreter" -> new InterpreterTarget();
