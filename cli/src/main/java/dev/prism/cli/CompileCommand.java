@@ -57,8 +57,35 @@ final class CompileCommand implements Callable<Integer> {
                     + "r1 and r2 are unknown numbers and the program cannot touch its input.")
     int memSize;
 
+    @Option(names = "--nfp-profile", paramLabel = "F",
+            description = "nfp: the firmware's limits as a JSON file (stack, instructions, inline MTU, maps, helpers), "
+                    + "instead of the Agilio CX default; the same as -Dprism.nfp.profile=F or PRISM_NFP_PROFILE=F.")
+    Path nfpProfile;
+
     @Override
     public Integer call() throws IOException {
+        if (nfpProfile == null) {
+            return compile();
+        }
+        try {
+            dev.prism.nfp.NfpProfile.load(nfpProfile);
+        } catch (dev.prism.error.TargetException e) {
+            throw CliException.usage(e.getMessage());
+        }
+        // the nfp target reads its profile from the property when it checks; restored after
+        String before = System.setProperty(dev.prism.nfp.NfpProfile.PROPERTY, nfpProfile.toString());
+        try {
+            return compile();
+        } finally {
+            if (before == null) {
+                System.clearProperty(dev.prism.nfp.NfpProfile.PROPERTY);
+            } else {
+                System.setProperty(dev.prism.nfp.NfpProfile.PROPERTY, before);
+            }
+        }
+    }
+
+    private int compile() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Profile p;
@@ -83,7 +110,20 @@ final class CompileCommand implements Callable<Integer> {
             return Main.EXIT_FAILED;
         }
         long t0 = System.nanoTime();
-        Artifact artifact = target.compile(verified);
+        Artifact artifact;
+        try {
+            artifact = target.compile(verified);
+        } catch (dev.prism.error.TargetException e) {
+            if (e.verdict() == null) {
+                throw e;
+            }
+            // every reason of the target's check, not only the first
+            for (dev.prism.target.Reason r : e.verdict().reasons()) {
+                err.println("prism: refused by " + target.id() + ": " + r);
+            }
+            err.flush();
+            return Main.EXIT_FAILED;
+        }
         long compileNanos = System.nanoTime() - t0;
         byte[] bytes = artifact.bytes();
         if (output != null) {

@@ -65,6 +65,34 @@ class RfcSuiteTest {
         return tests(MAP_CASES, "maps/", Targets.byId("linux"));
     }
 
+    /**
+     * The suites on the nfp model: each program checked against the nfp driver's rules (raw
+     * programs as XDP programs whose memory is the packet), legalized, and the legalized program
+     * run on the interpreter; one the model refuses is skipped with the driver's reason.
+     */
+    @TestFactory
+    Stream<DynamicTest> nfp() {
+        return tests(CASES, "", new dev.prism.nfp.NfpTarget(null, dev.prism.nfp.NfpChecker.Options.RAW_AS_PACKET, "interpreter"));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> mapsOnNfp() {
+        return tests(MAP_CASES, "maps/", new dev.prism.nfp.NfpTarget(null, dev.prism.nfp.NfpChecker.Options.RAW_AS_PACKET,
+                "interpreter"));
+    }
+
+    /** The same, the legalized programs run in the running kernel (root). */
+    @TestFactory
+    Stream<DynamicTest> nfpOnLinux() {
+        return tests(CASES, "", new dev.prism.nfp.NfpTarget(null, dev.prism.nfp.NfpChecker.Options.RAW_AS_PACKET, "linux"));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> mapsOnNfpOnLinux() {
+        return tests(MAP_CASES, "maps/", new dev.prism.nfp.NfpTarget(null, dev.prism.nfp.NfpChecker.Options.RAW_AS_PACKET,
+                "linux"));
+    }
+
     private static Stream<DynamicTest> tests(List<ConformanceCase> cases, String prefix, Target target) {
         assertFalse(cases.isEmpty(), "the built-in suite has cases");
         // No file URI as test source: Surefire drops dynamic tests whose source is not a class

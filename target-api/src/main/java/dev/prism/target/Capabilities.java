@@ -143,7 +143,11 @@ public record Capabilities(Set<ProgramType> programTypes, Set<Group> groups, Cpu
         return helperRules.keySet();
     }
 
-    /** {@return null when the opcode is supported, else the reason it is not} */
+    /**
+     * {@return null when the opcode is supported, else the reason it is not}; a missing opcode
+     * counts as supported when the target legalizes the {@link Rule#OPCODE} rule (it rewrites
+     * the instruction into ones it has, as the nfp target does)
+     */
     public String whyNot(Opcode opcode) {
         if (!groups.contains(opcode.group())) {
             return "conformance group " + opcode.group() + " not supported (" + opcode.mnemonic() + ")";
@@ -151,7 +155,7 @@ public record Capabilities(Set<ProgramType> programTypes, Set<Group> groups, Cpu
         if (opcode.version().compareTo(maxVersion) > 0) {
             return "needs cpu " + opcode.version() + ", target has " + maxVersion + " (" + opcode.mnemonic() + ")";
         }
-        if (missingOpcodes.contains(opcode)) {
+        if (missingOpcodes.contains(opcode) && !legalizes.contains(Rule.OPCODE)) {
             return opcode.mnemonic() + " not supported";
         }
         return null;

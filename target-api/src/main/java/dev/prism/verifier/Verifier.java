@@ -302,6 +302,16 @@ public final class Verifier {
      * size. With {@code memSize} -1 (the other overloads) r1 and r2 are unknown numbers.
      */
     public static VerifiedProgram verify(Program program, Profile profile, int memSize, java.util.function.Consumer<String> log) {
+        return verify(program, profile, memSize, log, null);
+    }
+
+    /**
+     * {@link #verify(Program, Profile, int, java.util.function.Consumer)} that also shows every
+     * processed state to {@code observer} (null for none), as an offload driver's verifier hook
+     * sees them.
+     */
+    public static VerifiedProgram verify(Program program, Profile profile, int memSize, java.util.function.Consumer<String> log,
+                                         PathObserver observer) {
         if (memSize >= 0 && program.type() != ProgramType.RAW) {
             throw new IllegalArgumentException("a memory size is for raw programs; this one is " + program.type().id());
         }
@@ -311,6 +321,9 @@ public final class Verifier {
             Verifier v = new Verifier(program, profile);
             v.memSize = memSize;
             v.log = log;
+            // an attempt that is refused and retried has shown the observer its states too: they
+            // over-approximate the final attempt's, so an observer's union stays conservative
+            v.observer = observer;
             v.unroll = UNROLL_BY_ATTEMPT[attempt];
             v.widenAfter = attempt == 0 ? 2 : WIDEN_AFTER;
             try {
@@ -335,6 +348,7 @@ public final class Verifier {
     }
 
     private java.util.function.Consumer<String> log;
+    private PathObserver observer;
     /** Raw programs: the input memory's size, or -1 when unknown. */
     private int memSize = -1;
 
@@ -481,6 +495,9 @@ public final class Verifier {
                 throw reject(p.pc(), "program too complex", "more than " + MAX_PROCESSED + " instructions processed");
             }
             see(p.pc(), s);
+            if (observer != null) {
+                observer.visit(p.pc(), Facts.registers(s.regs));
+            }
             if (log != null) {
                 log.accept(String.format("%4d: %-36s ; %s%s", p.pc(), dev.prism.asm.Disassembler.format(code[p.pc()]),
                         describeRegs(s), s.packetRange.isEmpty() ? "" : " ranges=" + s.packetRange));
