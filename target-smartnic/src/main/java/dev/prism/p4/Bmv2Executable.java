@@ -29,10 +29,10 @@ final class Bmv2Executable implements Executable {
     private Bmv2Switch sw;
     private long sent;
 
-    Bmv2Executable(P4Artifact artifact, P4Toolchain tc) {
+    Bmv2Executable(P4Artifact artifact, P4Toolchain tc, P4MapSync maps) {
         this.artifact = artifact;
         this.tc = tc;
-        this.maps = new P4MapSync(artifact.lowered().maps(), List.of(artifact.program().program()));
+        this.maps = maps;
         this.raw = artifact.lowered().raw();
     }
 
@@ -145,10 +145,12 @@ final class Bmv2Executable implements Executable {
     }
 
     private long[] readRunLog(long first, int count) {
-        long[] all = parseValues(sw.cli("register_read PrismIngress.prism_r0"), "prism_r0");
+        long[] lo = parseValues(sw.cli("register_read PrismIngress.prism_r0_lo"), "prism_r0_lo");
+        long[] hi = parseValues(sw.cli("register_read PrismIngress.prism_r0_hi"), "prism_r0_hi");
         long[] out = new long[count];
         for (int i = 0; i < count; i++) {
-            out[i] = all[(int) ((first + i) % P4Lowering.RUN_LOG)];
+            int k = (int) ((first + i) % P4Lowering.RUN_LOG);
+            out[i] = hi[k] << 32 | (lo[k] & 0xffff_ffffL);
         }
         return out;
     }
@@ -182,6 +184,10 @@ final class Bmv2Executable implements Executable {
 
     @Override
     public MapAccess maps() {
+        return maps;
+    }
+
+    P4MapSync sync() {
         return maps;
     }
 

@@ -96,10 +96,16 @@ public final class P4Artifact implements Artifact {
 
     @Override
     public Executable load() {
+        return load(new P4MapSync(lowered.maps(), P4MapSync.hostMaps(lowered.maps(), List.of(program.program())), true));
+    }
+
+    /** Loads with maps whose host side someone else holds (a raw program compiled per memory size). */
+    Bmv2Executable load(P4MapSync maps) {
         if (json == null) {
+            maps.close();
             throw new TargetException("p4: cannot run on BMv2: " + why);
         }
-        return new Bmv2Executable(this, P4Toolchain.find());
+        return new Bmv2Executable(this, P4Toolchain.find(), maps);
     }
 
     @Override

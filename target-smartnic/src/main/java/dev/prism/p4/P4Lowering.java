@@ -1008,7 +1008,8 @@ final class P4Lowering {
         w.blank();
         w.open("control PrismIngress(inout headers_t h, inout meta_t m, inout standard_metadata_t sm) {");
         w.line("// the run log: r0 of each packet by arrival number (what Prism's executable reads back)");
-        w.line("register<bit<64>>(" + RUN_LOG + ") prism_r0;");
+        w.line("register<bit<32>>(" + RUN_LOG + ") prism_r0_lo; // halves: the runtime API reads registers as signed 64-bit numbers");
+        w.line("register<bit<32>>(" + RUN_LOG + ") prism_r0_hi;");
         w.line("register<bit<32>>(1) prism_seq;");
         w.line("counter(1, CounterType.packets) prism_aborted;");
         for (MapBinding m : maps) {
@@ -1063,7 +1064,8 @@ final class P4Lowering {
         w.pc = -1;
         w.line("// XDP action");
         w.line("prism_seq.read(seq, 0);");
-        w.line("prism_r0.write(seq % " + RUN_LOG + ", r0);");
+        w.line("prism_r0_lo.write(seq % " + RUN_LOG + ", r0[31:0]);");
+        w.line("prism_r0_hi.write(seq % " + RUN_LOG + ", r0[63:32]);");
         w.line("prism_seq.write(0, seq + 1);");
         if (raw) {
             w.line("sm.egress_spec = sm.ingress_port; // raw programs: the memory after the run comes back");

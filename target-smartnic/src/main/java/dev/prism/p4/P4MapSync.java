@@ -29,17 +29,18 @@ final class P4MapSync implements MapAccess {
     private static final HexFormat HEX = HexFormat.of();
     private final List<P4Lowering.MapBinding> bindings;
     private final MapSetAccess host;
-    private final Arena arena = Arena.ofShared();
+    private final boolean owner;
     private final byte[][] switchCopy;
     private final boolean[] dirty;
 
-    P4MapSync(List<P4Lowering.MapBinding> bindings, List<Program> programs) {
+    /**
+     * @param host  the host-side maps, in the program's map order
+     * @param owner whether {@link #close} frees them
+     */
+    P4MapSync(List<P4Lowering.MapBinding> bindings, MapSetAccess host, boolean owner) {
         this.bindings = bindings;
-        List<BpfMap> maps = new ArrayList<>();
-        for (P4Lowering.MapBinding b : bindings) {
-            maps.add(BpfMaps.create(b.def(), 1, arena));
-        }
-        this.host = new MapSetAccess(maps, programs);
+        this.host = host;
+        this.owner = owner;
         this.switchCopy = new byte[bindings.size()][];
         this.dirty = new boolean[bindings.size()];
         for (P4Lowering.MapBinding b : bindings) {
@@ -48,6 +49,21 @@ final class P4MapSync implements MapAccess {
             }
             dirty[b.index()] = true;
         }
+    }
+
+    /** {@return fresh host-side maps (one CPU, as the interpreter's) for the bindings; closed with their last map} */
+    static MapSetAccess hostMaps(List<P4Lowering.MapBinding> bindings, List<Program> programs) {
+        Arena arena = Arena.ofAuto(); // freed when the maps are unreachable
+        List<BpfMap> maps = new ArrayList<>();
+        for (P4Lowering.MapBinding b : bindings) {
+            maps.add(BpfMaps.create(b.def(), 1, arena));
+        }
+        return new MapSetAccess(maps, programs);
+    }
+
+    /** Marks a map changed on the host by someone else. */
+    void markDirty(String map) {
+        dirty[binding(map).index()] = true;
     }
 
     /** {@return register_write commands for the initial contents of global data} */
@@ -206,6 +222,10 @@ final class P4MapSync implements MapAccess {
     }
 
     void close() {
-        arena.close();
+        if (owner) {
+            for (BpfMap m : host.maps()) {
+                m.close();
+            }
+        }
     }
 }

@@ -51,7 +51,7 @@ class P4ScratchTest {
         var vp = Verifier.verify(p, Profile.RFC9669);
         P4Lowering.Result r = P4Lowering.lower(vp);
         System.out.println(r.refusals());
-        System.out.println(r.source());
+        System.out.println(r.source()); try { java.nio.file.Files.writeString(java.nio.file.Path.of("/tmp/h17p4/s.p4"), r.source()); } catch (Exception ex) { }
         P4Target t = new P4Target();
         System.out.println(t.availability());
         P4Artifact a = (P4Artifact) t.compile(vp);
