@@ -7,6 +7,7 @@ package dev.prism.error;
  */
 public final class TargetException extends PrismException {
     private final boolean unsupported;
+    private final dev.prism.target.Verdict verdict;
 
     public TargetException(String message) {
         this(message, null, false);
@@ -17,8 +18,29 @@ public final class TargetException extends PrismException {
     }
 
     private TargetException(String message, Throwable cause, boolean unsupported) {
+        this(message, cause, unsupported, null);
+    }
+
+    private TargetException(String message, Throwable cause, boolean unsupported, dev.prism.target.Verdict verdict) {
         super(message, cause);
         this.unsupported = unsupported;
+        this.verdict = verdict;
+    }
+
+    /**
+     * {@return the refusal of a program that {@link dev.prism.target.Target#check} does not pass:
+     * unsupported, carrying the verdict, with its {@link dev.prism.target.Verdict#message()}}
+     */
+    public static TargetException refused(dev.prism.target.Verdict verdict) {
+        if (verdict.ok()) {
+            throw new IllegalArgumentException("an ok verdict refuses nothing");
+        }
+        return new TargetException(verdict.message(), null, true, verdict);
+    }
+
+    /** {@return the verdict of a {@link #refused} program, or null for other failures} */
+    public dev.prism.target.Verdict verdict() {
+        return verdict;
     }
 
     /** {@return a refusal of a feature the target lacks: a gap in the target, not a wrong program} */

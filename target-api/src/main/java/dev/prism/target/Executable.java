@@ -11,6 +11,20 @@ public interface Executable extends AutoCloseable {
     RunResult run(RunInput input);
 
     /**
+     * Runs the program once per input, in order, and {@return one result per input}. Map
+     * contents carry over from run to run as they would on consecutive packets. The default
+     * loops over {@link #run(RunInput)}; targets that run a batch at once (a GPU, a NIC
+     * pipeline, a drive) override it. A failing run ends the batch with its exception.
+     */
+    default java.util.List<RunResult> run(java.util.List<RunInput> inputs) {
+        java.util.List<RunResult> out = new java.util.ArrayList<>(inputs.size());
+        for (RunInput in : inputs) {
+            out.add(run(in));
+        }
+        return out;
+    }
+
+    /**
      * {@return user-space access to the maps the program uses}; maps persist across runs until
      * {@link #close()}
      */

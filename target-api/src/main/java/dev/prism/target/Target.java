@@ -24,13 +24,35 @@ public interface Target {
     /** {@return whether this host can run the target, with the reason} */
     Availability availability();
 
-    /** {@return what the target supports} */
+    /** {@return what the target supports, as data (package docs: "Capabilities")} */
     Capabilities capabilities();
 
     /**
-     * Prepares a verified program to run.
+     * {@return whether the target can take {@code program}, and every reason it cannot}: the one
+     * source of truth for refusals. {@link #compile} refuses exactly what this reports, with the
+     * same words ({@link #requireSupported}). Cheap: it does not compile, and needs no device,
+     * so it answers for an unavailable target too. The default matches {@link #capabilities()}
+     * against the program ({@link CapabilityChecker}); a backend with refusals of its own
+     * overrides it and extends the checker ({@link CapabilityChecker#with}).
+     */
+    default Verdict check(VerifiedProgram program) {
+        return CapabilityChecker.of(capabilities()).check(program);
+    }
+
+    /**
+     * Throws {@link dev.prism.error.TargetException#refused} when {@link #check} does not pass:
+     * what {@link #compile} (and {@link #load} after verifying) calls first.
+     */
+    default void requireSupported(VerifiedProgram program) {
+        check(program).orThrow();
+    }
+
+    /**
+     * Prepares a verified program to run. Refuses, before anything else, exactly what
+     * {@link #check} reports ({@link #requireSupported}).
      *
-     * @throws dev.prism.error.TargetException when the target refuses the program or is unavailable
+     * @throws dev.prism.error.TargetException when the target refuses the program (carrying the
+     *                                         {@link Verdict}) or is unavailable
      */
     Artifact compile(VerifiedProgram program);
 
