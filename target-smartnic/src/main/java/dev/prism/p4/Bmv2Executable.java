@@ -38,11 +38,12 @@ final class Bmv2Executable implements Executable {
 
     @Override
     public RunResult run(RunInput input) {
-        return runBatch(List.of(input)).getFirst();
+        return run(List.of(input)).getFirst();
     }
 
-    /** {@return the results of a batch of inputs, in order}, run through one switch process */
-    synchronized List<RunResult> runBatch(List<RunInput> inputs) {
+    /** {@return the results of a batch of inputs, in order}: one stream of packets through one switch process */
+    @Override
+    public synchronized List<RunResult> run(List<RunInput> inputs) {
         if (sw == null) {
             sw = Bmv2Switch.start(tc, artifact.bmv2Json());
         }

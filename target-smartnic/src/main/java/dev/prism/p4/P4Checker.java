@@ -1,7 +1,10 @@
 package dev.prism.p4;
 
+import dev.prism.target.Rule;
+import dev.prism.target.Verdict;
 import dev.prism.verifier.VerifiedProgram;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The one source of the {@code p4} target's refusals: it runs the lowering, which notes every
@@ -30,6 +33,41 @@ import java.util.List;
  */
 public final class P4Checker {
     private P4Checker() {
+    }
+
+    /** Loops unrolled past the instruction limit. */
+    static final String UNROLL_LIMIT = Rule.define("p4-unroll-limit",
+            "unrolling the loops gives more instructions than the p4 lowering emits");
+    /** Two lookup sites of one table-held map. */
+    static final String LOOKUP_SITES = Rule.define("p4-map-lookup-sites",
+            "a hash or LPM map is looked up at more than one instruction (one value buffer per table)");
+    private static final String HELPER_ARGUMENT = Rule.define("p4-helper-argument",
+            "a helper's key or value is not on the stack at a constant offset");
+    private static final String VARIABLE_OFFSET = Rule.define("p4-variable-offset",
+            "a packet or stack access has more possible offsets than the bounded select takes");
+    private static final String REGION = Rule.define("p4-region", "memory the p4 lowering cannot address");
+    private static final String CODE_ADDRESS = Rule.define("p4-code-address", "lddw of a code or variable address");
+    private static final String MAP_ADDRESS = Rule.define("p4-map-value-address", "lddw of a value of a non-array map");
+    private static final String KFUNC = Rule.define("p4-kfunc", "a call of a helper by BTF id");
+
+    /** The lowering's rule names, as {@link Rule} ids (standard ones where they mean the same). */
+    private static final Map<String, String> RULES = Map.ofEntries(
+            Map.entry("p4.program-type", Rule.PROGRAM_TYPE), Map.entry("p4.call", Rule.BPF_CALL),
+            Map.entry("p4.callx", Rule.CALLX), Map.entry("p4.kfunc", KFUNC), Map.entry("p4.legacy-packet-load", Rule.GROUP),
+            Map.entry("p4.code-address", CODE_ADDRESS), Map.entry("p4.map-value-address", MAP_ADDRESS),
+            Map.entry("p4.helper", Rule.HELPER), Map.entry("p4.helper-argument", HELPER_ARGUMENT),
+            Map.entry("p4.map-update", Rule.MAP_WRITE), Map.entry("p4.map-update-flags", Rule.HELPER_ARG),
+            Map.entry("p4.map-write", Rule.MAP_WRITE), Map.entry("p4.map-lookup-sites", LOOKUP_SITES),
+            Map.entry("p4.map-type", Rule.MAP_TYPE), Map.entry("p4.map", REGION), Map.entry("p4.region", REGION),
+            Map.entry("p4.atomic", Rule.ATOMIC), Map.entry("p4.stack-frame", REGION),
+            Map.entry("p4.variable-offset", VARIABLE_OFFSET), Map.entry("p4.packet-offset", Rule.PACKET_OFFSET),
+            Map.entry("p4.unroll-limit", UNROLL_LIMIT));
+
+    /** Adds the lowering's refusals to a verdict ({@link dev.prism.target.CapabilityChecker.Extra}). */
+    static void addTo(VerifiedProgram program, Verdict.Builder out) {
+        for (P4Refusal r : check(program)) {
+            out.add(r.pc(), RULES.getOrDefault(r.rule(), REGION), r.sentence(), r.legalizable(), "");
+        }
     }
 
     /** {@return every reason the p4 target refuses the program; empty when it accepts it} */

@@ -65,8 +65,12 @@ import java.util.TreeSet;
 final class P4Lowering {
     /** Most packet bytes the parser extracts. */
     static final int MAX_PACKET_BYTES = 512;
-    /** Most candidate offsets of a variable packet or stack access. */
-    static final int MAX_SELECT = 64;
+    /**
+     * Most candidate offsets of a variable packet or stack access. (p4c's own expansion of a
+     * header stack indexed at run time gives up on stacks this parser's size: "too much
+     * expansion from non-const array indexes", so the lowering enumerates the IR's offsets.)
+     */
+    static final int MAX_SELECT = 128;
     /** Most instructions after unrolling. */
     static final long UNROLL_LIMIT = 8192;
     /** The port XDP_PASS sends to: the host stack ("CPU port"). */
@@ -112,6 +116,8 @@ final class P4Lowering {
     private final TreeSet<Integer> stackBytes = new TreeSet<>();
     private final Map<Integer, Integer> hashLookupSite = new TreeMap<>();
     private final Map<String, String> actions = new LinkedHashMap<>();
+    /** Whether packet bytes live in register prism_pkt during the control (a variable offset with too many cases). */
+    private boolean mirror;
     private boolean usesDiv64;
     private boolean usesDiv32;
     private boolean usesRandom;
@@ -377,6 +383,10 @@ final class P4Lowering {
             long regValue = x - off;
             if (v.contains(regValue)) {
                 out.add(x);
+                if (out.size() > MAX_SELECT && (a.region() == Facts.Kind.PACKET || a.region() == Facts.Kind.MEM)) {
+                    mirror = true; // indexed at run time in the packet's register copy
+                    return null;
+                }
                 if (out.size() > MAX_SELECT) {
                     refuse(pc, "p4.variable-offset", "variable " + a.region().name().toLowerCase() + " offset in "
                             + a.minOffset() + ".." + a.maxOffset() + ": more than " + MAX_SELECT + " cases", false);
@@ -685,6 +695,14 @@ final class P4Lowering {
         };
     }
 
+    /** {@return the index in prism_pkt of byte {@code i} of an access through {@code base + insnOffset}} */
+    private static String mirrorIndex(Facts.Access a, Reg base, int insnOffset, int i) {
+        if (a.minOffset() == a.maxOffset()) {
+            return "32w" + (a.minOffset() + i);
+        }
+        return "(bit<32>)(" + r(base) + " + " + c64((long) insnOffset + i) + ")";
+    }
+
     /** {@return the little-endian value of {@code size} bytes as bit<64>} */
     private static String compose(List<String> bytes) {
         return "(bit<64>)" + concat(bytes);
@@ -720,6 +738,15 @@ final class P4Lowering {
                 w.line(d + " = " + v + "; // ctx +" + a.minOffset());
             }
             case PACKET, MEM, STACK -> {
+                if (mirror && a.region() != Facts.Kind.STACK) {
+                    List<String> bytes = new ArrayList<>();
+                    for (int i = 0; i < size; i++) {
+                        w.line("prism_pkt.read(t" + i + ", " + mirrorIndex(a, l.src(), l.offset(), i) + ");");
+                        bytes.add("t" + i);
+                    }
+                    w.line(d + " = " + (l.signExtend() ? signExtended(bytes) : compose(bytes)) + ";");
+                    return;
+                }
                 long[] offs = candidates(pc, a);
                 Reg base = l.src();
                 selectChain(w, a.region(), base, l.offset(), offs, addr -> {
@@ -797,6 +824,13 @@ final class P4Lowering {
         String value = "tv";
         switch (a.region()) {
             case PACKET, MEM, STACK -> {
+                if (mirror && a.region() != Facts.Kind.STACK) {
+                    for (int i = 0; i < size; i++) {
+                        w.line("prism_pkt.write(" + mirrorIndex(a, s.dst(), s.offset(), i) + ", " + value + "[" + (8 * i + 7) + ":"
+                                + (8 * i) + "]);");
+                    }
+                    return;
+                }
                 long[] offs = candidates(pc, a);
                 selectChain(w, a.region(), s.dst(), s.offset(), offs, addr -> {
                     for (int i = 0; i < size; i++) {
@@ -1018,6 +1052,10 @@ final class P4Lowering {
                         + m.def());
             }
         }
+        if (mirror) {
+            w.line("// the packet's bytes during the control: an access at a variable offset indexes it at run time");
+            w.line("register<bit<8>>(" + packetBytes + ") prism_pkt;");
+        }
         for (int i = 0; i <= 10; i++) {
             w.line("bit<64> r" + i + ";");
         }
@@ -1060,8 +1098,19 @@ final class P4Lowering {
             w.line("g" + n.id() + " = false;");
         }
         w.line("redirect_port = 511;");
+        if (mirror) {
+            for (int i = 0; i < packetBytes; i++) {
+                w.line("prism_pkt.write(" + i + ", h.p[" + i + "].v);");
+            }
+        }
         w.append(body);
         w.pc = -1;
+        if (mirror) {
+            w.line("// the bytes back into the headers the deparser emits (writes to headers past the packet's end change nothing)");
+            for (int i = 0; i < packetBytes; i++) {
+                w.line("prism_pkt.read(t0, " + i + "); h.p[" + i + "].v = t0;");
+            }
+        }
         w.line("// XDP action");
         w.line("prism_seq.read(seq, 0);");
         w.line("prism_r0_lo.write(seq % " + RUN_LOG + ", r0[31:0]);");

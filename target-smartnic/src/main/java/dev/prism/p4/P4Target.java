@@ -9,6 +9,10 @@ import dev.prism.runtime.Helpers;
 import dev.prism.target.Artifact;
 import dev.prism.target.Availability;
 import dev.prism.target.Capabilities;
+import dev.prism.target.CapabilityChecker;
+import dev.prism.target.Rule;
+import dev.prism.target.Verdict;
+import dev.prism.program.MapType;
 import dev.prism.target.Executable;
 import dev.prism.target.MapAccess;
 import dev.prism.target.RunInput;
@@ -25,7 +29,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * The {@code p4} target: a verified XDP (or raw) program lowered to P4_16 for v1model
@@ -64,22 +67,53 @@ public final class P4Target implements Target {
         return P4Toolchain.find().availability();
     }
 
+    /**
+     * What the lowering expresses: xdp and raw programs; every group but the legacy packet loads
+     * and callx; loops unrolled (up to {@value P4Lowering#UNROLL_LIMIT} instructions after
+     * unrolling, rule p4-unroll-limit); packet offsets below {@value P4Lowering#MAX_PACKET_BYTES};
+     * map_lookup_elem on arrays (registers) and hash/LPM maps (tables), map_update_elem on arrays
+     * only, ktime_get_ns, get_prandom_u32, redirect; arrays written freely, hash and LPM maps read
+     * only in the data plane; no calls. Rules only the lowering knows ({@link P4Checker}) come on top.
+     */
     @Override
     public Capabilities capabilities() {
-        return new Capabilities(EnumSet.complementOf(EnumSet.of(Group.PACKET, Group.CALLX)), CpuVersion.V4, HELPERS);
+        MapType[] lookups = {MapType.ARRAY, MapType.PERCPU_ARRAY, MapType.HASH, MapType.PERCPU_HASH, MapType.LRU_HASH,
+                MapType.LPM_TRIE};
+        return Capabilities.builder()
+                .programTypes(ProgramType.XDP, ProgramType.RAW)
+                .withoutGroups(Group.PACKET, Group.CALLX)
+                .loops(Capabilities.Loops.unrolled(P4Lowering.UNROLL_LIMIT))
+                .limits(Capabilities.Limits.NONE.withMaxStack(P4Lowering.STACK).withMaxPacketOffset(P4Lowering.MAX_PACKET_BYTES))
+                .helpers(HELPERS)
+                .helper(Capabilities.HelperRule.of(Helpers.MAP_LOOKUP_ELEM).onMaps(lookups))
+                .helper(Capabilities.HelperRule.of(Helpers.MAP_UPDATE_ELEM).onMaps(MapType.ARRAY, MapType.PERCPU_ARRAY)
+                        .constantArgs(4).withNote("flags BPF_ANY or BPF_EXIST; hash maps are tables, read-only in v1model's data plane"))
+                .helper(Capabilities.HelperRule.of(Helpers.KTIME_GET_NS).withNote("the ingress timestamp: BMv2 stamps microseconds, times 1000"))
+                .helper(Capabilities.HelperRule.of(Helpers.GET_PRANDOM_U32).withNote("v1model random()"))
+                .helper(Capabilities.HelperRule.of(Helpers.REDIRECT).withNote("egress_spec = ifindex - 1"))
+                .maps(Capabilities.MapRule.of(MapType.ARRAY), Capabilities.MapRule.of(MapType.PERCPU_ARRAY),
+                        Capabilities.MapRule.of(MapType.HASH).withWrite(Capabilities.MapWrite.NONE),
+                        Capabilities.MapRule.of(MapType.PERCPU_HASH).withWrite(Capabilities.MapWrite.NONE),
+                        Capabilities.MapRule.of(MapType.LRU_HASH).withWrite(Capabilities.MapWrite.NONE),
+                        Capabilities.MapRule.of(MapType.LPM_TRIE).withWrite(Capabilities.MapWrite.NONE))
+                .calls(new Capabilities.Calls(false, false, false))
+                .legalizes(Rule.BPF_CALL, P4Checker.UNROLL_LIMIT, P4Checker.LOOKUP_SITES)
+                .build();
     }
 
-    /** {@return every reason the target refuses the program; empty when it accepts it} */
-    public List<P4Refusal> check(VerifiedProgram program) {
-        return P4Checker.check(program);
+    /** {@return the capabilities' verdict plus every refusal of the lowering ({@link P4Checker})} */
+    @Override
+    public Verdict check(VerifiedProgram program) {
+        return CapabilityChecker.of(capabilities()).with(P4Checker::addTo).check(program);
     }
 
     @Override
     public Artifact compile(VerifiedProgram program) {
+        requireSupported(program);
         P4Lowering.Result r = P4Lowering.lower(program);
         if (!r.refusals().isEmpty()) {
-            throw TargetException.unsupported(r.refusals().getFirst().pc(), "p4: "
-                    + r.refusals().stream().map(P4Refusal::toString).collect(Collectors.joining("; ")));
+            // check() includes the lowering's refusals, so this only fires if the two disagree
+            throw new TargetException("p4: check passed but the lowering refuses: " + r.refusals());
         }
         P4Toolchain tc = P4Toolchain.find();
         if (!tc.availability().available()) {
@@ -213,6 +247,15 @@ public final class P4Target implements Target {
         @Override
         public RunResult run(RunInput input) {
             return forSize(input.mem().length).run(input);
+        }
+
+        /** Runs of one memory size go through the switch as one batch. */
+        @Override
+        public List<RunResult> run(List<RunInput> inputs) {
+            if (!inputs.isEmpty() && inputs.stream().allMatch(i -> i.mem().length == inputs.getFirst().mem().length)) {
+                return forSize(inputs.getFirst().mem().length).run(inputs);
+            }
+            return Executable.super.run(inputs);
         }
 
         @Override
