@@ -1065,11 +1065,17 @@ final class P4Lowering {
         for (P4Unroller.Node n : dag.nodes()) {
             w.line("bool g" + n.id() + ";");
         }
-        w.line("bit<64> tv; bit<32> tk; bit<32> rnd; bit<9> redirect_port; bit<32> seq;");
-        w.line("bit<8> t0; bit<8> t1; bit<8> t2; bit<8> t3; bit<8> t4; bit<8> t5; bit<8> t6; bit<8> t7;");
-        w.line("bit<32> a_idx; bit<64> a_val; bit<64> a_old; bit<64> a_cmp;");
-        w.line("bit<64> dn; bit<64> dd; bit<64> dq; bit<64> dr; bit<32> dn32; bit<32> dd32; bit<32> dq32; bit<32> dr32;");
-        w.line("bit<1> sa; bit<1> sb;");
+        String all = body.text() + String.join("\n", actions.values());
+        w.line("bit<9> redirect_port; bit<32> seq;");
+        declareUsed(w, all, "bit<64> tv;", "bit<32> tk;", "bit<32> rnd;", "bit<8> t0;", "bit<8> t1;", "bit<8> t2;", "bit<8> t3;",
+                "bit<8> t4;", "bit<8> t5;", "bit<8> t6;", "bit<8> t7;", "bit<32> a_idx;", "bit<64> a_val;", "bit<64> a_old;",
+                "bit<64> a_cmp;", "bit<1> sa;", "bit<1> sb;");
+        if (usesDiv64) {
+            w.line("bit<64> dn; bit<64> dd; bit<64> dq; bit<64> dr;");
+        }
+        if (usesDiv32) {
+            w.line("bit<32> dn32; bit<32> dd32; bit<32> dq32; bit<32> dr32;");
+        }
         for (MapBinding m : maps) {
             if (m.binding() == Binding.EXACT_TABLE || m.binding() == Binding.LPM_TABLE) {
                 tableDecls(w, m);
@@ -1087,7 +1093,7 @@ final class P4Lowering {
             }
         }
         w.open("apply {");
-        for (int i = 0; i <= 10; i++) {
+        for (int i = 0; i < 10; i++) {
             w.line("r" + i + " = 0;");
         }
         w.line("r10 = " + STACK + "; // the frame pointer: stack bytes are s_0..s_511");
@@ -1141,6 +1147,21 @@ final class P4Lowering {
         w.blank();
         w.line("V1Switch(PrismParser(), PrismVerify(), PrismIngress(), PrismEgress(), PrismCompute(), PrismDeparser()) main;");
         return w;
+    }
+
+    /** Declares each local ("type name;") whose name the code uses. */
+    private void declareUsed(P4Writer w, String code, String... decls) {
+        StringBuilder line = new StringBuilder();
+        for (String d : decls) {
+            String name = d.substring(d.indexOf(' ') + 1, d.length() - 1);
+            if (java.util.regex.Pattern.compile("\\b" + name + "\\b").matcher(code).find()
+                    || mirror && name.equals("t0")) {
+                line.append(line.isEmpty() ? "" : " ").append(d);
+            }
+        }
+        if (!line.isEmpty()) {
+            w.line(line.toString());
+        }
     }
 
     private void tableDecls(P4Writer w, MapBinding m) {
