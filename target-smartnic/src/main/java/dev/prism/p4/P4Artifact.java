@@ -62,9 +62,10 @@ public final class P4Artifact implements Artifact {
         return program;
     }
 
+    /** {@return the P4_16 source, UTF-8 (what {@code prism compile -o} writes); the BMv2 JSON is {@link #bmv2Json}} */
     @Override
     public byte[] bytes() {
-        return json == null ? new byte[0] : json.clone();
+        return lowered.source().getBytes(StandardCharsets.UTF_8);
     }
 
     /**
