@@ -260,7 +260,19 @@ final class P4Lowering {
             case Insn.Load l -> checkAccess(pc, false);
             case Insn.Store s -> checkAccess(pc, true);
             case Insn.Atomic a -> checkAccess(pc, true);
-            default -> {
+            case Insn.Alu a -> {
+            }
+            case Insn.Neg n -> {
+            }
+            case Insn.MovSx m -> {
+            }
+            case Insn.Endian e -> {
+            }
+            case Insn.Ja j -> {
+            }
+            case Insn.Jump j -> {
+            }
+            case Insn.Exit e -> {
             }
         }
     }
@@ -365,18 +377,9 @@ final class P4Lowering {
             return new long[] {a.minOffset()};
         }
         Insn insn = prog.at(pc);
-        Reg base = switch (insn) {
-            case Insn.Load l -> l.src();
-            case Insn.Store s -> s.dst();
-            case Insn.Atomic at -> at.dst();
-            default -> null;
-        };
-        int off = switch (insn) {
-            case Insn.Load l -> l.offset();
-            case Insn.Store s -> s.offset();
-            case Insn.Atomic at -> at.offset();
-            default -> 0;
-        };
+        // only memory instructions have accesses
+        Reg base = insn instanceof Insn.Load l ? l.src() : insn instanceof Insn.Store st ? st.dst() : ((Insn.Atomic) insn).dst();
+        int off = insn instanceof Insn.Load l ? l.offset() : insn instanceof Insn.Store st ? st.offset() : ((Insn.Atomic) insn).offset();
         Scalar v = vp.facts(pc).registers().get(base.n()).value();
         List<Long> out = new ArrayList<>();
         for (long x = a.minOffset(); x <= a.maxOffset(); x++) {
@@ -462,10 +465,13 @@ final class P4Lowering {
     }
 
     private void branch(P4Writer w, int pc, Insn insn, int fall, int taken) {
-        switch (insn) {
-            case Insn.Exit e -> w.line("// exit");
-            case Insn.Ja j -> setFlag(w, fall);
-            case Insn.Jump j -> {
+        if (insn instanceof Insn.Exit) {
+            w.line("// exit");
+        } else if (insn instanceof Insn.Ja) {
+            setFlag(w, fall);
+        } else {
+            Insn.Jump j = (Insn.Jump) insn;
+            {
                 if (fall >= 0 && taken >= 0) {
                     w.open("if (" + condition(j) + ") {");
                     setFlag(w, taken);
@@ -478,7 +484,6 @@ final class P4Lowering {
                     setFlag(w, fall);
                 }
             }
-            default -> throw new IllegalStateException("not a branch at " + pc);
         }
     }
 

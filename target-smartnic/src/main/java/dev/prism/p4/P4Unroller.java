@@ -164,7 +164,17 @@ final class P4Unroller {
                     takenPc = target;
                 }
             }
-            default -> fallPc = lastPc + last.slots();
+            case Insn.Alu a -> fallPc = lastPc + 1;
+            case Insn.Neg a -> fallPc = lastPc + 1;
+            case Insn.MovSx a -> fallPc = lastPc + 1;
+            case Insn.Endian a -> fallPc = lastPc + 1;
+            case Insn.LoadImm64 a -> fallPc = lastPc + 2;
+            case Insn.Load a -> fallPc = lastPc + 1;
+            case Insn.Store a -> fallPc = lastPc + 1;
+            case Insn.Atomic a -> fallPc = lastPc + 1;
+            case Insn.Call a -> fallPc = lastPc + 1;
+            case Insn.CallX a -> fallPc = lastPc + 1;
+            case Insn.PacketLoad a -> fallPc = lastPc + 1;
         }
         int[] out = {edge(n, fallPc), edge(n, takenPc)};
         succ.set(id, out);

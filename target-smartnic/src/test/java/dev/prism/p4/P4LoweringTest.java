@@ -224,6 +224,67 @@ class P4LoweringTest {
         assertEquals(r.source().split("\n", -1).length - 1, numbered);
     }
 
+    /**
+     * Every XDP action and the helpers on BMv2: r0 = first byte mod 5 (a division by a constant
+     * that is not a power of two), 4 through bpf_redirect; ktime and prandom called on the way.
+     */
+    @Test
+    void everyActionAndHelperOnBmv2() {
+        String text = """
+                ldxw %r2, [%r1+0]
+                ldxw %r3, [%r1+4]
+                mov %r4, %r2
+                add %r4, 1
+                jgt %r4, %r3, tx
+                ldxb %r6, [%r2+0]
+                call 5
+                mov %r7, %r0
+                call 7
+                mov %r8, %r0
+                mod %r6, 5
+                jeq %r6, 4, redirect
+                mov %r0, %r6
+                exit
+                redirect:
+                mov %r1, 2
+                mov %r2, 0
+                call 23
+                exit
+                tx:
+                mov %r0, 3
+                exit
+                """;
+        P4Target t = new P4Target(false);
+        Host.require("p4", t.availability().available(), t.availability().reason());
+        Program p = Program.builder("actions", ProgramType.XDP, Assembler.assemble(text)).build();
+        VerifiedProgram vp = Verifier.verify(p, Profile.RFC9669);
+        List<RunInput> inputs = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            byte[] b = new byte[14 + i];
+            b[0] = (byte) (i * 37);
+            b[13] = (byte) i;
+            inputs.add(RunInput.ofPacket(b));
+        }
+        try (Executable got = t.compile(vp).load();
+             Executable want = new InterpreterTarget(Environment.deterministic(0, 1)).load(List.of(p))) {
+            List<RunResult> g = got.run(inputs);
+            java.util.Set<Long> seen = new java.util.TreeSet<>();
+            for (int i = 0; i < inputs.size(); i++) {
+                RunResult w = want.run(inputs.get(i));
+                assertEquals(w.r0(), g.get(i).r0(), "input " + i);
+                seen.add(w.r0());
+                if (w.r0() == 2 || w.r0() == 3) {
+                    assertNotNull(g.get(i).packetAfter(), "XDP_PASS and XDP_TX leave the switch, input " + i);
+                    assertEquals(java.util.HexFormat.of().formatHex(w.packetAfter()),
+                            java.util.HexFormat.of().formatHex(g.get(i).packetAfter()), "input " + i);
+                } else {
+                    assertEquals(null, g.get(i).packetAfter(), "dropped, aborted and redirected packets have no packet after");
+                }
+            }
+            assertEquals(java.util.Set.of(0L, 1L, 2L, 3L, 4L), seen, "every action taken");
+        }
+    }
+
     @Test
     void withoutTheToolchainTheSourceIsStillEmitted() {
         Golden g = GOLDEN.get(0);
