@@ -31,6 +31,18 @@ PACKAGES := clang-19 llvm-19 libunicorn2 binutils qemu-user-static
 PRISM_ARM64_SYSROOT ?= $(HOME)/.cache/prism/arm64-sysroot
 export PRISM_ARM64_SYSROOT
 
+# The P4 toolchain (p4test, p4c-bm2-ss, BMv2 simple_switch and its CLI) for the p4 target:
+# the workplace's ../shared/tools/p4 when it exists, unless PRISM_P4_HOME is set already. The
+# project also finds the tools on PATH. `make setup` runs its install-deps (Debian runtime
+# packages of the tools) when root.
+P4_TOOLS := $(abspath $(ROOT)/../shared/tools/p4)
+ifneq ($(wildcard $(P4_TOOLS)/bin/p4test),)
+PRISM_P4_HOME ?= $(P4_TOOLS)
+endif
+ifdef PRISM_P4_HOME
+export PRISM_P4_HOME
+endif
+
 # Wall-clock cap of `make test`, so a hang fails with a summary instead of running on.
 TEST_TIMEOUT ?= 25m
 
@@ -52,6 +64,10 @@ setup:
 	for p in $(PACKAGES); do \
 	  [[ $$(dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null) == "install ok installed" ]] || missing+=" $$p"; \
 	done; \
+	if [[ -n "$${PRISM_P4_HOME:-}" && -x "$${PRISM_P4_HOME}/install-deps" ]]; then \
+	  if [[ $$(id -u) == 0 ]]; then "$${PRISM_P4_HOME}/install-deps" >&2 || echo "setup: the P4 toolchain's install-deps failed; the p4 target's tests are skipped, or fail under PRISM_REQUIRE=all" >&2; \
+	  else echo "setup: not root, so $${PRISM_P4_HOME}/install-deps was not run" >&2; fi; \
+	fi; \
 	[[ -n $$missing ]] || exit 0; \
 	if [[ $$(id -u) != 0 ]]; then \
 	  echo "setup: missing Debian packages:$$missing (not root, so not installed; tests that need them are skipped, or fail under PRISM_REQUIRE=all)" >&2; \
