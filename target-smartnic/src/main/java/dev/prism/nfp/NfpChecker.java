@@ -141,6 +141,8 @@ public final class NfpChecker {
         if (walked) {
             aluRanges();
             counters();
+        } else {
+            opcodesWithoutTheWalk();
         }
         stackSize();
         programLength();
@@ -727,6 +729,28 @@ public final class NfpChecker {
             silent(pc, NfpRule.OPCODE_OFFSET, sentence, legal);
         } else {
             nfp(pc, NfpRule.OPCODE, "instruction " + hex(opcode) + " not supported", sentence, legal);
+        }
+    }
+
+    /**
+     * The opcode reasons of mod, sdiv and smod when the kernel refuses the program before the
+     * driver's hook runs: named all the same, so the user sees every refusal (not legalizable:
+     * the kernel's refusal stays).
+     */
+    private void opcodesWithoutTheWalk() {
+        for (int pc = 0; pc < code.length; pc++) {
+            if (code[pc] instanceof Insn.Alu a && vp.facts(pc) != null
+                    && (a.op() == AluOp.MOD || a.op() == AluOp.SMOD || a.op() == AluOp.SDIV)) {
+                int opcode = InsnCodec.opcodeByte(a);
+                String op = a.op().mnemonic() + a.width().suffix();
+                if (a.op() == AluOp.SDIV) {
+                    silent(pc, NfpRule.OPCODE_OFFSET, op + " shares opcode " + hex(opcode) + " with div and the driver reads "
+                            + "the opcode byte only: it would be translated as an unsigned division", false);
+                } else {
+                    nfp(pc, NfpRule.OPCODE, "instruction " + hex(opcode) + " not supported", op
+                            + " is not in the nfp JIT's opcode table", false);
+                }
+            }
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.prism.nfp;
 
-import dev.prism.isa.AluOp;
 import dev.prism.isa.Insn;
 import dev.prism.isa.Width;
 import dev.prism.program.ProgramType;
@@ -55,9 +54,5 @@ final class NfpCost {
             case Insn.Exit e -> 2;
             case Insn.PacketLoad p -> 6;
         };
-    }
-
-    static boolean isDivMod(AluOp op) {
-        return op.isDivMod();
     }
 }

@@ -37,6 +37,32 @@ import org.junit.jupiter.api.Test;
  * R_BPF_64_64 relocation per map reference.
  */
 class NfpObjectKernelTest {
+    /** An independent reader: llvm-objdump-19 disassembles the section and names each relocation's map. */
+    private static void objdumpReadsIt(byte[] bytes, int slots) {
+        Host.require("llvm", Host.onPath("llvm-objdump-19"), "llvm-objdump-19 (Debian llvm-19) reads the object");
+        try {
+            java.nio.file.Path f = java.nio.file.Files.createTempFile("nfp", ".o");
+            try {
+                java.nio.file.Files.write(f, bytes);
+                Process p = new ProcessBuilder("llvm-objdump-19", "-dr", f.toString()).redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertEquals(0, p.waitFor(), out);
+                assertTrue(out.contains("file format elf64-bpf") && out.contains("Disassembly of section xdp:"), out);
+                for (String map : List.of("config", "blocked", "class_bytes")) {
+                    assertTrue(out.contains("R_BPF_64_64\t" + map) || out.contains("R_BPF_64_64	" + map), map + ":\n" + out);
+                }
+                assertTrue(out.contains((slots - 1) + ":\t95 00 00 00 00 00 00 00\texit"), "the last slot is an exit:\n" + out);
+            } finally {
+                java.nio.file.Files.delete(f);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Test
     void theObjectLoadsIntoTheKernelAndRunsAsOnTheInterpreter() {
         ElfObject obj = ElfObject.load(Examples.object("nfp_sampler"));
@@ -75,6 +101,8 @@ class NfpObjectKernelTest {
             }
         }
         assertEquals(4, references, "nfp_sampler looks up maps at four sites");
+
+        objdumpReadsIt(bytes, art.legalized().length());
 
         Host.requireLinuxBpf();
         Examples.PacketFile crafted = Examples.packets("nfp_sampler");

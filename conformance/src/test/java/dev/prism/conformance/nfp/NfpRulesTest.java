@@ -1,4 +1,4 @@
-package dev.prism.nfp;
+package dev.prism.conformance.nfp;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,8 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.prism.asm.Assembler;
+import dev.prism.conformance.Suites;
 import dev.prism.elf.ElfObject;
 import dev.prism.error.TargetException;
+import dev.prism.nfp.NfpChecker;
+import dev.prism.nfp.NfpLegalizer;
+import dev.prism.nfp.NfpProfile;
+import dev.prism.nfp.NfpReason;
+import dev.prism.nfp.NfpRule;
+import dev.prism.nfp.NfpTarget;
 import dev.prism.program.MapDef;
 import dev.prism.program.MapType;
 import dev.prism.program.Program;
@@ -39,7 +46,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * One crafted program per nfp rule ({@code src/test/resources/nfp/rules/*.data}): each must be
+ * One crafted program per nfp rule ({@code suite/nfp/*.data} in the conformance resources): each must be
  * refused with the driver's message (or Prism's own, marked "(prism)", where the driver prints
  * nothing) at the instruction the file names, under the rule id it names; {@code -- nfp-verdict}
  * says whether the legalizer lifts it. A legalized case also runs, original and legalized, on
@@ -53,7 +60,7 @@ import org.junit.jupiter.api.TestFactory;
  * (legalized or refused).
  */
 class NfpRulesTest {
-    static final Path DIR = Path.of("src/test/resources/nfp/rules");
+    static final Path DIR = Suites.builtinRoot().resolve("nfp");
 
     record Case(String name, ProgramType type, List<MapDef> maps, NfpProfile profile, String asm, String rule, int pc,
                 String message, boolean legalized) {
