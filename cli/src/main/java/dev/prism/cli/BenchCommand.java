@@ -172,7 +172,7 @@ final class BenchCommand implements Callable<Integer> {
             return calibrate();
         }
         if (files.isEmpty()) {
-            throw CliException.usage("no FILE to benchmark (or --calibrate)");
+            throw CliException.usage("Missing required parameter: 'FILE' (or --calibrate)");
         }
         BenchOptions options = options();
         List<Target> chosen = targets();

@@ -152,6 +152,13 @@ public final class Calibrator {
                 """, LOOKUP, 3, lpm));
         out.add(helper("2:hash", KEY_INSERT,
                 "lddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -40\nmov %r3, %r10\nadd %r3, -48\nmov %r4, 0\ncall 2", 6, hash));
+        MapDef ring = MapDef.of("ring", MapType.RINGBUF, 0, 0, 4096, 0);
+        out.add(helper("130:ringbuf", "",
+                "lddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -8\nmov %r3, 8\nmov %r4, 0\ncall 130", 5, ring));
+        // reserve, and discard what was reserved: two calls per repetition, priced alike
+        out.add(new Probe("131:ringbuf", PRELUDE, List.of(
+                "lddw %r1, map_idx 0\nmov %r2, 8\nmov %r3, 0\ncall 131\njeq %r0, 0, s#\nmov %r1, %r0\nmov %r2, 0\ncall 133\ns#:"),
+                K_SLOW, "", List.of(ring), 6, 2));
         out.add(helper("5", "", "call 5", 0));
         out.add(helper("7", "", "call 7", 0));
         out.add(helper("28", "",
@@ -187,10 +194,14 @@ public final class Calibrator {
                 }
                 double alu = classes.getOrDefault(CostClass.ALU, 0.0);
                 double unit = Math.max(0, (delta / p.times() - p.setupAlu() * alu) / p.per());
-                if (p.key().equals(CostClass.CALL.id()) || isClass(p.key())) {
+                if (isClass(p.key())) {
                     classes.put(CostClass.valueOf(p.key().toUpperCase(java.util.Locale.ROOT)), unit);
                 } else {
                     helpers.put(p.key(), unit);
+                    if (p.key().equals("131:ringbuf")) {
+                        helpers.put("132", unit);
+                        helpers.put("133", unit);
+                    }
                 }
             }
             // A helper without a probe of its own costs what the plainest call does (bpf_get_prandom_u32:

@@ -72,6 +72,10 @@ public record Plan(String program, String section, int instructions, String reje
             List<Reason> reasons = r.verdict().reasons();
             for (int i = 0; i < Math.min(SHOWN_REASONS, reasons.size()); i++) {
                 b.append("    ").append(reasons.get(i)).append('\n');
+                if (!reasons.get(i).toolMessage().isEmpty()) {
+                    b.append("      the target's tooling says: ").append(reasons.get(i).toolMessage().strip().replace("\n", "\n      "))
+                            .append('\n');
+                }
             }
             if (reasons.size() > SHOWN_REASONS) {
                 b.append("    (and ").append(reasons.size() - SHOWN_REASONS).append(" more)\n");

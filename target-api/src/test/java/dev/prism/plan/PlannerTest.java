@@ -121,10 +121,12 @@ class PlannerTest {
         for (int pc = 0; pc < 5; pc++) {
             five.add(dev.prism.target.Reason.of(pc, Rule.OPCODE, "op " + pc, false));
         }
+        five.set(0, five.get(0).withToolMessage("nfp_bpf: unsupported opcode"));
         Plan.Row row = new Plan.Row("t", false, "n/a", dev.prism.target.Verdict.of(five), Double.NaN, -1, "", "uncalibrated");
         String text = new Plan("p", "", 5, null, "static", "uncalibrated", List.of(row)).toText();
         assertEquals(3, text.lines().filter(l -> l.contains(": opcode: op ")).count(), text);
         assertTrue(text.contains("    2: opcode: op 2\n    (and 2 more)"), text);
+        assertTrue(text.contains("    0: opcode: op 0\n      the target's tooling says: nfp_bpf: unsupported opcode\n"), text);
     }
 
     @Test
