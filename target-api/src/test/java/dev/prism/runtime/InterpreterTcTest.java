@@ -88,6 +88,26 @@ class InterpreterTcTest {
     }
 
     @Test
+    void adjustRoomPastThePacketEndTrapsByName() {
+        // 1 byte of IPv6 encapsulation makes the 42-byte IPv4 packet "IPv6": BPF_ADJ_ROOM_NET then
+        // inserts after 14 + 40 bytes, past the end of the 43 there are
+        Program p = tc("""
+                mov %r6, %r1
+                mov %r2, 1
+                mov %r3, 1
+                mov %r4, 4
+                call 50
+                mov %r1, %r6
+                mov %r2, 1
+                mov %r3, 0
+                mov %r4, 0
+                call 50
+                exit""");
+        TrapException t = assertThrows(TrapException.class, () -> run(p, null));
+        assertTrue(t.getMessage().contains("not supported: room inserted 54 bytes in"), t.getMessage());
+    }
+
+    @Test
     void userLayoutTcProgramsAreNotRunUnnormalized() {
         Program p = Program.builder("t", ProgramType.TC, Assembler.assemble("ldxw %r0, [%r1+0]\nexit")).build();
         assertThrows(TargetException.class, () -> run(p, null));
