@@ -32,7 +32,8 @@ import java.util.StringJoiner;
  * <pre>
  *   0x0000_0010_0000_0000  MEM_BASE      raw programs' input memory
  *   0x0000_0020_0000_0000  PACKET_BASE   the XDP frame (4096 bytes; only [data_meta, data_end) is accessible)
- *   0x0000_0030_0000_0000  CTX_BASE      struct xdp_md (Linux layout, read-only)
+ *   0x0000_0030_0000_0000  CTX_BASE      struct xdp_md (Linux layout, read-only); for tc programs the
+ *                                        normalized __sk_buff (SkbContext's host layout)
  *   0x0000_0f00_0000_0000  MAP_HANDLE    + 256 * i: the map with index i (lddw map_idx), not dereferenceable
  *   0x0000_1000_0000_0000  MAP_MEMORY    + 2^32 * k: the k-th region of map memory (values, ring buffers)
  *   0x0000_7e00_0000_0000  CODE_BASE     + 8 * pc: code addresses (lddw code, callx, bpf_loop callbacks)
