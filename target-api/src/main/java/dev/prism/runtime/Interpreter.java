@@ -608,7 +608,12 @@ public final class Interpreter {
                 return new Place(skb.frame(), address - PACKET_BASE);
             }
             if (skb != null && within(address, size, CTX_BASE, skb.ctx().byteSize())) {
-                // the verifier allowed this access to __sk_buff (normalized into the host layout)
+                // __sk_buff normalized into the host layout: only the fields a tc program may
+                // read or write, so that a wrong access the verifier let through traps here
+                if (!dev.prism.program.SkbContext.hostAccessAllowed(address - CTX_BASE, size, write)) {
+                    throw new TrapException(pc, String.format("invalid %s of %d bytes at 0x%x: the tc context (host layout)"
+                            + " offset %d is not %s", what, size, address, address - CTX_BASE, write ? "writable" : "readable"));
+                }
                 return new Place(skb.ctx(), address - CTX_BASE);
             }
             for (Region r : instance.mapRegions) {

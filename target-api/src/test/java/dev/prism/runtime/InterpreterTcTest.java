@@ -70,6 +70,19 @@ class InterpreterTcTest {
     }
 
     @Test
+    void theInterpreterChecksHostContextAccessesItself() {
+        // hand-written host-layout programs (as if the verifier had let them through)
+        Program writeLen = Program.builder("t", ProgramType.TC, Assembler.assemble("stw [%r1+16], 1\nmov %r0, 0\nexit")).build()
+                .toBuilder().contextLayout(Program.ContextLayout.HOST).build();
+        TrapException t = assertThrows(TrapException.class, () -> run(writeLen, null));
+        assertTrue(t.getMessage().contains("offset 16 is not writable"), t.getMessage());
+        Program readPad = Program.builder("t", ProgramType.TC, Assembler.assemble("ldxw %r0, [%r1+44]\nexit")).build()
+                .toBuilder().contextLayout(Program.ContextLayout.HOST).build();
+        t = assertThrows(TrapException.class, () -> run(readPad, null));
+        assertTrue(t.getMessage().contains("offset 44 is not readable"), t.getMessage());
+    }
+
+    @Test
     void unsupportedFieldsAreRefusedByName() {
         Program p = Program.builder("t", ProgramType.TC, Assembler.assemble("ldxw %r0, [%r1+36]\nexit")).build();
         VerificationException e = assertThrows(VerificationException.class, () -> Verifier.verify(p, Profile.RFC9669));
