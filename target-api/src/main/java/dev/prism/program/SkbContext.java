@@ -131,6 +131,28 @@ public final class SkbContext {
         return f.hostOffset() + (isU16(f) && size == 2 ? 0 : inside);
     }
 
+    /**
+     * {@return whether a normalized program may touch host bytes [offset, offset + size)}: any
+     * field for reads (the padding at 44..47 and 68..71 never), mark, priority, the low half of
+     * tc_classid and cb for writes. The interpreter checks this on every context access, so a
+     * verifier that let a wrong access through traps there instead of passing unnoticed.
+     */
+    public static boolean hostAccessAllowed(long offset, int size, boolean write) {
+        long end = offset + size;
+        if (offset < 0 || end > HOST_SIZE) {
+            return false;
+        }
+        if (write) {
+            return within(offset, end, HOST_MARK, HOST_PRIORITY + 4) || within(offset, end, HOST_TC_CLASSID, HOST_TC_CLASSID + 2)
+                    || within(offset, end, HOST_CB, HOST_CB + CB_SIZE);
+        }
+        return within(offset, end, 0, HOST_TC_CLASSID + 4) || within(offset, end, HOST_CB, HOST_CB + CB_SIZE);
+    }
+
+    private static boolean within(long offset, long end, int lo, int hi) {
+        return offset >= lo && end <= hi;
+    }
+
     private static boolean isU16(Field f) {
         return f.name().equals("protocol") || f.name().equals("tc_classid");
     }

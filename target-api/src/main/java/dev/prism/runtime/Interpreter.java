@@ -32,7 +32,8 @@ import java.util.StringJoiner;
  * <pre>
  *   0x0000_0010_0000_0000  MEM_BASE      raw programs' input memory
  *   0x0000_0020_0000_0000  PACKET_BASE   the XDP frame (4096 bytes; only [data_meta, data_end) is accessible)
- *   0x0000_0030_0000_0000  CTX_BASE      struct xdp_md (Linux layout, read-only)
+ *   0x0000_0030_0000_0000  CTX_BASE      struct xdp_md (Linux layout, read-only); for tc programs the
+ *                                        normalized __sk_buff (SkbContext's host layout)
  *   0x0000_0f00_0000_0000  MAP_HANDLE    + 256 * i: the map with index i (lddw map_idx), not dereferenceable
  *   0x0000_1000_0000_0000  MAP_MEMORY    + 2^32 * k: the k-th region of map memory (values, ring buffers)
  *   0x0000_7e00_0000_0000  CODE_BASE     + 8 * pc: code addresses (lddw code, callx, bpf_loop callbacks)
@@ -648,7 +649,12 @@ public final class Interpreter {
                 return new Place(skb.frame(), address - PACKET_BASE);
             }
             if (skb != null && within(address, size, CTX_BASE, skb.ctx().byteSize())) {
-                // the verifier allowed this access to __sk_buff (normalized into the host layout)
+                // __sk_buff normalized into the host layout: only the fields a tc program may
+                // read or write, so that a wrong access the verifier let through traps here
+                if (!dev.prism.program.SkbContext.hostAccessAllowed(address - CTX_BASE, size, write)) {
+                    throw new TrapException(pc, String.format("invalid %s of %d bytes at 0x%x: the tc context (host layout)"
+                            + " offset %d is not %s", what, size, address, address - CTX_BASE, write ? "writable" : "readable"));
+                }
                 return new Place(skb.ctx(), address - CTX_BASE);
             }
             for (Region r : instance.mapRegions) {

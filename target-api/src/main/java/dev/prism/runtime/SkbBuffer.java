@@ -276,6 +276,13 @@ public final class SkbBuffer {
                 return EALREADY;
             }
         }
+        if (off > len()) {
+            // Linux's memmove then copies bytes from past the packet's end (the skb's tailroom and
+            // shared info) into it: not reproducible, so refused by name. It takes a protocol
+            // switched by an earlier encapsulation with a base length longer than what follows.
+            throw new IllegalStateException("not supported: room inserted " + off + " bytes in (BPF_ADJ_ROOM_NET),"
+                    + " past the end of a " + len() + "-byte packet");
+        }
         // bpf_skb_generic_push: skb_push, move the first off bytes to the new start, zero the gap
         data -= len;
         MemorySegment.copy(frame, data + len, frame, data, off);

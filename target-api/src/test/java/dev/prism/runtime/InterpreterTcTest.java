@@ -70,6 +70,19 @@ class InterpreterTcTest {
     }
 
     @Test
+    void theInterpreterChecksHostContextAccessesItself() {
+        // hand-written host-layout programs (as if the verifier had let them through)
+        Program writeLen = Program.builder("t", ProgramType.TC, Assembler.assemble("stw [%r1+16], 1\nmov %r0, 0\nexit")).build()
+                .toBuilder().contextLayout(Program.ContextLayout.HOST).build();
+        TrapException t = assertThrows(TrapException.class, () -> run(writeLen, null));
+        assertTrue(t.getMessage().contains("offset 16 is not writable"), t.getMessage());
+        Program readPad = Program.builder("t", ProgramType.TC, Assembler.assemble("ldxw %r0, [%r1+44]\nexit")).build()
+                .toBuilder().contextLayout(Program.ContextLayout.HOST).build();
+        t = assertThrows(TrapException.class, () -> run(readPad, null));
+        assertTrue(t.getMessage().contains("offset 44 is not readable"), t.getMessage());
+    }
+
+    @Test
     void unsupportedFieldsAreRefusedByName() {
         Program p = Program.builder("t", ProgramType.TC, Assembler.assemble("ldxw %r0, [%r1+36]\nexit")).build();
         VerificationException e = assertThrows(VerificationException.class, () -> Verifier.verify(p, Profile.RFC9669));
@@ -85,6 +98,26 @@ class InterpreterTcTest {
         Program p = tc("mov %r2, 28\nmov %r3, 1\nmov %r4, 0x12\ncall 50\nexit");
         TrapException t = assertThrows(TrapException.class, () -> run(p, null));
         assertTrue(t.getMessage().contains("bpf_skb_adjust_room: not supported: flags 0x10"), t.getMessage());
+    }
+
+    @Test
+    void adjustRoomPastThePacketEndTrapsByName() {
+        // 1 byte of IPv6 encapsulation makes the 42-byte IPv4 packet "IPv6": BPF_ADJ_ROOM_NET then
+        // inserts after 14 + 40 bytes, past the end of the 43 there are
+        Program p = tc("""
+                mov %r6, %r1
+                mov %r2, 1
+                mov %r3, 1
+                mov %r4, 4
+                call 50
+                mov %r1, %r6
+                mov %r2, 1
+                mov %r3, 0
+                mov %r4, 0
+                call 50
+                exit""");
+        TrapException t = assertThrows(TrapException.class, () -> run(p, null));
+        assertTrue(t.getMessage().contains("not supported: room inserted 54 bytes in"), t.getMessage());
     }
 
     @Test

@@ -178,7 +178,8 @@ final class LinuxObject implements Executable {
             }
             packet = input.mem();
         }
-        return LinuxBpf.testRun(progFds[0], packet, Math.max(DATA_OUT_CAPACITY, packet.length + 256), repeat).durationNs();
+        int capacity = programs.get(0).type() == ProgramType.TC ? SkbBuffer.MAX_LEN + 256 : Math.max(DATA_OUT_CAPACITY, packet.length + 256);
+        return LinuxBpf.testRun(progFds[0], packet, capacity, repeat).durationNs();
     }
 
     @Override

@@ -62,7 +62,8 @@ import java.util.TreeSet;
  *     types once, at load.</li>
  * <li>A run: the input is placed in native memory (raw: a copy of the memory, r1 its address
  *     and r2 its length; XDP: an {@link XdpBuffer} frame, r1 the host-layout context of
- *     {@link XdpContext}); {@link #invoke} runs the entry program; a nonzero status afterwards
+ *     {@link XdpContext}; tc: an {@link SkbBuffer}, r1 its context in the host layout of
+ *     {@link dev.prism.program.SkbContext}); {@link #invoke} runs the entry program; a nonzero status afterwards
  *     is a {@link TrapException} at the pc the context names.</li>
  * </ul>
  * Runs are serialized; {@link #close()} frees code, maps and context.
