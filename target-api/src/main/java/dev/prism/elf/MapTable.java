@@ -391,6 +391,11 @@ final class MapTable {
             throw ElfFile.error(where, "map '" + name + "': max_entries " + maxEntries + " is out of range (1.."
                     + Integer.MAX_VALUE + ")");
         }
-        return MapDef.of(name, t, (int) keySize, (int) valueSize, (int) maxEntries, (int) flags);
+        try {
+            return MapDef.of(name, t, (int) keySize, (int) valueSize, (int) maxEntries, (int) flags);
+        } catch (IllegalArgumentException e) {
+            // e.g. a map-in-map type in a legacy definition, which has no place for an inner template
+            throw ElfFile.error(where, "map '" + name + "': " + e.getMessage());
+        }
     }
 }

@@ -92,13 +92,13 @@ class PlannerTest {
     void plansNameTheirCalibrationAndPrintEveryReason() {
         CostModel m = CostModel.uncalibrated("interpreter");
         Calibration c = new Calibration(Path.of("/x/cal.json"), "h", "t", Map.of("interpreter", m));
-        Program tc = Assembler.assemble("t", ProgramType.TC, "mov %r0, 0\nexit\n");
+        Program tc = Assembler.assemble("t", ProgramType.SOCKET, "mov %r0, 0\nexit\n");
         Plan plan = Planner.builder().targets(List.of(new InterpreterTarget())).calibration(c).build().plan(tc);
         assertEquals("calibrated (/x/cal.json, h, t)", plan.calibration());
         Plan.Row row = plan.rows().getFirst();
         assertEquals(List.of(Rule.PROGRAM_TYPE), List.copyOf(row.verdict().rules()));
         assertTrue(Double.isNaN(row.estimatedNs()));
-        assertTrue(plan.toText().contains("    -: program-type: program type tc (the target runs raw, xdp)"), plan.toText());
+        assertTrue(plan.toText().contains("    -: program-type: program type socket (the target runs raw, xdp, tc)"), plan.toText());
         String json = plan.toJson();
         Object parsed = Json.parse(json);
         assertTrue(parsed instanceof Map<?, ?>, json);
