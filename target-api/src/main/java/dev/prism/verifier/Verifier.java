@@ -490,6 +490,9 @@ public final class Verifier {
     /** Pruning and loop-head merging; {@return the state to continue with, or null to prune} */
     private State arrive(Path p) {
         forgetDead(p.pc(), p.state());
+        if (p.from() < 0 || branchy[p.from()] || loopHead[p.pc()]) {
+            p.state().links = List.of(); // paths may meet here (ScalarLinks)
+        }
         if (!loopHead[p.pc()]) {
             if (p.from() >= 0 && !branchy[p.from()]) {
                 return p.state(); // straight-line: nothing to prune
@@ -648,7 +651,11 @@ public final class Verifier {
         Insn insn = code[pc];
         switch (kinds[pc]) {
             case ALU -> {
-                alu(pc, s, (Insn.Alu) insn);
+                Insn.Alu ai = (Insn.Alu) insn;
+                Value oldDst = s.regs[ai.dst().n()];
+                Value src = ai.src() instanceof Reg r ? s.regs[r.n()] : immediate(pc, (Imm) ai.src());
+                alu(pc, s, ai);
+                ScalarLinks.afterAlu(s, ai, oldDst, src);
                 return 1;
             }
             case NEG -> {
@@ -985,7 +992,7 @@ public final class Verifier {
 
     private Value stack(int pc, State s, Value.Ptr p, long off, int size, boolean write, Value stored, boolean signExtend) {
         if (p.hasVar()) {
-            throw reject(pc, "invalid stack access", "variable offset " + p.var() + " on the stack");
+            return VarStack.access(this, pc, s, p, off, size, write, stored, signExtend);
         }
         long o = p.fixed() + off;
         if (o < -Frame.SIZE || o + size > 0) {
@@ -1057,6 +1064,11 @@ public final class Verifier {
     private static long signExtendBits(long v, int size) {
         int shift = 64 - 8 * size;
         return v << shift >> shift;
+    }
+
+    /** {@link #checkStackSize}, for {@link VarStack}. */
+    void stackSizeCheck(int pc, State s) {
+        checkStackSize(pc, s);
     }
 
     /**
@@ -1180,8 +1192,14 @@ public final class Verifier {
             }
         }
         int size = a.size().bytes();
-        if (p.hasVar() || Math.floorMod(p.fixed() + a.offset(), size) != 0) {
-            throw reject(pc, "misaligned atomic", "off=" + (p.fixed() + a.offset()) + " size=" + size);
+        if (p.kind() == Value.Kind.STACK && p.hasVar()) {
+            // Linux checks an atomic's stack memory as a helper's, which takes constant offsets only
+            throw reject(pc, "invalid stack access", "atomic at a variable stack offset " + p.var()
+                    + " (Linux: variable offset stack pointer cannot be passed into helper function)");
+        }
+        if (!VarStack.aligned(p, a.offset(), size)) {
+            // every offset the pointer may hold, by its known low bits (Linux's tnum_is_aligned)
+            throw reject(pc, "misaligned atomic", "off=" + (p.fixed() + a.offset()) + (p.hasVar() ? "+" + p.var() : "") + " size=" + size);
         }
         access(pc, s, base, a.offset(), size, false, null, false);
         access(pc, s, base, a.offset(), size, true, Value.scalar(Scalar.top()), false);
@@ -1204,6 +1222,7 @@ public final class Verifier {
         int fall = pc + 1;
         if (a instanceof Value.Scal x && b instanceof Value.Scal y) {
             Optional<Boolean> decided = ScalarBranch.decide(j.op(), j.width(), x.s(), y.s());
+            List<ScalarLinks.Link> links = ScalarLinks.valid(s);
             List<Path> out = new ArrayList<>(2);
             for (boolean t : new boolean[] {false, true}) {
                 if (decided.isPresent() && decided.get() != t) {
@@ -1218,6 +1237,10 @@ public final class Verifier {
                 n.regs[j.dst().n()] = Value.scalar(r.a());
                 if (j.src() instanceof Reg rs) {
                     n.regs[rs.n()] = Value.scalar(r.b());
+                }
+                int changed = 1 << j.dst().n() | (j.src() instanceof Reg rs ? 1 << rs.n() : 0);
+                if (!ScalarLinks.propagate(n, links, changed)) {
+                    continue; // a linked register has no value left: the edge cannot be taken
                 }
                 out.add(new Path(t ? taken : fall, n, pc));
             }
@@ -1494,7 +1517,8 @@ public final class Verifier {
         switch (p.kind()) {
             case STACK -> {
                 if (p.hasVar()) {
-                    throw reject(pc, "invalid stack access", what + ": variable offset on the stack");
+                    varStackHelperMemory(pc, s, p, size, write, what);
+                    return;
                 }
                 long o = p.fixed();
                 if (o < -Frame.SIZE || o + size > 0) {
@@ -1528,6 +1552,25 @@ public final class Verifier {
             case RINGBUF_MEM -> ringbufMem(pc, s, p, 0, (int) size);
             case MEM -> mem(pc, p, 0, (int) size);
             case CTX, PACKET_END, MAP_PTR, FUNC -> throw reject(pc, "helper argument mismatch", what + " is " + p + ", not memory");
+        }
+    }
+
+    /**
+     * Helper memory at a variable stack offset: as {@link VarStack} does for loads and stores,
+     * over [min, max + size); a helper's write may land anywhere in its range, so it only
+     * surely writes the bytes every offset covers.
+     */
+    private void varStackHelperMemory(int pc, State s, Value.Ptr p, long size, boolean write, String what) {
+        long lo = p.minOffset();
+        long hi = p.maxOffset() + size;
+        if (lo < -Frame.SIZE || hi > 0) {
+            throw reject(pc, "invalid stack access", what + ": variable offset " + p.var() + ", off=" + lo + ".." + (hi - size)
+                    + " size=" + size);
+        }
+        if (write) {
+            VarStack.write(this, pc, s, p.map(), lo, hi, p.maxOffset(), p.minOffset() + size, false);
+        } else {
+            VarStack.readable(this, pc, s.frames.get(p.map()), lo, hi, what + ": variable offset " + p.var());
         }
     }
 
