@@ -47,7 +47,11 @@ public record HelperProto(int id, String name, List<Arg> args, Ret ret) {
         /** a stack pointer or null ({@code ARG_PTR_TO_STACK_OR_NULL}) */
         PTR_TO_STACK_OR_NULL,
         /** any scalar ({@code ARG_ANYTHING}) */
-        ANYTHING
+        ANYTHING,
+        /** memory the helper writes, size in the next argument ({@code ARG_PTR_TO_UNINIT_MEM}) */
+        PTR_TO_UNINIT_MEM,
+        /** a map the helper iterates with a callback ({@code ARG_CONST_MAP_PTR} of bpf_for_each_map_elem) */
+        CONST_MAP_PTR_ITER
     }
 
     /** Return kinds ({@code enum bpf_return_type}). */

@@ -33,7 +33,9 @@ sealed interface Value {
         CTX("ctx"), STACK("fp"), PACKET("pkt"), PACKET_END("pkt_end"), PACKET_META("pkt_meta"),
         MAP_VALUE("map_value"), MAP_PTR("map_ptr"), RINGBUF_MEM("ringbuf_mem"), FUNC("func"),
         /** A raw program's input memory, of a size given to the verifier. */
-        MEM("mem");
+        MEM("mem"),
+        /** A map element's key handed to a bpf_for_each_map_elem callback: read-only, {@code size} bytes. */
+        MAP_KEY("map_key");
 
         final String text;
 

@@ -985,6 +985,10 @@ public final class Verifier {
                 mem(pc, p, off, size);
                 yield write ? stored : Value.scalar(ScalarAlu.load(size, signExtend));
             }
+            case MAP_KEY -> {
+                mapKey(pc, p, off, size, write);
+                yield Value.scalar(ScalarAlu.load(size, signExtend));
+            }
             case PACKET_END, MAP_PTR, FUNC -> throw reject(pc, "invalid memory access",
                     (write ? "store" : "load") + " through " + p.kind().text);
         };
@@ -1150,6 +1154,18 @@ public final class Verifier {
         long hi = p.maxOffset() + off + size;
         if (lo < 0 || hi > p.size()) {
             throw reject(pc, "invalid memory access", "off=" + lo + ".." + (hi - size) + " size=" + size + " (mem of " + p.size() + " bytes)");
+        }
+    }
+
+    /** A bpf_for_each_map_elem callback's key: key_size bytes, read-only (Linux's PTR_TO_MAP_KEY). */
+    private void mapKey(int pc, Value.Ptr p, long off, int size, boolean write) {
+        if (write) {
+            throw reject(pc, "invalid memory access", "write into the key of map " + maps.get(p.map()).name() + " (read-only)");
+        }
+        long lo = p.minOffset() + off;
+        long hi = p.maxOffset() + off + size;
+        if (lo < 0 || hi > p.size()) {
+            throw reject(pc, "invalid memory access", "key off=" + lo + ".." + (hi - size) + " size=" + size + " (key_size " + p.size() + ")");
         }
     }
 
@@ -1421,7 +1437,7 @@ public final class Verifier {
                 State again = s.copy();
                 Path p = callback(callPc, again, callbackTarget.get(callPc), ctx);
                 State after = s;
-                after.regs[0] = Value.scalar(Scalar.unsignedRange(0, 1L << 23));
+                after.regs[0] = callbackResult.getOrDefault(callPc, Value.scalar(Scalar.unsignedRange(0, 1L << 23)));
                 // the re-entry comes from this exit: a back edge of the callback's iteration
                 return List.of(new Path(callPc + 1, after, pc), new Path(p.pc(), p.state(), pc));
             }
@@ -1457,6 +1473,16 @@ public final class Verifier {
         if (id == Helpers.LOOP && args[1] instanceof Value.Ptr f && f.kind() == Value.Kind.FUNC) {
             extra.add(callback(pc, s.copy(), f.map(), args[2]));
         }
+        if (id == Helpers.FOR_EACH_MAP_ELEM && args[1] instanceof Value.Ptr f && f.kind() == Value.Kind.FUNC) {
+            int map = ((Value.Ptr) args[0]).map();
+            Integer before = forEachMap.putIfAbsent(pc, map);
+            if (before != null && before != map) {
+                throw reject(pc, "helper argument mismatch", "bpf_for_each_map_elem iterates map " + before + " on one path and "
+                        + map + " on another");
+            }
+            callbackResult.put(pc, result);
+            extra.add(callback(pc, s.copy(), f.map(), args[2]));
+        }
         for (int r = 1; r <= 5; r++) {
             s.regs[r] = Value.UNINIT;
         }
@@ -1480,8 +1506,16 @@ public final class Verifier {
         p.state().callbackCtx = State.append(p.state().callbackCtx, ctx);
         p.state().regs[1] = Value.scalar(Scalar.unsignedRange(0, (1L << 23) - 1));
         p.state().regs[2] = ctx;
+        Integer map = forEachMap.get(pc);
+        if (map != null) {
+            ForEachCheck.callbackArgs(this, p.state(), map, ctx);
+        }
         return p;
     }
+
+    /** bpf_for_each_map_elem call site -> the map it iterates, and the call's result. */
+    private final Map<Integer, Integer> forEachMap = new HashMap<>();
+    private final Map<Integer, Value> callbackResult = new HashMap<>();
 
     /** bpf_loop call site -> its callback's first instruction. */
     private final Map<Integer, Integer> callbackTarget = new HashMap<>();
@@ -1551,8 +1585,30 @@ public final class Verifier {
             case MAP_VALUE -> mapValue(pc, p, 0, (int) size, write);
             case RINGBUF_MEM -> ringbufMem(pc, s, p, 0, (int) size);
             case MEM -> mem(pc, p, 0, (int) size);
+            case MAP_KEY -> mapKey(pc, p, 0, (int) size, write);
             case CTX, PACKET_END, MAP_PTR, FUNC -> throw reject(pc, "helper argument mismatch", what + " is " + p + ", not memory");
         }
+    }
+
+    /**
+     * Memory a helper writes ({@code ARG_PTR_TO_UNINIT_MEM}): room for {@code maxSize} bytes,
+     * of which the first {@code minSize} count as written afterwards; stack bytes beyond them
+     * that were never written stay unreadable (Linux marks all maxSize, since it lets root read
+     * uninitialized stack anyway).
+     */
+    void helperWrite(int pc, State s, Value v, long minSize, long maxSize, String what) {
+        if (v instanceof Value.Ptr p && p.kind() == Value.Kind.STACK) {
+            long lo = p.minOffset();
+            long hi = p.maxOffset() + maxSize;
+            if (lo < -Frame.SIZE || hi > 0) {
+                throw reject(pc, "invalid stack access", what + ": off=" + lo + ".." + (hi - maxSize) + " size=" + maxSize);
+            }
+            if (maxSize > 0) {
+                VarStack.write(this, pc, s, p.map(), lo, hi, p.maxOffset(), p.minOffset() + minSize, false);
+            }
+            return;
+        }
+        helperMemory(pc, s, v, maxSize, true, what);
     }
 
     /**

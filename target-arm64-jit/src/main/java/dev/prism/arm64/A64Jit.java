@@ -285,6 +285,8 @@ public final class A64Jit {
             last = pc;
             String why = switch (insn) {
                 case Insn.Call c when c.kind() == CallKind.LOCAL -> target(program, pc, c.imm(), "call");
+                case Insn.Call c when c.kind() == CallKind.HELPER && c.imm() == Helpers.FOR_EACH_MAP_ELEM ->
+                        throw TargetException.unsupported(pc, "bpf_for_each_map_elem#164 on arm64 (its callback is run by the interpreter only)");
                 case Insn.Call c when c.kind() == CallKind.HELPER_BTF ->
                         throw TargetException.unsupported(pc, "call btf " + c.imm() + " (kernel functions) on arm64");
                 case Insn.Call c when Helpers.proto(c.imm()).isEmpty() || c.imm() < 0 || c.imm() >= RunContext.HELPER_SLOTS ->

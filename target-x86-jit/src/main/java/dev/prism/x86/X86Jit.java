@@ -140,6 +140,8 @@ public final class X86Jit {
     private static void check(Program program) {
         for (int pc = 0; pc < program.length(); pc++) {
             switch (program.at(pc)) {
+                case Insn.Call c when c.kind() == CallKind.HELPER && c.imm() == Helpers.FOR_EACH_MAP_ELEM ->
+                        throw TargetException.unsupported(pc, "bpf_for_each_map_elem#164 on x86-64 (its callback is run by the interpreter only)");
                 case Insn.Call c when c.kind() == CallKind.HELPER_BTF ->
                         throw TargetException.unsupported(pc, "call btf " + c.imm() + " (kernel functions) on x86-64");
                 case Insn.Call c when c.kind() == CallKind.HELPER
