@@ -51,7 +51,7 @@ final class ForEachCheck {
         MapDef m = v.maps().get(map);
         s.regs[1] = new Value.Ptr(Value.Kind.MAP_PTR, 0, Scalar.constant(0), 0, map, false, 0, 0);
         s.regs[2] = new Value.Ptr(Value.Kind.MAP_KEY, 0, Scalar.constant(0), 0, map, false, m.keySize(), 0);
-        s.regs[3] = new Value.Ptr(Value.Kind.MAP_VALUE, 0, Scalar.constant(0), v.freshId(), map, false, 0, 0);
+        s.regs[3] = new Value.Ptr(Value.Kind.MAP_VALUE, 0, Scalar.constant(0), 0, map, false, 0, 0);
         s.regs[4] = ctx;
     }
 }

@@ -259,6 +259,11 @@ public abstract class JitInstance<C> implements Executable {
                 }
             }
         }
+        if (ids.contains(Helpers.FOR_EACH_MAP_ELEM)) {
+            ids.remove(Helpers.FOR_EACH_MAP_ELEM); // the JITs lower it to a loop over FOR_EACH_STEP
+            context.set(ValueLayout.JAVA_LONG, RunContext.helperSlot(RunContext.FOR_EACH_STEP),
+                    helperEntry(RunContext.FOR_EACH_STEP, dev.prism.runtime.ForEachStep.HELPER));
+        }
         for (int id : ids) {
             if (helpers.lookup(id).isEmpty() || id < 0 || id >= RunContext.HELPER_SLOTS) {
                 continue; // the JIT refuses the call with its name
