@@ -418,8 +418,19 @@ public final class Interpreter {
                     }
                     yield pc + 1;
                 }
-                case HELPER_BTF -> throw new TrapException(pc, "not supported: call btf " + c.imm()
-                        + " (helpers by BTF id are kernel functions; the interpreter has none)");
+                case HELPER_BTF -> {
+                    Kfuncs.Kfunc k = Kfuncs.byId(c.imm()).orElseThrow(() -> new TrapException(pc, "not supported: call btf "
+                            + c.imm() + " (a kernel function Prism does not implement; it has " + Kfuncs.all().stream()
+                            .map(Kfuncs.Kfunc::name).toList() + ")"));
+                    HelperTable.Entry h = helpers.lookup(k.slot()).orElseThrow(
+                            () -> new TrapException(pc, "not supported: " + k.name() + " (not bound)"));
+                    try {
+                        reg[0] = h.helper().call(this, reg[1], reg[2], reg[3], reg[4], reg[5]);
+                    } catch (IllegalStateException | IllegalArgumentException e) {
+                        throw new TrapException(pc, k.name() + ": " + e.getMessage());
+                    }
+                    yield pc + 1;
+                }
             };
         }
 

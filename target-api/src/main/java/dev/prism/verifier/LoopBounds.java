@@ -83,7 +83,21 @@ final class LoopBounds {
                 return trips;
             }
         }
+        long byIterator = KfuncCheck.iteratorLoopTrips(v, f, loop);
+        if (byIterator >= 0 && byIterator <= MAX_TRIPS + 1) {
+            return byIterator;
+        }
         throw v.rejectLoop(loop.head(), where);
+    }
+
+    /** {@link #inLoop}, for {@link KfuncCheck}. */
+    static boolean inLoopPc(FunctionCfg f, Loop loop, int pc) {
+        return inLoop(f, loop, pc);
+    }
+
+    /** {@link #dominatesBackEdges}, for {@link KfuncCheck}. */
+    static boolean dominatesBackEdgesPc(FunctionCfg f, Loop loop, int pc) {
+        return dominatesBackEdges(f, loop, pc);
     }
 
     private static JumpOp negate(JumpOp op) {

@@ -35,7 +35,13 @@ sealed interface Value {
         /** A raw program's input memory, of a size given to the verifier. */
         MEM("mem"),
         /** A map element's key handed to a bpf_for_each_map_elem callback: read-only, {@code size} bytes. */
-        MAP_KEY("map_key");
+        MAP_KEY("map_key"),
+        /**
+         * An open-coded iterator ({@code struct bpf_iter_num}) alive in a stack slot: only ever a
+         * spilled value, which the iterator kfuncs check and change ({@link KfuncCheck}); size is
+         * the most elements it can still yield.
+         */
+        ITER("iter");
 
         final String text;
 

@@ -875,7 +875,7 @@ public final class Verifier {
 
     private Value pointerAdd(int pc, State s, Value.Ptr p, Scalar x, boolean subtract) {
         switch (p.kind()) {
-            case MAP_PTR, PACKET_END, FUNC -> throw reject(pc, "prohibited pointer arithmetic", "on " + p);
+            case MAP_PTR, PACKET_END, FUNC, ITER -> throw reject(pc, "prohibited pointer arithmetic", "on " + p);
             default -> {
             }
         }
@@ -989,7 +989,7 @@ public final class Verifier {
                 mapKey(pc, p, off, size, write);
                 yield Value.scalar(ScalarAlu.load(size, signExtend));
             }
-            case PACKET_END, MAP_PTR, FUNC -> throw reject(pc, "invalid memory access",
+            case PACKET_END, MAP_PTR, FUNC, ITER -> throw reject(pc, "invalid memory access",
                     (write ? "store" : "load") + " through " + p.kind().text);
         };
     }
@@ -1160,7 +1160,8 @@ public final class Verifier {
     /** A bpf_for_each_map_elem callback's key: key_size bytes, read-only (Linux's PTR_TO_MAP_KEY). */
     private void mapKey(int pc, Value.Ptr p, long off, int size, boolean write) {
         if (write) {
-            throw reject(pc, "invalid memory access", "write into the key of map " + maps.get(p.map()).name() + " (read-only)");
+            throw reject(pc, "invalid memory access", "write into " + (p.map() < 0 ? "an iterator's number" : "the key of map "
+                    + maps.get(p.map()).name()) + " (read-only)");
         }
         long lo = p.minOffset() + off;
         long hi = p.maxOffset() + off + size;
@@ -1310,6 +1311,11 @@ public final class Verifier {
 
     private static Value settle(Value v, Value.Ptr p, boolean isNull) {
         if (v instanceof Value.Ptr q && q.maybeNull() && q.id() == p.id() && q.kind() == p.kind()) {
+            if (!isNull && q.kind() == Value.Kind.MAP_KEY) {
+                // an iterator's number: once not null, its id says nothing (and would keep a
+                // loop's states apart, each next() giving a new one)
+                return new Value.Ptr(q.kind(), q.fixed(), q.var(), 0, q.map(), false, q.size(), q.ref());
+            }
             return isNull ? Value.scalar(Scalar.constant(0)) : q.nonNull();
         }
         return v;
@@ -1401,6 +1407,7 @@ public final class Verifier {
     }
 
     private List<Path> exit(int pc, State s) {
+        KfuncCheck.checkReleased(this, pc, s.frame());
         for (FunctionCfg f : functionsContaining(pc)) {
             frameDepth.merge(f.start(), s.frame().depth, Math::max);
         }
@@ -1456,9 +1463,39 @@ public final class Verifier {
     private List<Path> call(int pc, State s, Insn.Call c) {
         return switch (c.kind()) {
             case LOCAL -> List.of(enter(pc, s, pc + 1 + c.imm()));
-            case HELPER_BTF -> throw reject(pc, "unknown helper", "call btf " + c.imm() + ": kernel functions are not supported");
+            case HELPER_BTF -> kfunc(pc, s, c.imm());
             case HELPER -> helper(pc, s, c.imm());
         };
+    }
+
+    /** A kernel function call ({@link KfuncCheck}): r1-r5 are clobbered as by a helper. */
+    private List<Path> kfunc(int pc, State s, int id) {
+        Value result = KfuncCheck.check(this, pc, s, id);
+        for (int r = 1; r <= 5; r++) {
+            s.regs[r] = Value.UNINIT;
+        }
+        s.regs[0] = result;
+        return List.of(new Path(pc + 1, s, pc));
+    }
+
+    /** Per bpf_iter_num_next call: the iterator slot (frame, offset) and the most numbers it yields; slot -1 when several. */
+    private final Map<Integer, long[]> iteratorNexts = new HashMap<>();
+
+    void sawIteratorNext(int pc, int frame, long offset, long numbers) {
+        long[] seen = iteratorNexts.get(pc);
+        if (seen == null) {
+            iteratorNexts.put(pc, new long[] {frame, offset, numbers});
+        } else if (seen[0] != frame || seen[1] != offset) {
+            seen[0] = -1;
+        } else {
+            seen[2] = Math.max(seen[2], numbers);
+        }
+    }
+
+    /** {@return the most numbers the iterator of the bpf_iter_num_next at pc yields, or -1 when unknown} */
+    long iteratorNext(int pc) {
+        long[] seen = iteratorNexts.get(pc);
+        return seen == null ? 0 : seen[0] < 0 ? -1 : seen[2];
     }
 
     private List<Path> helper(int pc, State s, int id) {
@@ -1586,7 +1623,7 @@ public final class Verifier {
             case RINGBUF_MEM -> ringbufMem(pc, s, p, 0, (int) size);
             case MEM -> mem(pc, p, 0, (int) size);
             case MAP_KEY -> mapKey(pc, p, 0, (int) size, write);
-            case CTX, PACKET_END, MAP_PTR, FUNC -> throw reject(pc, "helper argument mismatch", what + " is " + p + ", not memory");
+            case CTX, PACKET_END, MAP_PTR, FUNC, ITER -> throw reject(pc, "helper argument mismatch", what + " is " + p + ", not memory");
         }
     }
 

@@ -285,6 +285,8 @@ public final class A64Jit {
             last = pc;
             String why = switch (insn) {
                 case Insn.Call c when c.kind() == CallKind.LOCAL -> target(program, pc, c.imm(), "call");
+                case Insn.Call c when c.kind() == CallKind.HELPER_BTF && dev.prism.runtime.Kfuncs.byId(c.imm()).isPresent() ->
+                        null; // a kfunc Prism implements: called through its own helper slot
                 case Insn.Call c when c.kind() == CallKind.HELPER_BTF ->
                         throw TargetException.unsupported(pc, "call btf " + c.imm() + " (kernel functions) on arm64");
                 case Insn.Call c when Helpers.proto(c.imm()).isEmpty() || c.imm() < 0 || c.imm() >= RunContext.HELPER_SLOTS ->
@@ -550,6 +552,7 @@ public final class A64Jit {
                 case Insn.Ja j -> a.b(labels[(int) targetOf(pc, j.offset())]);
                 case Insn.Jump j -> condJump(pc, j);
                 case Insn.Call c when c.kind() == CallKind.LOCAL -> a.bl(stubs[(int) targetOf(pc, c.imm())]);
+                case Insn.Call c when c.kind() == CallKind.HELPER_BTF -> callHelper(pc, dev.prism.runtime.Kfuncs.byId(c.imm()).orElseThrow().slot());
                 case Insn.Call c -> helper(pc, c.imm());
                 case Insn.CallX x -> a.blr(reg(x.dst()));
                 case Insn.Exit x -> exit(pc);

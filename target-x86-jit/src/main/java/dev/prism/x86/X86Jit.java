@@ -140,6 +140,9 @@ public final class X86Jit {
     private static void check(Program program) {
         for (int pc = 0; pc < program.length(); pc++) {
             switch (program.at(pc)) {
+                case Insn.Call c when c.kind() == CallKind.HELPER_BTF && dev.prism.runtime.Kfuncs.byId(c.imm()).isPresent() -> {
+                    // a kfunc Prism implements: called through its own helper slot
+                }
                 case Insn.Call c when c.kind() == CallKind.HELPER_BTF ->
                         throw TargetException.unsupported(pc, "call btf " + c.imm() + " (kernel functions) on x86-64");
                 case Insn.Call c when c.kind() == CallKind.HELPER
@@ -374,6 +377,7 @@ public final class X86Jit {
                 case Insn.Ja j -> jump(null, pc, pc + 1 + j.offset());
                 case Insn.Jump j -> condJump(pc, j);
                 case Insn.Call c when c.kind() == CallKind.LOCAL -> a.call(stubs[pc + 1 + c.imm()]);
+                case Insn.Call c when c.kind() == CallKind.HELPER_BTF -> callHelper(pc, dev.prism.runtime.Kfuncs.byId(c.imm()).orElseThrow().slot());
                 case Insn.Call c -> helper(pc, c.imm());
                 case Insn.CallX x -> a.call(reg(x.dst()));
                 case Insn.Exit x -> {

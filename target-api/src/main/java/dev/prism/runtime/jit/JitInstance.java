@@ -257,6 +257,9 @@ public abstract class JitInstance<C> implements Executable {
                         && c.imm() != Helpers.TAIL_CALL && c.imm() != Helpers.LOOP) {
                     ids.add(c.imm());
                 }
+                if (insn instanceof Insn.Call c && c.kind() == CallKind.HELPER_BTF) {
+                    dev.prism.runtime.Kfuncs.byId(c.imm()).ifPresent(k -> ids.add(k.slot())); // kfuncs: their own slots
+                }
             }
         }
         if (ids.contains(Helpers.FOR_EACH_MAP_ELEM)) {
