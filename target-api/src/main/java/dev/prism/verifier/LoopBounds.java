@@ -143,14 +143,16 @@ final class LoopBounds {
                 return count(hi.subtract(last), d);
             }
             case JNE -> {
-                // i != bound: only unit steps cannot skip the bound, from its known side
+                // i != bound: only unit steps cannot skip the bound, from its known side, and
+                // strictly on that side: i == bound at the head may be stepped past before the
+                // comparison (add; jne), and then the loop runs until i wraps around
                 if (d.compareTo(BigInteger.ONE) != 0 || bmin.compareTo(bmax) != 0) {
                     return -1;
                 }
-                if (step > 0 && hi.compareTo(bmin) <= 0) {
+                if (step > 0 && hi.compareTo(bmin) < 0) {
                     return count(bmin.subtract(lo), d);
                 }
-                if (step < 0 && lo.compareTo(bmin) >= 0) {
+                if (step < 0 && lo.compareTo(bmin) > 0) {
                     return count(hi.subtract(bmin), d);
                 }
                 return -1;

@@ -1159,6 +1159,9 @@ public final class Verifier {
 
     /** A bpf_for_each_map_elem callback's key: key_size bytes, read-only (Linux's PTR_TO_MAP_KEY). */
     private void mapKey(int pc, Value.Ptr p, long off, int size, boolean write) {
+        if (p.maybeNull()) {
+            throw reject(pc, "possible null dereference", "the number of bpf_iter_num_next used before a null check");
+        }
         if (write) {
             throw reject(pc, "invalid memory access", "write into " + (p.map() < 0 ? "an iterator's number" : "the key of map "
                     + maps.get(p.map()).name()) + " (read-only)");
