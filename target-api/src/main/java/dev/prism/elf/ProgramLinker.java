@@ -299,7 +299,10 @@ final class ProgramLinker {
                 }
                 off += InsnCodec.SLOT;
             } else if (opcode == OP_CALL) {
-                if (r != null) {
+                if (r != null && !elf.symbols().get(r.symbol()).defined()) {
+                    requireType(where, r, R_BPF_64_32, "a call", off, opcode);
+                    kfuncCall(where, elf.symbols().get(r.symbol()), (int) at);
+                } else if (r != null) {
                     requireType(where, r, R_BPF_64_32, "a call", off, opcode);
                     ElfFile.Symbol sym = symbol(where, r);
                     ElfFile.Section target = elf.section(sym.shndx());
@@ -318,6 +321,23 @@ final class ProgramLinker {
                         r.type() == R_BPF_64_64 ? "an lddw" : "a call"));
             }
         }
+    }
+
+    /**
+     * A call to an extern function (a {@code __ksym} in {@code .ksyms}): a kfunc, resolved by
+     * name to Prism's number for it ({@link dev.prism.runtime.Kfuncs}) and made a {@code call}
+     * with src 2, as libbpf makes it one with the running kernel's BTF id.
+     */
+    private void kfuncCall(String where, ElfFile.Symbol sym, int at) {
+        dev.prism.runtime.Kfuncs.Kfunc k = dev.prism.runtime.Kfuncs.byName(sym.name()).orElseThrow(() -> ElfFile.error(where,
+                "not supported: kfunc '" + sym.name() + "' (Prism implements " + dev.prism.runtime.Kfuncs.all().stream()
+                        .map(dev.prism.runtime.Kfuncs.Kfunc::name).toList() + ")"));
+        code[at + 1] = (byte) ((code[at + 1] & 0x0f) | 2 << 4);
+        int id = k.id();
+        code[at + 4] = (byte) id;
+        code[at + 5] = (byte) (id >>> 8);
+        code[at + 6] = (byte) (id >>> 16);
+        code[at + 7] = (byte) (id >>> 24);
     }
 
     private static void requireType(String where, ElfFile.Reloc r, int type, String insn, long off, int opcode) {

@@ -49,7 +49,9 @@ public record HelperProto(int id, String name, List<Arg> args, Ret ret) {
         /** a stack pointer or null ({@code ARG_PTR_TO_STACK_OR_NULL}) */
         PTR_TO_STACK_OR_NULL,
         /** any scalar ({@code ARG_ANYTHING}) */
-        ANYTHING
+        ANYTHING,
+        /** a map the helper iterates with a callback ({@code ARG_CONST_MAP_PTR} of bpf_for_each_map_elem) */
+        CONST_MAP_PTR_ITER
     }
 
     /** Return kinds ({@code enum bpf_return_type}). */

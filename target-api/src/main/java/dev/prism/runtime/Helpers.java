@@ -55,6 +55,9 @@ public final class Helpers {
     public static final int RINGBUF_SUBMIT = 132;
     public static final int RINGBUF_DISCARD = 133;
     public static final int LOOP = 181;
+    public static final int FOR_EACH_MAP_ELEM = 164;
+    public static final int XDP_LOAD_BYTES = 189;
+    public static final int XDP_STORE_BYTES = 190;
 
     private static final Map<Integer, HelperProto> PROTOS = new TreeMap<>();
 
@@ -94,6 +97,10 @@ public final class Helpers {
         def(SKB_CHANGE_HEAD, "skb_change_head", HelperProto.Ret.INTEGER, PTR_TO_CTX, ANYTHING, ANYTHING);
         def(SKB_ADJUST_ROOM, "skb_adjust_room", HelperProto.Ret.INTEGER, PTR_TO_CTX, ANYTHING, ANYTHING, ANYTHING);
         def(LOOP, "loop", HelperProto.Ret.INTEGER, ANYTHING, PTR_TO_FUNC, PTR_TO_STACK_OR_NULL, ANYTHING);
+        def(FOR_EACH_MAP_ELEM, "for_each_map_elem", HelperProto.Ret.INTEGER, HelperProto.Arg.CONST_MAP_PTR_ITER, PTR_TO_FUNC,
+                PTR_TO_STACK_OR_NULL, ANYTHING);
+        def(XDP_LOAD_BYTES, "xdp_load_bytes", HelperProto.Ret.INTEGER, PTR_TO_CTX, ANYTHING, HelperProto.Arg.PTR_TO_UNINIT_MEM, CONST_SIZE);
+        def(XDP_STORE_BYTES, "xdp_store_bytes", HelperProto.Ret.INTEGER, PTR_TO_CTX, ANYTHING, PTR_TO_MEM, CONST_SIZE);
     }
 
     /** Every Linux helper name by id (resource linux-helpers.txt, from the uapi header), for refusals. */

@@ -63,6 +63,9 @@ public final class Interpreter {
     public static final long PACKET_BASE = 0x0000_0020_0000_0000L;
     public static final long CTX_BASE = 0x0000_0030_0000_0000L;
     public static final long MAP_HANDLE_BASE = 0x0000_0f00_0000_0000L;
+    /** The keys bpf_for_each_map_elem hands its callbacks, one per nested call, ITER_KEY_STRIDE apart. */
+    public static final long ITER_KEY_BASE = 0x0000_0040_0000_0000L;
+    static final int ITER_KEY_STRIDE = 4096;
     public static final long MAP_MEMORY_BASE = 0x0000_1000_0000_0000L;
     public static final long CODE_BASE = 0x0000_7e00_0000_0000L;
     public static final long STACK_TOP = 0x0000_7ff0_0000_0000L;
@@ -454,6 +457,10 @@ public final class Interpreter {
                         reg[0] = loop();
                         yield pc + 1;
                     }
+                    if (c.imm() == Helpers.FOR_EACH_MAP_ELEM) {
+                        reg[0] = forEachMapElem();
+                        yield pc + 1;
+                    }
                     HelperTable.Entry h = helpers.lookup(c.imm()).orElseThrow(
                             () -> new TrapException(pc, "not supported: " + Helpers.describeUnsupported(c.imm())));
                     try {
@@ -469,8 +476,19 @@ public final class Interpreter {
                     }
                     yield pc + 1;
                 }
-                case HELPER_BTF -> throw new TrapException(pc, "not supported: call btf " + c.imm()
-                        + " (helpers by BTF id are kernel functions; the interpreter has none)");
+                case HELPER_BTF -> {
+                    Kfuncs.Kfunc k = Kfuncs.byId(c.imm()).orElseThrow(() -> new TrapException(pc, "not supported: call btf "
+                            + c.imm() + " (a kernel function Prism does not implement; it has " + Kfuncs.all().stream()
+                            .map(Kfuncs.Kfunc::name).toList() + ")"));
+                    HelperTable.Entry h = helpers.lookup(k.slot()).orElseThrow(
+                            () -> new TrapException(pc, "not supported: " + k.name() + " (not bound)"));
+                    try {
+                        reg[0] = h.helper().call(this, reg[1], reg[2], reg[3], reg[4], reg[5]);
+                    } catch (IllegalStateException | IllegalArgumentException e) {
+                        throw new TrapException(pc, k.name() + ": " + e.getMessage());
+                    }
+                    yield pc + 1;
+                }
             };
         }
 
@@ -545,6 +563,53 @@ public final class Interpreter {
             }
             return enter(codeSlot(target, "callx"));
         }
+
+        /**
+         * bpf_for_each_map_elem(map, callback, ctx, flags): the callback runs as a function
+         * (map, key, value, ctx) per element ({@link MapElements}) until it returns nonzero;
+         * r0 = the number of calls. The key is a copy in read-only memory of its own
+         * ({@link #iterKeys}), as Linux hands out its kernel stack or the element's key.
+         */
+        private long forEachMapElem() {
+            long handle = reg[1];
+            long callback = reg[2];
+            long ctx = reg[3];
+            if (reg[4] != 0) {
+                return EINVAL;
+            }
+            BpfMap m = map(handle);
+            int target = codeSlot(callback, "bpf_for_each_map_elem callback");
+            int callPc = pc;
+            long calls = 0;
+            for (MapElements.Element e : MapElements.of(m, env().cpu())) {
+                MemorySegment key = Arena.ofAuto().allocate(e.key().length, 8);
+                key.copyFrom(MemorySegment.ofArray(e.key()));
+                long keyAddress = ITER_KEY_BASE + (long) ITER_KEY_STRIDE * iterKeys.size();
+                iterKeys.add(new Region("for_each key", keyAddress, key, false));
+                try {
+                    int ret = pc;
+                    enter(target);
+                    returnPc[depth - 1] = ret;
+                    reg[1] = handle;
+                    reg[2] = keyAddress;
+                    reg[3] = e.value() == 0 ? 0 : programAddress(e.value());
+                    reg[4] = ctx;
+                    pc = target;
+                    calls++;
+                    long r = execute(depth);
+                    pc = callPc;
+                    if (r != 0) {
+                        break;
+                    }
+                } finally {
+                    iterKeys.remove(iterKeys.size() - 1);
+                }
+            }
+            return calls;
+        }
+
+        /** The keys of the bpf_for_each_map_elem callbacks running, innermost last: read-only memory. */
+        private final List<Region> iterKeys = new ArrayList<>();
 
         private int codeSlot(long address, String what) {
             long offset = address - CODE_BASE;
@@ -656,6 +721,15 @@ public final class Interpreter {
                             + " offset %d is not %s", what, size, address, address - CTX_BASE, write ? "writable" : "readable"));
                 }
                 return new Place(skb.ctx(), address - CTX_BASE);
+            }
+            for (Region r : iterKeys) {
+                if (r.contains(address, size)) {
+                    if (write) {
+                        throw new TrapException(pc, String.format("invalid %s of %d bytes at 0x%x: a for_each key is read-only",
+                                what, size, address));
+                    }
+                    return new Place(r.segment(), address - r.base());
+                }
             }
             for (Region r : instance.mapRegions) {
                 if (r.contains(address, size)) {

@@ -382,6 +382,7 @@ public final class LinuxBpf {
 
     private static int progLoad(ProgType type, byte[] insns, String name, int[] fdArray, int btfFd, FuncInfoBtf funcs) {
         Objects.requireNonNull(type);
+        insns = KernelBtf.resolveKfuncs(insns); // Prism's kfunc numbers -> the running kernel's BTF ids
         if (insns.length == 0 || insns.length % InsnCodec.SLOT != 0) {
             throw new IllegalArgumentException("program is " + insns.length + " bytes, not a non-empty multiple of 8");
         }

@@ -67,6 +67,8 @@ public record Facts(List<Register> registers, Access access, Long divisor, Boole
             case RINGBUF_MEM -> Kind.RINGBUF_RECORD;
             case FUNC -> Kind.FUNCTION;
             case MEM -> Kind.MEM;
+            case MAP_KEY -> Kind.MEM; // read-only memory of a known size, as far as a backend cares
+            case ITER -> Kind.STACK; // an iterator's stack slot read back whole: never dereferenced
         };
     }
 

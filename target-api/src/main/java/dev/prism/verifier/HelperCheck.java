@@ -181,6 +181,21 @@ final class HelperCheck {
                 }
                 return Value.scalar(Scalar.unsignedRange(0, 1L << 23));
             }
+            case Helpers.XDP_LOAD_BYTES, Helpers.XDP_STORE_BYTES -> {
+                ctx(v, pc, a[0], name);
+                scalar(v, pc, a[1], name, "r2");
+                long max = size(v, pc, a[3], name, "r4", false);
+                if (id == Helpers.XDP_LOAD_BYTES) {
+                    // the helper surely writes the least length, perhaps up to the largest
+                    v.helperWrite(pc, s, a[2], ((Value.Scal) a[3]).s().umin(), max, name + " buf (r3)");
+                } else {
+                    v.helperMemory(pc, s, a[2], max, false, name + " buf (r3)");
+                }
+                return Value.scalar(Scalar.signedRange(-4095, 0));
+            }
+            case Helpers.FOR_EACH_MAP_ELEM -> {
+                return ForEachCheck.check(v, pc, s, name, a);
+            }
             default -> throw v.rejectAt(pc, "unknown helper", Helpers.describeUnsupported(id));
         }
     }

@@ -91,6 +91,10 @@ final class LoopBounds {
                 return trips;
             }
         }
+        long byIterator = KfuncCheck.iteratorLoopTrips(v, f, loop);
+        if (byIterator >= 0 && byIterator <= MAX_TRIPS + 1) {
+            return byIterator;
+        }
         throw v.rejectLoop(loop.head(), where);
     }
 
@@ -130,6 +134,16 @@ final class LoopBounds {
         }
         long span = boundMax - p.minOffset();
         return span < 0 ? 1 : span / step + 2;
+    }
+
+    /** {@link #inLoop}, for {@link KfuncCheck}. */
+    static boolean inLoopPc(FunctionCfg f, Loop loop, int pc) {
+        return inLoop(f, loop, pc);
+    }
+
+    /** {@link #dominatesBackEdges}, for {@link KfuncCheck}. */
+    static boolean dominatesBackEdgesPc(FunctionCfg f, Loop loop, int pc) {
+        return dominatesBackEdges(f, loop, pc);
     }
 
     private static JumpOp negate(JumpOp op) {
@@ -175,9 +189,11 @@ final class LoopBounds {
                 return count(hi.subtract(last), d);
             }
             case JNE -> {
-                // i != bound: unit steps cannot skip the bound, from its known side; a larger step
-                // from a known start lands on it exactly when the distance is a multiple of it
-                // (clang's "i += 2; i != 1500" for a loop over 16-bit words)
+                // i != bound: unit steps cannot skip the bound, from its known side, and strictly
+                // on that side: i == bound at the head may be stepped past before the comparison
+                // (add; jne), and then the loop runs until i wraps around. A larger step from a
+                // known start lands on the bound exactly when the distance is a positive multiple
+                // of it (clang's "i += 2; i != 1500" for a loop over 16-bit words).
                 if (bmin.compareTo(bmax) != 0) {
                     return -1;
                 }
@@ -186,12 +202,12 @@ final class LoopBounds {
                         return -1;
                     }
                     BigInteger dist = step > 0 ? bmin.subtract(lo) : lo.subtract(bmin);
-                    return dist.signum() < 0 || !singleUpdate ? -1 : count(dist, d);
+                    return dist.signum() <= 0 || !singleUpdate ? -1 : count(dist, d);
                 }
-                if (step > 0 && hi.compareTo(bmin) <= 0) {
+                if (step > 0 && hi.compareTo(bmin) < 0) {
                     return count(bmin.subtract(lo), d);
                 }
-                if (step < 0 && lo.compareTo(bmin) >= 0) {
+                if (step < 0 && lo.compareTo(bmin) > 0) {
                     return count(hi.subtract(bmin), d);
                 }
                 return -1;

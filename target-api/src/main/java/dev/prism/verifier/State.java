@@ -31,6 +31,8 @@ final class State {
     List<Value> callbackCtx;
     /** Packet pointer id -> bytes proven readable from that pointer's variable base. */
     PacketRanges packetRange = PacketRanges.NONE;
+    /** Registers linked by a copy since the last branch ({@link ScalarLinks}); replaced, never changed in place. */
+    List<ScalarLinks.Link> links = List.of();
     /**
      * Ring buffer records reserved and not yet submitted or discarded: ref id -> reserving pc.
      * Null while a copy has not written to it: a copy of an empty map behaves as a new one.
@@ -82,6 +84,7 @@ final class State {
         s.saved = saved;
         s.callbackCtx = callbackCtx;
         s.packetRange = packetRange;
+        s.links = links;
         // as new HashMap<>(refs): iteration order (the first unreleased record named at exit)
         // depends on a map's history, so non-empty maps are copied exactly as before
         s.refs = refs == null || refs.isEmpty() ? null : new HashMap<>(refs);

@@ -33,7 +33,15 @@ sealed interface Value {
         CTX("ctx"), STACK("fp"), PACKET("pkt"), PACKET_END("pkt_end"), PACKET_META("pkt_meta"),
         MAP_VALUE("map_value"), MAP_PTR("map_ptr"), RINGBUF_MEM("ringbuf_mem"), FUNC("func"),
         /** A raw program's input memory, of a size given to the verifier. */
-        MEM("mem");
+        MEM("mem"),
+        /** A map element's key handed to a bpf_for_each_map_elem callback: read-only, {@code size} bytes. */
+        MAP_KEY("map_key"),
+        /**
+         * An open-coded iterator ({@code struct bpf_iter_num}) alive in a stack slot: only ever a
+         * spilled value, which the iterator kfuncs check and change ({@link KfuncCheck}); size is
+         * the most elements it can still yield.
+         */
+        ITER("iter");
 
         final String text;
 

@@ -588,6 +588,9 @@ public final class Verifier {
     /** Pruning and loop-head merging; {@return the state to continue with, or null to prune} */
     private State arrive(Path p) {
         forgetDead(p.pc(), p.state());
+        if (p.from() < 0 || branchy[p.from()] || loopHead[p.pc()]) {
+            p.state().links = List.of(); // paths may meet here (ScalarLinks)
+        }
         if (!loopHead[p.pc()]) {
             if (p.from() >= 0 && !branchy[p.from()]) {
                 return p.state(); // straight-line: nothing to prune
@@ -758,7 +761,11 @@ public final class Verifier {
         Insn insn = code[pc];
         switch (kinds[pc]) {
             case ALU -> {
-                alu(pc, s, (Insn.Alu) insn);
+                Insn.Alu ai = (Insn.Alu) insn;
+                Value oldDst = s.regs[ai.dst().n()];
+                Value src = ai.src() instanceof Reg r ? s.regs[r.n()] : immediate(pc, (Imm) ai.src());
+                alu(pc, s, ai);
+                ScalarLinks.afterAlu(s, ai, oldDst, src);
                 return 1;
             }
             case NEG -> {
@@ -982,7 +989,7 @@ public final class Verifier {
 
     private Value pointerAdd(int pc, State s, Value.Ptr p, Scalar x, boolean subtract) {
         switch (p.kind()) {
-            case MAP_PTR, PACKET_END, FUNC -> throw reject(pc, "prohibited pointer arithmetic", "on " + p);
+            case MAP_PTR, PACKET_END, FUNC, ITER -> throw reject(pc, "prohibited pointer arithmetic", "on " + p);
             default -> {
             }
         }
@@ -1093,14 +1100,18 @@ public final class Verifier {
                 mem(pc, p, off, size);
                 yield write ? stored : Value.scalar(ScalarAlu.load(size, signExtend));
             }
-            case PACKET_END, MAP_PTR, FUNC -> throw reject(pc, "invalid memory access",
+            case MAP_KEY -> {
+                mapKey(pc, p, off, size, write);
+                yield Value.scalar(ScalarAlu.load(size, signExtend));
+            }
+            case PACKET_END, MAP_PTR, FUNC, ITER -> throw reject(pc, "invalid memory access",
                     (write ? "store" : "load") + " through " + p.kind().text);
         };
     }
 
     private Value stack(int pc, State s, Value.Ptr p, long off, int size, boolean write, Value stored, boolean signExtend) {
         if (p.hasVar()) {
-            throw reject(pc, "invalid stack access", "variable offset " + p.var() + " on the stack");
+            return VarStack.access(this, pc, s, p, off, size, write, stored, signExtend);
         }
         long o = p.fixed() + off;
         if (o < -Frame.SIZE || o + size > 0) {
@@ -1172,6 +1183,11 @@ public final class Verifier {
     private static long signExtendBits(long v, int size) {
         int shift = 64 - 8 * size;
         return v << shift >> shift;
+    }
+
+    /** {@link #checkStackSize}, for {@link VarStack}. */
+    void stackSizeCheck(int pc, State s) {
+        checkStackSize(pc, s);
     }
 
     /**
@@ -1256,6 +1272,22 @@ public final class Verifier {
         }
     }
 
+    /** A bpf_for_each_map_elem callback's key: key_size bytes, read-only (Linux's PTR_TO_MAP_KEY). */
+    private void mapKey(int pc, Value.Ptr p, long off, int size, boolean write) {
+        if (p.maybeNull()) {
+            throw reject(pc, "possible null dereference", "the number of bpf_iter_num_next used before a null check");
+        }
+        if (write) {
+            throw reject(pc, "invalid memory access", "write into " + (p.map() < 0 ? "an iterator's number" : "the key of map "
+                    + maps.get(p.map()).name()) + " (read-only)");
+        }
+        long lo = p.minOffset() + off;
+        long hi = p.maxOffset() + off + size;
+        if (lo < 0 || hi > p.size()) {
+            throw reject(pc, "invalid memory access", "key off=" + lo + ".." + (hi - size) + " size=" + size + " (key_size " + p.size() + ")");
+        }
+    }
+
     private void ringbufMem(int pc, State s, Value.Ptr p, long off, int size) {
         if (p.maybeNull()) {
             throw reject(pc, "possible null dereference", "ring buffer record used before a null check");
@@ -1295,8 +1327,14 @@ public final class Verifier {
             }
         }
         int size = a.size().bytes();
-        if (p.hasVar() || Math.floorMod(p.fixed() + a.offset(), size) != 0) {
-            throw reject(pc, "misaligned atomic", "off=" + (p.fixed() + a.offset()) + " size=" + size);
+        if (p.kind() == Value.Kind.STACK && p.hasVar()) {
+            // Linux checks an atomic's stack memory as a helper's, which takes constant offsets only
+            throw reject(pc, "invalid stack access", "atomic at a variable stack offset " + p.var()
+                    + " (Linux: variable offset stack pointer cannot be passed into helper function)");
+        }
+        if (!VarStack.aligned(p, a.offset(), size)) {
+            // every offset the pointer may hold, by its known low bits (Linux's tnum_is_aligned)
+            throw reject(pc, "misaligned atomic", "off=" + (p.fixed() + a.offset()) + (p.hasVar() ? "+" + p.var() : "") + " size=" + size);
         }
         access(pc, s, base, a.offset(), size, false, null, false);
         access(pc, s, base, a.offset(), size, true, Value.scalar(Scalar.top()), false);
@@ -1319,6 +1357,7 @@ public final class Verifier {
         int fall = pc + 1;
         if (a instanceof Value.Scal x && b instanceof Value.Scal y) {
             Optional<Boolean> decided = ScalarBranch.decide(j.op(), j.width(), x.s(), y.s());
+            List<ScalarLinks.Link> links = ScalarLinks.valid(s);
             List<Path> out = new ArrayList<>(2);
             for (boolean t : new boolean[] {false, true}) {
                 if (decided.isPresent() && decided.get() != t) {
@@ -1333,6 +1372,10 @@ public final class Verifier {
                 refineCopies(n, a, Value.scalar(r.a()), j.dst().n());
                 if (j.src() instanceof Reg rs) {
                     refineCopies(n, b, Value.scalar(r.b()), rs.n());
+                }
+                int changed = 1 << j.dst().n() | (j.src() instanceof Reg rs ? 1 << rs.n() : 0);
+                if (!ScalarLinks.propagate(n, links, changed)) {
+                    continue; // a linked register has no value left: the edge cannot be taken
                 }
                 out.add(new Path(t ? taken : fall, n, pc));
             }
@@ -1449,6 +1492,11 @@ public final class Verifier {
 
     private static Value settle(Value v, Value.Ptr p, boolean isNull) {
         if (v instanceof Value.Ptr q && q.maybeNull() && q.id() == p.id() && q.kind() == p.kind()) {
+            if (!isNull && q.kind() == Value.Kind.MAP_KEY) {
+                // an iterator's number: once not null, its id says nothing (and would keep a
+                // loop's states apart, each next() giving a new one)
+                return new Value.Ptr(q.kind(), q.fixed(), q.var(), 0, q.map(), false, q.size(), q.ref());
+            }
             return isNull ? Value.scalar(Scalar.constant(0)) : q.nonNull();
         }
         return v;
@@ -1571,6 +1619,7 @@ public final class Verifier {
     }
 
     private List<Path> exit(int pc, State s) {
+        KfuncCheck.checkReleased(this, pc, s.frame());
         for (FunctionCfg f : functionsContaining(pc)) {
             frameDepth.merge(f.start(), s.frame().depth, Math::max);
         }
@@ -1607,7 +1656,7 @@ public final class Verifier {
                 State again = s.copy();
                 Path p = callback(callPc, again, callbackTarget.get(callPc), ctx);
                 State after = s;
-                after.regs[0] = Value.scalar(Scalar.unsignedRange(0, 1L << 23));
+                after.regs[0] = callbackResult.getOrDefault(callPc, Value.scalar(Scalar.unsignedRange(0, 1L << 23)));
                 // the re-entry comes from this exit: a back edge of the callback's iteration
                 return List.of(new Path(callPc + 1, after, pc), new Path(p.pc(), p.state(), pc));
             }
@@ -1626,9 +1675,39 @@ public final class Verifier {
     private List<Path> call(int pc, State s, Insn.Call c) {
         return switch (c.kind()) {
             case LOCAL -> List.of(enter(pc, s, pc + 1 + c.imm()));
-            case HELPER_BTF -> throw reject(pc, "unknown helper", "call btf " + c.imm() + ": kernel functions are not supported");
+            case HELPER_BTF -> kfunc(pc, s, c.imm());
             case HELPER -> helper(pc, s, c.imm());
         };
+    }
+
+    /** A kernel function call ({@link KfuncCheck}): r1-r5 are clobbered as by a helper. */
+    private List<Path> kfunc(int pc, State s, int id) {
+        Value result = KfuncCheck.check(this, pc, s, id);
+        for (int r = 1; r <= 5; r++) {
+            s.regs[r] = Value.UNINIT;
+        }
+        s.regs[0] = result;
+        return List.of(new Path(pc + 1, s, pc));
+    }
+
+    /** Per bpf_iter_num_next call: the iterator slot (frame, offset) and the most numbers it yields; slot -1 when several. */
+    private final Map<Integer, long[]> iteratorNexts = new HashMap<>();
+
+    void sawIteratorNext(int pc, int frame, long offset, long numbers) {
+        long[] seen = iteratorNexts.get(pc);
+        if (seen == null) {
+            iteratorNexts.put(pc, new long[] {frame, offset, numbers});
+        } else if (seen[0] != frame || seen[1] != offset) {
+            seen[0] = -1;
+        } else {
+            seen[2] = Math.max(seen[2], numbers);
+        }
+    }
+
+    /** {@return the most numbers the iterator of the bpf_iter_num_next at pc yields, or -1 when unknown} */
+    long iteratorNext(int pc) {
+        long[] seen = iteratorNexts.get(pc);
+        return seen == null ? 0 : seen[0] < 0 ? -1 : seen[2];
     }
 
     private List<Path> helper(int pc, State s, int id) {
@@ -1641,6 +1720,16 @@ public final class Verifier {
         Value result = HelperCheck.check(this, pc, s, proto, args);
         List<Path> extra = new ArrayList<>();
         if (id == Helpers.LOOP && args[1] instanceof Value.Ptr f && f.kind() == Value.Kind.FUNC) {
+            extra.add(callback(pc, s.copy(), f.map(), args[2]));
+        }
+        if (id == Helpers.FOR_EACH_MAP_ELEM && args[1] instanceof Value.Ptr f && f.kind() == Value.Kind.FUNC) {
+            int map = ((Value.Ptr) args[0]).map();
+            Integer before = forEachMap.putIfAbsent(pc, map);
+            if (before != null && before != map) {
+                throw reject(pc, "helper argument mismatch", "bpf_for_each_map_elem iterates map " + before + " on one path and "
+                        + map + " on another");
+            }
+            callbackResult.put(pc, result);
             extra.add(callback(pc, s.copy(), f.map(), args[2]));
         }
         for (int r = 1; r <= 5; r++) {
@@ -1700,8 +1789,16 @@ public final class Verifier {
         p.state().callbackCtx = State.append(p.state().callbackCtx, ctx);
         p.state().regs[1] = Value.scalar(Scalar.unsignedRange(0, (1L << 23) - 1));
         p.state().regs[2] = ctx;
+        Integer map = forEachMap.get(pc);
+        if (map != null) {
+            ForEachCheck.callbackArgs(this, p.state(), map, ctx);
+        }
         return p;
     }
+
+    /** bpf_for_each_map_elem call site -> the map it iterates, and the call's result. */
+    private final Map<Integer, Integer> forEachMap = new HashMap<>();
+    private final Map<Integer, Value> callbackResult = new HashMap<>();
 
     /** bpf_loop call site -> its callback's first instruction. */
     private final Map<Integer, Integer> callbackTarget = new HashMap<>();
@@ -1760,7 +1857,8 @@ public final class Verifier {
         switch (p.kind()) {
             case STACK -> {
                 if (p.hasVar()) {
-                    throw reject(pc, "invalid stack access", what + ": variable offset on the stack");
+                    varStackHelperMemory(pc, s, p, size, write, what);
+                    return;
                 }
                 long o = p.fixed();
                 if (o < -Frame.SIZE || o + size > 0) {
@@ -1793,7 +1891,48 @@ public final class Verifier {
             case MAP_VALUE -> mapValue(pc, p, 0, (int) size, write);
             case RINGBUF_MEM -> ringbufMem(pc, s, p, 0, (int) size);
             case MEM -> mem(pc, p, 0, (int) size);
-            case CTX, PACKET_END, MAP_PTR, FUNC -> throw reject(pc, "helper argument mismatch", what + " is " + p + ", not memory");
+            case MAP_KEY -> mapKey(pc, p, 0, (int) size, write);
+            case CTX, PACKET_END, MAP_PTR, FUNC, ITER -> throw reject(pc, "helper argument mismatch", what + " is " + p + ", not memory");
+        }
+    }
+
+    /**
+     * Memory a helper writes ({@code ARG_PTR_TO_UNINIT_MEM}): room for {@code maxSize} bytes,
+     * of which the first {@code minSize} count as written afterwards; stack bytes beyond them
+     * that were never written stay unreadable (Linux marks all maxSize, since it lets root read
+     * uninitialized stack anyway).
+     */
+    void helperWrite(int pc, State s, Value v, long minSize, long maxSize, String what) {
+        if (v instanceof Value.Ptr p && p.kind() == Value.Kind.STACK) {
+            long lo = p.minOffset();
+            long hi = p.maxOffset() + maxSize;
+            if (lo < -Frame.SIZE || hi > 0) {
+                throw reject(pc, "invalid stack access", what + ": off=" + lo + ".." + (hi - maxSize) + " size=" + maxSize);
+            }
+            if (maxSize > 0) {
+                VarStack.write(this, pc, s, p.map(), lo, hi, p.maxOffset(), p.minOffset() + minSize, false);
+            }
+            return;
+        }
+        helperMemory(pc, s, v, maxSize, true, what);
+    }
+
+    /**
+     * Helper memory at a variable stack offset: as {@link VarStack} does for loads and stores,
+     * over [min, max + size); a helper's write may land anywhere in its range, so it only
+     * surely writes the bytes every offset covers.
+     */
+    private void varStackHelperMemory(int pc, State s, Value.Ptr p, long size, boolean write, String what) {
+        long lo = p.minOffset();
+        long hi = p.maxOffset() + size;
+        if (lo < -Frame.SIZE || hi > 0) {
+            throw reject(pc, "invalid stack access", what + ": variable offset " + p.var() + ", off=" + lo + ".." + (hi - size)
+                    + " size=" + size);
+        }
+        if (write) {
+            VarStack.write(this, pc, s, p.map(), lo, hi, p.maxOffset(), p.minOffset() + size, false);
+        } else {
+            VarStack.readable(this, pc, s.frames.get(p.map()), lo, hi, what + ": variable offset " + p.var());
         }
     }
 

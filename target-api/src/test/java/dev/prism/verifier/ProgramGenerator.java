@@ -12,6 +12,7 @@ import java.util.Random;
  * packet bounds checks (sometimes off by one or missing), packet loads and stores at offsets
  * around the proven range, variable offsets masked (or not), stack spills and fills, map
  * lookups with and without null checks, value accesses at and past value_size, counted loops,
+ * masked variable offsets into arrays on the stack (written whole, in part or not at all),
  * BPF-to-BPF calls (pointers into the caller's stack, packet bounds, the callee's own frame).
  * Registers: r2 = data, r3 = data_end, r6 = ctx, reloaded after calls;
  * r4, r5, r7, r8, r9 are scratch.
@@ -106,7 +107,7 @@ public final class ProgramGenerator {
     }
 
     private void block(StringBuilder sb) {
-        switch (rnd.nextInt(11)) {
+        switch (rnd.nextInt(12)) {
             case 0, 1 -> { // a bounds check, then accesses near its limit
                 int n = rnd.nextInt(64);
                 String r = scratch();
@@ -174,6 +175,30 @@ public final class ProgramGenerator {
                     sb.append("mov %r8, %r2\nadd %r8, %r7\nmov %r9, %r8\nadd %r9, 1\njgt %r9, %r3, out\nldxb %r4, [%r8+0]\n");
                 }
                 sb.append(rnd.nextInt(10) == 0 ? "jne" : "jlt").append(" %r7, ").append(n).append(", ").append(top).append('\n');
+            }
+            case 10 -> { // a variable stack offset: a masked index into an array on the stack
+                int base = 8 * (1 + rnd.nextInt(6));
+                for (int k = base; k > 0 && rnd.nextInt(3) != 0; k -= 8) {
+                    sb.append("stdw [%r10-").append(k).append("], ").append(rnd.nextInt(3)).append('\n'); // often all of it
+                }
+                String v = scratch();
+                int mask = new int[] {3, 7, 8, 12, 14, 15, 16, 24, 31}[rnd.nextInt(9)];
+                sb.append("ldxb ").append(v).append(", [%r6+12]\n");
+                sb.append("and ").append(v).append(", ").append(mask).append('\n');
+                sb.append("mov %r8, %r10\nadd %r8, -").append(base).append("\nadd %r8, ").append(v).append('\n');
+                String sz = size();
+                int off = rnd.nextInt(4) == 0 ? rnd.nextInt(9) - 4 : 0;
+                switch (rnd.nextInt(3)) {
+                    case 0 -> sb.append("st").append(sz).append(" [%r8").append(off < 0 ? "" : "+").append(off).append("], ")
+                            .append(rnd.nextInt(3)).append('\n');
+                    case 1 -> sb.append("stx").append(sz).append(" [%r8").append(off < 0 ? "" : "+").append(off).append("], ")
+                            .append(rnd.nextInt(6) == 0 ? "%r2" : scratch()).append('\n');
+                    default -> sb.append("ldx").append(sz).append(' ').append(scratch()).append(", [%r8")
+                            .append(off < 0 ? "" : "+").append(off).append("]\n");
+                }
+                if (rnd.nextBoolean()) { // read back at a constant offset, written or perhaps not
+                    sb.append("ldxb ").append(scratch()).append(", [%r10-").append(base - rnd.nextInt(base)).append("]\n");
+                }
             }
             default -> { // a comparison that refines a scalar used as an index into the map value
                 sb.append("ldxb %r7, [%r6+12]\n");

@@ -287,6 +287,8 @@ public final class A64Jit {
             last = pc;
             String why = switch (insn) {
                 case Insn.Call c when c.kind() == CallKind.LOCAL -> target(program, pc, c.imm(), "call");
+                case Insn.Call c when c.kind() == CallKind.HELPER_BTF && dev.prism.runtime.Kfuncs.byId(c.imm()).isPresent() ->
+                        null; // a kfunc Prism implements: called through its own helper slot
                 case Insn.Call c when c.kind() == CallKind.HELPER_BTF ->
                         throw TargetException.unsupported(pc, "call btf " + c.imm() + " (kernel functions) on arm64");
                 case Insn.Call c when Helpers.proto(c.imm()).isEmpty() || c.imm() < 0 || c.imm() >= RunContext.HELPER_SLOTS ->
@@ -552,6 +554,7 @@ public final class A64Jit {
                 case Insn.Ja j -> a.b(labels[(int) targetOf(pc, j.offset())]);
                 case Insn.Jump j -> condJump(pc, j);
                 case Insn.Call c when c.kind() == CallKind.LOCAL -> a.bl(stubs[(int) targetOf(pc, c.imm())]);
+                case Insn.Call c when c.kind() == CallKind.HELPER_BTF -> callHelper(pc, dev.prism.runtime.Kfuncs.byId(c.imm()).orElseThrow().slot());
                 case Insn.Call c -> helper(pc, c.imm());
                 case Insn.CallX x -> a.blr(reg(x.dst()));
                 case Insn.Exit x -> exit(pc);
@@ -647,6 +650,8 @@ public final class A64Jit {
                 tailCall(pc, map);
             } else if (id == Helpers.LOOP) {
                 bpfLoop();
+            } else if (id == Helpers.FOR_EACH_MAP_ELEM) {
+                forEachMapElem(pc);
             } else if (id == Helpers.CSUM_DIFF) {
                 csumDiff();
             } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null
@@ -838,6 +843,52 @@ public final class A64Jit {
             a.mov(64, R0, TMP1);
             a.bind(out);
             a.add(64, A64Reg.SP, A64Reg.SP, 32);
+            a.bind(done);
+        }
+
+        /**
+         * bpf_for_each_map_elem(map, callback, ctx, flags), as x86-64 lowers it: flags must be
+         * 0 (-EINVAL); the step upcall ({@link RunContext#FOR_EACH_STEP}) copies element i's key
+         * into the key buffer and gives its value (0: no more elements); the callback is called
+         * as a function (map, key, value, ctx) until it returns nonzero; r0 = the calls made.
+         * <pre>
+         *   [sp]       i (calls made)      [sp + 16]  callback
+         *   [sp + 8]   ctx                 [sp + 24]  map
+         *   [sp + 32]  key buffer, FOR_EACH_KEY_BYTES (sp stays 16-byte aligned)
+         * </pre>
+         */
+        private void forEachMapElem(int pc) {
+            int frame = 32 + RunContext.FOR_EACH_KEY_BYTES;
+            Label flagsOk = new Label();
+            Label loop = new Label();
+            Label out = new Label();
+            Label done = new Label();
+            a.cbz(64, A64Registers.of(Reg.R4), flagsOk);
+            a.movImm(64, R0, EINVAL);
+            a.b(done);
+            a.bind(flagsOk);
+            a.sub(64, A64Reg.SP, A64Reg.SP, frame);
+            a.stp(64, A64Reg.XZR, A64Registers.of(Reg.R3), A64Reg.SP, 0, A64Index.OFFSET);
+            a.stp(64, A64Registers.of(Reg.R2), A64Registers.of(Reg.R1), A64Reg.SP, 16, A64Index.OFFSET);
+            a.bind(loop);
+            a.ldr(64, A64Registers.of(Reg.R1), A64Reg.SP, 24);
+            a.ldr(64, A64Registers.of(Reg.R2), A64Reg.SP, 0);
+            a.add(64, A64Registers.of(Reg.R3), A64Reg.SP, 32);
+            callHelper(pc, RunContext.FOR_EACH_STEP);
+            a.cbz(64, R0, out);
+            a.mov(64, A64Registers.of(Reg.R3), R0);
+            a.ldr(64, A64Registers.of(Reg.R1), A64Reg.SP, 24);
+            a.add(64, A64Registers.of(Reg.R2), A64Reg.SP, 32);
+            a.ldr(64, A64Registers.of(Reg.R4), A64Reg.SP, 8);
+            a.ldr(64, TMP1, A64Reg.SP, 16);
+            a.blr(TMP1);
+            a.ldr(64, TMP1, A64Reg.SP, 0);
+            a.add(64, TMP1, TMP1, 1);
+            a.str(64, TMP1, A64Reg.SP, 0);
+            a.cbz(64, R0, loop);
+            a.bind(out);
+            a.ldr(64, R0, A64Reg.SP, 0);
+            a.add(64, A64Reg.SP, A64Reg.SP, frame);
             a.bind(done);
         }
 

@@ -7,6 +7,7 @@ import dev.prism.program.Program;
 import dev.prism.runtime.Environment;
 import dev.prism.runtime.jit.MachineCode;
 import dev.prism.runtime.jit.NativeInstance;
+import dev.prism.runtime.jit.RunContext;
 import dev.prism.target.Artifact;
 import dev.prism.target.Availability;
 import dev.prism.target.Capabilities;
@@ -119,7 +120,7 @@ public final class A64Target implements Target {
     /** The JIT for a native instance: native bpf_ktime_get_ns; the stack a run may use is 8 frames and their saved registers, with slack. */
     private NativeInstance.Jit jit() {
         return new NativeInstance.Jit("arm64", verified -> A64Jit.compile(verified, options), A64NativeHelpers.HELPERS,
-                (long) A64Jit.MAX_FRAMES * (A64Jit.FRAME_SIZE + 64) + 256);
+                (long) A64Jit.MAX_FRAMES * (A64Jit.FRAME_SIZE + 64 + 32 + RunContext.FOR_EACH_KEY_BYTES) + 256);
     }
 
     private void requireAvailable() {

@@ -139,6 +139,9 @@ public final class X86Jit {
     private static void check(Program program) {
         for (int pc = 0; pc < program.length(); pc++) {
             switch (program.at(pc)) {
+                case Insn.Call c when c.kind() == CallKind.HELPER_BTF && dev.prism.runtime.Kfuncs.byId(c.imm()).isPresent() -> {
+                    // a kfunc Prism implements: called through its own helper slot
+                }
                 case Insn.Call c when c.kind() == CallKind.HELPER_BTF ->
                         throw TargetException.unsupported(pc, "call btf " + c.imm() + " (kernel functions) on x86-64");
                 case Insn.Call c when c.kind() == CallKind.HELPER
@@ -373,6 +376,7 @@ public final class X86Jit {
                 case Insn.Ja j -> jump(null, pc, pc + 1 + j.offset());
                 case Insn.Jump j -> condJump(pc, j);
                 case Insn.Call c when c.kind() == CallKind.LOCAL -> a.call(stubs[pc + 1 + c.imm()]);
+                case Insn.Call c when c.kind() == CallKind.HELPER_BTF -> callHelper(pc, dev.prism.runtime.Kfuncs.byId(c.imm()).orElseThrow().slot());
                 case Insn.Call c -> helper(pc, c.imm());
                 case Insn.CallX x -> a.call(reg(x.dst()));
                 case Insn.Exit x -> {
@@ -431,6 +435,8 @@ public final class X86Jit {
                 tailCall(pc, map);
             } else if (id == Helpers.LOOP) {
                 bpfLoop();
+            } else if (id == Helpers.FOR_EACH_MAP_ELEM) {
+                forEachMapElem(pc);
             } else if (id == HelperTable.BPF_FUNC_CSUM_DIFF) {
                 csumDiff();
             } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null
@@ -685,6 +691,56 @@ public final class X86Jit {
             a.mov(64, X86Reg.RAX, X86Address.of(X86Reg.RSP, 24));
             a.bind(out);
             a.add(64, X86Reg.RSP, 32);
+            a.bind(done);
+        }
+
+        /**
+         * bpf_for_each_map_elem(map, callback, ctx, flags): flags must be 0 (-EINVAL); then,
+         * for i = 0, 1, ...: the step upcall ({@link RunContext#FOR_EACH_STEP}) copies element
+         * i's key into the key buffer and gives its value (0: no more elements), and the
+         * callback is called as a function (map, key, value, ctx) until it returns nonzero;
+         * r0 = the number of calls. The loop state and the key buffer live on the native stack:
+         * <pre>
+         *   [rsp]       i (calls made)      [rsp + 16]  callback
+         *   [rsp + 8]   ctx                 [rsp + 24]  map
+         *   [rsp + 32]  key buffer, FOR_EACH_KEY_BYTES (the size keeps rsp 16-byte aligned)
+         * </pre>
+         */
+        private void forEachMapElem(int pc) {
+            int frame = 32 + RunContext.FOR_EACH_KEY_BYTES;
+            Label flagsOk = new Label();
+            Label loop = new Label();
+            Label out = new Label();
+            Label done = new Label();
+            a.test(64, X86Registers.of(Reg.R4), X86Registers.of(Reg.R4));
+            a.jccShort(Condition.E, flagsOk);
+            a.mov(64, X86Reg.RAX, EINVAL);
+            a.jmp(done);
+            a.bind(flagsOk);
+            a.sub(64, X86Reg.RSP, frame);
+            a.mov(64, X86Address.of(X86Reg.RSP, 24), X86Registers.of(Reg.R1));
+            a.mov(64, X86Address.of(X86Reg.RSP, 16), X86Registers.of(Reg.R2));
+            a.mov(64, X86Address.of(X86Reg.RSP, 8), X86Registers.of(Reg.R3));
+            a.mov(64, X86Address.of(X86Reg.RSP), 0);
+            a.bind(loop);
+            a.mov(64, X86Registers.of(Reg.R1), X86Address.of(X86Reg.RSP, 24));
+            a.mov(64, X86Registers.of(Reg.R2), X86Address.of(X86Reg.RSP));
+            a.lea(64, X86Registers.of(Reg.R3), X86Address.of(X86Reg.RSP, 32));
+            callHelper(pc, RunContext.FOR_EACH_STEP);
+            a.test(64, X86Reg.RAX, X86Reg.RAX);
+            a.jcc(Condition.E, out);
+            a.mov(64, X86Registers.of(Reg.R3), X86Reg.RAX);
+            a.mov(64, X86Registers.of(Reg.R1), X86Address.of(X86Reg.RSP, 24));
+            a.lea(64, X86Registers.of(Reg.R2), X86Address.of(X86Reg.RSP, 32));
+            a.mov(64, X86Registers.of(Reg.R4), X86Address.of(X86Reg.RSP, 8));
+            a.mov(64, SCRATCH3, X86Address.of(X86Reg.RSP, 16));
+            a.call(SCRATCH3);
+            a.add(64, X86Address.of(X86Reg.RSP), 1);
+            a.test(64, X86Reg.RAX, X86Reg.RAX);
+            a.jcc(Condition.E, loop);
+            a.bind(out);
+            a.mov(64, X86Reg.RAX, X86Address.of(X86Reg.RSP));
+            a.add(64, X86Reg.RSP, frame);
             a.bind(done);
         }
 

@@ -5,6 +5,7 @@ import dev.prism.program.Program;
 import dev.prism.runtime.Environment;
 import dev.prism.runtime.jit.MachineCode;
 import dev.prism.runtime.jit.NativeInstance;
+import dev.prism.runtime.jit.RunContext;
 import dev.prism.target.Artifact;
 import dev.prism.target.Availability;
 import dev.prism.target.Capabilities;
@@ -27,7 +28,7 @@ public final class X86Target implements Target {
      * may use is 8 frames and their saved registers, with slack.
      */
     static final NativeInstance.Jit JIT = new NativeInstance.Jit("x86-64", verified -> X86Jit.compile(verified),
-            X86NativeHelpers.HELPERS, (long) X86Jit.MAX_FRAMES * (X86Jit.FRAME_SIZE + 64) + 256);
+            X86NativeHelpers.HELPERS, (long) X86Jit.MAX_FRAMES * (X86Jit.FRAME_SIZE + 64 + 32 + RunContext.FOR_EACH_KEY_BYTES) + 256);
 
     private final Environment env;
 

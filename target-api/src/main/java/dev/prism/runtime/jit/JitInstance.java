@@ -283,7 +283,15 @@ public abstract class JitInstance<C> implements Executable {
                         }
                     }
                 }
+                if (insn instanceof Insn.Call c && c.kind() == CallKind.HELPER_BTF) {
+                    dev.prism.runtime.Kfuncs.byId(c.imm()).ifPresent(k -> ids.add(k.slot())); // kfuncs: their own slots
+                }
             }
+        }
+        if (ids.contains(Helpers.FOR_EACH_MAP_ELEM)) {
+            ids.remove(Helpers.FOR_EACH_MAP_ELEM); // the JITs lower it to a loop over FOR_EACH_STEP
+            context.set(ValueLayout.JAVA_LONG, RunContext.helperSlot(RunContext.FOR_EACH_STEP),
+                    helperEntry(RunContext.FOR_EACH_STEP, dev.prism.runtime.ForEachStep.HELPER));
         }
         for (int id : ids) {
             if (helpers.lookup(id).isEmpty() || id < 0 || id >= RunContext.HELPER_SLOTS) {

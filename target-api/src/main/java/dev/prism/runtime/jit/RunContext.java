@@ -42,6 +42,14 @@ public final class RunContext {
     /** Helper ids below this have a slot (Linux's ids are below 212 in 6.x). */
     public static final int HELPER_SLOTS = 256;
     public static final int MAPS = HELPERS + 8 * HELPER_SLOTS;
+    /**
+     * A slot no Linux helper uses, for the JITs' bpf_for_each_map_elem loop: {@code
+     * step(map, i, keyBuffer)} copies element i's key to keyBuffer and returns the address of
+     * its value, or 0 past the last element ({@link dev.prism.runtime.ForEachStep}).
+     */
+    public static final int FOR_EACH_STEP = HELPER_SLOTS - 1;
+    /** The key buffer a JIT's bpf_for_each_map_elem loop keeps on the native stack: the largest key. */
+    public static final int FOR_EACH_KEY_BYTES = 512;
 
     /** {@return the bytes of a run context for {@code maps} maps} */
     public static long size(int maps) {

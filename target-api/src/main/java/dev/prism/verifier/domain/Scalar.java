@@ -181,6 +181,15 @@ public record Scalar(Tnum bits, long smin, long smax, long umin, long umax,
     }
 
     /**
+     * {@return the values of this whose low 32 bits are the low 32 bits of some value of low}
+     * (public for the verifier's linked registers, which carry a 32-bit comparison's lesson
+     * through a 32-bit copy)
+     */
+    public Scalar meetLowHalfOf(Scalar low) {
+        return meetLowHalf(low);
+    }
+
+    /**
      * How many low known bits (alignment) a widening keeps when known bits are lost: enough for
      * the 8-byte alignment of stack and map offsets.
      */
