@@ -229,6 +229,7 @@ class ElfCliTest {
         assertTrue(noMap.err().contains("no map 'nope' (maps: verdicts, counts, events, .rodata)"), noMap.err());
     }
 
+    /** Maps come in symbol-table order (clang's: outer, events, cpus, inner); inner is map 3. */
     @Test
     void innerMapsRedirectTargetsAndPerfEvents() {
         Result r = ok("run", nested.toString(), "--packet", packet(0x42), "--dump-maps",
@@ -237,13 +238,13 @@ class ElfCliTest {
                 r0 = 0x4 (4) XDP_REDIRECT
                 redirect to: cpu 1 (map cpus)
                 perf event: events cpu 0: 01000000
-                map inner (array, 2 entries, non-zero values only):
-                  00000000 -> 01000000
                 map outer (array_of_maps, 1 element):
-                  01000000 -> 00000000 (map inner, also outer[1])
+                  01000000 -> 03000000 (map inner, also outer[1])
+                map events (perf_event_array, 2 slots): its records are shown with each run ('perf event:')
                 map cpus (cpumap, 1 element):
                   01000000 -> 40000000
-                map events (perf_event_array, 2 slots): its records are shown with each run ('perf event:')
+                map inner (array, 2 entries, non-zero values only):
+                  00000000 -> 01000000
                 """, r.out());
         // the inner map addressed through its slot; an empty slot and a plain map are refused by name
         Result viaSlot = ok("run", nested.toString(), "--packet", packet(0x42), "--map", "outer[1]=00000000:00000000");
