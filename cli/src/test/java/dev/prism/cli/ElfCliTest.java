@@ -110,6 +110,41 @@ class ElfCliTest {
             char _license[] SEC("license") = "GPL";
             """;
 
+    /**
+     * Map-in-map, redirect and perf output: the entry reads element 0 of the map in slot 1 of
+     * {@code outer} (initialized with {@code inner}) and redirects through {@code cpus} to that
+     * value, after sending the value to the perf event array.
+     */
+    private static final String NESTED = HEADER + """
+            #define __array(name, val) typeof(val) *name[]
+            static long (*bpf_redirect_map)(void *map, __u64 key, __u64 flags) = (void *) 51;
+            static long (*bpf_perf_event_output)(void *ctx, void *map, __u64 flags, void *data, __u64 size) = (void *) 25;
+            struct inner_def { __uint(type, 2); __uint(max_entries, 2); __type(key, __u32); __type(value, __u32); };
+            struct inner_def inner SEC(".maps");
+            struct { __uint(type, 12); __uint(max_entries, 4); __type(key, __u32); __array(values, struct inner_def); }
+                outer SEC(".maps") = { .values = { [1] = &inner } };
+            struct { __uint(type, 16); __uint(max_entries, 2); __type(key, __u32); __type(value, __u32); } cpus SEC(".maps");
+            struct { __uint(type, 4); __uint(max_entries, 2); __type(key, __u32); __type(value, __u32); } events SEC(".maps");
+
+            SEC("xdp")
+            int xdp_nested(struct xdp_md *ctx)
+            {
+                __u32 slot = 1, k = 0;
+                __u32 *v;
+                void *m = bpf_map_lookup_elem(&outer, &slot);
+
+                if (!m)
+                    return 0;
+                v = bpf_map_lookup_elem(m, &k);
+                if (!v)
+                    return 0;
+                bpf_perf_event_output(ctx, &events, 0xffffffffULL, v, sizeof(*v));
+                return bpf_redirect_map(&cpus, *v, 2);
+            }
+
+            char _license[] SEC("license") = "GPL";
+            """;
+
     /** A 14-byte frame starting with {@code first}. */
     private static String packet(int first) {
         byte[] p = new byte[14];
@@ -123,12 +158,14 @@ class ElfCliTest {
 
     private static Path verdict;
     private static Path tailcall;
+    private static Path nested;
 
     @BeforeAll
     static void build() throws IOException, InterruptedException {
         Host.require("clang", clangWorks(), CLANG + " is needed to build the test objects");
         verdict = compile("verdict", VERDICT);
         tailcall = compile("tailcall", TAILCALL);
+        nested = compile("nested", NESTED);
     }
 
     private static boolean clangWorks() {
@@ -190,6 +227,38 @@ class ElfCliTest {
         assertEquals(2, noMap.exit());
         noMap.assertOneLineError();
         assertTrue(noMap.err().contains("no map 'nope' (maps: verdicts, counts, events, .rodata)"), noMap.err());
+    }
+
+    /** Maps come in symbol-table order (clang's: outer, events, cpus, inner); inner is map 3. */
+    @Test
+    void innerMapsRedirectTargetsAndPerfEvents() {
+        Result r = ok("run", nested.toString(), "--packet", packet(0x42), "--dump-maps",
+                "--map", "inner=00000000:01000000", "--map", "cpus=01000000:40000000");
+        assertEquals("""
+                r0 = 0x4 (4) XDP_REDIRECT
+                redirect to: cpu 1 (map cpus)
+                perf event: events cpu 0: 01000000
+                map outer (array_of_maps, 1 element):
+                  01000000 -> 03000000 (map inner, also outer[1])
+                map events (perf_event_array, 2 slots): its records are shown with each run ('perf event:')
+                map cpus (cpumap, 1 element):
+                  01000000 -> 40000000
+                map inner (array, 2 entries, non-zero values only):
+                  00000000 -> 01000000
+                """, r.out());
+        // the inner map addressed through its slot; an empty slot and a plain map are refused by name
+        Result viaSlot = ok("run", nested.toString(), "--packet", packet(0x42), "--map", "outer[1]=00000000:00000000");
+        assertTrue(viaSlot.out().startsWith("r0 = 0x2 (2) XDP_PASS"), viaSlot.out());
+        Result empty = prism("run", nested.toString(), "--packet", packet(0x42), "--map", "outer[2]=00000000:00000000");
+        assertEquals(2, empty.exit());
+        assertTrue(empty.err().contains("map outer[2]: that slot of outer holds no map"), empty.err());
+        Result plain = prism("run", nested.toString(), "--packet", packet(0x42), "--map", "cpus[0]=00000000:00000000");
+        assertEquals(2, plain.exit());
+        assertTrue(plain.err().contains("cpus is a cpumap, not a map of maps"), plain.err());
+        JsonNode doc = parse(ok("run", nested.toString(), "--packet", packet(0x42), "--json",
+                "--map", "inner=00000000:01000000", "--map", "cpus=01000000:40000000").out());
+        assertEquals("{\"cpu\":1,\"map\":\"cpus\"}", doc.get("redirect").toString());
+        assertEquals("[{\"map\":\"events\",\"cpu\":0,\"data\":\"01000000\"}]", doc.get("events").toString());
     }
 
     @Test

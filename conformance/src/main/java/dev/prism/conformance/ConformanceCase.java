@@ -128,10 +128,16 @@ public record ConformanceCase(Path file, String id, int line, Source source, Pro
      * @param maxEntries max_entries (for a ring buffer: its size in bytes)
      * @param flags      map_flags
      */
-    public record MapDecl(String name, MapType type, int keySize, int valueSize, int maxEntries, int flags) {
-        /** {@return the definition Program.maps() carries} */
+    public record MapDecl(String name, MapType type, int keySize, int valueSize, int maxEntries, int flags, MapDef inner) {
+        public MapDecl(String name, MapType type, int keySize, int valueSize, int maxEntries, int flags) {
+            this(name, type, keySize, valueSize, maxEntries, flags, null);
+        }
+
+        /** {@return the definition Program.maps() carries; a map-in-map's inner template has no slots filled} */
         public MapDef def() {
-            return MapDef.of(name, type, keySize, valueSize, maxEntries, flags);
+            return inner == null ? MapDef.of(name, type, keySize, valueSize, maxEntries, flags)
+                    : new MapDef(name, type, keySize, valueSize, maxEntries, flags, null, false,
+                    new MapDef.Inner(inner, new java.util.TreeMap<>()));
         }
     }
 

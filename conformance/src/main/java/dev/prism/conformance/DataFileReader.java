@@ -1,5 +1,6 @@
 package dev.prism.conformance;
 
+import dev.prism.program.MapDef;
 import dev.prism.program.MapType;
 import dev.prism.program.ProgramType;
 import java.io.IOException;
@@ -406,6 +407,16 @@ public final class DataFileReader {
         List<ConformanceCase.MapDecl> out = new ArrayList<>();
         for (Line l : section.lines()) {
             String[] t = l.tokens();
+            // a map-in-map: NAME array_of_maps key K value 4 entries N inner TYPE key K value V entries N
+            MapDef inner = null;
+            if (t.length == 16 && t[8].equals("inner")) {
+                if (!t[10].equals("key") || !t[12].equals("value") || !t[14].equals("entries")) {
+                    throw mapsSyntax(file, l);
+                }
+                inner = MapDef.of(t[0] + ".inner", mapType(file, l.line(), t[9]), size(file, l.line(), "key", t[11]),
+                        size(file, l.line(), "value", t[13]), size(file, l.line(), "entries", t[15]), 0);
+                t = java.util.Arrays.copyOf(t, 8);
+            }
             if (t.length != 8 && t.length != 10) {
                 throw mapsSyntax(file, l);
             }
@@ -429,7 +440,11 @@ public final class DataFileReader {
             if (entries == 0) {
                 throw new SuiteFormatException(file, l.line(), "map '" + name + "' has 0 entries");
             }
-            out.add(new ConformanceCase.MapDecl(name, type, key, value, entries, flags));
+            if ((inner != null) != type.ofMaps()) {
+                throw new SuiteFormatException(file, l.line(), inner == null ? "map '" + name + "' of type " + type.id()
+                        + " needs 'inner TYPE key K value V entries N'" : "map '" + name + "' of type " + type.id() + " holds no maps");
+            }
+            out.add(new ConformanceCase.MapDecl(name, type, key, value, entries, flags, inner));
         }
         if (out.isEmpty()) {
             throw new SuiteFormatException(file, section.line(), "-- maps declares no map");
@@ -438,7 +453,8 @@ public final class DataFileReader {
     }
 
     private static SuiteFormatException mapsSyntax(Path file, Line l) {
-        return new SuiteFormatException(file, l.line(), "expected 'NAME TYPE key K value V entries N [flags F]', found '"
+        return new SuiteFormatException(file, l.line(), "expected 'NAME TYPE key K value V entries N [flags F]' (a map of maps:"
+                + " '... entries N inner TYPE key K value V entries N'), found '"
                 + l.text() + "'");
     }
 

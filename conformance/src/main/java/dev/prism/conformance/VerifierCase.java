@@ -135,9 +135,22 @@ public record VerifierCase(String id, int line, Program program, boolean accept,
         };
     }
 
-    /** {@code NAME TYPE key K value V entries N [flags F]}, as in the map suite. */
+    /**
+     * {@code NAME TYPE key K value V entries N [flags F]}, as in the map suite; a map of maps
+     * adds {@code inner TYPE key K value V entries N}, its inner map template.
+     */
     private static MapDef map(Path file, int line, String t) {
         String[] w = t.split("\\s+");
+        if (w.length == 16 && w[8].equals("inner")) {
+            MapDef outer = map(file, line, String.join(" ", java.util.Arrays.copyOf(w, 8)) + " flags 0x80000000");
+            MapDef inner = map(file, line, w[0] + ".inner " + String.join(" ", java.util.Arrays.copyOfRange(w, 9, 16)));
+            try {
+                return new MapDef(outer.name(), outer.type(), outer.keySize(), outer.valueSize(), outer.maxEntries(),
+                        0, null, false, new MapDef.Inner(inner, new java.util.TreeMap<>()));
+            } catch (IllegalArgumentException e) {
+                throw new SuiteFormatException(file, line, e.getMessage());
+            }
+        }
         if (w.length != 8 && w.length != 10 || !w[2].equals("key") || !w[4].equals("value") || !w[6].equals("entries")) {
             throw new SuiteFormatException(file, line, "expected 'NAME TYPE key K value V entries N [flags F]', found '" + t + "'");
         }
@@ -150,7 +163,17 @@ public record VerifierCase(String id, int line, Program program, boolean accept,
         if (type == null) {
             throw new SuiteFormatException(file, line, "unknown map type '" + w[1] + "'");
         }
-        int flags = w.length == 10 ? Integer.decode(w[9]) : 0;
+        // flags 0x80000000: the outer part of a map of maps, parsed by the caller (no bpf map flag has that bit)
+        boolean outerPart = w.length == 10 && w[9].equals("0x80000000");
+        int flags = w.length == 10 && !outerPart ? Integer.decode(w[9]) : 0;
+        if (outerPart) {
+            return new MapDef(w[0], type, Integer.parseInt(w[3]), Integer.parseInt(w[5]), Integer.parseInt(w[7]), 0, null, false,
+                    type.ofMaps() ? new MapDef.Inner(MapDef.of("-", MapType.ARRAY, 4, 4, 1, 0), new java.util.TreeMap<>()) : null);
+        }
+        if (type.ofMaps()) {
+            throw new SuiteFormatException(file, line, "map '" + w[0] + "' of type " + type.id()
+                    + " needs 'inner TYPE key K value V entries N'");
+        }
         return MapDef.of(w[0], type, Integer.parseInt(w[3]), Integer.parseInt(w[5]), Integer.parseInt(w[7]), flags);
     }
 }

@@ -214,10 +214,6 @@ final class MapTable {
                     new MapDef.Inner(template, init));
         } else {
             made = define(where, name, f.type, Math.max(f.keySize, 0), Math.max(f.valueSize, 0), f.maxEntries, f.flags);
-            if (made.type().ofMaps()) {
-                throw ElfFile.error(where, "map '" + name + "': " + made.type().id()
-                        + " needs its inner map as __array(values, struct inner_def)");
-            }
         }
         if (f.values != null && made.type() == MapType.PROG_ARRAY) {
             slots.addAll(initializers(elf, s, sym, f.values, made));
@@ -382,6 +378,11 @@ final class MapTable {
         if (t == null) {
             throw ElfFile.error(where, "map '" + name + "': unsupported map type " + type + " (supported: "
                     + Arrays.stream(MapType.values()).map(MapType::id).collect(Collectors.joining(", ")) + ")");
+        }
+        if (t.ofMaps()) {
+            // the BTF path builds map-in-maps itself; anywhere else the template is missing
+            throw ElfFile.error(where, "map '" + name + "': " + t.id()
+                    + " needs its inner map as __array(values, struct inner_def) in a BTF-defined map");
         }
         if (keySize > Integer.MAX_VALUE || valueSize > Integer.MAX_VALUE) {
             throw ElfFile.error(where, "map '" + name + "': key size " + keySize + " or value size " + valueSize

@@ -343,8 +343,9 @@ class ElfHostileTest {
         rejects(base(99, 4, 4, 4, 0).build(), "maps @0x", "map 'counts': unsupported map type 99 (supported: hash, "
                 + "array, prog_array, perf_event_array, percpu_hash, percpu_array, lru_hash, lpm_trie, array_of_maps, "
                 + "hash_of_maps, devmap, cpumap, xskmap, devmap_hash, ringbuf)");
-        // a legacy bpf_map_def cannot carry the inner map template a map-in-map needs
-        rejects(base(12, 4, 4, 4, 0).build(), "maps @0x", "map 'counts': ", "needs an inner map template");
+        // a legacy bpf_map_def cannot name an inner map template
+        rejects(base(12, 4, 4, 4, 0).build(), "maps @0x", "map 'counts': array_of_maps needs its inner map as "
+                + "__array(values, struct inner_def) in a BTF-defined map");
         rejects(base(2, 4, 8, 0, 0).build(), "map 'counts': max_entries 0 is out of range");
         ElfWriter w = base();
         w.symbol("beyond", 16, 20, STT_OBJECT, STB_GLOBAL, w.index("maps"));

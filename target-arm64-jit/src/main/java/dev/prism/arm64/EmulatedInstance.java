@@ -26,6 +26,7 @@ import java.util.List;
  *
  * <p>Mapped for the instance's life: the run context, the host-layout XDP context, every map
  * region, each hash map's whole table (header and buckets, which generated lookups read),
+ * each array of maps' handle slots (read by inlined outer lookups),
  * every PROG_ARRAY table, each LPM map's native index (its handle, and its current block,
  * mapped again whenever a rebuild moves it: at each run and after each helper call), the
  * machine's stack, and each program's code (read + execute). Mapped for one run: its raw
@@ -61,6 +62,10 @@ final class EmulatedInstance extends JitInstance<A64Machine.Loaded> {
                 if (b instanceof HashTableMap h) {
                     // the whole table: generated lookups read the header and the buckets too
                     m.map(h.address(), tableEnd(h) - h.address());
+                }
+                if (b instanceof dev.prism.runtime.maps.MapOfMaps o && o.def().type() == dev.prism.program.MapType.ARRAY_OF_MAPS) {
+                    // the inner map handles an inlined outer lookup reads (8 bytes per slot)
+                    m.map(o.handlesAddress(), 8L * o.def().maxEntries());
                 }
             }
             for (MemorySegment t : progTables()) {

@@ -390,6 +390,10 @@ public final class NativeArm64Check {
                 } else if (!Arrays.equals(want.packetAfter(), got.packetAfter())) {
                     differs = "packet after differs:\n  interpreter " + HEX.formatHex(want.packetAfter())
                             + "\n  arm64       " + HEX.formatHex(got.packetAfter());
+                } else if (!java.util.Objects.equals(want.redirect(), got.redirect())) {
+                    differs = "redirect target differs: interpreter " + want.redirect() + ", arm64 " + got.redirect();
+                } else if (!want.events().equals(got.events())) {
+                    differs = "perf event records differ: interpreter " + want.events() + ", arm64 " + got.events();
                 } else if (i % MAP_CHECK_EVERY == MAP_CHECK_EVERY - 1 || i == packets.size() - 1) {
                     differs = compareMaps(programs.getFirst().maps(), interp.maps(), arm64.maps());
                 }
@@ -408,8 +412,9 @@ public final class NativeArm64Check {
         for (MapDef def : defs) {
             String m = def.name();
             switch (def.type()) {
-                case PROG_ARRAY -> {
-                    // slots were set alike through setProgram; their contents are program references
+                case PROG_ARRAY, PERF_EVENT_ARRAY -> {
+                    // slots were set alike through setProgram; their contents are program references;
+                    // perf event records are compared per run
                 }
                 case RINGBUF -> {
                     List<String> a = want.drain(m).stream().map(HEX::formatHex).toList();

@@ -71,11 +71,14 @@ class ExamplesVerifierTest {
                     assertEquals(x.skbAfter(), y.skbAfter(), name + " skb fields on " + java.util.HexFormat.of().formatHex(p));
                     assertEquals(x.r0(), y.r0(), name + " r0 on " + java.util.HexFormat.of().formatHex(p));
                     assertArrayEquals(x.packetAfter(), y.packetAfter(), name + " packet on " + java.util.HexFormat.of().formatHex(p));
+                    assertEquals(x.redirect(), y.redirect(), name + " redirect on " + java.util.HexFormat.of().formatHex(p));
+                    assertEquals(x.events(), y.events(), name + " perf events on " + java.util.HexFormat.of().formatHex(p));
                 }
                 for (var def : originals.get(0).maps()) {
                     if (def.type() == dev.prism.program.MapType.RINGBUF) {
                         assertEquals(a.maps().drain(def.name()).size(), b.maps().drain(def.name()).size());
-                    } else if (def.type() != dev.prism.program.MapType.PROG_ARRAY) {
+                    } else if (def.type() != dev.prism.program.MapType.PROG_ARRAY
+                            && def.type() != dev.prism.program.MapType.PERF_EVENT_ARRAY) {
                         for (byte[] key : a.maps().keys(def.name())) {
                             assertArrayEquals(a.maps().lookup(def.name(), key), b.maps().lookup(def.name(), key), name + " map " + def.name());
                         }
