@@ -173,14 +173,25 @@ public final class Report {
 
     private static final int LONG_ID = 24;
 
+    /** {@return target id to its column head} */
+    private Map<String, String> labels() {
+        Map<String, String> m = new LinkedHashMap<>();
+        List<String> heads = columnLabels();
+        for (int i = 0; i < targets.size(); i++) {
+            m.put(targets.get(i), heads.get(i));
+        }
+        return m;
+    }
+
     private void appendList(StringBuilder sb, String title, Status... statuses) {
         List<CaseResult> list = results.stream().filter(r -> List.of(statuses).contains(r.status())).toList();
         if (list.isEmpty()) {
             return;
         }
         sb.append('\n').append(title).append(" (").append(list.size()).append("):\n");
+        Map<String, String> label = labels();
         for (CaseResult r : list) {
-            sb.append("  ").append(r.testCase().name()).append(" [").append(r.target()).append("] ")
+            sb.append("  ").append(r.testCase().name()).append(" [").append(label.get(r.target())).append("] ")
                     .append(oneLine(r.message())).append('\n');
         }
     }
@@ -188,11 +199,12 @@ public final class Report {
     /** Skips are grouped by target and reason: a hundred "unavailable" lines help nobody. */
     private void appendSkips(StringBuilder sb) {
         Map<String, List<String>> byReason = new LinkedHashMap<>();
+        Map<String, String> label = labels();
         for (CaseResult r : results) {
             if (r.status() == Status.SKIP) {
                 String reason = r.message().startsWith("known difference: ")
                         ? r.message().replaceFirst("(?s) \\[.*$", "") : oneLine(r.message());
-                byReason.computeIfAbsent("[" + r.target() + "] " + reason, k -> new ArrayList<>()).add(r.testCase().name());
+                byReason.computeIfAbsent("[" + label.get(r.target()) + "] " + reason, k -> new ArrayList<>()).add(r.testCase().name());
             }
         }
         if (byReason.isEmpty()) {

@@ -162,8 +162,10 @@ class PluginTargetTest {
     void theTextMatrixNamesPluginsShortly() {
         String id = "plugin:/some/long/path/to/a/runtime --with options";
         CaseResult r = new CaseResult(RESULT_42, id, "base64", Status.PASS, "0x2a", "0x2a", "");
-        String text = new Report(List.of(id), List.of(r), List.of()).text();
+        CaseResult f = new CaseResult(TRAPS, id, "base64", Status.FAIL, "error", "0x0", "returned 0x0 instead of failing");
+        String text = new Report(List.of(id), List.of(r, f), List.of()).text();
         assertTrue(text.contains("plugin#1 = " + id), text);
         assertTrue(text.lines().findFirst().orElseThrow().contains("plugin#1"), text);
+        assertTrue(text.contains("  trap.data:1 [plugin#1] returned 0x0 instead of failing"), text);
     }
 }
