@@ -60,7 +60,7 @@ class RfcSuiteTest {
         return tests(p4Sample(MAP_CASES), "maps/", Targets.byId("p4"));
     }
 
-    private static final int P4_SAMPLE = 20;
+    private static final int P4_SAMPLE = 40;
 
     private static List<ConformanceCase> p4Sample(List<ConformanceCase> cases) {
         boolean nightly = "1".equals(System.getenv("PRISM_NIGHTLY")) || Boolean.getBoolean("prism.nightly");

@@ -61,6 +61,14 @@ import java.util.TreeSet;
  * calls {@code prism_udiv64}/{@code prism_udiv32}: restoring long division, one step per bit,
  * as one action; a zero divisor gives 0 (div) or leaves dst (mod) as BPF says, checked before the
  * call. Signed division and modulo divide the magnitudes and fix the signs.
+ *
+ * <h2>Architecture</h2>
+ * Only {@link #assemble} and a few statements name v1model: {@code standard_metadata} (packet
+ * length, ingress port and timestamp, egress_spec), {@code mark_to_drop}, {@code random}, the
+ * {@code V1Switch} package. The blocks, the byte fields, the registers and the tables are plain
+ * P4_16; a PNA variant replaces the scaffolding (main parser/control/deparser, {@code
+ * drop_packet()}, {@code send_to_port()}, {@code istd} fields) and could take data-plane
+ * inserts into hash maps through {@code add_entry} (add_on_miss), which v1model refuses.
  */
 final class P4Lowering {
     /** Most packet bytes the parser extracts. */

@@ -21,7 +21,7 @@ import java.util.List;
  * plane, so they never need reading back.
  *
  * <p>LPM tables: key {@code (prefix length of the lookup : range, data : ternary)}, entry
- * {@code plen..0xffffffff, data &&& mask(plen)} with priority {@code 33 - plen} (BMv2: the
+ * {@code plen..max_prefixlen, data &&& mask(plen)} with priority {@code 33 - plen} (BMv2: the
  * lowest number wins), so the longest stored prefix not longer than the lookup's wins, as in
  * Linux's trie.
  */
@@ -126,7 +126,8 @@ final class P4MapSync implements MapAccess {
                             for (int bit = 0; bit < Math.min(plen, 8 * data.length); bit++) {
                                 mask[bit / 8] |= (byte) (0x80 >>> (bit % 8));
                             }
-                            sb.append(plen).append("->4294967295 0x").append(HEX.formatHex(data)).append("&&&0x")
+                            // a lookup whose prefixlen exceeds max_prefixlen matches nothing (as Linux's trie)
+                            sb.append(plen).append("->").append(8 * data.length).append(" 0x").append(HEX.formatHex(data)).append("&&&0x")
                                     .append(HEX.formatHex(mask));
                         }
                         sb.append(" => 0x").append(HEX.formatHex(value));

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Test;
  */
 class P4FuzzTest {
     private static final boolean NIGHTLY = "1".equals(System.getenv("PRISM_NIGHTLY")) || Boolean.getBoolean("prism.nightly");
-    private static final int PROGRAMS_DEFAULT = 12;
+    private static final int PROGRAMS_DEFAULT = 10;
     private static final int PROGRAMS = Integer.getInteger("prism.p4.fuzz", NIGHTLY ? 1_000 : PROGRAMS_DEFAULT);
     private static final int PACKETS = 6;
     private static final int P4TEST_EVERY = 10;

@@ -285,6 +285,74 @@ class P4LoweringTest {
         }
     }
 
+    /**
+     * LPM_TRIE as a range + ternary table: nested prefixes (/8, /16, /24, /32 and a /0 default)
+     * looked up with keys of every prefix length 0..40, so the entry with the longest prefix not
+     * longer than the key's must win, as in Linux's trie.
+     */
+    @Test
+    void lpmLookupsMatchTheTrieWithNestedPrefixes() {
+        String text = """
+                ldxw %r2, [%r1+0]
+                ldxw %r3, [%r1+4]
+                mov %r4, %r2
+                add %r4, 5
+                mov %r0, 2
+                jgt %r4, %r3, out
+                ldxb %r5, [%r2+0]
+                stxw [%r10-8], %r5
+                ldxw %r5, [%r2+1]
+                stxw [%r10-4], %r5
+                mov %r2, %r10
+                add %r2, -8
+                lddw %r1, map_idx 0
+                call 1
+                mov %r6, 255
+                jeq %r0, 0, miss
+                ldxw %r6, [%r0+0]
+                miss:
+                mov %r0, %r6
+                out:
+                exit
+                """;
+        P4Target t = new P4Target(false);
+        Host.require("p4", t.availability().available(), t.availability().reason());
+        List<MapDef> maps = List.of(MapDef.of("lpm", MapType.LPM_TRIE, 8, 4, 16, 1));
+        Program p = Program.builder("lpm", ProgramType.XDP, Assembler.assemble(text)).maps(maps).build();
+        VerifiedProgram vp = Verifier.verify(p, Profile.RFC9669);
+        int[][] entries = {{0, 0, 0, 0, 0, 10}, {8, 10, 0, 0, 0, 1}, {16, 10, 1, 0, 0, 2}, {24, 10, 1, 2, 0, 3}, {32, 10, 1, 2, 3, 4},
+                {16, 10, 2, 0, 0, 5}};
+        List<RunInput> inputs = new ArrayList<>();
+        int[][] addrs = {{10, 1, 2, 3}, {10, 1, 2, 9}, {10, 1, 9, 9}, {10, 9, 9, 9}, {11, 0, 0, 0}, {10, 2, 200, 1}};
+        for (int[] a : addrs) {
+            for (int plen = 0; plen <= 40; plen++) {
+                byte[] b = new byte[14];
+                b[0] = (byte) plen;
+                for (int k = 0; k < 4; k++) {
+                    b[1 + k] = (byte) a[k];
+                }
+                inputs.add(RunInput.ofPacket(b));
+            }
+        }
+        try (Executable got = t.compile(vp).load();
+             Executable want = new InterpreterTarget(Environment.deterministic(0, 1)).load(List.of(p))) {
+            for (int[] e : entries) {
+                byte[] key = {(byte) e[0], 0, 0, 0, (byte) e[1], (byte) e[2], (byte) e[3], (byte) e[4]};
+                byte[] value = {(byte) e[5], 0, 0, 0};
+                want.maps().update("lpm", key, value, 0);
+                got.maps().update("lpm", key, value, 0);
+            }
+            List<RunResult> g = got.run(inputs);
+            java.util.Set<Long> seen = new java.util.TreeSet<>();
+            for (int i = 0; i < inputs.size(); i++) {
+                long w = want.run(inputs.get(i)).r0();
+                seen.add(w);
+                assertEquals(w, g.get(i).r0(), "lookup " + java.util.HexFormat.of().formatHex(inputs.get(i).packet(), 0, 5));
+            }
+            assertEquals(java.util.Set.of(1L, 2L, 3L, 4L, 5L, 10L, 255L), seen, "every entry wins somewhere, and prefix lengths past 32 miss");
+        }
+    }
+
     @Test
     void withoutTheToolchainTheSourceIsStillEmitted() {
         Golden g = GOLDEN.get(0);
