@@ -40,7 +40,9 @@ final class CompileCommand implements Callable<Integer> {
     String targetId;
 
     @Option(names = {"-o", "--output"}, paramLabel = "OUT",
-            description = "Write the artifact's bytes (for x86-64 and arm64: the machine code, entry at offset 0) to OUT.")
+            description = "Write the artifact's bytes (for x86-64 and arm64: the machine code, entry at offset 0; "
+                    + "for nfp: an ELF object with BTF-defined maps, for 'ip -force link set dev X xdpoffload obj OUT sec S', "
+                    + "S being xdp, classifier or the program's own section) to OUT.")
     Path output;
 
     @Option(names = "--listing", description = "Print each BPF instruction followed by what it became "

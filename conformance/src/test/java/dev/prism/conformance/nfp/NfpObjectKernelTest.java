@@ -33,8 +33,9 @@ import org.junit.jupiter.api.Test;
  * read back by Prism's own ELF loader and loaded into the running kernel (not offloaded: there is
  * no NFP here) with its maps: the kernel's verifier takes the legalized program, and it runs
  * there as it runs on the interpreter. Also the object's form: ET_REL, EM_BPF, the program in
- * its section, legacy {@code struct bpf_map_def} in {@code maps}, no BTF, map flags 0, an
- * R_BPF_64_64 relocation per map reference.
+ * its section, BTF-defined maps in {@code .maps} described by {@code .BTF} (no legacy
+ * {@code maps}), map flags 0, an R_BPF_64_64 relocation per map reference. That {@code ip}
+ * attaches it is {@code NfpObjectIpTest}'s.
  */
 class NfpObjectKernelTest {
     /** An independent reader: llvm-objdump-19 disassembles the section and names each relocation's map. */
@@ -78,8 +79,9 @@ class NfpObjectKernelTest {
         assertEquals(1, h.getShort(16), "ET_REL");
         assertEquals(247, h.getShort(18), "EM_BPF");
         String text = new String(bytes, StandardCharsets.ISO_8859_1);
-        assertFalse(text.contains(".BTF"), "no BTF in the object");
-        assertTrue(text.contains("\0maps\0") && text.contains("\0.relxdp\0") && text.contains("\0license\0"), "sections");
+        assertFalse(text.contains("\0maps\0"), "no legacy maps section");
+        assertTrue(text.contains("\0.maps\0") && text.contains("\0.BTF\0") && text.contains("\0.relxdp\0")
+                && text.contains("\0license\0"), "sections");
 
         ElfObject back = ElfObject.parse("nfp_sampler.nfp.o", bytes);
         Program loaded = back.program("xdp");
