@@ -463,7 +463,8 @@ class A64MapCodeTest {
                 long calls = 0;
                 Random r = new Random(9);
                 try {
-                    while (System.nanoTime() < deadline) {
+                    // at least 300 ms and at least 2,000 lookups against the writer, however loaded the host
+                    while (System.nanoTime() < deadline || calls < 2000) {
                         int j = r.nextInt(stable.size());
                         int cpu = r.nextInt(f.cpus);
                         key.set(stable.get(j), false);
@@ -485,7 +486,6 @@ class A64MapCodeTest {
                 if (failure.get() != null) {
                     throw new AssertionError("writer failed", failure.get());
                 }
-                assertTrue(calls > 1000, "only " + calls + " lookups");
                 assertEquals(0, fx.lockWord().get(INT, 0));
             }
         }
