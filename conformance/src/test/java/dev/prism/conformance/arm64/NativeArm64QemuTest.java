@@ -55,7 +55,7 @@ class NativeArm64QemuTest {
     private static final boolean NIGHTLY = "1".equals(System.getenv("PRISM_NIGHTLY")) || Boolean.getBoolean("prism.nightly");
     private static final int FUZZ = NIGHTLY ? 20_000 : 1_500;
     private static final int PACKETS = NIGHTLY ? 10_000 : 1_000;
-    private static final long TIMEOUT_S = NIGHTLY ? 60 * 60 : 8 * 60;
+    private static final long TIMEOUT_S = NIGHTLY ? 60 * 60 : 15 * 60;
     private static final String QEMU = "qemu-aarch64-static";
     private static final String JAVA = "usr/lib/jvm/java-25-openjdk-arm64/bin/java";
     private static final int TAIL = 60;
