@@ -333,11 +333,17 @@ final class State {
                     return false;
                 }
             }
-            for (int f = 0; f < frames.size(); f++) {
-                Value[] sp = frames.get(f).spills;
-                Value[] theirs = o.frames.get(f).spills;
-                for (int k = 0; k < sp.length; k++) {
-                    if (sp[k] == v && theirs[k] != o.regs[i]) {
+        }
+        for (int f = 0; f < frames.size(); f++) {
+            Frame mine = frames.get(f);
+            Value[] sp = mine.spills;
+            Value[] theirs = o.frames.get(f).spills;
+            for (int k = (Frame.SIZE - mine.depth) / 8; k < sp.length; k++) {
+                if (!(sp[k] instanceof Value.Scal sc) || sc.s().isConstant()) {
+                    continue;
+                }
+                for (int i = 0; i < regs.length; i++) {
+                    if (regs[i] == sp[k] && theirs[k] != o.regs[i]) {
                         return false;
                     }
                 }
