@@ -55,17 +55,13 @@ final class LoopBounds {
             if (takenLeaves == fallLeaves || !dominatesBackEdges(f, loop, pc)) {
                 continue;
             }
+            long pointerTrips = pointerLoop(code, f, loop, b, j, entry, takenLeaves);
+            if (pointerTrips >= 0 && pointerTrips <= MAX_TRIPS) {
+                return pointerTrips;
+            }
             Reg i = j.dst();
             long step = step(code, f, loop, i);
             if (step == 0) {
-                continue;
-            }
-            if (entry.regs[i.n()] instanceof Value.Ptr ptr && j.src() instanceof Reg r && !writtenInLoop(code, f, loop, r)
-                    && j.width() == Width.W64) {
-                long trips = pointerTrips(ptr, entry.regs[r.n()], takenLeaves ? negate(j.op()) : j.op(), step);
-                if (trips >= 0 && trips <= MAX_TRIPS) {
-                    return trips;
-                }
                 continue;
             }
             Scalar bound;
@@ -96,6 +92,86 @@ final class LoopBounds {
             return byIterator;
         }
         throw v.rejectLoop(loop.head(), where);
+    }
+
+    /**
+     * {@return the trip bound of a loop whose exit {@code j} compares a packet pointer that moves
+     * by a constant each iteration with a bound the loop does not change ({@link #pointerTrips}),
+     * or -1} The moving pointer may be either operand, and may be the induction variable itself
+     * or {@code mov x, p; add x, c} of it in the exit's block (clang checks {@code p + 4 <=
+     * data_end} so, then reads at p).
+     */
+    private static long pointerLoop(Insn[] code, FunctionCfg f, Loop loop, Block b, Insn.Jump j, State entry, boolean takenLeaves) {
+        if (j.width() != Width.W64 || !(j.src() instanceof Reg src)) {
+            return -1;
+        }
+        for (boolean swapped : new boolean[] {false, true}) {
+            Reg x = swapped ? src : j.dst();
+            Reg other = swapped ? j.dst() : src;
+            if (writtenInLoop(code, f, loop, other)) {
+                continue;
+            }
+            Reg base = x;
+            long step = step(code, f, loop, x);
+            if (step == 0) {
+                base = copiedFrom(code, b, x);
+                step = base == null ? 0 : step(code, f, loop, base);
+            }
+            if (step == 0 || !(entry.regs[base.n()] instanceof Value.Ptr p)) {
+                continue;
+            }
+            JumpOp op = swapped ? swapOperands(j.op()) : j.op();
+            long trips = pointerTrips(p, entry.regs[other.n()], takenLeaves ? negate(op) : op, step);
+            if (trips >= 0) {
+                return trips;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * {@return the register {@code x} was copied from before the last instruction of block
+     * {@code b}, when in that block x is written only by one {@code mov x, base} (64-bit) and
+     * then {@code add x, c} with non-negative constants (so x is never behind base, and the
+     * distance base has left to the bound is at most the one x has); else null}
+     */
+    private static Reg copiedFrom(Insn[] code, Block b, Reg x) {
+        for (int pc = b.last() - 1; pc >= b.first(); pc--) {
+            Insn insn = code[pc];
+            if (insn == null || !writes(insn, x)) {
+                continue;
+            }
+            if (insn instanceof Insn.Alu a && a.width() == Width.W64 && a.op() == AluOp.ADD && a.src() instanceof Imm c) {
+                if (c.value() < 0) {
+                    return null; // x = base - c would stay behind the pointer: not counted here
+                }
+                continue;
+            }
+            if (insn instanceof Insn.Alu a && a.width() == Width.W64 && a.op() == AluOp.MOV && a.src() instanceof Reg r && r != x) {
+                for (int q = pc + 1; q < b.last(); q++) {
+                    if (code[q] != null && writes(code[q], r)) {
+                        return null; // the base moved after the copy
+                    }
+                }
+                return r;
+            }
+            return null;
+        }
+        return null;
+    }
+
+    private static JumpOp swapOperands(JumpOp op) {
+        return switch (op) {
+            case JGT -> JumpOp.JLT;
+            case JLT -> JumpOp.JGT;
+            case JGE -> JumpOp.JLE;
+            case JLE -> JumpOp.JGE;
+            case JSGT -> JumpOp.JSLT;
+            case JSLT -> JumpOp.JSGT;
+            case JSGE -> JumpOp.JSLE;
+            case JSLE -> JumpOp.JSGE;
+            case JEQ, JNE, JSET -> op;
+        };
     }
 
     /**

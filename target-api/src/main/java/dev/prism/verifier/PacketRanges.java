@@ -84,6 +84,33 @@ final class PacketRanges {
         return k == 0 ? NONE : new PacketRanges(Arrays.copyOf(n, k), Arrays.copyOf(b, k));
     }
 
+    /**
+     * {@return these ranges for the identities {@code keep} accepts only} A join at a loop head
+     * gives folded pointers new identities each time; the ranges of identities no value holds
+     * any more are dropped, so the ranges stay as few as the pointers.
+     */
+    PacketRanges retain(java.util.function.IntPredicate keep) {
+        int k = 0;
+        for (int id : ids) {
+            if (keep.test(id)) {
+                k++;
+            }
+        }
+        if (k == ids.length) {
+            return this;
+        }
+        int[] n = new int[k];
+        long[] b = new long[k];
+        k = 0;
+        for (int i = 0; i < ids.length; i++) {
+            if (keep.test(ids[i])) {
+                n[k] = ids[i];
+                b[k++] = bytes[i];
+            }
+        }
+        return k == 0 ? NONE : new PacketRanges(n, b);
+    }
+
     /** {@return {id=bytes, ...} in order of id} */
     @Override
     public String toString() {

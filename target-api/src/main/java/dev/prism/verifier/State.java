@@ -336,11 +336,17 @@ final class State {
                     return false;
                 }
             }
-            for (int f = 0; f < frames.size(); f++) {
-                Value[] sp = frames.get(f).spills;
-                Value[] theirs = o.frames.get(f).spills;
-                for (int k = 0; k < sp.length; k++) {
-                    if (sp[k] == v && theirs[k] != o.regs[i]) {
+        }
+        for (int f = 0; f < frames.size(); f++) {
+            Frame mine = frames.get(f);
+            Value[] sp = mine.spills;
+            Value[] theirs = o.frames.get(f).spills;
+            for (int k = (Frame.SIZE - mine.depth) / 8; k < sp.length; k++) {
+                if (!(sp[k] instanceof Value.Scal sc) || sc.s().isConstant()) {
+                    continue;
+                }
+                for (int i = 0; i < regs.length; i++) {
+                    if (regs[i] == sp[k] && theirs[k] != o.regs[i]) {
                         return false;
                     }
                 }
@@ -424,6 +430,33 @@ final class State {
         return w;
     }
 
+    /**
+     * {@return the identities whose packet ranges can matter in this state: those of the packet
+     * pointers it holds (registers, spills, saved registers, callback contexts), data's (0) and
+     * data_meta's (-1)}
+     */
+    java.util.Set<Integer> packetIds() {
+        java.util.Set<Integer> out = new java.util.HashSet<>();
+        out.add(0);
+        out.add(-1);
+        java.util.function.Consumer<Value> add = v -> {
+            if (v instanceof Value.Ptr p && p.kind() == Value.Kind.PACKET) {
+                out.add(p.id());
+            }
+        };
+        for (Value v : regs) {
+            add.accept(v);
+        }
+        for (Frame f : frames) {
+            for (Value v : f.spills) {
+                add.accept(v);
+            }
+        }
+        saved.forEach(vs -> java.util.Arrays.asList(vs).forEach(add));
+        callbackCtx.forEach(add);
+        return out;
+    }
+
     /** {@return the least upper bound of two states at a merge point (a loop head)} */
     State join(State o, boolean widen) {
         return join(o, widen, 0);
@@ -473,7 +506,7 @@ final class State {
             sv.add(v);
         }
         r.saved = Collections.unmodifiableList(sv);
-        r.packetRange = pj != null ? pj.ranges() : packetRange.meet(o.packetRange);
+        r.packetRange = pj != null ? pj.ranges().retain(r.packetIds()::contains) : packetRange.meet(o.packetRange);
         r.refs = refs == null ? new HashMap<>() : new HashMap<>(refs);
         o.refs().forEach(r.refs::putIfAbsent);
         return r;

@@ -70,12 +70,11 @@ public final class Verifier {
      * attempt joins early, so a long loop costs a few widened visits instead of one walk per
      * iteration; joining forgets relations a path keeps (a pointer checked in one iteration and
      * read in the next, the identities of packet pointers with variable offsets), so when an
-     * attempt that joined somewhere refuses the program, the next one follows loops further,
-     * the last path by path only, as Linux does, with pruning and the instruction budget as the
-     * only limits. Each attempt is sound on its own, so accepting on any of them is sound; the
-     * last one's refusal is the verdict.
+     * attempt that joined somewhere refuses the program, the next one follows loops as far as
+     * the verifier always has. Each attempt is sound on its own, so accepting on any of them is
+     * sound; the last one's refusal is the verdict.
      */
-    static final int[] UNROLL_BY_ATTEMPT = {16, UNROLL, Integer.MAX_VALUE};
+    static final int[] UNROLL_BY_ATTEMPT = {16, UNROLL};
     /** This attempt's arrivals at a loop head before joining (one of {@link #UNROLL_BY_ATTEMPT}). */
     private int unroll = UNROLL;
     /** Joined visits of a loop head before widening: few in the first attempt (thresholds keep it precise). */
@@ -620,6 +619,12 @@ public final class Verifier {
             joined = true;
             int visits = back ? ++at.visits - unroll : at.visits - unroll;
             State merged = acc.join(p.state(), visits > widenAfter, p.pc(), this::freshId, thresholds(p.pc()));
+            if (acc.covers(merged, idMap)) {
+                // the join is what was explored already (up to new identities): a fixpoint. A
+                // folded pointer arrives at a fixed offset the head's state never has, so the
+                // arrival itself is never covered; its join with the head's state is.
+                return null;
+            }
             loopAcc.put(key, merged);
             return merged.copy();
         }
@@ -638,7 +643,9 @@ public final class Verifier {
      * max_states_per_insn passes 100 on them); the summaries of {@link State#mayCover} keep the
      * comparisons cheap.
      */
-    static final int MAX_STATES_PER_PC = 1024;
+    static final int MAX_STATES_PER_PC = 256;
+    /** Explored states remembered in all: each holds its frames, and memory is finite. */
+    static final int MAX_STATES = 100_000;
 
     /** Reused by every comparison of {@link #prune}. */
     private final IdMap idMap = new IdMap();
@@ -654,7 +661,7 @@ public final class Verifier {
                 return null;
             }
         }
-        if (seen.size() < MAX_STATES_PER_PC) {
+        if (seen.size() < MAX_STATES_PER_PC && statesStored < MAX_STATES) {
             seen.add(s.copy());
             statesStored++;
         }

@@ -13,6 +13,7 @@ import java.util.Random;
  * around the proven range, variable offsets masked (or not), stack spills and fills, map
  * lookups with and without null checks, value accesses at and past value_size, counted loops,
  * masked variable offsets into arrays on the stack (written whole, in part or not at all),
+ * loops bounded by the packet (a pointer moving toward data_end or toward data + n),
  * BPF-to-BPF calls (pointers into the caller's stack, packet bounds, the callee's own frame).
  * Registers: r2 = data, r3 = data_end, r6 = ctx, reloaded after calls;
  * r4, r5, r7, r8, r9 are scratch.
@@ -107,6 +108,10 @@ public final class ProgramGenerator {
     }
 
     private void block(StringBuilder sb) {
+        if (rnd.nextInt(12) == 0) {
+            packetLoop(sb);
+            return;
+        }
         switch (rnd.nextInt(12)) {
             case 0, 1 -> { // a bounds check, then accesses near its limit
                 int n = rnd.nextInt(64);
@@ -211,6 +216,40 @@ public final class ProgramGenerator {
                 reload(sb);
             }
         }
+    }
+
+    /**
+     * A loop bounded by the packet, as clang writes one: a pointer from data (or from a checked
+     * variable offset) moves by a constant (rarely 0: never ending) toward data_end, checked
+     * each iteration (the compared pointer a copy plus the access size, sometimes off by one),
+     * or toward data + n after one check of data + n (accesses near the last byte). r8 is the
+     * pointer, r9 the compared copy or the bound, r5 the loop's sum.
+     */
+    private void packetLoop(StringBuilder sb) {
+        String top = label();
+        String done = label();
+        int step = rnd.nextInt(16) == 0 ? 0 : 1 + rnd.nextInt(8);
+        String sz = size();
+        int width = bytes(sz);
+        sb.append("mov %r8, %r2\n");
+        if (rnd.nextInt(4) == 0) { // start at a variable offset: ihl * 4
+            sb.append("ldxw %r4, [%r6+12]\nand %r4, 15\nlsh %r4, 2\nadd %r8, %r4\n");
+        }
+        if (rnd.nextBoolean()) { // toward data_end: check p + width (give or take a byte) every iteration
+            int check = Math.max(1, width + rnd.nextInt(4) / 3 * (rnd.nextBoolean() ? 1 : -1));
+            sb.append(top).append(":\nmov %r9, %r8\nadd %r9, ").append(check).append('\n');
+            sb.append(rnd.nextInt(4) == 0 ? "jge" : "jgt").append(" %r9, %r3, ").append(done).append('\n');
+            sb.append("ldx").append(sz).append(" %r4, [%r8+0]\nadd %r5, %r4\n");
+            sb.append("add %r8, ").append(step).append("\nja ").append(top).append('\n');
+        } else { // toward data + n, checked once
+            int n = 1 + rnd.nextInt(48);
+            int off = Math.max(0, rnd.nextInt(3) - 1 + (rnd.nextBoolean() ? 0 : n % 4));
+            sb.append("mov %r9, %r2\nadd %r9, ").append(n).append("\njgt %r9, %r3, ").append(done).append('\n');
+            sb.append(top).append(":\nldx").append(sz).append(" %r4, [%r8+").append(off).append("]\nadd %r5, %r4\n");
+            sb.append("add %r8, ").append(step).append('\n');
+            sb.append(rnd.nextBoolean() ? "jlt" : "jle").append(" %r8, %r9, ").append(top).append('\n');
+        }
+        sb.append(done).append(":\n");
     }
 
     /**
