@@ -136,7 +136,7 @@ class DataFileReaderTest {
         assertMessage("-- type\nxdp\n-- asm\nexit\n-- packet\n0011\n-- result\n2\n", "needs at least 14");
         assertMessage("-- type\nxdp\n-- asm\nexit\n" + PACKET + "-- result\n0x100000000\n", "an xdp program's result is a u32");
         assertMessage("-- asm\nexit\n-- maps\nh hash key 4 value 8\n-- result\n0\n", "expected 'NAME TYPE key K value V entries N");
-        assertMessage("-- asm\nexit\n-- maps\nh devmap key 4 value 8 entries 1\n-- result\n0\n", "unknown map type 'devmap'");
+        assertMessage("-- asm\nexit\n-- maps\nh flowmap key 4 value 8 entries 1\n-- result\n0\n", "unknown map type 'flowmap'");
         assertMessage("-- asm\nexit\n-- maps\nringbuf ringbuf key 0 value 0 entries 4096\n-- result\n0\n", "bad map name 'ringbuf'");
         assertMessage("-- asm\nexit\n-- maps\nh hash key 4 value 8 entries 1\nh array key 4 value 8 entries 1\n-- result\n0\n",
                 "second map named 'h'");
@@ -209,7 +209,7 @@ class DataFileReaderTest {
         assertEquals("b.data", b.id());
         assertTrue(b.skipped());
         assertTrue(b.message().endsWith("b.data:4: unknown directive '-- frobnicate' (known: -- asm, -- raw, -- elf, -- type, "
-                + "-- mem, -- packet, -- maps, -- map-init, -- maps-after, -- packet-after, -- result, -- error; "
+                + "-- mem, -- packet, -- maps, -- map-init, -- maps-after, -- packet-after, -- result, -- error, -- skb, -- skb-after; "
                 + "ignored: -- no register offset, -- c)"), b.message());
         assertEquals("c.data", loaded.unread().get(1).id());
         assertTrue(!loaded.unread().get(1).skipped(), "a malformed section is an error, not a skip");

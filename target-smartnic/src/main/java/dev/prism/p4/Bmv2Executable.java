@@ -50,7 +50,8 @@ final class Bmv2Executable implements Executable {
         if (!sw.alive()) {
             throw new TargetException("bmv2: simple_switch is not running" + sw.log());
         }
-        String push = maps.pushCommands();
+        String json = new String(artifact.bmv2Json(), java.nio.charset.StandardCharsets.UTF_8);
+        String push = maps.pushCommands(table -> json.contains('"' + table + '"'));
         if (!push.isEmpty()) {
             sw.cli(push);
         }

@@ -93,9 +93,22 @@ final class P4MapSync implements MapAccess {
 
     /** {@return the runtime commands that bring the switch up to the host's contents} */
     String pushCommands() {
+        return pushCommands(table -> true);
+    }
+
+    /**
+     * {@return the runtime commands that bring the switch up to the host's contents}, leaving
+     * out the tables {@code present} says the compiled switch lacks: p4c removes a table whose
+     * apply it proves unreachable, and the CLI refuses commands naming it ("Invalid table name")
+     */
+    String pushCommands(java.util.function.Predicate<String> present) {
         StringBuilder sb = new StringBuilder();
         for (P4Lowering.MapBinding b : bindings) {
             MapDef d = b.def();
+            if ((b.binding() == P4Lowering.Binding.EXACT_TABLE || b.binding() == P4Lowering.Binding.LPM_TABLE)
+                    && !present.test("PrismIngress." + b.table())) {
+                continue;
+            }
             switch (b.binding()) {
                 case REGISTER -> {
                     byte[] now = hostBytes(b);
