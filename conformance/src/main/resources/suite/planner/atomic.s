@@ -2,7 +2,7 @@
 # rule: atomic
 # pc: 2
 # type: xdp
-# targets: strict
+# targets: strict, nfp
 stdw [%r10-8], 0
 mov %r2, 1
 lock xor [%r10-8], %r2

@@ -2,7 +2,7 @@
 # rule: bpf-call
 # pc: 0
 # type: xdp
-# targets: strict
+# targets: strict, p4
 call local fn
 mov %r0, 2
 exit

@@ -2,7 +2,7 @@
 # rule: div-constant
 # pc: 5
 # type: xdp
-# targets: strict
+# targets: strict, nfp
 call 5
 mov %r6, %r0
 and %r6, 255

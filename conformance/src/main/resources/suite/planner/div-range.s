@@ -2,7 +2,7 @@
 # rule: div-range
 # pc: 1
 # type: xdp
-# targets: strict
+# targets: strict, nfp
 call 5
 div %r0, 3
 mov %r0, 2

@@ -2,7 +2,7 @@
 # rule: helper-arg
 # pc: 12
 # type: xdp
-# targets: strict
+# targets: strict, p4
 # map: h hash 4 8 16
 call 7
 mov %r6, %r0

@@ -2,7 +2,7 @@
 # rule: map-write
 # pc: 7
 # type: xdp
-# targets: strict
+# targets: strict, nfp, p4
 # map: h hash 4 8 16
 stw [%r10-4], 0
 lddw %r1, map_idx 0

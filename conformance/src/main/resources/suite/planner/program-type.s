@@ -2,6 +2,6 @@
 # rule: program-type
 # pc: -1
 # type: tc
-# targets: strict
+# targets: strict, p4
 mov %r0, 0
 exit
