@@ -167,13 +167,6 @@ final class Libc {
         return new Result(r, r == -1 ? (int) errno.get(state, 0L) : 0);
     }
 
-    /**
-     * Pins the calling thread to one CPU ({@code sched_setaffinity(0, ...)}): a Java platform
-     * thread is one kernel thread, so BPF_PROG_TEST_RUN from it runs the program on that CPU and
-     * per-CPU maps become comparable.
-     *
-     * @throws TargetException naming the errno when the kernel refuses
-     */
     /** {@return the calling thread's CPU affinity mask (cpu_set_t, 128 bytes)} */
     byte[] affinity() {
         try (Arena arena = Arena.ofConfined()) {
@@ -197,19 +190,17 @@ final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment mask = arena.allocate(128, 8);
             MemorySegment.copy(bits, 0, mask, ValueLayout.JAVA_BYTE, 0, Math.min(128, bits.length));
-            MemorySegment state = arena.allocate(stateLayout);
-            int r;
-            try {
-                r = (int) schedSetaffinity.invokeExact(state, 0, mask.byteSize(), mask);
-            } catch (Throwable t) {
-                throw new TargetException("sched_setaffinity() failed in the FFM layer: " + t, t);
-            }
-            if (r != 0) {
-                throw new TargetException("sched_setaffinity() failed: " + Errno.describe((int) errno.get(state, 0L), null));
-            }
+            applyAffinity(arena, mask, "sched_setaffinity()");
         }
     }
 
+    /**
+     * Pins the calling thread to one CPU ({@code sched_setaffinity(0, ...)}): a Java platform
+     * thread is one kernel thread, so BPF_PROG_TEST_RUN from it runs the program on that CPU and
+     * per-CPU maps become comparable.
+     *
+     * @throws TargetException naming the errno when the kernel refuses
+     */
     void pinToCpu(int cpu) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment mask = arena.allocate(128, 8); // cpu_set_t: 1024 bits
@@ -218,17 +209,21 @@ final class Libc {
             } else {
                 mask.set(ValueLayout.JAVA_BYTE, cpu / 8, (byte) (1 << (cpu % 8)));
             }
-            MemorySegment state = arena.allocate(stateLayout);
-            int r;
-            try {
-                r = (int) schedSetaffinity.invokeExact(state, 0, mask.byteSize(), mask);
-            } catch (Throwable t) {
-                throw new TargetException("sched_setaffinity() failed in the FFM layer: " + t, t);
-            }
-            if (r != 0) {
-                throw new TargetException("sched_setaffinity(cpu " + cpu + ") failed: "
-                        + Errno.describe((int) errno.get(state, 0L), null));
-            }
+            applyAffinity(arena, mask, "sched_setaffinity(cpu " + cpu + ")");
+        }
+    }
+
+    /** {@code sched_setaffinity(0, mask)}; {@code call} names the call in the error when the kernel refuses. */
+    private void applyAffinity(Arena arena, MemorySegment mask, String call) {
+        MemorySegment state = arena.allocate(stateLayout);
+        int r;
+        try {
+            r = (int) schedSetaffinity.invokeExact(state, 0, mask.byteSize(), mask);
+        } catch (Throwable t) {
+            throw new TargetException("sched_setaffinity() failed in the FFM layer: " + t, t);
+        }
+        if (r != 0) {
+            throw new TargetException(call + " failed: " + Errno.describe((int) errno.get(state, 0L), null));
         }
     }
 

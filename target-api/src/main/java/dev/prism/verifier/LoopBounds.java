@@ -120,7 +120,7 @@ final class LoopBounds {
             if (step == 0 || !(entry.regs[base.n()] instanceof Value.Ptr p)) {
                 continue;
             }
-            JumpOp op = swapped ? swapOperands(j.op()) : j.op();
+            JumpOp op = swapped ? Verifier.swap(j.op()) : j.op();
             long trips = pointerTrips(p, entry.regs[other.n()], takenLeaves ? negate(op) : op, step);
             if (trips >= 0) {
                 return trips;
@@ -158,20 +158,6 @@ final class LoopBounds {
             return null;
         }
         return null;
-    }
-
-    private static JumpOp swapOperands(JumpOp op) {
-        return switch (op) {
-            case JGT -> JumpOp.JLT;
-            case JLT -> JumpOp.JGT;
-            case JGE -> JumpOp.JLE;
-            case JLE -> JumpOp.JGE;
-            case JSGT -> JumpOp.JSLT;
-            case JSLT -> JumpOp.JSGT;
-            case JSGE -> JumpOp.JSLE;
-            case JSLE -> JumpOp.JSGE;
-            case JEQ, JNE, JSET -> op;
-        };
     }
 
     /**

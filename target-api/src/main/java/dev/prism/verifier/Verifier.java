@@ -1591,7 +1591,7 @@ public final class Verifier {
     }
 
     /** {@return the relation with operands swapped: a OP b == b swap(OP) a} */
-    private static JumpOp swap(JumpOp op) {
+    static JumpOp swap(JumpOp op) {
         return switch (op) {
             case JGT -> JumpOp.JLT;
             case JLT -> JumpOp.JGT;

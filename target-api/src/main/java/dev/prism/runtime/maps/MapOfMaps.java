@@ -92,7 +92,7 @@ public final class MapOfMaps implements BpfMap {
                     break;
                 }
             }
-            int rc = index < 0 ? -EBADF : set(u32(slot.getKey()), index);
+            int rc = index < 0 ? -EBADF : set(FdArrays.u32(slot.getKey()), index);
             BpfMaps.require(def, rc == 0, "cannot put map '" + slot.getValue() + "' in slot " + slot.getKey()
                     + " (errno " + -rc + ")");
         }
@@ -127,8 +127,7 @@ public final class MapOfMaps implements BpfMap {
     /** {@return -EINVAL: programs cannot write a map-in-map (the verifier refuses the call)} */
     @Override
     public int update(MemorySegment key, MemorySegment value, long flags, int cpu) {
-        BpfMaps.checkKey(def, key);
-        return -MapErrno.EINVAL;
+        return FdArrays.refusedUpdate(def, key);
     }
 
     /** Empties a slot (fd_array_map_delete_elem: -E2BIG past the end, -ENOENT when empty), or deletes a hash key. */
@@ -138,14 +137,8 @@ public final class MapOfMaps implements BpfMap {
         byte[] k = key.asSlice(0, def.keySize()).toArray(ValueLayout.JAVA_BYTE);
         String name = HexFormat.of().formatHex(k);
         if (def.type() == MapType.ARRAY_OF_MAPS) {
-            long index = Integer.toUnsignedLong(key.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
-            if (index >= def.maxEntries()) {
-                return -MapErrno.E2BIG;
-            }
-            if (inner.remove(name) == null) {
-                return -MapErrno.ENOENT;
-            }
-            return slots.updateUser(k, new byte[8], BpfMaps.BPF_ANY);
+            int rc = FdArrays.delete(def, key, i -> inner.remove(name) != null);
+            return rc != 0 ? rc : slots.updateUser(k, new byte[8], BpfMaps.BPF_ANY);
         }
         inner.remove(name);
         return slots.delete(key);
@@ -156,7 +149,7 @@ public final class MapOfMaps implements BpfMap {
     public byte[] lookupUser(byte[] key) {
         BpfMap m = innerAt(key);
         Integer index = m == null ? null : indexOf.get(m);
-        return index == null ? null : u32(index);
+        return index == null ? null : FdArrays.u32(index);
     }
 
     /** Puts the map with index {@code value} (u32) of the object's map list under {@code key}. */
@@ -219,12 +212,6 @@ public final class MapOfMaps implements BpfMap {
     public void close() {
         inner.clear();
         slots.close();
-    }
-
-    private static byte[] u32(int v) {
-        byte[] b = new byte[4];
-        MemorySegment.ofArray(b).set(ValueLayout.JAVA_INT_UNALIGNED, 0, v);
-        return b;
     }
 
     @Override

@@ -104,25 +104,18 @@ public final class PerfEventArrayMap implements BpfMap {
 
     @Override
     public long lookup(MemorySegment key, int cpu) {
-        BpfMaps.checkKey(def, key);
-        return 0;
+        return FdArrays.refusedLookup(def, key);
     }
 
     @Override
     public int update(MemorySegment key, MemorySegment value, long flags, int cpu) {
-        BpfMaps.checkKey(def, key);
-        return -MapErrno.EINVAL;
+        return FdArrays.refusedUpdate(def, key);
     }
 
     /** Empties a slot: -E2BIG past max_entries, -ENOENT when already empty (fd_array_map_delete_elem). */
     @Override
     public int delete(MemorySegment key) {
-        BpfMaps.checkKey(def, key);
-        long index = Integer.toUnsignedLong(key.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
-        if (index >= def.maxEntries()) {
-            return -MapErrno.E2BIG;
-        }
-        return open.getAndSet((int) index, 0) == 0 ? -MapErrno.ENOENT : 0;
+        return FdArrays.delete(def, key, i -> open.getAndSet(i, 0) != 0);
     }
 
     @Override
@@ -152,13 +145,7 @@ public final class PerfEventArrayMap implements BpfMap {
 
     @Override
     public List<byte[]> keys() {
-        List<byte[]> keys = new ArrayList<>();
-        for (int i = 0; i < def.maxEntries(); i++) {
-            byte[] k = new byte[4];
-            MemorySegment.ofArray(k).set(ValueLayout.JAVA_INT_UNALIGNED, 0, i);
-            keys.add(k);
-        }
-        return keys;
+        return FdArrays.indexKeys(def.maxEntries());
     }
 
     @Override

@@ -4,8 +4,6 @@ import dev.prism.program.MapDef;
 import dev.prism.program.MapType;
 import dev.prism.runtime.Region;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -63,24 +61,17 @@ public final class ProgArrayMap implements BpfMap {
 
     @Override
     public long lookup(MemorySegment key, int cpu) {
-        BpfMaps.checkKey(def, key);
-        return 0;
+        return FdArrays.refusedLookup(def, key);
     }
 
     @Override
     public int update(MemorySegment key, MemorySegment value, long flags, int cpu) {
-        BpfMaps.checkKey(def, key);
-        return -MapErrno.EINVAL;
+        return FdArrays.refusedUpdate(def, key);
     }
 
     @Override
     public int delete(MemorySegment key) {
-        BpfMaps.checkKey(def, key);
-        long index = Integer.toUnsignedLong(key.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
-        if (index >= slots.length()) {
-            return -MapErrno.E2BIG;
-        }
-        return slots.getAndSet((int) index, null) == null ? -MapErrno.ENOENT : 0;
+        return FdArrays.delete(def, key, i -> slots.getAndSet(i, null) != null);
     }
 
     @Override
@@ -96,13 +87,7 @@ public final class ProgArrayMap implements BpfMap {
     /** {@return every index, as array_map_get_next_key visits them} */
     @Override
     public List<byte[]> keys() {
-        List<byte[]> keys = new ArrayList<>(slots.length());
-        for (int i = 0; i < slots.length(); i++) {
-            byte[] k = new byte[4];
-            MemorySegment.ofArray(k).set(ValueLayout.JAVA_INT_UNALIGNED, 0, i);
-            keys.add(k);
-        }
-        return keys;
+        return FdArrays.indexKeys(slots.length());
     }
 
     /** {@return no regions: programs never hold pointers into a prog array} */

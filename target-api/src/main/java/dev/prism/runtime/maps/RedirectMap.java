@@ -77,21 +77,18 @@ public final class RedirectMap implements BpfMap {
     /** {@return 0: programs do not look these maps up in Prism (the verifier refuses the call)} */
     @Override
     public long lookup(MemorySegment key, int cpu) {
-        BpfMaps.checkKey(def, key);
-        return 0;
+        return FdArrays.refusedLookup(def, key);
     }
 
     @Override
     public int update(MemorySegment key, MemorySegment value, long flags, int cpu) {
-        BpfMaps.checkKey(def, key);
-        return -MapErrno.EINVAL;
+        return FdArrays.refusedUpdate(def, key);
     }
 
     /** Empties a slot: arrays -E2BIG past max_entries (dev_map_delete_elem, cpu_map_delete_elem), -ENOENT when absent for DEVMAP_HASH. */
     @Override
     public int delete(MemorySegment key) {
-        BpfMaps.checkKey(def, key);
-        long k = Integer.toUnsignedLong(key.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
+        long k = FdArrays.index(def, key);
         if (def.type() != MapType.DEVMAP_HASH && k >= def.maxEntries()) {
             return -MapErrno.E2BIG;
         }
@@ -158,15 +155,12 @@ public final class RedirectMap implements BpfMap {
     /** {@return arrays: every index (get_next_key walks them all); DEVMAP_HASH: the keys present} */
     @Override
     public List<byte[]> keys() {
+        if (def.type() != MapType.DEVMAP_HASH) {
+            return FdArrays.indexKeys(def.maxEntries());
+        }
         List<byte[]> out = new ArrayList<>();
-        if (def.type() == MapType.DEVMAP_HASH) {
-            for (long k : slots.keySet()) {
-                out.add(u32bytes(k));
-            }
-        } else {
-            for (long k = 0; k < def.maxEntries(); k++) {
-                out.add(u32bytes(k));
-            }
+        for (long k : slots.keySet()) {
+            out.add(FdArrays.u32(k));
         }
         return out;
     }
@@ -183,12 +177,6 @@ public final class RedirectMap implements BpfMap {
 
     private static long u32(byte[] key) {
         return Integer.toUnsignedLong(MemorySegment.ofArray(key).get(ValueLayout.JAVA_INT_UNALIGNED, 0));
-    }
-
-    private static byte[] u32bytes(long v) {
-        byte[] b = new byte[4];
-        MemorySegment.ofArray(b).set(ValueLayout.JAVA_INT_UNALIGNED, 0, (int) v);
-        return b;
     }
 
     @Override
