@@ -68,6 +68,20 @@ class RfcSuiteTest {
         return java.util.stream.IntStream.range(0, cases.size()).filter(i -> i % every == 0).mapToObj(cases::get).toList();
     }
 
+    /**
+     * The suites on OpenCL (PoCL's CPU device here): each case a batch of one; cases its check
+     * refuses are skipped with the reason. Kernels are cached per source in the JVM and by PoCL.
+     */
+    @TestFactory
+    Stream<DynamicTest> opencl() {
+        return tests(CASES, "", Targets.byId("opencl"));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> mapsOnOpencl() {
+        return tests(MAP_CASES, "maps/", Targets.byId("opencl"));
+    }
+
     @TestFactory
     Stream<DynamicTest> mapsOnInterpreter() {
         return tests(MAP_CASES, "maps/", Targets.byId("interpreter"));
