@@ -44,7 +44,7 @@ record DeviceLayout(boolean xdp, int stackBytes, boolean fullFrame, List<MapDef>
     /** Frames a work-item may use (Linux MAX_CALL_FRAMES). */
     static final int MAX_FRAMES = 8;
     /** Per-CPU copies of per-CPU maps on the device. */
-    static final int CPUS = 64;
+    public static final int CPUS = 64;
     /** The XDP frame (XdpBuffer.FRAME_SIZE) when the program may grow the tail. */
     static final int XDP_FRAME = 4096;
     static final int HEADROOM = 256;

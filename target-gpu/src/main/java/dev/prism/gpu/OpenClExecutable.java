@@ -22,9 +22,11 @@ import java.util.List;
  */
 public final class OpenClExecutable implements dev.prism.target.Executable {
     /** Items per launch: bounds device memory (a chunk of XDP frames is at most 300 MB). */
-    static final int CHUNK = 65536;
+    public static final int CHUNK = 65536;
     /** Work-group size: each group is one per-CPU slot (DeviceLayout.CPUS). */
-    static final int GROUP = 64;
+    public static final int GROUP = 64;
+    /** Per-CPU copies: work-group g of a launch is CPU g % CPUS. */
+    public static final int CPUS = DeviceLayout.CPUS;
     static final int IFINDEX = 1;
 
     /**
@@ -46,6 +48,7 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
     private final OpenCl.Device device;
     private final Arena arena = Arena.ofShared();
     private final List<BpfMap> maps;
+    private final boolean ownsMaps;
     private final MemorySegment[] kernel;
     private final java.util.function.LongSupplier clock;
     private final long seed;
@@ -55,18 +58,28 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
     private Timing last;
     private long batches;
 
-    OpenClExecutable(VerifiedProgram verified, String source, DeviceLayout layout, java.util.function.LongSupplier clock, long seed) {
+    OpenClExecutable(VerifiedProgram verified, String source, DeviceLayout layout, java.util.function.LongSupplier clock, long seed,
+                     List<BpfMap> shared) {
         this.verified = verified;
         this.layout = layout;
         this.device = OpenCl.device();
         this.clock = clock;
         this.seed = seed;
+        this.ownsMaps = shared == null;
+        this.maps = shared == null ? hostMaps(verified.program().maps(), arena) : shared;
+        this.kernel = KernelCache.get(device, source);
+    }
+
+    /**
+     * {@return the host copies of {@code defs}}: per-CPU maps with {@link DeviceLayout#CPUS}
+     * CPUs, so that user space sees each device CPU's (work-group's) value, as bpf() does
+     */
+    static List<BpfMap> hostMaps(List<MapDef> defs, Arena arena) {
         List<BpfMap> ms = new ArrayList<>();
-        for (MapDef d : verified.program().maps()) {
+        for (MapDef d : defs) {
             ms.add(BpfMaps.create(d, d.type() == dev.prism.program.MapType.PERCPU_ARRAY ? DeviceLayout.CPUS : 1, arena));
         }
-        this.maps = List.copyOf(ms);
-        this.kernel = KernelCache.get(device, source);
+        return List.copyOf(ms);
     }
 
     /** {@return the timing of the last batch, or null before the first} */
@@ -199,7 +212,8 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
                         long end = used.get(ValueLayout.JAVA_LONG, base + 8) - origin;
                         long meta = used.get(ValueLayout.JAVA_LONG, base + 16) - origin;
                         byte[] pkt = used.asSlice(meta, end - meta).toArray(ValueLayout.JAVA_BYTE);
-                        out.add(new RunResult(r0, null, pkt));
+                        // XDP programs return u32 (the action), as Linux's test run reports it
+                        out.add(new RunResult(r0 & 0xffff_ffffL, null, pkt));
                     } else {
                         out.add(new RunResult(r0, used.asSlice(base + slot, maxLen).toArray(ValueLayout.JAVA_BYTE)));
                     }
@@ -216,6 +230,16 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
         return out;
     }
 
+    static void closeMaps(List<BpfMap> maps) {
+        for (BpfMap m : maps) {
+            try {
+                m.close();
+            } catch (Exception e) {
+                throw new TargetException("opencl: closing map " + m.def().name() + ": " + e.getMessage());
+            }
+        }
+    }
+
     @Override
     public synchronized void close() {
         if (buffer != null) {
@@ -223,12 +247,8 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
             OpenCl.releaseMem(results);
             buffer = null;
         }
-        for (BpfMap m : maps) {
-            try {
-                m.close();
-            } catch (Exception e) {
-                throw new TargetException("opencl: closing map " + m.def().name() + ": " + e.getMessage());
-            }
+        if (ownsMaps) {
+            closeMaps(maps);
         }
         arena.close();
     }

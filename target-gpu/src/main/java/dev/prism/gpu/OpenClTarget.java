@@ -102,7 +102,7 @@ public final class OpenClTarget implements Target {
             @Override
             public Executable load() {
                 requireAvailable();
-                return new OpenClExecutable(verified, source, layout, env.monotonicNs(), env.random().getAsInt());
+                return new OpenClExecutable(verified, source, layout, env.monotonicNs(), env.random().getAsInt(), null);
             }
         };
     }
@@ -141,29 +141,27 @@ public final class OpenClTarget implements Target {
     private final class BySize implements Executable {
         private final Program program;
         private final Map<Integer, OpenClExecutable> bySize = new HashMap<>();
-        private OpenClExecutable first;
+        private final java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+        private final List<dev.prism.runtime.maps.BpfMap> maps;
 
         BySize(Program program) {
             this.program = program;
+            this.maps = OpenClExecutable.hostMaps(program.maps(), arena);
         }
 
         private OpenClExecutable at(int size) {
             OpenClExecutable e = bySize.get(size);
             if (e == null) {
-                if (first != null && !program.maps().isEmpty()) {
-                    throw TargetException.unsupported("raw runs of several memory sizes with maps on opencl");
-                }
                 VerifiedProgram v;
                 try {
                     v = Verifier.verify(program, Profile.RFC9669, size, null);
                 } catch (dev.prism.error.VerificationException ex) {
                     throw new TargetException("rejected by the verifier: " + ex.getMessage(), ex);
                 }
-                e = (OpenClExecutable) compile(v).load();
+                requireSupported(v);
+                DeviceLayout layout = DeviceLayout.of(v.normalized());
+                e = new OpenClExecutable(v, OpenClC.lower(v, layout), layout, env.monotonicNs(), env.random().getAsInt(), maps);
                 bySize.put(size, e);
-                if (first == null) {
-                    first = e;
-                }
             }
             return e;
         }
@@ -183,7 +181,7 @@ public final class OpenClTarget implements Target {
 
         @Override
         public dev.prism.target.MapAccess maps() {
-            return (first == null ? at(0) : first).maps();
+            return new dev.prism.runtime.MapSetAccess(maps, List.of(program));
         }
 
         @Override
@@ -191,6 +189,8 @@ public final class OpenClTarget implements Target {
             for (OpenClExecutable e : bySize.values()) {
                 e.close();
             }
+            OpenClExecutable.closeMaps(maps);
+            arena.close();
         }
     }
 }
