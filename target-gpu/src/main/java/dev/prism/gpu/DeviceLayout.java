@@ -31,6 +31,11 @@ import java.util.List;
  *   <li>HASH: 8 bytes of header (u32 live count), then a power-of-two table of at least
  *       2 x max_entries slots: u32 state (0 empty, 1 being written, 2 full, 3 deleted), u32 pad,
  *       round8(key), round8(value). Open addressing, linear probing, FNV-1a over the key.</li>
+ *   <li>LPM_TRIE: 8 bytes of header (u32 entry count), then the entries sorted longest prefix
+ *       first: u32 prefixlen, u32 pad, round8(key_size - 4) bytes of data, round8(value). A
+ *       lookup scans them and takes the first whose prefix matches: the longest, as the trie
+ *       would. Built by the host between batches; programs only read it (update and delete on
+ *       an LPM map are refused by check).</li>
  * </ul>
  */
 record DeviceLayout(boolean xdp, int stackBytes, boolean fullFrame, List<MapDef> maps, long[] offsets,
@@ -85,6 +90,7 @@ record DeviceLayout(boolean xdp, int stackBytes, boolean fullFrame, List<MapDef>
             case ARRAY -> (long) round8(def.valueSize()) * def.maxEntries();
             case PERCPU_ARRAY -> (long) CPUS * round8(def.valueSize()) * def.maxEntries();
             case HASH -> HASH_HEADER + (long) hashCapacity(def) * hashSlot(def);
+            case LPM_TRIE -> HASH_HEADER + (long) def.maxEntries() * lpmSlot(def);
             default -> 0;
         };
     }
@@ -96,6 +102,11 @@ record DeviceLayout(boolean xdp, int stackBytes, boolean fullFrame, List<MapDef>
 
     static int hashSlot(MapDef def) {
         return 8 + round8(def.keySize()) + round8(def.valueSize());
+    }
+
+    /** {@return bytes of one LPM entry: u32 prefixlen, u32 pad, round8(data), round8(value)} */
+    static int lpmSlot(MapDef def) {
+        return 8 + round8(def.keySize() - 4) + round8(def.valueSize());
     }
 
     long mapOffset(int index) {

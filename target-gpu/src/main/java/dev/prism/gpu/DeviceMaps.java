@@ -77,9 +77,29 @@ final class DeviceMaps {
                     }
                     region.set(ValueLayout.JAVA_INT_UNALIGNED, off, count);
                 }
+                case LPM_TRIE -> {
+                    List<byte[]> keys = new java.util.ArrayList<>(map.keys());
+                    keys.sort((x, y) -> Integer.compareUnsigned(prefix(y), prefix(x)));
+                    int slot = DeviceLayout.lpmSlot(d);
+                    int at = 0;
+                    for (byte[] key : keys) {
+                        byte[] v = map.lookupUser(key);
+                        long s = off + 8 + (long) at * slot;
+                        region.set(ValueLayout.JAVA_INT_UNALIGNED, s, prefix(key));
+                        MemorySegment.copy(key, 4, region, ValueLayout.JAVA_BYTE, s + 8, key.length - 4);
+                        MemorySegment.copy(v, 0, region, ValueLayout.JAVA_BYTE, s + 8 + DeviceLayout.round8(d.keySize() - 4),
+                                d.valueSize());
+                        at++;
+                    }
+                    region.set(ValueLayout.JAVA_INT_UNALIGNED, off, at);
+                }
                 default -> throw new TargetException("not supported: map type " + d.type().id() + " on opencl");
             }
         }
+    }
+
+    private static int prefix(byte[] key) {
+        return (key[0] & 0xff) | (key[1] & 0xff) << 8 | (key[2] & 0xff) << 16 | (key[3] & 0xff) << 24;
     }
 
     /** Reads every map back from {@code region} into the host maps. */
@@ -120,6 +140,25 @@ final class DeviceMaps {
                                     .toArray(ValueLayout.JAVA_BYTE);
                             require(map.updateUser(key, v, BpfMaps.BPF_ANY), d);
                         }
+                    }
+                }
+                case LPM_TRIE -> {
+                    // read only on the device (check refuses update and delete): values may have
+                    // been written through lookup pointers, so they come back
+                    int n = region.get(ValueLayout.JAVA_INT_UNALIGNED, off);
+                    int slot = DeviceLayout.lpmSlot(d);
+                    for (int e = 0; e < n; e++) {
+                        long s = off + 8 + (long) e * slot;
+                        byte[] key = new byte[d.keySize()];
+                        int p = region.get(ValueLayout.JAVA_INT_UNALIGNED, s);
+                        key[0] = (byte) p;
+                        key[1] = (byte) (p >>> 8);
+                        key[2] = (byte) (p >>> 16);
+                        key[3] = (byte) (p >>> 24);
+                        MemorySegment.copy(region, ValueLayout.JAVA_BYTE, s + 8, key, 4, d.keySize() - 4);
+                        byte[] v = region.asSlice(s + 8 + DeviceLayout.round8(d.keySize() - 4), d.valueSize())
+                                .toArray(ValueLayout.JAVA_BYTE);
+                        require(map.updateUser(key, v, BpfMaps.BPF_ANY), d);
                     }
                 }
                 default -> throw new TargetException("not supported: map type " + d.type().id() + " on opencl");

@@ -144,6 +144,23 @@ final class DeviceRuntime {
               }
               return (ulong) -7L;
             }
+            ulong lpm_lookup(__global uchar *M, ulong m, uint dlen, ulong slot, ulong key) {
+              uint n = (uint) LD32(m), kp = (uint) LD32(key);
+              if (kp > dlen * 8) return 0;
+              for (uint e = 0; e < n; e++) {
+                ulong s = m + 8 + (ulong) e * slot;
+                uint p = (uint) LD32(s);
+                if (p > kp) continue;
+                uint ok = 1;
+                for (uint b = 0; b < p / 8 && ok; b++) ok = M[s + 8 + b] == M[key + 4 + b];
+                if (ok && (p & 7) != 0) {
+                  uint mask = (0xff00U >> (p & 7)) & 0xffU;
+                  ok = (M[s + 8 + p / 8] & mask) == (M[key + 4 + p / 8] & mask);
+                }
+                if (ok) return s + 8 + ((dlen + 7) & ~7U);
+              }
+              return 0;
+            }
             ulong hash_delete(__global uchar *M, ulong m, uint ks, ulong slot, uint mask, ulong key) {
               ulong s = hash_find(M, m, ks, slot, mask, key);
               if (s == 0) return (ulong) -2L;
@@ -193,6 +210,8 @@ final class DeviceRuntime {
                     delete.append("  if (m == ").append(off).append(") return hash_delete(M, m, ").append(args).append(table)
                             .append(", key);\n");
                 }
+                case LPM_TRIE -> lookup.append("  if (m == ").append(off).append(") return lpm_lookup(M, m, ")
+                        .append(d.keySize() - 4).append("U, ").append(DeviceLayout.lpmSlot(d)).append("UL, key);\n");
                 default -> {
                 }
             }

@@ -33,7 +33,7 @@ import java.util.Map;
  * address, helpers other than map lookup/update/delete, ktime (the batch's launch time: OpenCL
  * C has no device clock), get_prandom_u32 (xorshift per work-item, seeded per batch),
  * get_smp_processor_id (the work-group), csum_diff and the three XDP adjust helpers, and maps
- * other than ARRAY, PERCPU_ARRAY and HASH.
+ * other than ARRAY, PERCPU_ARRAY, HASH and LPM_TRIE (lookups only: update and delete on it).
  */
 public final class OpenClTarget implements Target {
     private final Environment env;
@@ -77,7 +77,11 @@ public final class OpenClTarget implements Target {
                         || o.mnemonic().startsWith("lddw dst, map_value_fd") || o.mnemonic().startsWith("lddw dst, var")
                         || o.mnemonic().startsWith("lddw dst, code"))
                 .maps(Capabilities.MapRule.of(MapType.ARRAY), Capabilities.MapRule.of(MapType.PERCPU_ARRAY),
-                        Capabilities.MapRule.of(MapType.HASH))
+                        Capabilities.MapRule.of(MapType.HASH), Capabilities.MapRule.of(MapType.LPM_TRIE))
+                .helper(Capabilities.HelperRule.of(Helpers.MAP_UPDATE_ELEM).onMaps(MapType.ARRAY, MapType.PERCPU_ARRAY, MapType.HASH)
+                        .withNote("LPM maps are read-only on the device (built by the host between batches)"))
+                .helper(Capabilities.HelperRule.of(Helpers.MAP_DELETE_ELEM).onMaps(MapType.ARRAY, MapType.PERCPU_ARRAY, MapType.HASH)
+                        .withNote("LPM maps are read-only on the device (built by the host between batches)"))
                 .atomics(AtomicOp.values())
                 .calls(new Capabilities.Calls(true, false, false))
                 .build();
