@@ -88,6 +88,13 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
     }
 
     @Override
+    public java.util.Map<String, Long> lastBatchNanos() {
+        Timing t = last;
+        return t == null ? java.util.Map.of()
+                : java.util.Map.of("transfer", t.transferNs(), "kernel", t.kernelNs(), "host", t.hostNs());
+    }
+
+    @Override
     public RunResult run(RunInput input) {
         return run(List.of(input)).get(0);
     }

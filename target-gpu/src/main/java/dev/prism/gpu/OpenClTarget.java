@@ -145,6 +145,7 @@ public final class OpenClTarget implements Target {
     private final class BySize implements Executable {
         private final Program program;
         private final Map<Integer, OpenClExecutable> bySize = new HashMap<>();
+        private OpenClExecutable last;
         private final java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
         private final List<dev.prism.runtime.maps.BpfMap> maps;
 
@@ -172,7 +173,8 @@ public final class OpenClTarget implements Target {
 
         @Override
         public RunResult run(RunInput input) {
-            return at(input.mem().length).run(input);
+            last = at(input.mem().length);
+            return last.run(input);
         }
 
         @Override
@@ -180,7 +182,13 @@ public final class OpenClTarget implements Target {
             if (inputs.isEmpty()) {
                 return List.of();
             }
-            return at(inputs.get(0).mem().length).run(inputs);
+            last = at(inputs.get(0).mem().length);
+            return last.run(inputs);
+        }
+
+        @Override
+        public Map<String, Long> lastBatchNanos() {
+            return last == null ? Map.of() : last.lastBatchNanos();
         }
 
         @Override
