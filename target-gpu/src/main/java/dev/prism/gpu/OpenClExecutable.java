@@ -17,7 +17,8 @@ import java.util.List;
 
 /**
  * A program loaded on the OpenCL device: a batch of inputs is one kernel launch per chunk of at
- * most {@link #CHUNK} items, maps copied to the device before the batch and back after it.
+ * most {@link #CHUNK} items. Maps live on the device between batches; they are copied up before
+ * a batch when user space wrote them, and down when user space reads them ({@link #maps()}).
  * Timings of the last batch ({@link #lastTiming()}) separate transfers from kernel time.
  */
 public final class OpenClExecutable implements dev.prism.target.Executable {
@@ -56,6 +57,10 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
     private long bufferBytes;
     private MemorySegment results;
     private Timing last;
+    /** The device's maps are newer than the host's (a batch ran since the last download). */
+    private boolean hostStale;
+    /** The host's maps are newer than the device's (user space wrote, or no upload yet). */
+    private boolean deviceStale = true;
     private long batches;
 
     OpenClExecutable(VerifiedProgram verified, String source, DeviceLayout layout, java.util.function.LongSupplier clock, long seed,
@@ -99,9 +104,32 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
         return run(List.of(input)).get(0);
     }
 
+    /**
+     * {@return the host's maps}, brought up to date from the device first when a batch ran since;
+     * every write through it marks the device copy stale, so the next batch uploads. Maps thus
+     * cross the bus only when user space looks at them, not per batch.
+     */
     @Override
     public MapAccess maps() {
-        return new MapSetAccess(maps, List.of(verified.program()));
+        return new SyncedMapAccess(new MapSetAccess(maps, List.of(verified.program())), this::syncDown, this::markDeviceStale);
+    }
+
+    synchronized void markDeviceStale() {
+        deviceStale = true;
+    }
+
+    /** Copies the device's maps to the host when a batch ran since the last copy. */
+    synchronized void syncDown() {
+        if (!hostStale || buffer == null) {
+            return;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment region = a.allocate(layout.itemsOffset(), 64);
+            OpenCl.read(device, buffer, 0, region);
+            OpenCl.finish(device);
+            DeviceMaps.download(layout, maps, region);
+        }
+        hostStale = false;
     }
 
     @Override
@@ -150,6 +178,8 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
         int chunk = Math.min(CHUNK, data.length);
         long need = layout.itemsOffset() + stride * chunk;
         if (buffer == null || bufferBytes < need) {
+            syncDown();
+            deviceStale = true;
             if (buffer != null) {
                 OpenCl.releaseMem(buffer);
                 OpenCl.releaseMem(results);
@@ -160,12 +190,16 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
         }
         List<RunResult> out = new ArrayList<>(data.length);
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment mapRegion = a.allocate(layout.itemsOffset(), 64);
-            DeviceMaps.upload(layout, maps, mapRegion);
-            long tt = System.nanoTime();
-            OpenCl.write(device, buffer, 0, mapRegion);
-            OpenCl.finish(device);
-            transfer += System.nanoTime() - tt;
+            long tt;
+            if (deviceStale) {
+                MemorySegment mapRegion = a.allocate(layout.itemsOffset(), 64);
+                DeviceMaps.upload(layout, maps, mapRegion);
+                tt = System.nanoTime();
+                OpenCl.write(device, buffer, 0, mapRegion);
+                OpenCl.finish(device);
+                transfer += System.nanoTime() - tt;
+                deviceStale = false;
+            }
             MemorySegment items = a.allocate(stride * chunk, 64);
             MemorySegment r0s = a.allocate(8L * chunk, 8);
             long slot = layout.slotOffset();
@@ -226,11 +260,7 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
                     }
                 }
             }
-            tt = System.nanoTime();
-            OpenCl.read(device, buffer, 0, mapRegion);
-            OpenCl.finish(device);
-            transfer += System.nanoTime() - tt;
-            DeviceMaps.download(layout, maps, mapRegion);
+            hostStale = true;
         }
         long total = System.nanoTime() - t0;
         last = new Timing(data.length, transfer, kernelNs, total - transfer - kernelNs);

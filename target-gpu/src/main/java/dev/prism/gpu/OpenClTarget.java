@@ -193,7 +193,9 @@ public final class OpenClTarget implements Target {
 
         @Override
         public dev.prism.target.MapAccess maps() {
-            return new dev.prism.runtime.MapSetAccess(maps, List.of(program));
+            return new SyncedMapAccess(new dev.prism.runtime.MapSetAccess(maps, List.of(program)),
+                    () -> bySize.values().forEach(OpenClExecutable::syncDown),
+                    () -> bySize.values().forEach(OpenClExecutable::markDeviceStale));
         }
 
         @Override
