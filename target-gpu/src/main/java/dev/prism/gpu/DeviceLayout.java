@@ -18,7 +18,8 @@ import java.util.List;
  *   items                        per work-item, itemStride bytes each (a run-time kernel argument):
  *     +0                         context, host layout (XdpContext): data, data_end, data_meta (u64
  *                                arena offsets), ingress_ifindex (1), rx_queue_index (0)
- *     +64                        stack: FRAME_SIZE bytes per frame, frames grow down; r10 starts at the top
+ *     +64                        stack: the proven depth, or FRAME_SIZE bytes per frame with calls
+ *                                (frames grow down); r10 starts at the top
  *     +slotOffset                the packet frame (XDP: 256 bytes headroom, then the packet) or raw memory
  * </pre>
  * Map layouts:
@@ -55,8 +56,11 @@ record DeviceLayout(boolean xdp, int stackBytes, boolean fullFrame, List<MapDef>
     static final int HEADROOM = 256;
     static final int HASH_HEADER = 8;
 
-    /** {@return the layout for {@code program} (normalized)} */
-    static DeviceLayout of(Program program) {
+    /**
+     * {@return the layout for {@code program} (normalized)}: without bpf-to-bpf calls the stack
+     * is the verifier's proven depth ({@code stackDepth}, rounded up to 8), with them 8 frames of 512
+     */
+    static DeviceLayout of(Program program, int stackDepth) {
         boolean calls = false;
         boolean tail = false;
         for (int pc = 0; pc < program.length(); pc++) {
@@ -73,7 +77,8 @@ record DeviceLayout(boolean xdp, int stackBytes, boolean fullFrame, List<MapDef>
             at = align(at + bytes(maps.get(i)), 64);
         }
         boolean xdp = program.type() == ProgramType.XDP;
-        return new DeviceLayout(xdp, FRAME_SIZE * (calls ? MAX_FRAMES : 1), tail, maps, offsets, at);
+        int stack = calls ? FRAME_SIZE * MAX_FRAMES : Math.max(8, round8(Math.min(Math.max(stackDepth, 0), FRAME_SIZE)));
+        return new DeviceLayout(xdp, stack, tail, maps, offsets, at);
     }
 
     static long align(long v, long a) {

@@ -90,7 +90,7 @@ public final class OpenClTarget implements Target {
     @Override
     public Artifact compile(VerifiedProgram verified) {
         requireSupported(verified);
-        DeviceLayout layout = DeviceLayout.of(verified.normalized());
+        DeviceLayout layout = DeviceLayout.of(verified.normalized(), verified.requires().stackDepth());
         String source = OpenClC.lower(verified, layout);
         return new Artifact() {
             @Override
@@ -164,7 +164,7 @@ public final class OpenClTarget implements Target {
                     throw new TargetException("rejected by the verifier: " + ex.getMessage(), ex);
                 }
                 requireSupported(v);
-                DeviceLayout layout = DeviceLayout.of(v.normalized());
+                DeviceLayout layout = DeviceLayout.of(v.normalized(), v.requires().stackDepth());
                 e = new OpenClExecutable(v, OpenClC.lower(v, layout), layout, env.monotonicNs(), env.random().getAsInt(), maps);
                 bySize.put(size, e);
             }
