@@ -21,9 +21,9 @@ import java.util.BitSet;
  * pointer comparisons keep their meaning. Loads and stores go through packed structs (BPF allows
  * unaligned packet access); atomics use the aligned address the verifier proved.
  *
- * <p><b>Control flow.</b> OpenCL C has goto only as an extension, so the CFG becomes a dispatch
- * loop: {@code for (;;) switch (pc)}, one case per basic block leader, blocks falling through to
- * the next case; a jump assigns pc and continues the loop. bpf-to-bpf calls use the same loop
+ * <p><b>Control flow.</b> No labels and goto: the CFG becomes a dispatch loop,
+ * {@code while (pc != DONE) switch (pc)}, one case per basic block leader, blocks falling through
+ * to the next case; a jump assigns pc and continues the loop, the entry's exit sets DONE. bpf-to-bpf calls use the same loop
  * with an explicit return stack (return pc, r6-r9) of {@link DeviceLayout#MAX_FRAMES} frames,
  * since OpenCL C forbids recursion and a verified call graph needs no more than 8 frames.
  *
@@ -60,6 +60,7 @@ final class OpenClC {
         line("// Prism opencl lowering: one work-item per input (target-gpu OpenClC)");
         line("#pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable");
         line("#pragma OPENCL EXTENSION cl_khr_int64_extended_atomics : enable");
+        line("#define DONE 0xffffffffU");
         out.append(DeviceRuntime.source(layout));
         int n = program.length();
         BitSet leaders = leaders();
@@ -76,7 +77,7 @@ final class OpenClC {
                 + "], s7[" + DeviceLayout.MAX_FRAMES + "], s8[" + DeviceLayout.MAX_FRAMES + "], s9["
                 + DeviceLayout.MAX_FRAMES + "];");
         line("  uint pc = 0;");
-        line("  for (;;) {");
+        line("  while (pc != DONE) {");
         line("    switch (pc) {");
         for (int pc = 0; pc < n; pc++) {
             Insn insn = program.at(pc);
@@ -89,12 +90,9 @@ final class OpenClC {
             line("      // " + pc + ": " + insn);
             lowerInsn(pc, insn);
         }
-        line("    default: goto done_bad;");
+        line("    default: pc = DONE; break;");
         line("    }");
         line("  }");
-        line("done_bad:");
-        line("  R0[gid] = 0xdeadUL; return;");
-        line("done:");
         line("  R0[gid] = r0;");
         line("}");
     }
@@ -208,7 +206,7 @@ final class OpenClC {
             }
             case Insn.CallX x -> throw new IllegalStateException(pc + ": callx passed check");
             case Insn.Exit e -> {
-                line("      if (depth == 0) goto done;");
+                line("      if (depth == 0) { pc = DONE; break; }");
                 line("      depth--; r10 += " + DeviceLayout.FRAME_SIZE + "UL; r6 = s6[depth]; r7 = s7[depth]; r8 = s8[depth];"
                         + " r9 = s9[depth]; pc = rpc[depth]; continue;");
             }

@@ -65,7 +65,7 @@ class OpenClTargetTest {
         Program p = xdp("mov %r0, 1\njeq %r1, 0, +1\nmov %r0, 2\nexit");
         String src = TARGET.compile(Verifier.verify(p, Profile.RFC9669)).listing();
         assertTrue(src.contains("switch (pc)"), src);
-        assertFalse(src.matches("(?s).*\\bgoto L.*"), "no goto between blocks");
+        assertFalse(src.contains("goto"), "no goto");
     }
 
     /**
