@@ -23,7 +23,7 @@ ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 # libunicorn2 (arm64 emulation), binutils (objdump, for x86-64 listings), qemu-user-static
 # (an arm64 JVM, to test the arm64 JIT's native path). More join as targets need them
 # (pocl-opencl-icd, ocl-icd-libopencl1, gcc-aarch64-linux-gnu, ...).
-PACKAGES := clang-19 llvm-19 libunicorn2 binutils qemu-user-static
+PACKAGES := clang-19 llvm-19 libunicorn2 binutils qemu-user-static pocl-opencl-icd ocl-icd-libopencl1 clinfo
 
 # Debian trixie's arm64 OpenJDK 25 and the libraries it loads, unpacked for qemu-user
 # (scripts/arm64-sysroot: signature and hashes checked; kept between runs). The tests find it

@@ -200,6 +200,9 @@ final class RunCommand implements Callable<Integer> {
                 if (batch > 1 && json) {
                     doc.put("batch", batch);
                 }
+                if (batch > 1) {
+                    batchReport(exe, doc);
+                }
                 if (packetProgram) {
                     printPacket(entry, packet, result, nsPerRun, doc);
                 } else {
@@ -217,6 +220,27 @@ final class RunCommand implements Callable<Integer> {
             return exit;
         } catch (TargetException e) {
             throw new CliException(target.id() + ": " + e.getMessage(), Main.EXIT_FAILED, e);
+        }
+    }
+
+    /**
+     * With --batch N: the last batch's throughput (inputs/s) and, where the target says where the
+     * time went (opencl: transfer, kernel, host), each phase apart.
+     */
+    private void batchReport(Executable exe, Map<String, Object> doc) {
+        Map<String, Long> phases = exe.lastBatchNanos();
+        long total = phases.values().stream().mapToLong(Long::longValue).sum();
+        if (phases.isEmpty()) {
+            return;
+        }
+        double perSecond = batch / (total / 1e9);
+        if (json) {
+            doc.put("batch_inputs_per_s", Math.round(perSecond));
+            phases.forEach((k, v) -> doc.put("batch_" + k + "_ns", v));
+        } else {
+            StringBuilder b = new StringBuilder(String.format("batch      %d inputs, %.0f inputs/s", batch, perSecond));
+            new java.util.TreeMap<>(phases).forEach((k, v) -> b.append(String.format(", %s %.3f ms", k, v / 1e6)));
+            spec.commandLine().getOut().println(b);
         }
     }
 

@@ -68,6 +68,30 @@ class RfcSuiteTest {
         return java.util.stream.IntStream.range(0, cases.size()).filter(i -> i % every == 0).mapToObj(cases::get).toList();
     }
 
+    /**
+     * The suites on OpenCL (PoCL's CPU device here): each case a batch of one; cases its check
+     * refuses are skipped with the reason. PoCL builds a kernel in about a second (cached per
+     * source in the JVM and in target/pocl-cache), so {@code make test} runs every
+     * {@value #OPENCL_SAMPLE}th case and nightly all ({@code -Dprism.opencl.sample=1} too).
+     */
+    @TestFactory
+    Stream<DynamicTest> opencl() {
+        return tests(sample(CASES, "prism.opencl.sample", OPENCL_SAMPLE), "", Targets.byId("opencl"));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> mapsOnOpencl() {
+        return tests(sample(MAP_CASES, "prism.opencl.sample", OPENCL_SAMPLE), "maps/", Targets.byId("opencl"));
+    }
+
+    private static final int OPENCL_SAMPLE = 4;
+
+    private static List<ConformanceCase> sample(List<ConformanceCase> cases, String property, int every) {
+        boolean nightly = "1".equals(System.getenv("PRISM_NIGHTLY")) || Boolean.getBoolean("prism.nightly");
+        int n = Integer.getInteger(property, nightly ? 1 : every);
+        return java.util.stream.IntStream.range(0, cases.size()).filter(i -> i % n == 0).mapToObj(cases::get).toList();
+    }
+
     @TestFactory
     Stream<DynamicTest> mapsOnInterpreter() {
         return tests(MAP_CASES, "maps/", Targets.byId("interpreter"));

@@ -25,6 +25,15 @@ public interface Executable extends AutoCloseable {
     }
 
     /**
+     * {@return where the time of the last {@link #run(java.util.List)} went, in nanoseconds by
+     * phase (a batch device: "transfer" host to device and back, "kernel", "host" packing), or
+     * empty when the target does not say}
+     */
+    default java.util.Map<String, Long> lastBatchNanos() {
+        return java.util.Map.of();
+    }
+
+    /**
      * {@return user-space access to the maps the program uses}; maps persist across runs until
      * {@link #close()}
      */

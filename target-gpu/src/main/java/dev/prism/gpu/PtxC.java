@@ -1,0 +1,392 @@
+package dev.prism.gpu;
+
+import dev.prism.isa.Imm;
+import dev.prism.isa.Insn;
+import dev.prism.isa.JumpOp;
+import dev.prism.isa.Operand;
+import dev.prism.isa.Reg;
+import dev.prism.isa.Size;
+import dev.prism.isa.Width;
+import dev.prism.program.Program;
+import dev.prism.verifier.VerifiedProgram;
+
+/**
+ * Lowers a verified program without maps, helpers or calls to PTX ({@code .target sm_90},
+ * {@code .address_size 64}), one thread per input, with the arena of {@link DeviceLayout}
+ * (addresses are offsets into the buffer {@code M}). PTX has branches, so the CFG stays as
+ * labels and {@code bra}.
+ *
+ * <p>Where PTX differs from RFC 9669, the lowering guards it:
+ * <ul>
+ *   <li>{@code shl}/{@code shr} clamp shift amounts at or above the width; BPF masks them: the
+ *       amount is and-ed with 63 (31) first;</li>
+ *   <li>{@code div}/{@code rem} by zero are unspecified: the divisor is replaced by 1 and the
+ *       result selected as 0 (div) or dst (mod) with {@code selp};</li>
+ *   <li>signed division by -1 (INT_MIN / -1 overflows): the result is {@code neg} (div) or 0
+ *       (mod), selected;</li>
+ *   <li>there is no {@code atom.sub}: BPF has no atomic subtraction either, so none is needed;</li>
+ *   <li>32-bit results are computed in 32-bit registers and zero-extended with {@code cvt.u64.u32};</li>
+ *   <li>loads and stores are byte by byte ({@code ld.global.u8}): PTX needs natural alignment,
+ *       BPF packet accesses need none; atomics use the aligned address the verifier proved.</li>
+ * </ul>
+ */
+final class PtxC {
+    private final Program program;
+    private final DeviceLayout layout;
+    private final StringBuilder out = new StringBuilder();
+
+    private PtxC(VerifiedProgram verified, DeviceLayout layout) {
+        this.program = verified.normalized();
+        this.layout = layout;
+    }
+
+    /** {@return the PTX module of {@code verified}, kernel entry {@code prism}} */
+    static String lower(VerifiedProgram verified, DeviceLayout layout) {
+        PtxC c = new PtxC(verified, layout);
+        c.emit();
+        return c.out.toString();
+    }
+
+    private void l(String s) {
+        out.append("\t").append(s).append('\n');
+    }
+
+    private void emit() {
+        out.append("// Prism ptx lowering: one thread per input (target-gpu PtxC)\n");
+        out.append(".version 9.0\n.target sm_90\n.address_size 64\n\n");
+        out.append(".visible .entry prism(.param .u64 pM, .param .u64 pR0, .param .u32 pn, .param .u64 pitems,"
+                + " .param .u64 pstride, .param .u64 pmemlen)\n{\n");
+        l(".reg .b64 %r<11>;");
+        l(".reg .b64 %t<6>;");
+        l(".reg .b32 %w<4>;");
+        l(".reg .pred %p<2>;");
+        l(".reg .b64 %M, %base, %gid, %a;");
+        l("ld.param.u64 %M, [pM];");
+        l("mov.u32 %w0, %ctaid.x;");
+        l("mov.u32 %w1, %ntid.x;");
+        l("mov.u32 %w2, %tid.x;");
+        l("mad.lo.u32 %w0, %w0, %w1, %w2;");
+        l("ld.param.u32 %w1, [pn];");
+        l("setp.ge.u32 %p0, %w0, %w1;");
+        l("@%p0 bra RET;");
+        l("cvt.u64.u32 %gid, %w0;");
+        l("ld.param.u64 %t0, [pstride];");
+        l("ld.param.u64 %base, [pitems];");
+        l("mad.lo.u64 %base, %gid, %t0, %base;");
+        for (int i = 0; i <= 9; i++) {
+            l("mov.b64 %r" + i + ", 0;");
+        }
+        if (layout.xdp()) {
+            l("mov.b64 %r1, %base;");
+        } else {
+            l("ld.param.u64 %r2, [pmemlen];");
+            l("add.u64 %t0, %base, " + layout.slotOffset() + ";");
+            l("setp.eq.u64 %p0, %r2, 0;");
+            l("selp.b64 %r1, 0, %t0, %p0;");
+        }
+        l("add.u64 %r10, %base, " + (DeviceLayout.CTX_SIZE + layout.stackBytes()) + ";");
+        for (int pc = 0; pc < program.length(); pc++) {
+            Insn insn = program.at(pc);
+            if (insn == null) {
+                continue;
+            }
+            out.append("L").append(pc).append(":\n");
+            out.append("\t// ").append(insn).append('\n');
+            lower(pc, insn);
+        }
+        out.append("EXIT:\n");
+        l("ld.param.u64 %t0, [pR0];");
+        l("mad.lo.u64 %t0, %gid, 8, %t0;");
+        l("st.global.u64 [%t0], %r0;");
+        out.append("RET:\n");
+        l("ret;");
+        out.append("}\n");
+    }
+
+    private static String r(Reg reg) {
+        return "%r" + reg.n();
+    }
+
+    private static String hex64(long v) {
+        return String.format("0x%016xU", v);
+    }
+
+    /** {@return a 64-bit register holding the operand (an immediate sign-extended into %t1)} */
+    private String src64(Operand o) {
+        return switch (o) {
+            case Reg reg -> r(reg);
+            case Imm imm -> {
+                l("mov.b64 %t1, " + hex64(imm.value()) + ";");
+                yield "%t1";
+            }
+        };
+    }
+
+    /** Loads the low 32 bits of dst into %w0 and of the source into %w1. */
+    private void operands32(Reg dst, Operand src) {
+        l("cvt.u32.u64 %w0, " + r(dst) + ";");
+        switch (src) {
+            case Reg reg -> l("cvt.u32.u64 %w1, " + r(reg) + ";");
+            case Imm imm -> l("mov.b32 %w1, " + String.format("0x%08x", imm.value()) + ";");
+        }
+    }
+
+    private void lower(int pc, Insn insn) {
+        int next = pc + insn.slots();
+        switch (insn) {
+            case Insn.Alu a -> {
+                if (a.width() == Width.W64) {
+                    alu64(a);
+                } else {
+                    alu32(a);
+                }
+            }
+            case Insn.Neg g -> {
+                if (g.width() == Width.W64) {
+                    l("neg.s64 " + r(g.dst()) + ", " + r(g.dst()) + ";");
+                } else {
+                    l("cvt.u32.u64 %w0, " + r(g.dst()) + ";");
+                    l("neg.s32 %w0, %w0;");
+                    l("cvt.u64.u32 " + r(g.dst()) + ", %w0;");
+                }
+            }
+            case Insn.MovSx m -> {
+                if (m.width() == Width.W64) {
+                    l("shl.b64 %t0, " + r(m.src()) + ", " + (64 - m.fromBits()) + ";");
+                    l("shr.s64 " + r(m.dst()) + ", %t0, " + (64 - m.fromBits()) + ";");
+                } else {
+                    l("cvt.u32.u64 %w0, " + r(m.src()) + ";");
+                    l("shl.b32 %w0, %w0, " + (32 - m.fromBits()) + ";");
+                    l("shr.s32 %w0, %w0, " + (32 - m.fromBits()) + ";");
+                    l("cvt.u64.u32 " + r(m.dst()) + ", %w0;");
+                }
+            }
+            case Insn.Endian e -> endian(e);
+            case Insn.LoadImm64 li -> {
+                if (li.kind() != dev.prism.isa.LoadImm64Kind.IMM64) {
+                    throw new IllegalStateException(pc + ": lddw " + li.kind() + " passed ptx's check");
+                }
+                l("mov.b64 " + r(li.dst()) + ", " + hex64(li.value()) + ";");
+            }
+            case Insn.Load ld -> {
+                l("add.u64 %a, %M, " + r(ld.src()) + ";");
+                int n = ld.size().bytes();
+                l("mov.b64 %t3, 0;");
+                for (int i = 0; i < n; i++) {
+                    l("ld.global.u8 %w0, [%a+" + (ld.offset() + i) + "];");
+                    l("cvt.u64.u32 %t0, %w0;");
+                    if (i > 0) {
+                        l("shl.b64 %t0, %t0, " + 8 * i + ";");
+                    }
+                    l("or.b64 %t3, %t3, %t0;");
+                }
+                if (ld.signExtend()) {
+                    l("shl.b64 %t3, %t3, " + (64 - 8 * n) + ";");
+                    l("shr.s64 %t3, %t3, " + (64 - 8 * n) + ";");
+                }
+                l("mov.b64 " + r(ld.dst()) + ", %t3;");
+            }
+            case Insn.Store st -> {
+                String v = src64(st.src());
+                l("add.u64 %a, %M, " + r(st.dst()) + ";");
+                for (int i = 0; i < st.size().bytes(); i++) {
+                    l("shr.u64 %t0, " + v + ", " + 8 * i + ";");
+                    l("cvt.u32.u64 %w0, %t0;");
+                    l("st.global.u8 [%a+" + (st.offset() + i) + "], %w0;");
+                }
+            }
+            case Insn.Atomic at -> atomic(at);
+            case Insn.Ja j -> l("bra L" + (next + j.offset()) + ";");
+            case Insn.Jump j -> {
+                jump(j);
+                l("@%p0 bra L" + (next + j.offset()) + ";");
+            }
+            case Insn.Call c -> throw new IllegalStateException(pc + ": call passed ptx's check");
+            case Insn.CallX x -> throw new IllegalStateException(pc + ": callx passed ptx's check");
+            case Insn.Exit e -> l("bra EXIT;");
+            case Insn.PacketLoad p -> throw new IllegalStateException(pc + ": legacy packet load passed ptx's check");
+        }
+    }
+
+    private void alu64(Insn.Alu a) {
+        String d = r(a.dst());
+        String s = src64(a.src());
+        switch (a.op()) {
+            case ADD -> l("add.u64 " + d + ", " + d + ", " + s + ";");
+            case SUB -> l("sub.u64 " + d + ", " + d + ", " + s + ";");
+            case MUL -> l("mul.lo.u64 " + d + ", " + d + ", " + s + ";");
+            case OR -> l("or.b64 " + d + ", " + d + ", " + s + ";");
+            case AND -> l("and.b64 " + d + ", " + d + ", " + s + ";");
+            case XOR -> l("xor.b64 " + d + ", " + d + ", " + s + ";");
+            case MOV -> l("mov.b64 " + d + ", " + s + ";");
+            case LSH, RSH, ARSH -> {
+                l("cvt.u32.u64 %w1, " + s + ";");
+                l("and.b32 %w1, %w1, 63;");
+                String op = a.op() == dev.prism.isa.AluOp.LSH ? "shl.b64" : a.op() == dev.prism.isa.AluOp.RSH ? "shr.u64" : "shr.s64";
+                l(op + " " + d + ", " + d + ", %w1;");
+            }
+            case DIV, MOD -> {
+                l("setp.eq.u64 %p0, " + s + ", 0;");
+                l("selp.b64 %t2, 1, " + s + ", %p0;");
+                l((a.op() == dev.prism.isa.AluOp.DIV ? "div.u64" : "rem.u64") + " %t3, " + d + ", %t2;");
+                l("selp.b64 " + d + ", " + (a.op() == dev.prism.isa.AluOp.DIV ? "0" : d) + ", %t3, %p0;");
+            }
+            case SDIV, SMOD -> {
+                boolean div = a.op() == dev.prism.isa.AluOp.SDIV;
+                l("setp.eq.u64 %p0, " + s + ", 0;");
+                l("setp.eq.s64 %p1, " + s + ", -1;");
+                l("selp.b64 %t2, 1, " + s + ", %p0;");
+                l("selp.b64 %t2, 1, %t2, %p1;");
+                l((div ? "div.s64" : "rem.s64") + " %t3, " + d + ", %t2;");
+                if (div) {
+                    l("neg.s64 %t4, " + d + ";");
+                    l("selp.b64 %t3, %t4, %t3, %p1;");
+                } else {
+                    l("selp.b64 %t3, 0, %t3, %p1;");
+                }
+                l("selp.b64 " + d + ", " + (div ? "0" : d) + ", %t3, %p0;");
+            }
+        }
+    }
+
+    private void alu32(Insn.Alu a) {
+        String d = r(a.dst());
+        operands32(a.dst(), a.src());
+        switch (a.op()) {
+            case ADD -> l("add.u32 %w0, %w0, %w1;");
+            case SUB -> l("sub.u32 %w0, %w0, %w1;");
+            case MUL -> l("mul.lo.u32 %w0, %w0, %w1;");
+            case OR -> l("or.b32 %w0, %w0, %w1;");
+            case AND -> l("and.b32 %w0, %w0, %w1;");
+            case XOR -> l("xor.b32 %w0, %w0, %w1;");
+            case MOV -> l("mov.b32 %w0, %w1;");
+            case LSH, RSH, ARSH -> {
+                l("and.b32 %w1, %w1, 31;");
+                String op = a.op() == dev.prism.isa.AluOp.LSH ? "shl.b32" : a.op() == dev.prism.isa.AluOp.RSH ? "shr.u32" : "shr.s32";
+                l(op + " %w0, %w0, %w1;");
+            }
+            case DIV, MOD -> {
+                l("setp.eq.u32 %p0, %w1, 0;");
+                l("selp.b32 %w2, 1, %w1, %p0;");
+                l((a.op() == dev.prism.isa.AluOp.DIV ? "div.u32" : "rem.u32") + " %w3, %w0, %w2;");
+                l("selp.b32 %w0, " + (a.op() == dev.prism.isa.AluOp.DIV ? "0" : "%w0") + ", %w3, %p0;");
+            }
+            case SDIV, SMOD -> {
+                boolean div = a.op() == dev.prism.isa.AluOp.SDIV;
+                l("setp.eq.u32 %p0, %w1, 0;");
+                l("setp.eq.s32 %p1, %w1, -1;");
+                l("selp.b32 %w2, 1, %w1, %p0;");
+                l("selp.b32 %w2, 1, %w2, %p1;");
+                l((div ? "div.s32" : "rem.s32") + " %w3, %w0, %w2;");
+                if (div) {
+                    l("neg.s32 %w2, %w0;");
+                    l("selp.b32 %w3, %w2, %w3, %p1;");
+                } else {
+                    l("selp.b32 %w3, 0, %w3, %p1;");
+                }
+                l("selp.b32 %w0, " + (div ? "0" : "%w0") + ", %w3, %p0;");
+            }
+        }
+        l("cvt.u64.u32 " + d + ", %w0;");
+    }
+
+    private void endian(Insn.Endian e) {
+        String d = r(e.dst());
+        switch (e.op()) {
+            case LE -> {
+                if (e.bits() == 16) {
+                    l("and.b64 " + d + ", " + d + ", 0xffff;");
+                } else if (e.bits() == 32) {
+                    l("and.b64 " + d + ", " + d + ", 0xffffffff;");
+                }
+            }
+            case BE, BSWAP -> {
+                if (e.bits() == 64) {
+                    l("mov.b64 {%w0, %w1}, " + d + ";");
+                    l("prmt.b32 %w0, %w0, 0, 0x0123;");
+                    l("prmt.b32 %w1, %w1, 0, 0x0123;");
+                    l("mov.b64 " + d + ", {%w1, %w0};");
+                } else {
+                    l("cvt.u32.u64 %w0, " + d + ";");
+                    l("prmt.b32 %w0, %w0, 0, " + (e.bits() == 16 ? "0x4401" : "0x0123") + ";");
+                    l("cvt.u64.u32 " + d + ", %w0;");
+                }
+            }
+        }
+    }
+
+    private void jump(Insn.Jump j) {
+        boolean w64 = j.width() == Width.W64;
+        String d;
+        String s;
+        if (w64) {
+            s = src64(j.src());
+            d = r(j.dst());
+        } else {
+            operands32(j.dst(), j.src());
+            d = "%w0";
+            s = "%w1";
+        }
+        String u = w64 ? ".u64" : ".u32";
+        String sg = w64 ? ".s64" : ".s32";
+        if (j.op() == JumpOp.JSET) {
+            l((w64 ? "and.b64 %t0, " : "and.b32 %w2, ") + d + ", " + s + ";");
+            l("setp.ne" + u + " %p0, " + (w64 ? "%t0" : "%w2") + ", 0;");
+            return;
+        }
+        String cmp = switch (j.op()) {
+            case JEQ -> "eq" + u;
+            case JNE -> "ne" + u;
+            case JGT -> "gt" + u;
+            case JGE -> "ge" + u;
+            case JLT -> "lt" + u;
+            case JLE -> "le" + u;
+            case JSGT -> "gt" + sg;
+            case JSGE -> "ge" + sg;
+            case JSLT -> "lt" + sg;
+            case JSLE -> "le" + sg;
+            case JSET -> throw new IllegalStateException("handled above");
+        };
+        l("setp." + cmp + " %p0, " + d + ", " + s + ";");
+    }
+
+    private void atomic(Insn.Atomic a) {
+        boolean w = a.size() == Size.W;
+        String addr = "[%a+" + a.offset() + "]";
+        String src = r(a.src());
+        l("add.u64 %a, %M, " + r(a.dst()) + ";");
+        if (w) {
+            l("cvt.u32.u64 %w1, " + src + ";");
+        }
+        String v = w ? "%w1" : src;
+        String old = w ? "%w0" : "%t0";
+        String t = w ? "32" : "64";
+        switch (a.op()) {
+            case ADD -> l("red.global.add.u" + t + " " + addr + ", " + v + ";");
+            case OR -> l("red.global.or.b" + t + " " + addr + ", " + v + ";");
+            case AND -> l("red.global.and.b" + t + " " + addr + ", " + v + ";");
+            case XOR -> l("red.global.xor.b" + t + " " + addr + ", " + v + ";");
+            case FETCH_ADD, FETCH_OR, FETCH_AND, FETCH_XOR, XCHG -> {
+                String op = switch (a.op()) {
+                    case FETCH_ADD -> "add.u";
+                    case FETCH_OR -> "or.b";
+                    case FETCH_AND -> "and.b";
+                    case FETCH_XOR -> "xor.b";
+                    default -> "exch.b";
+                };
+                l("atom.global." + op + t + " " + old + ", " + addr + ", " + v + ";");
+                l(w ? "cvt.u64.u32 " + src + ", %w0;" : "mov.b64 " + src + ", %t0;");
+            }
+            case CMPXCHG -> {
+                if (w) {
+                    l("cvt.u32.u64 %w2, %r0;");
+                    l("atom.global.cas.b32 %w0, " + addr + ", %w2, %w1;");
+                    l("cvt.u64.u32 %r0, %w0;");
+                } else {
+                    l("atom.global.cas.b64 %t0, " + addr + ", %r0, " + src + ";");
+                    l("mov.b64 %r0, %t0;");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package dev.prism.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.prism.asm.Assembler;
+import dev.prism.error.TargetException;
+import dev.prism.program.MapDef;
+import dev.prism.program.MapType;
+import dev.prism.program.Program;
+import dev.prism.program.ProgramType;
+import dev.prism.target.Executable;
+import dev.prism.target.RunInput;
+import dev.prism.target.RunResult;
+import dev.prism.target.Verdict;
+import dev.prism.testing.Host;
+import dev.prism.verifier.Profile;
+import dev.prism.verifier.Verifier;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The opencl target on PoCL: refusals through check, hash inserts racing in one batch, batch bookkeeping. */
+class OpenClTargetTest {
+    private static final OpenClTarget TARGET = new OpenClTarget();
+
+    private static void requireDevice() {
+        Host.require("opencl", TARGET.availability().available(), TARGET.availability().reason());
+    }
+
+    private static Program xdp(String text, MapDef... maps) {
+        return Program.builder("t", ProgramType.XDP, Assembler.assemble(text)).maps(List.of(maps)).build();
+    }
+
+    @Test
+    void checkRefusesATailCallWithItsPc() {
+        MapDef jmp = new MapDef("jmp", MapType.PROG_ARRAY, 4, 4, 4, 0, null, false);
+        Program p = xdp("mov %r6, %r1\nmov %r1, %r6\nlddw %r2, map_idx 0\nmov %r3, 0\ncall 12\nmov %r0, 2\nexit", jmp);
+        Verdict v = TARGET.check(Verifier.verify(p, Profile.RFC9669));
+        assertFalse(v.ok());
+        assertTrue(v.message().contains("prog_array"), v.message());
+        TargetException e = assertThrows(TargetException.class, () -> TARGET.compile(Verifier.verify(p, Profile.RFC9669)));
+        assertTrue(e.isUnsupported());
+        assertTrue(v.reasons().stream().anyMatch(r -> r.pc() == 2 || r.pc() == 5 || r.pc() == -1), v.message());
+    }
+
+    @Test
+    void checkRefusesAHelperTheDeviceLacksNamingThePc() {
+        // bpf_redirect (23) at pc 2
+        Program p = xdp("mov %r1, 1\nmov %r2, 0\ncall 23\nexit");
+        Verdict v = TARGET.check(Verifier.verify(p, Profile.RFC9669));
+        assertFalse(v.ok());
+        assertEquals(2, v.reasons().getFirst().pc(), v.message());
+    }
+
+    @Test
+    void listingIsAStructuredDispatchLoop() {
+        Program p = xdp("mov %r0, 1\njeq %r1, 0, +1\nmov %r0, 2\nexit");
+        String src = TARGET.compile(Verifier.verify(p, Profile.RFC9669)).listing();
+        assertTrue(src.contains("switch (pc)"), src);
+        assertFalse(src.contains("goto"), "no goto");
+    }
+
+    /**
+     * Up to 16 keys (the packet's byte 14 & 15), 2,000 work-items racing to insert each with
+     * BPF_NOEXIST, losers adding 1 atomically: whatever the interleaving, key k ends with the
+     * count of packets carrying k (the insert stores 1), and every insert returns 0 or -EEXIST.
+     */
+    @Test
+    void hashInsertsRacingInOneBatchCountEveryPacket() {
+        requireDevice();
+        MapDef h = new MapDef("counts", MapType.HASH, 4, 8, 64, 0, null, false);
+        Program p = xdp("""
+                ldxw %r2, [%r1+0]
+                ldxw %r3, [%r1+4]
+                mov %r4, %r2
+                add %r4, 15
+                jgt %r4, %r3, out
+                ldxb %r5, [%r2+14]
+                and %r5, 15
+                stxw [%r10-4], %r5
+                stdw [%r10-16], 1
+                lddw %r1, map_idx 0
+                mov %r2, %r10
+                add %r2, -4
+                mov %r3, %r10
+                add %r3, -16
+                mov %r4, 1
+                call 2
+                jeq %r0, 0, out
+                lddw %r1, map_idx 0
+                mov %r2, %r10
+                add %r2, -4
+                call 1
+                jeq %r0, 0, out
+                mov %r1, 1
+                lock add [%r0+0], %r1
+                out:
+                mov %r0, 2
+                exit
+                """, h);
+        Random r = new Random(14);
+        long[] want = new long[16];
+        List<RunInput> batch = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+            byte[] pkt = new byte[64];
+            r.nextBytes(pkt);
+            batch.add(RunInput.ofPacket(pkt));
+            want[pkt[14] & 15]++;
+        }
+        try (Executable e = TARGET.load(List.of(p))) {
+            List<RunResult> out = e.run(batch);
+            assertEquals(batch.size(), out.size());
+            out.forEach(x -> assertEquals(2, x.r0()));
+            for (int k = 0; k < 16; k++) {
+                byte[] key = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(k).array();
+                byte[] v = e.maps().lookup("counts", key);
+                if (want[k] == 0) {
+                    assertNull(v, "key " + k);
+                } else {
+                    assertNotNull(v, "key " + k);
+                    assertEquals(want[k], ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN).getLong(), "key " + k);
+                }
+            }
+            assertEquals(3, e.lastBatchNanos().size());
+            // a second batch continues from the device's maps; a host write goes up before it
+            byte[] key0 = new byte[4];
+            e.maps().update("counts", key0, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(1000).array(), 0);
+            e.run(batch);
+            long got = ByteBuffer.wrap(e.maps().lookup("counts", key0)).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            assertEquals(1000 + want[0], got);
+        }
+    }
+
+    /** 32-bit arithmetic on bytes: a loaded 0xff shifted into bit 31 and shifted back arithmetically is -1 as u32. */
+    @Test
+    void byteOperandsDoNotPromoteToSignedInt() {
+        requireDevice();
+        Program p = xdp("""
+                ldxw %r2, [%r1+0]
+                ldxw %r3, [%r1+4]
+                mov %r4, %r2
+                add %r4, 14
+                jgt %r4, %r3, out
+                ldxb %r0, [%r2+0]
+                lsh32 %r0, 24
+                arsh32 %r0, 24
+                exit
+                out:
+                mov %r0, 0
+                exit
+                """);
+        byte[] pkt = new byte[14];
+        pkt[0] = (byte) 0xff;
+        try (Executable e = TARGET.load(List.of(p))) {
+            assertEquals(0xffff_ffffL, e.run(RunInput.ofPacket(pkt)).r0());
+        }
+    }
+}
