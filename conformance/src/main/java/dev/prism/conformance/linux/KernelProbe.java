@@ -78,8 +78,8 @@ public record KernelProbe(String release, boolean probed, Set<Integer> helpers, 
     }
 
     /**
-     * {@return whether the running kernel knows helper {@code id} for XDP programs}, asked by one
-     * probe load (not cached; {@link #get()} caches the answers for Prism's helpers)
+     * {@return whether the running kernel knows helper {@code id} for XDP or tc programs}, asked by
+     * one or two probe loads (not cached; {@link #get()} caches the answers for Prism's helpers)
      *
      * @throws dev.prism.error.TargetException when bpf() is unavailable
      */
@@ -88,8 +88,10 @@ public record KernelProbe(String release, boolean probed, Set<Integer> helpers, 
         if (!a.available()) {
             throw new TargetException("cannot probe the kernel: " + a.reason());
         }
-        return refusalMentions(new Insn[] {new Insn.Call(CallKind.HELPER, id), mov0(), new Insn.Exit()},
-                "unknown func", "invalid func", "cannot use helper") == null;
+        // an XDP probe first, then a tc one: the skb helpers exist for tc programs only
+        Insn[] probe = {new Insn.Call(CallKind.HELPER, id), mov0(), new Insn.Exit()};
+        return refusalMentions(ProgType.XDP, probe, "unknown func", "invalid func", "cannot use helper") == null
+                || refusalMentions(ProgType.SCHED_CLS, probe, "unknown func", "invalid func", "cannot use helper") == null;
     }
 
     private static Insn mov0() {
@@ -101,8 +103,13 @@ public record KernelProbe(String release, boolean probed, Set<Integer> helpers, 
      * reason, else the refusal that mentions one of {@code words}}
      */
     private static String refusalMentions(Insn[] probe, String... words) {
+        return refusalMentions(ProgType.XDP, probe, words);
+    }
+
+    /** {@link #refusalMentions(Insn[], String...)} for a probe of program type {@code type}. */
+    private static String refusalMentions(ProgType type, Insn[] probe, String... words) {
         try {
-            LinuxBpf.close(LinuxBpf.progLoad(ProgType.XDP, InsnCodec.encode(probe), "prism_probe"));
+            LinuxBpf.close(LinuxBpf.progLoad(type, InsnCodec.encode(probe), "prism_probe"));
             return null;
         } catch (TargetException e) {
             String m = e.getMessage();
