@@ -352,7 +352,10 @@ public final class NativeArm64Check {
     /** {@return the packets run} Runs one example on both targets; stops it at its first mismatch. */
     private static int example(String name, Path object, int randomPackets, Failures fail, Map<String, Integer> actions) {
         ElfObject obj = ElfObject.load(object);
-        Program entry = obj.program("xdp");
+        // an xdp example's entry is its "xdp" program; a tc example (tc_rewrite) has one program
+        Program entry = obj.programs().stream().anyMatch(p -> p.section().equals("xdp")) ? obj.program("xdp")
+                : obj.programs().getFirst();
+        boolean tc = entry.type() == dev.prism.program.ProgramType.TC;
         List<Program> programs = new ArrayList<>();
         programs.add(entry);
         obj.programs().stream().filter(p -> p != entry).forEach(programs::add);
@@ -375,17 +378,36 @@ public final class NativeArm64Check {
                 byte[] p = packets.get(i);
                 String where = name + " packet " + i + (i < crafted.packets().size() ? " (" + crafted.comments().get(i) + ")"
                         : " (random)") + ": " + HEX.formatHex(p);
-                RunResult want = interp.run(RunInput.ofPacket(p));
+                RunInput input = tc ? RunInput.ofSkb(p, dev.prism.target.SkbFields.ZERO) : RunInput.ofPacket(p);
+                RunResult want;
+                try {
+                    want = interp.run(input);
+                } catch (dev.prism.error.TargetException e) {
+                    // a frame an skb test run refuses (an IPv4 frame shorter than its header): arm64 must refuse it too
+                    if (!tc) {
+                        throw e;
+                    }
+                    try {
+                        arm64.run(input);
+                        fail.add("arm64 ran a frame the interpreter refuses (" + e.getMessage() + "), " + where);
+                        return i + 1;
+                    } catch (dev.prism.error.TargetException expected) {
+                        actions.merge("refused", 1, Integer::sum);
+                        continue;
+                    }
+                }
                 RunResult got;
                 try {
-                    got = arm64.run(RunInput.ofPacket(p));
+                    got = arm64.run(input);
                 } catch (RuntimeException e) {
                     fail.add("arm64 failed where the interpreter returned " + want.r0() + ", " + where + ": " + e);
                     return i + 1;
                 }
-                actions.merge(want.xdpAction(), 1, Integer::sum);
+                actions.merge(tc ? want.tcAction() : want.xdpAction(), 1, Integer::sum);
                 String differs = null;
-                if (want.r0() != got.r0()) {
+                if (!java.util.Objects.equals(want.skbAfter(), got.skbAfter())) {
+                    differs = "skb fields differ: interpreter " + want.skbAfter() + ", arm64 " + got.skbAfter();
+                } else if (want.r0() != got.r0()) {
                     differs = "r0 differs: interpreter " + want.r0() + ", arm64 " + got.r0();
                 } else if (!Arrays.equals(want.packetAfter(), got.packetAfter())) {
                     differs = "packet after differs:\n  interpreter " + HEX.formatHex(want.packetAfter())

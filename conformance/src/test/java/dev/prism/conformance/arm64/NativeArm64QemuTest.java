@@ -53,7 +53,7 @@ import org.junit.jupiter.api.Test;
  */
 class NativeArm64QemuTest {
     private static final boolean NIGHTLY = "1".equals(System.getenv("PRISM_NIGHTLY")) || Boolean.getBoolean("prism.nightly");
-    private static final int FUZZ = NIGHTLY ? 20_000 : 1_500;
+    private static final int FUZZ = NIGHTLY ? 20_000 : 500;
     private static final int PACKETS = NIGHTLY ? 10_000 : 1_000;
     private static final long TIMEOUT_S = NIGHTLY ? 60 * 60 : 15 * 60;
     private static final String QEMU = "qemu-aarch64-static";
