@@ -18,8 +18,10 @@ class KernelProbeTest {
         assertTrue(KernelProbe.hasHelper(Helpers.MAP_LOOKUP_ELEM), "every kernel with XDP has bpf_map_lookup_elem");
         assertTrue(KernelProbe.hasHelper(Helpers.KTIME_GET_NS));
         assertFalse(KernelProbe.hasHelper(100_000), "no kernel has helper 100000");
-        // bpf_skb_load_bytes (26) reads an sk_buff: the kernel does not offer it to XDP programs
-        assertFalse(KernelProbe.hasHelper(26), "not offered to XDP");
+        // bpf_skb_load_bytes (26) reads an sk_buff: not offered to XDP, but to tc, which the probe asks too
+        assertTrue(KernelProbe.hasHelper(26), "offered to tc");
+        // bpf_override_return (58) is for kprobes: neither XDP nor tc may call it
+        assertFalse(KernelProbe.hasHelper(58), "offered to neither XDP nor tc");
     }
 
     @Test
