@@ -55,7 +55,7 @@ final class ConformanceCommand implements Callable<Integer> {
             description = {"Comma-separated target ids, 'all', or 'available' (those this host runs); repeatable "
                     + "(default: ${DEFAULT-VALUE}).",
                     "'plugin:COMMAND ARGS' runs each case through an external bpf_conformance plugin (program in hex "
-                    + "on stdin, memory in hex as the first argument, before ARGS, r0 in hex on stdout); it takes the rest of its "
+                    + "on stdin, memory in hex as the last argument, r0 in hex on stdout); it takes the rest of its "
                     + "--target value, commas included, so give each plugin its own --target."})
     List<String> targets = new ArrayList<>();
 

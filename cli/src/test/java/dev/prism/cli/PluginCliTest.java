@@ -140,13 +140,10 @@ class PluginCliTest {
         Path wrong = tmp.resolve("wrong-plugin.sh");
         Files.writeString(wrong, """
                 #!/bin/bash
-                # A deliberately wrong plugin: asks the real one (the command after the memory in $1),
-                # then flips bit 0 of r0 when the program has an instruction with opcode 0xdc
-                # (be16/be32/be64).
-                mem=$1
-                shift
+                # A deliberately wrong plugin: asks the real one ("$@"), then flips bit 0 of r0 when the
+                # program has an instruction with opcode 0xdc (be16/be32/be64).
                 prog=$(cat)
-                out=$(printf '%s\\n' "$prog" | "$@" "$mem")
+                out=$(printf '%s\\n' "$prog" | "$@")
                 rc=$?
                 if [ $rc -ne 0 ]; then printf '%s\\n' "$out"; exit $rc; fi
                 i=0

@@ -33,8 +33,8 @@ import java.util.concurrent.TimeUnit;
  * An external bpf_conformance plugin as a target ({@code --target 'plugin:COMMAND ARGS'}): each
  * case's program goes to a new process of the plugin, which answers with the program's r0. The
  * protocol is bpf_conformance's: the program's bytes in hex on stdin (two digits a byte,
- * separated by spaces, a newline at the end), the input memory in the same form as the first
- * argument, before ARGS (an empty string when there is none), r0 in hex on stdout (a {@code 0x}
+ * separated by spaces, a newline at the end), the input memory in the same form as one more
+ * argument after ARGS (an empty string when there is none), r0 in hex on stdout (a {@code 0x}
  * prefix is allowed) and exit 0; any failure is a non-zero exit with a message (stdout or
  * stderr).
  *
@@ -207,12 +207,8 @@ public final class PluginTarget implements Target {
 
     /** {@return the plugin's answer for {@code code} run on {@code mem}} */
     public Answer run(byte[] code, byte[] mem) {
-        // bpf_conformance's runner puts the memory first, before the plugin's own options
-        // (argv[1]), and plugins written for it (ubpf's, for one) read it there
-        List<String> cmd = new ArrayList<>(command.size() + 1);
-        cmd.add(command.getFirst());
+        List<String> cmd = new ArrayList<>(command);
         cmd.add(SPACED.formatHex(mem));
-        cmd.addAll(command.subList(1, command.size()));
         Process p;
         try {
             p = new ProcessBuilder(cmd).start();

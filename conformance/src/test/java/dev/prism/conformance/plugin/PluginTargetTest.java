@@ -54,14 +54,14 @@ class PluginTargetTest {
         return new ConformanceRunner(KnownDifferences.none()).runOne(c, t);
     }
 
-    /** The program in hex on stdin, the memory in hex as the first argument, before the plugin's own. */
+    /** The program in hex on stdin, the memory in hex as the last argument after the plugin's own. */
     @Test
     void speaksBpfConformancesProtocol() throws IOException {
         Path log = dir.resolve("log");
         Path p = script("echo.sh", "cat > '" + log + "'; printf '%s\\n' \"$@\" >> '" + log + "'; echo 0x2A");
         CaseResult r = run(RESULT_42, plugin(p, "--flag 'two words'", Duration.ofSeconds(20)));
         assertEquals(Status.PASS, r.status(), r.message());
-        assertEquals(List.of("b7 00 00 00 2a 00 00 00 95 00 00 00 00 00 00 00", "01 02 ff", "--flag", "two words"),
+        assertEquals(List.of("b7 00 00 00 2a 00 00 00 95 00 00 00 00 00 00 00", "--flag", "two words", "01 02 ff"),
                 Files.readAllLines(log));
     }
 
