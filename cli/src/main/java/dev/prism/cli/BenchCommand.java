@@ -230,8 +230,9 @@ final class BenchCommand implements Callable<Integer> {
         ProgressBar[] bar = {null};
         boolean showBar = ProgressBar.wanted();
         Calibration c;
+        Calibrator calibrator = new Calibrator(Math.max(50, warmupMillis / 10), Math.max(5, batchMillis / 5));
         try {
-            c = new Calibrator(Math.max(50, warmupMillis / 10), Math.max(5, batchMillis / 5)).run(chosen, (done, total, label) -> {
+            c = calibrator.run(chosen, (done, total, label) -> {
                 if (showBar) {
                     if (bar[0] == null) {
                         bar[0] = new ProgressBar(stderr, total, "probes");
@@ -257,6 +258,9 @@ final class BenchCommand implements Callable<Integer> {
                             e.getKey().id(), e.getValue())).toList()),
                     String.join(", ", m.helperNs().entrySet().stream().map(e -> String.format(Locale.ROOT, "%s %.1f",
                             e.getKey(), e.getValue())).toList()));
+        }
+        for (String u : calibrator.unmeasured()) {
+            stdout.println("  not measured (built-in default kept): " + u);
         }
         stdout.flush();
         return Main.EXIT_OK;
