@@ -2,7 +2,6 @@ package dev.prism.csd;
 
 import dev.prism.target.MapAccess;
 import java.lang.foreign.MemorySegment;
-import java.util.List;
 
 /**
  * A loaded {@code csd} program as the device's compute engines see it: something that processes
@@ -29,8 +28,8 @@ public interface ChunkKernel extends AutoCloseable {
      */
     long run(MemorySegment namespace, long chunkOffset, long chunkLength, MemorySegment out, long param0, long param1);
 
-    /** {@return the program's maps, in its map order, readable and writable between runs} */
-    List<MapAccess> maps();
+    /** {@return the program's maps, readable and writable between runs (as {@code Executable.maps()})} */
+    MapAccess maps();
 
     /** {@return what runs the program, e.g. "x86-64 firmware (in-process)", "riscv64 firmware (qemu-user)"} */
     String description();
