@@ -259,6 +259,10 @@ final class BenchCommand implements Callable<Integer> {
                     String.join(", ", m.helperNs().entrySet().stream().map(e -> String.format(Locale.ROOT, "%s %.1f",
                             e.getKey(), e.getValue())).toList()));
         }
+        String busy = Calibrator.busyWarning();
+        if (busy != null) {
+            stdout.println("  " + busy);
+        }
         for (String u : calibrator.unmeasured()) {
             stdout.println("  not measured (built-in default kept): " + u);
         }

@@ -29,7 +29,8 @@ import java.util.TreeMap;
  * is the difference between a program that repeats it {@code K} times and the same program
  * without the repetitions, divided by {@code K} (less the setup instructions each repetition
  * needs, at their own measured cost). Both programs run on the 64-byte UDP frame
- * {@code prism bench} uses, in interleaved batches; the least batch of each counts.
+ * {@code prism bench} uses, in interleaved batches timed in thread CPU time; the least batch of each
+ * counts.
  */
 public final class Calibrator {
     /** Repetitions of a cheap instruction (ALU, loads, stores, branches). */
@@ -162,6 +163,11 @@ public final class Calibrator {
         out.add(new Probe("131:ringbuf", PRELUDE, List.of(
                 "lddw %r1, map_idx 0\nmov %r2, 8\nmov %r3, 0\ncall 131\njeq %r0, 0, s#\nmov %r1, %r0\nmov %r2, 0\ncall 133\ns#:"),
                 K_SLOW, "", List.of(ring), 6, 2));
+        // bpf_loop's own cost: the call and one round trip into a callback that stops at once (its
+        // instructions, the callback's exit among them, are priced by their classes)
+        // (both programs make one such call, so that cb is reachable without the repetitions too)
+        String loop = "mov %r1, 1\nlddw %r2, code cb\nmov %r3, 0\nmov %r4, 0\ncall 181";
+        out.add(new Probe("181", PRELUDE + loop + "\n", List.of(loop), K_SLOW, "cb:\nmov %r0, 1\nexit\n", List.of(), 5, 1));
         out.add(helper("5", "", "call 5", 0));
         out.add(helper("7", "", "call 7", 0));
         out.add(helper("28", "",
@@ -200,7 +206,11 @@ public final class Calibrator {
                     continue;
                 }
                 double alu = classes.getOrDefault(CostClass.ALU, 0.0);
-                double unit = Math.max(0, (delta / p.times() - p.setupAlu() * alu) / p.per());
+                double perRep = delta / p.times() - p.setupAlu() * alu;
+                if (p.key().equals("181")) {
+                    perRep -= classes.getOrDefault(CostClass.CALL, 0.0); // the callback's exit, priced as a call
+                }
+                double unit = Math.max(0, perRep / p.per());
                 if (isClass(p.key())) {
                     classes.put(CostClass.valueOf(p.key().toUpperCase(java.util.Locale.ROOT)), unit);
                 } else {
@@ -250,12 +260,27 @@ public final class Calibrator {
             double ma = Double.MAX_VALUE;
             double mb = Double.MAX_VALUE;
             for (int i = 0; i < ROUNDS; i++) {
-                ma = Math.min(ma, ea.nanosPerRun(input, ra));
-                mb = Math.min(mb, eb.nanosPerRun(input, rb));
+                ma = Math.min(ma, cpuNanosPerRun(ea, input, ra));
+                mb = Math.min(mb, cpuNanosPerRun(eb, input, rb));
             }
             return new double[] {ma, mb};
         }
     }
+
+    /**
+     * {@return the thread CPU time per run of a batch of {@code repeat} runs}: unlike the wall
+     * clock, it stops while the scheduler runs something else, so a calibration on a busy machine
+     * measures the program and not its neighbours. Every target here runs its program on the calling
+     * thread (a native call, the emulator, the interpreter, or the kernel's test run in the
+     * thread's system time).
+     */
+    private static double cpuNanosPerRun(Executable exe, RunInput input, int repeat) {
+        long t0 = THREADS.getCurrentThreadCpuTime();
+        exe.nanosPerRun(input, repeat);
+        return (THREADS.getCurrentThreadCpuTime() - t0) / (double) repeat;
+    }
+
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
     /** Runs {@code exe} for the warm-up time; {@return runs per batch so that a batch lasts about batchMillis} */
     private int warm(Executable exe, RunInput input) {
@@ -288,6 +313,21 @@ public final class Calibrator {
             name = "unknown host";
         }
         return name + ", " + System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors() + " cpus, Java "
-                + Runtime.version().feature();
+                + Runtime.version().feature() + loadNote();
+    }
+
+    /** {@return ", load L" with the one-minute load average when the system tells it, else ""} */
+    static String loadNote() {
+        double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        return load < 0 ? "" : String.format(java.util.Locale.ROOT, ", load %.1f", load);
+    }
+
+    /** {@return a warning when the machine is busier than its processors, else null} */
+    public static String busyWarning() {
+        double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        int cpus = Runtime.getRuntime().availableProcessors();
+        return load > cpus ? String.format(java.util.Locale.ROOT, "warning: the load average is %.1f on %d cpus: other"
+                + " work shares the cores and caches, so the costs measured now are high; calibrate on an idle machine",
+                load, cpus) : null;
     }
 }

@@ -55,6 +55,41 @@ class PlannerTest {
         assertEquals(1, plan.exitCode(), "only the interpreter takes it");
     }
 
+    /**
+     * A router's shape: while byte 14 (a TTL) is above 1 it is decremented on the long path;
+     * after that every run takes the short one. A benchmark repeats the program on one buffer, so
+     * the planner counts the runs after that state is reached.
+     */
+    @Test
+    void theCountsAreOfTheSteadyStateRepeatedRunsReach() {
+        Program p = Assembler.assemble("ttl", ProgramType.XDP, """
+                ldxw %r2, [%r1+0]
+                ldxw %r3, [%r1+4]
+                mov %r4, %r2
+                add %r4, 15
+                jgt %r4, %r3, short
+                ldxb %r5, [%r2+14]
+                jle %r5, 1, short
+                sub %r5, 1
+                stxb [%r2+14], %r5
+                mov %r0, 3
+                exit
+                short:
+                mov %r0, 1
+                exit
+                """);
+        byte[] frame = new byte[64];
+        frame[14] = 64; // the first 63 runs take the long path
+        Plan plan = Planner.builder().targets(List.of(new InterpreterTarget())).sample(RunInput.ofPacket(frame))
+                .build().plan(p);
+        // by hand, the short path over an expired TTL: ldxw x2 + ldxb = 3 loads; mov, add, mov r0
+        // = 3 ALU; jgt, jle = 2 branches; exit
+        CostModel m = CostModel.uncalibrated("interpreter");
+        double expected = m.perRunNs() + 3 * m.classNs().get(CostClass.ALU) + 3 * m.classNs().get(CostClass.LOAD)
+                + 2 * m.classNs().get(CostClass.BRANCH) + m.classNs().get(CostClass.CALL);
+        assertEquals(expected, plan.rows().getFirst().estimatedNs(), 1e-9);
+    }
+
     @Test
     void withoutSamplesTheStaticCountWeighsLoopsByTheirBound() {
         ExecutionProfile p = ExecutionProfile.estimate(Verifier.verify(program(), Profile.RFC9669));
