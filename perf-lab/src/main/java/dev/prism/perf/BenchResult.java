@@ -16,15 +16,51 @@ import java.util.Optional;
  * @param floors   per target and packet: the XDP_PASS program's time
  * @param programs per program: every target and packet, and compile times
  * @param geomeans per target and packet: the geometric mean of the floor-corrected ratios
+ * @param conditions what the machine was doing while it measured; null when not recorded
  */
 public record BenchResult(Host host, Settings settings, List<TargetInfo> targets, List<PacketInfo> packets,
-                          List<Floor> floors, List<ProgramResult> programs, List<Geomean> geomeans) {
+                          List<Floor> floors, List<ProgramResult> programs, List<Geomean> geomeans,
+                          Conditions conditions) {
     public BenchResult {
         targets = List.copyOf(targets);
         packets = List.copyOf(packets);
         floors = List.copyOf(floors);
         programs = List.copyOf(programs);
         geomeans = List.copyOf(geomeans);
+    }
+
+    /** {@return a result without recorded conditions} */
+    public BenchResult(Host host, Settings settings, List<TargetInfo> targets, List<PacketInfo> packets,
+                       List<Floor> floors, List<ProgramResult> programs, List<Geomean> geomeans) {
+        this(host, settings, targets, packets, floors, programs, geomeans, null);
+    }
+
+    /**
+     * What the machine was doing, so that ratios can be judged on another machine.
+     *
+     * @param governors        the CPU frequency governors in use (scaling_governor of each CPU, distinct,
+     *                         with their counts), or why they could not be read
+     * @param cpusAllowed      the CPUs the measuring thread may run on (Cpus_allowed_list)
+     * @param pinned           whether that is a single CPU
+     * @param pinRequested     the CPU asked for with --pin, or null
+     * @param bpfStatsEnabled  kernel.bpf_stats_enabled ("1" adds two clock reads per kernel run), or why unreadable
+     * @param loadBefore       the 1, 5 and 15 minute load averages when the run started
+     * @param loadAfter        the same when it ended
+     * @param runnableAtStart  runnable / total scheduling entities (/proc/loadavg's fourth field) at the start
+     * @param timing           how each kind of target was timed and which clock the ratios use
+     */
+    public record Conditions(String governors, String cpusAllowed, boolean pinned, Integer pinRequested,
+                             String bpfStatsEnabled, String loadBefore, String loadAfter, String runnableAtStart,
+                             List<String> timing) {
+        public Conditions {
+            timing = List.copyOf(timing);
+        }
+
+        /** {@return these conditions with the load average at the end of the run} */
+        public Conditions withLoadAfter(String load) {
+            return new Conditions(governors, cpusAllowed, pinned, pinRequested, bpfStatsEnabled, loadBefore, load,
+                    runnableAtStart, timing);
+        }
     }
 
     /** How a cell ended. */
@@ -95,10 +131,20 @@ public record BenchResult(Host host, Settings settings, List<TargetInfo> targets
      * @param action the XDP action of the first run (r0 by name), null when none ran
      * @param repeat runs per batch
      * @param ns     mean nanoseconds per run, one sample per batch; null unless OK
+     * @param linux  linux only: the other clocks of the same batches ({@link KernelClocks}); null otherwise
      */
-    public record Measurement(Status status, String reason, String action, int repeat, Stats ns) {
+    public record Measurement(Status status, String reason, String action, int repeat, Stats ns, KernelClocks linux) {
+        public Measurement(Status status, String reason, String action, int repeat, Stats ns) {
+            this(status, reason, action, repeat, ns, null);
+        }
+
         public static Measurement ok(String action, int repeat, Stats ns) {
             return new Measurement(Status.OK, null, action, repeat, ns);
+        }
+
+        /** {@return a measurement of the kernel: {@code ns} on the wall clock, the other clocks beside} */
+        public static Measurement ok(String action, int repeat, Stats ns, KernelClocks linux) {
+            return new Measurement(Status.OK, null, action, repeat, ns, linux);
         }
 
         public static Measurement notOk(Status status, String reason) {
@@ -116,6 +162,19 @@ public record BenchResult(Host host, Settings settings, List<TargetInfo> targets
         public String describe() {
             return status.describe(reason);
         }
+    }
+
+    /**
+     * The linux target's batches on every clock: {@code BPF_PROG_TEST_RUN} timed around the
+     * system call with a large repeat, less the fixed per-call cost measured with repeat 1
+     * (conformance's TestRunTimer). The measurement's {@code ns} is the wall clock.
+     *
+     * @param cpuNs       per run in thread CPU time, fixed cost subtracted; null when the JVM cannot read it
+     * @param kernelNs    the kernel's own duration (whole ns per run), for comparison
+     * @param fixedWallNs the fixed cost of one call on the wall clock
+     * @param fixedCpuNs  the same in thread CPU time; null when unreadable
+     */
+    public record KernelClocks(Stats cpuNs, Stats kernelNs, Stats fixedWallNs, Stats fixedCpuNs) {
     }
 
     /** The floor: a program that only returns XDP_PASS, on one target and packet. */

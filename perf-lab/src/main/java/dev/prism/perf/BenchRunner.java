@@ -3,10 +3,14 @@ package dev.prism.perf;
 import dev.prism.asm.Assembler;
 import dev.prism.conformance.linux.LinuxTarget;
 import dev.prism.conformance.linux.ProgLoadTimer;
+import dev.prism.conformance.linux.TestRunTimer;
+import dev.prism.conformance.linux.TimedTestRun;
 import dev.prism.error.TargetException;
 import dev.prism.error.TrapException;
 import dev.prism.error.VerificationException;
 import dev.prism.perf.BenchResult.Compile;
+import dev.prism.perf.BenchResult.Conditions;
+import dev.prism.perf.BenchResult.KernelClocks;
 import dev.prism.perf.BenchResult.Floor;
 import dev.prism.perf.BenchResult.Host;
 import dev.prism.perf.BenchResult.Measurement;
@@ -18,6 +22,7 @@ import dev.prism.perf.BenchResult.Status;
 import dev.prism.perf.BenchResult.TargetInfo;
 import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
+import dev.prism.sys.LinuxBpf;
 import dev.prism.target.Artifact;
 import dev.prism.target.Availability;
 import dev.prism.target.Executable;
@@ -87,6 +92,29 @@ public final class BenchRunner {
     }
 
     private int batch = 1;
+    private Integer pin;
+
+    /**
+     * {@return this runner, measuring with the calling thread pinned to {@code cpu}} (its affinity
+     * is restored afterwards); a kernel test run executes on the caller's CPU, so every target
+     * then runs there
+     */
+    public BenchRunner pin(int cpu) {
+        if (cpu < 0) {
+            throw new IllegalArgumentException("--pin takes a CPU number, not " + cpu);
+        }
+        this.pin = cpu;
+        return this;
+    }
+
+    /** How each kind of target is timed, as the reports say it. */
+    static final List<String> TIMING = List.of(
+            "linux: BPF_PROG_TEST_RUN with the batch's repeat, timed around the system call, less the fixed cost of "
+                    + "a call (the median of " + TestRunTimer.SMALL_CALLS + " calls with repeat " + TestRunTimer.SMALL_REPEAT
+                    + "), on the wall clock and in thread CPU time; the kernel's own duration (whole ns) beside them",
+            "Prism targets: the target's own loop of runs on one prepared input, wall clock (System.nanoTime)",
+            NativeBaseline.TIMING,
+            "ratios and floors use the wall clock for every target");
 
     /**
      * {@return this runner, running {@code n} inputs per {@link Executable#run(List)} call}:
@@ -160,6 +188,18 @@ public final class BenchRunner {
      * @param targets the targets in report order; unavailable ones are reported, not measured
      */
     public BenchResult run(List<Workload> workloads, List<Target> targets, List<Packet> packets, Progress listener) {
+        if (pin == null) {
+            return measure(workloads, targets, packets, listener);
+        }
+        try {
+            return LinuxBpf.onCpu(pin, () -> measure(workloads, targets, packets, listener));
+        } catch (dev.prism.error.TargetException e) {
+            throw new IllegalArgumentException("cannot pin to CPU " + pin + ": " + e.getMessage(), e);
+        }
+    }
+
+    private BenchResult measure(List<Workload> workloads, List<Target> targets, List<Packet> packets, Progress listener) {
+        Conditions conditions = BenchConditions.read(pin, TIMING);
         if (workloads.isEmpty() || targets.isEmpty() || packets.isEmpty()) {
             throw new IllegalArgumentException("a comparison needs programs, targets and packets");
         }
@@ -177,7 +217,13 @@ public final class BenchRunner {
         Map<String, List<Run>> runs = new LinkedHashMap<>();
         Map<String, List<Compile>> compiles = new LinkedHashMap<>();
         List<Workload> all = new ArrayList<>();
-        all.add(Workload.of(floorProgram()));
+        Workload floor = Workload.of(floorProgram());
+        for (Target t : targets) {
+            if (t instanceof NativeBaseline n && t.availability().available()) {
+                floor = floor.withCSource(n.floorSource());
+            }
+        }
+        all.add(floor);
         all.addAll(workloads);
         for (Target target : targets) {
             Availability a = target.availability();
@@ -191,7 +237,7 @@ public final class BenchRunner {
                             .add(Run.of(target.id(), c.packet().label(), c.result()));
                 }
             }
-            if (a.available() && !(target instanceof LinuxTarget) && !verifierWarm) {
+            if (a.available() && !(target instanceof LinuxTarget) && !(target instanceof NativeBaseline) && !verifierWarm) {
                 warmVerifier(workloads);
                 verifierWarm = true;
             }
@@ -209,7 +255,8 @@ public final class BenchRunner {
                 options.compileRepeat(), options.baseline(), Ratios.EPSILON_NS,
                 String.join("; ", FLOOR_SOURCE.strip().split("\n")));
         List<PacketInfo> packetInfos = packets.stream().map(p -> new PacketInfo(p.label(), p.size())).toList();
-        return Comparison.derive(new BenchResult(host, settings, infos, packetInfos, floors, programs, List.of()));
+        return Comparison.derive(new BenchResult(host, settings, infos, packetInfos, floors, programs, List.of(),
+                conditions.withLoadAfter(BenchConditions.loadNow())));
     }
 
     /**
@@ -224,6 +271,8 @@ public final class BenchRunner {
         private String action;
         private int repeat;
         private final double[] batches;
+        /** linux: each batch's {@link TestRunTimer.Timing}; null elsewhere */
+        private final TestRunTimer.Timing[] timings;
         private Measurement failed;
 
         Cell(int workload, Packet packet, int batches) {
@@ -231,6 +280,17 @@ public final class BenchRunner {
             this.packet = packet;
             this.input = RunInput.ofPacket(packet.bytes());
             this.batches = new double[batches];
+            this.timings = new TestRunTimer.Timing[batches];
+        }
+
+        /** Measures batch {@code k}: the kernel on all its clocks, the others with their own timer. */
+        void measure(int k) {
+            if (exe instanceof TimedTestRun kernel) {
+                timings[k] = kernel.timeRuns(input, repeat);
+                batches[k] = timings[k].wallNs();
+            } else {
+                batches[k] = exe.nanosPerRun(input, repeat);
+            }
         }
 
         int workload() {
@@ -246,7 +306,21 @@ public final class BenchRunner {
         }
 
         Measurement result() {
-            return failed != null ? failed : Measurement.ok(action, repeat, Stats.of(batches));
+            if (failed != null) {
+                return failed;
+            }
+            if (timings[0] == null) {
+                return Measurement.ok(action, repeat, Stats.of(batches));
+            }
+            return Measurement.ok(action, repeat, Stats.of(batches), new KernelClocks(
+                    clock(TestRunTimer.Timing::cpuNs), clock(TestRunTimer.Timing::kernelNs),
+                    clock(TestRunTimer.Timing::fixedWallNs), clock(TestRunTimer.Timing::fixedCpuNs)));
+        }
+
+        /** {@return one clock over the batches, or null where it could not be read (NaN)} */
+        private Stats clock(java.util.function.ToDoubleFunction<TestRunTimer.Timing> f) {
+            double[] v = java.util.Arrays.stream(timings).mapToDouble(f).toArray();
+            return java.util.Arrays.stream(v).allMatch(Double::isFinite) ? Stats.of(v) : null;
         }
     }
 
@@ -316,7 +390,7 @@ public final class BenchRunner {
                 int k = round;
                 for (Cell c : cells) {
                     if (c.live()) {
-                        attempt(c, () -> c.batches[k] = c.exe.nanosPerRun(c.input, c.repeat));
+                        attempt(c, () -> c.measure(k));
                     }
                     step(label(target, all, c, "batch " + (k + 1) + "/" + options.batches()));
                 }
@@ -406,6 +480,12 @@ public final class BenchRunner {
             return new Compile(target.id(), what(target), Status.UNAVAILABLE, a.reason(), null, null);
         }
         int n = options.compileRepeat();
+        if (target instanceof NativeBaseline nb) {
+            return nb.buildNanos(w)
+                    .map(ns -> new Compile(target.id(), what(target), Status.OK, null, null, Stats.of(ns)))
+                    .orElseGet(() -> new Compile(target.id(), what(target), Status.NOT_SUPPORTED,
+                            "not built (no C source, or the load failed)", null, null));
+        }
         try {
             if (target instanceof LinuxTarget) {
                 long[] loads = ProgLoadTimer.nanosPerLoad(w.programs(), n, n);
@@ -494,6 +574,9 @@ public final class BenchRunner {
     }
 
     private static String what(Target target) {
+        if (target instanceof NativeBaseline) {
+            return "clang -O2 -shared, one build";
+        }
         return target instanceof LinuxTarget ? "BPF_PROG_LOAD" : "verify + compile + load";
     }
 

@@ -46,8 +46,17 @@ final class Tables {
                 : "runs per batch calibrated per cell (about " + s.batchMillis() + " ms a batch)";
         out.add("Method: per target, " + s.warmupMillis() + " ms of warm-up over every program and packet in turn, then "
                 + repeat + ", " + s.batches() + " measured batches per cell in interleaved rounds; a time is the median "
-                + "batch mean, its spread half the interquartile range of the batches. Each target times itself "
-                + "(linux: the kernel's BPF_PROG_TEST_RUN duration, whole nanoseconds).");
+                + "batch mean, its spread half the interquartile range of the batches.");
+        BenchResult.Conditions c = r.conditions();
+        if (c != null) {
+            out.add("Timing: " + String.join("; ", c.timing()) + ".");
+            out.add("Conditions: CPU governor " + c.governors() + "; measuring thread "
+                    + (c.pinned() ? "pinned to CPU " + c.cpusAllowed() : "not pinned (CPUs " + c.cpusAllowed() + ")")
+                    + (c.pinRequested() != null ? " (--pin " + c.pinRequested() + ")" : "")
+                    + "; kernel.bpf_stats_enabled " + c.bpfStatsEnabled()
+                    + "; load average " + c.loadBefore() + " at the start (runnable/total " + c.runnableAtStart() + "), "
+                    + (c.loadAfter() == null ? "unknown" : c.loadAfter()) + " at the end; floors per target below.");
+        }
         out.add("Floor: the program `" + s.floorProgram() + "` on the same target and packet, i.e. what the harness "
                 + "costs around a program. corrected = max(time − floor, " + Numbers.ns(s.epsilonNs()) + " ns); "
                 + "vs " + s.baseline() + " = corrected / " + s.baseline() + "'s corrected (lower is faster); "
@@ -111,6 +120,45 @@ final class Tables {
             return "at floor";
         }
         return run.baselineAtFloor() && !run.target().equals(baseline) ? baseline + " at floor" : "";
+    }
+
+    /**
+     * {@return the linux target's clocks, a row per program (the floor first) and packet}, or
+     * null when linux measured nothing
+     */
+    static Table linuxClocks(BenchResult r) {
+        List<List<String>> rows = new ArrayList<>();
+        for (PacketInfo p : r.packets()) {
+            r.floor("linux", p.label()).ifPresent(f -> clockRow(rows, "(floor)", p.label(), f.measurement()));
+            for (ProgramResult program : r.programs()) {
+                program.run("linux", p.label()).ifPresent(run -> clockRow(rows, program.name(), p.label(), run.measurement()));
+            }
+        }
+        if (rows.isEmpty()) {
+            return null;
+        }
+        return new Table("Linux clocks",
+                "BPF_PROG_TEST_RUN timed around the system call with a large repeat, less the fixed cost of a call "
+                        + "measured with repeat 1: per run on the wall clock (what the tables above use) and in thread "
+                        + "CPU time; the kernel's own duration (whole ns per run) for comparison; the fixed cost of one "
+                        + "call on both clocks. Medians of the batches.",
+                List.of("program", "packet", "wall ns/run", "cpu ns/run", "kernel duration", "fixed wall/call",
+                        "fixed cpu/call"),
+                List.of(false, false, true, true, true, true, true), rows);
+    }
+
+    private static void clockRow(List<List<String>> rows, String program, String packet, Measurement m) {
+        if (!m.ok() || m.linux() == null) {
+            return;
+        }
+        BenchResult.KernelClocks k = m.linux();
+        rows.add(List.of(program, packet, Numbers.ns(m.ns().median()), median(k.cpuNs()), median(k.kernelNs()),
+                k.fixedWallNs() == null ? "" : Numbers.duration(k.fixedWallNs().median()),
+                k.fixedCpuNs() == null ? "" : Numbers.duration(k.fixedCpuNs().median())));
+    }
+
+    private static String median(Stats s) {
+        return s == null ? "" : Numbers.ns(s.median());
     }
 
     /** {@return the geometric means of the ratios: a row per target, a column per packet} */

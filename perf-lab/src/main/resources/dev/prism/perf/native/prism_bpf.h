@@ -1,0 +1,611 @@
+/* prism_bpf.h for the native baseline of `prism bench` (perf-lab NativeBaseline).
+ *
+ * The examples' C includes "prism_bpf.h"; compiled for the host (clang -O2 -fPIC -shared) this
+ * file is found first (-I before the examples' include/). It takes the types, macros and packet
+ * headers of the examples' own header (#include_next), and replaces what only exists inside
+ * the kernel:
+ *   - struct xdp_md holds host pointers (data, data_end, data_meta) and, after the fields
+ *     programs read, the frame's bounds that the adjust helpers check;
+ *   - BPF maps are the same BTF-style structs; their first 8 bytes are pointed by
+ *     prism_map_init() at a C table (arrays: values in a row; hashes: open addressing with
+ *     linear probing; LPM tries: longest match over a list); per-CPU maps have one CPU's values;
+ *   - helpers are plain C with Linux's return values. A helper the baseline lacks (tail calls,
+ *     ring buffers, perf events, redirect maps, map-in-map, printk) records its name in
+ *     prism_unsupported and returns 0 or NULL: the caller reports "not supported: ...".
+ * Frame geometry follows Prism's XdpBuffer (Linux's test run): a 4096-byte frame, 256 bytes of
+ * headroom, 320 of tailroom, a 40-byte xdp_frame at its start.
+ */
+#ifndef PRISM_NATIVE_BPF_H
+#define PRISM_NATIVE_BPF_H
+
+/* the kernel-only declarations of the original header, renamed out of the way */
+#define xdp_md prism_kernel_xdp_md
+#define bpf_map_lookup_elem prism_kernel_map_lookup_elem
+#define bpf_map_update_elem prism_kernel_map_update_elem
+#define bpf_map_delete_elem prism_kernel_map_delete_elem
+#define bpf_ktime_get_ns prism_kernel_ktime_get_ns
+#define bpf_trace_printk prism_kernel_trace_printk
+#define bpf_get_prandom_u32 prism_kernel_get_prandom_u32
+#define bpf_get_smp_processor_id prism_kernel_get_smp_processor_id
+#define bpf_tail_call prism_kernel_tail_call
+#define bpf_redirect prism_kernel_redirect
+#define bpf_csum_diff prism_kernel_csum_diff
+#define bpf_xdp_adjust_head prism_kernel_xdp_adjust_head
+#define bpf_redirect_map prism_kernel_redirect_map
+#define bpf_xdp_adjust_meta prism_kernel_xdp_adjust_meta
+#define bpf_xdp_adjust_tail prism_kernel_xdp_adjust_tail
+#define bpf_jiffies64 prism_kernel_jiffies64
+#define bpf_ktime_get_boot_ns prism_kernel_ktime_get_boot_ns
+#define bpf_ringbuf_output prism_kernel_ringbuf_output
+#define bpf_ringbuf_reserve prism_kernel_ringbuf_reserve
+#define bpf_ringbuf_submit prism_kernel_ringbuf_submit
+#define bpf_ringbuf_discard prism_kernel_ringbuf_discard
+#define bpf_loop prism_kernel_loop
+#define bpf_skb_store_bytes prism_kernel_skb_store_bytes
+#define bpf_l3_csum_replace prism_kernel_l3_csum_replace
+#define bpf_l4_csum_replace prism_kernel_l4_csum_replace
+#define bpf_skb_load_bytes prism_kernel_skb_load_bytes
+#define bpf_get_hash_recalc prism_kernel_get_hash_recalc
+#define bpf_skb_change_head prism_kernel_skb_change_head
+#define bpf_skb_adjust_room prism_kernel_skb_adjust_room
+#define bpf_perf_event_output prism_kernel_perf_event_output
+#include_next "prism_bpf.h"
+#undef xdp_md
+#undef bpf_map_lookup_elem
+#undef bpf_map_update_elem
+#undef bpf_map_delete_elem
+#undef bpf_ktime_get_ns
+#undef bpf_trace_printk
+#undef bpf_get_prandom_u32
+#undef bpf_get_smp_processor_id
+#undef bpf_tail_call
+#undef bpf_redirect
+#undef bpf_csum_diff
+#undef bpf_xdp_adjust_head
+#undef bpf_redirect_map
+#undef bpf_xdp_adjust_meta
+#undef bpf_xdp_adjust_tail
+#undef bpf_jiffies64
+#undef bpf_ktime_get_boot_ns
+#undef bpf_ringbuf_output
+#undef bpf_ringbuf_reserve
+#undef bpf_ringbuf_submit
+#undef bpf_ringbuf_discard
+#undef bpf_loop
+#undef bpf_skb_store_bytes
+#undef bpf_l3_csum_replace
+#undef bpf_l4_csum_replace
+#undef bpf_skb_load_bytes
+#undef bpf_get_hash_recalc
+#undef bpf_skb_change_head
+#undef bpf_skb_adjust_room
+#undef bpf_perf_event_output
+
+#define PRISM_EXPORT __attribute__((visibility("default")))
+#define PRISM_EINVAL (-22)
+#define PRISM_EACCES (-13)
+#define PRISM_EEXIST (-17)
+#define PRISM_ENOENT (-2)
+#define PRISM_E2BIG (-7)
+#define PRISM_XDP_FRAME_SIZE 40
+#define PRISM_FRAME_SIZE 4096
+#define PRISM_TAILROOM 320
+#define PRISM_META_MAX 255
+
+/* The host context. Programs read the first six fields; hard_start is the frame's first byte. */
+struct xdp_md {
+	unsigned long data;
+	unsigned long data_end;
+	unsigned long data_meta;
+	__u32 ingress_ifindex;
+	__u32 rx_queue_index;
+	__u32 egress_ifindex;
+	__u32 prism_pad;
+	unsigned long prism_hard_start;
+};
+
+/* The first helper the baseline lacks that the program called; read by Java after runs. */
+PRISM_EXPORT const char *prism_unsupported;
+
+static inline void prism_lacks(const char *what)
+{
+	if (!prism_unsupported)
+		prism_unsupported = what;
+}
+
+/* ---- maps ---- */
+struct prism_map {
+	__u32 type, key_size, value_size, max_entries;
+	__u32 stride;     /* bytes per array value or hash slot */
+	__u32 key_off;    /* hash slot: key offset (after the state word) */
+	__u32 value_off;  /* hash slot: value offset */
+	__u32 mask;       /* hash: slots - 1 */
+	__u32 count;      /* hash, LPM: entries in use */
+	__u32 slots;
+	unsigned char *data;
+};
+
+extern void *calloc(unsigned long n, unsigned long size);
+
+static inline __u32 prism_round8(__u32 n)
+{
+	return (n + 7) & ~7u;
+}
+
+/* Called from Java once per map, with the map variable's address. Returns 0, or -1 when out of memory. */
+PRISM_EXPORT int prism_map_init(void *map, __u32 type, __u32 key_size, __u32 value_size, __u32 max_entries)
+{
+	struct prism_map *m = calloc(1, sizeof(*m));
+	unsigned long bytes;
+
+	if (!m)
+		return -1;
+	m->type = type;
+	m->key_size = key_size;
+	m->value_size = value_size;
+	m->max_entries = max_entries;
+	switch (type) {
+	case BPF_MAP_TYPE_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+		m->stride = prism_round8(value_size);
+		bytes = (unsigned long)m->stride * max_entries;
+		break;
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_HASH: {
+		__u32 slots = 16;
+
+		while (slots < 2 * max_entries)
+			slots <<= 1;
+		m->key_off = 8;
+		m->value_off = 8 + prism_round8(key_size);
+		m->stride = m->value_off + prism_round8(value_size);
+		m->slots = slots;
+		m->mask = slots - 1;
+		bytes = (unsigned long)m->stride * slots;
+		break;
+	}
+	case BPF_MAP_TYPE_LPM_TRIE:
+		m->key_off = 0;
+		m->value_off = prism_round8(key_size);
+		m->stride = m->value_off + prism_round8(value_size);
+		bytes = (unsigned long)m->stride * max_entries;
+		break;
+	default:
+		bytes = 0; /* a map type the baseline lacks: every use says so */
+	}
+	if (bytes) {
+		m->data = calloc(1, bytes);
+		if (!m->data)
+			return -1;
+	}
+	*(struct prism_map **)map = m;
+	return 0;
+}
+
+extern void free(void *p);
+
+/* Called from Java when the executable closes: frees what prism_map_init allocated. */
+PRISM_EXPORT void prism_map_free(void *map)
+{
+	struct prism_map *m = *(struct prism_map **)map;
+
+	if (m) {
+		free(m->data);
+		free(m);
+		*(struct prism_map **)map = 0;
+	}
+}
+
+static inline __u64 prism_hash(const unsigned char *k, __u32 n)
+{
+	__u64 h = 0x9e3779b97f4a7c15ull ^ n;
+	__u64 w;
+
+	while (n >= 8) {
+		__builtin_memcpy(&w, k, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+		k += 8;
+		n -= 8;
+	}
+	if (n) {
+		w = 0;
+		__builtin_memcpy(&w, k, n);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+	}
+	return h ^ (h >> 29);
+}
+
+/* hash slot states (the slot's first word) */
+#define PRISM_EMPTY 0
+#define PRISM_USED 1
+#define PRISM_DELETED 2
+
+/* {return the slot holding key, or NULL}; *free_slot gets the first reusable slot on the way */
+static inline unsigned char *prism_hash_find(struct prism_map *m, const void *key, unsigned char **free_slot)
+{
+	__u32 i = (__u32)prism_hash(key, m->key_size) & m->mask;
+
+	if (free_slot)
+		*free_slot = 0;
+	for (__u32 probes = 0; probes < m->slots; probes++, i = (i + 1) & m->mask) {
+		unsigned char *slot = m->data + (unsigned long)i * m->stride;
+		__u32 state = *(__u32 *)slot;
+
+		if (state == PRISM_EMPTY) {
+			if (free_slot && !*free_slot)
+				*free_slot = slot;
+			return 0;
+		}
+		if (state == PRISM_DELETED) {
+			if (free_slot && !*free_slot)
+				*free_slot = slot;
+			continue;
+		}
+		if (__builtin_memcmp(slot + m->key_off, key, m->key_size) == 0)
+			return slot;
+	}
+	return 0;
+}
+
+static inline int prism_lpm_match(const unsigned char *prefix, const unsigned char *addr, __u32 bits)
+{
+	__u32 bytes = bits / 8, rest = bits % 8;
+
+	if (__builtin_memcmp(prefix, addr, bytes))
+		return 0;
+	if (!rest)
+		return 1;
+	return ((prefix[bytes] ^ addr[bytes]) & (0xff00 >> rest) & 0xff) == 0;
+}
+
+static inline unsigned char *prism_lpm_find(struct prism_map *m, const void *key, int exact)
+{
+	__u32 want = *(const __u32 *)key;
+	unsigned char *best = 0;
+	__u32 best_len = 0;
+
+	for (__u32 i = 0; i < m->count; i++) {
+		unsigned char *e = m->data + (unsigned long)i * m->stride;
+		__u32 len = *(__u32 *)e;
+
+		if (exact ? len != want : len > want)
+			continue;
+		if (!prism_lpm_match(e + 4, (const unsigned char *)key + 4, len))
+			continue;
+		if (exact)
+			return e;
+		if (!best || len > best_len) {
+			best = e;
+			best_len = len;
+		}
+	}
+	return best;
+}
+
+static inline void *bpf_map_lookup_elem(void *map, const void *key)
+{
+	struct prism_map *m = *(struct prism_map **)map;
+
+	switch (m->type) {
+	case BPF_MAP_TYPE_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_ARRAY: {
+		__u32 i = *(const __u32 *)key;
+
+		return i < m->max_entries ? m->data + (unsigned long)i * m->stride : 0;
+	}
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_HASH: {
+		unsigned char *slot = prism_hash_find(m, key, 0);
+
+		return slot ? slot + m->value_off : 0;
+	}
+	case BPF_MAP_TYPE_LPM_TRIE: {
+		unsigned char *e = prism_lpm_find(m, key, 0);
+
+		return e ? e + m->value_off : 0;
+	}
+	default:
+		prism_lacks("bpf_map_lookup_elem on this map type (map-in-map, devmap, cpumap, ...)");
+		return 0;
+	}
+}
+
+static inline long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags)
+{
+	struct prism_map *m = *(struct prism_map **)map;
+
+	if (flags > BPF_EXIST)
+		return PRISM_EINVAL;
+	switch (m->type) {
+	case BPF_MAP_TYPE_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_ARRAY: {
+		__u32 i = *(const __u32 *)key;
+
+		if (i >= m->max_entries)
+			return PRISM_E2BIG;
+		if (flags == BPF_NOEXIST)
+			return PRISM_EEXIST;
+		__builtin_memcpy(m->data + (unsigned long)i * m->stride, value, m->value_size);
+		return 0;
+	}
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_HASH: {
+		unsigned char *free_slot;
+		unsigned char *slot = prism_hash_find(m, key, &free_slot);
+
+		if (slot) {
+			if (flags == BPF_NOEXIST)
+				return PRISM_EEXIST;
+		} else {
+			if (flags == BPF_EXIST)
+				return PRISM_ENOENT;
+			if (m->count >= m->max_entries) {
+				if (m->type != BPF_MAP_TYPE_LRU_HASH)
+					return PRISM_E2BIG;
+				/* full LRU: evicts the first entry in probe order (not the least recently used) */
+				for (__u32 i = 0; i < m->slots; i++) {
+					unsigned char *s = m->data + (unsigned long)i * m->stride;
+
+					if (*(__u32 *)s == PRISM_USED) {
+						*(__u32 *)s = PRISM_DELETED;
+						m->count--;
+						break;
+					}
+				}
+				prism_hash_find(m, key, &free_slot);
+			}
+			if (!free_slot)
+				return PRISM_E2BIG;
+			slot = free_slot;
+			*(__u32 *)slot = PRISM_USED;
+			__builtin_memcpy(slot + m->key_off, key, m->key_size);
+			m->count++;
+		}
+		__builtin_memcpy(slot + m->value_off, value, m->value_size);
+		return 0;
+	}
+	case BPF_MAP_TYPE_LPM_TRIE: {
+		unsigned char *e = prism_lpm_find(m, key, 1);
+
+		if (e && flags == BPF_NOEXIST)
+			return PRISM_EEXIST;
+		if (!e) {
+			if (flags == BPF_EXIST)
+				return PRISM_ENOENT;
+			if (m->count >= m->max_entries)
+				return PRISM_E2BIG;
+			e = m->data + (unsigned long)m->count++ * m->stride;
+			__builtin_memcpy(e, key, m->key_size);
+		}
+		__builtin_memcpy(e + m->value_off, value, m->value_size);
+		return 0;
+	}
+	default:
+		prism_lacks("bpf_map_update_elem on this map type");
+		return PRISM_EINVAL;
+	}
+}
+
+static inline long bpf_map_delete_elem(void *map, const void *key)
+{
+	struct prism_map *m = *(struct prism_map **)map;
+
+	switch (m->type) {
+	case BPF_MAP_TYPE_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+		return PRISM_EINVAL;
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_HASH: {
+		unsigned char *slot = prism_hash_find(m, key, 0);
+
+		if (!slot)
+			return PRISM_ENOENT;
+		*(__u32 *)slot = PRISM_DELETED;
+		m->count--;
+		return 0;
+	}
+	case BPF_MAP_TYPE_LPM_TRIE: {
+		unsigned char *e = prism_lpm_find(m, key, 1);
+		unsigned char *last;
+
+		if (!e)
+			return PRISM_ENOENT;
+		last = m->data + (unsigned long)--m->count * m->stride;
+		if (e != last)
+			__builtin_memcpy(e, last, m->stride);
+		return 0;
+	}
+	default:
+		prism_lacks("bpf_map_delete_elem on this map type");
+		return PRISM_EINVAL;
+	}
+}
+
+/* ---- helpers ---- */
+struct prism_timespec {
+	long tv_sec;
+	long tv_nsec;
+};
+extern int clock_gettime(int clock, struct prism_timespec *ts);
+
+static inline __u64 prism_clock(int clock)
+{
+	struct prism_timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static inline __u64 bpf_ktime_get_ns(void)
+{
+	return prism_clock(1); /* CLOCK_MONOTONIC, as the kernel's ktime_get_mono_fast_ns */
+}
+
+static inline __u64 bpf_ktime_get_boot_ns(void)
+{
+	return prism_clock(7); /* CLOCK_BOOTTIME */
+}
+
+static inline __u64 bpf_jiffies64(void)
+{
+	prism_lacks("bpf_jiffies64");
+	return 0;
+}
+
+static __u32 prism_random_state = 0x2545f491;
+
+static inline __u32 bpf_get_prandom_u32(void)
+{
+	__u32 x = prism_random_state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return prism_random_state = x;
+}
+
+static inline __u32 bpf_get_smp_processor_id(void)
+{
+	return 0; /* Prism's runs are on CPU 0; per-CPU maps hold one CPU's values */
+}
+
+static inline long bpf_trace_printk(const char *fmt, __u32 fmt_size, ...)
+{
+	prism_lacks("bpf_trace_printk");
+	return 0;
+}
+
+static inline long bpf_tail_call(void *ctx, void *prog_array_map, __u32 index)
+{
+	prism_lacks("bpf_tail_call (tail calls)");
+	return 0;
+}
+
+static inline long bpf_redirect(__u32 ifindex, __u64 flags)
+{
+	return flags ? XDP_ABORTED : XDP_REDIRECT;
+}
+
+static inline long bpf_redirect_map(void *map, __u64 key, __u64 flags)
+{
+	prism_lacks("bpf_redirect_map (devmap, cpumap, xskmap)");
+	return XDP_ABORTED;
+}
+
+/* Linux 6.x on x86-64: the one's-complement sum of seed, the "to" words and the complemented
+ * "from" words, folded to 16 bits (Prism's StandardHelpers.csumDiff says why). */
+static inline __s64 bpf_csum_diff(__be32 *from, __u32 from_size, __be32 *to, __u32 to_size, __wsum seed)
+{
+	__u64 sum = seed;
+
+	if (((from_size | to_size) & 3) || (__u64)from_size + to_size > 512)
+		return PRISM_EINVAL;
+	for (__u32 i = 0; i < from_size / 4; i++)
+		sum += (__u32)~from[i];
+	for (__u32 i = 0; i < to_size / 4; i++)
+		sum += to[i];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+static inline long bpf_xdp_adjust_head(struct xdp_md *ctx, int delta)
+{
+	unsigned long meta_len = ctx->data - ctx->data_meta;
+	unsigned long data = ctx->data + delta;
+
+	if (data < ctx->prism_hard_start + PRISM_XDP_FRAME_SIZE + meta_len || data + ETH_HLEN > ctx->data_end)
+		return PRISM_EINVAL;
+	if (meta_len)
+		__builtin_memmove((void *)(ctx->data_meta + delta), (void *)ctx->data_meta, meta_len);
+	ctx->data_meta += delta;
+	ctx->data = data;
+	return 0;
+}
+
+static inline long bpf_xdp_adjust_meta(struct xdp_md *ctx, int delta)
+{
+	unsigned long meta = ctx->data_meta + delta;
+	unsigned long meta_len;
+
+	if (meta < ctx->prism_hard_start + PRISM_XDP_FRAME_SIZE || meta > ctx->data)
+		return PRISM_EINVAL;
+	meta_len = ctx->data - meta;
+	if ((meta_len & 3) || meta_len > PRISM_META_MAX)
+		return PRISM_EACCES;
+	ctx->data_meta = meta;
+	return 0;
+}
+
+static inline long bpf_xdp_adjust_tail(struct xdp_md *ctx, int delta)
+{
+	unsigned long end = ctx->data_end + delta;
+
+	if (end > ctx->prism_hard_start + PRISM_FRAME_SIZE - PRISM_TAILROOM || end < ctx->data + ETH_HLEN)
+		return PRISM_EINVAL;
+	if (delta > 0)
+		__builtin_memset((void *)ctx->data_end, 0, delta);
+	ctx->data_end = end;
+	return 0;
+}
+
+static inline long bpf_loop(__u32 nr_loops, void *callback_fn, void *callback_ctx, __u64 flags)
+{
+	long (*fn)(__u64, void *) = callback_fn;
+	__u32 i;
+
+	if (flags)
+		return PRISM_EINVAL;
+	if (nr_loops > (1u << 23))
+		return PRISM_E2BIG;
+	for (i = 0; i < nr_loops; i++)
+		if (fn(i, callback_ctx))
+			return i + 1;
+	return i;
+}
+
+static inline long bpf_ringbuf_output(void *ringbuf, void *data, __u64 size, __u64 flags)
+{
+	prism_lacks("bpf_ringbuf_output (ring buffers)");
+	return PRISM_EINVAL;
+}
+
+static inline void *bpf_ringbuf_reserve(void *ringbuf, __u64 size, __u64 flags)
+{
+	prism_lacks("bpf_ringbuf_reserve (ring buffers)");
+	return 0;
+}
+
+static inline void bpf_ringbuf_submit(void *data, __u64 flags)
+{
+	prism_lacks("bpf_ringbuf_submit (ring buffers)");
+}
+
+static inline void bpf_ringbuf_discard(void *data, __u64 flags)
+{
+	prism_lacks("bpf_ringbuf_discard (ring buffers)");
+}
+
+static inline long bpf_perf_event_output(void *ctx, void *map, __u64 flags, void *data, __u64 size)
+{
+	prism_lacks("bpf_perf_event_output (perf events)");
+	return PRISM_EINVAL;
+}
+
+/* tc programs are not benchmarked: their helpers only say so */
+#define PRISM_TC_ONLY(name) (prism_lacks(name " (tc programs)"), 0)
+#define bpf_skb_store_bytes(...) PRISM_TC_ONLY("bpf_skb_store_bytes")
+#define bpf_l3_csum_replace(...) PRISM_TC_ONLY("bpf_l3_csum_replace")
+#define bpf_l4_csum_replace(...) PRISM_TC_ONLY("bpf_l4_csum_replace")
+#define bpf_skb_load_bytes(...) PRISM_TC_ONLY("bpf_skb_load_bytes")
+#define bpf_get_hash_recalc(...) PRISM_TC_ONLY("bpf_get_hash_recalc")
+#define bpf_skb_change_head(...) PRISM_TC_ONLY("bpf_skb_change_head")
+#define bpf_skb_adjust_room(...) PRISM_TC_ONLY("bpf_skb_adjust_room")
+
+#endif /* PRISM_NATIVE_BPF_H */
