@@ -42,7 +42,8 @@ import picocli.CommandLine.TypeConversionException;
                 + "(linux); per target the geometric mean of those ratios; per program the compile time.",
                 "",
                 "What the numbers mean:",
-                "  ns/run     the median of the measured batches, wall clock; each batch is one call of the target's "
+                "  ns/run     the median of the measured batches, in thread CPU time (--clock wall: the wall clock; the "
+                        + "other clock is in the next column); each batch is one call of the target's "
                         + "own timer (linux: BPF_PROG_TEST_RUN with a large repeat timed around the system call, less "
                         + "the fixed cost of a call measured with repeat 1; the others: a loop of runs on one prepared "
                         + "input). 'spread' is half the interquartile range of the batches as a percentage of the median. "
@@ -172,6 +173,12 @@ final class BenchCommand implements Callable<Integer> {
                     + "there too. The report says whether the thread was pinned either way.")
     Integer pin;
 
+    @Option(names = "--clock", paramLabel = "CLOCK", defaultValue = "cpu",
+            description = "The clock of times, floors and ratios: cpu (the measuring thread's CPU time: leaves out the "
+                    + "time the thread waited for a CPU on a busy machine, as the kernel's own test-run timer does) or "
+                    + "wall (System.nanoTime). Both are measured and reported (default: ${DEFAULT-VALUE}).")
+    String clock;
+
     /** Report formats. */
     enum Format { MD, JSON, HTML }
 
@@ -201,7 +208,11 @@ final class BenchCommand implements Callable<Integer> {
         ProgressBar[] bar = {null};
         boolean showBar = ProgressBar.wanted();
         try {
-            BenchRunner runner = new BenchRunner(options).batch(batch);
+            BenchRunner runner = new BenchRunner(options).batch(batch).clock(switch (clock.toLowerCase(Locale.ROOT)) {
+                case "cpu" -> BenchRunner.Clock.CPU;
+                case "wall" -> BenchRunner.Clock.WALL;
+                default -> throw CliException.usage("--clock takes cpu or wall, not " + clock);
+            });
             if (pin != null) {
                 if (pin < 0) {
                     throw CliException.usage("--pin takes a CPU number, not " + pin);

@@ -110,9 +110,15 @@ public record BenchResult(Host host, Settings settings, List<TargetInfo> targets
      * @param baseline      the target the ratios divide by
      * @param epsilonNs     the least floor-corrected time ({@link Ratios#EPSILON_NS})
      * @param floorProgram  what the floor runs
+     * @param clock         the clock of every {@code ns} (times, floors, ratios): "cpu" (the measuring
+     *                      thread's CPU time) or "wall"
      */
     public record Settings(int repeat, int batchMillis, int batches, int warmupMillis, int compileRepeat, String baseline,
-                           double epsilonNs, String floorProgram) {
+                           double epsilonNs, String floorProgram, String clock) {
+        public Settings(int repeat, int batchMillis, int batches, int warmupMillis, int compileRepeat, String baseline,
+                        double epsilonNs, String floorProgram) {
+            this(repeat, batchMillis, batches, warmupMillis, compileRepeat, baseline, epsilonNs, floorProgram, "wall");
+        }
     }
 
     /** A target as this host sees it. */
@@ -130,21 +136,26 @@ public record BenchResult(Host host, Settings settings, List<TargetInfo> targets
      * @param reason why it is not OK (the target's message), null when OK
      * @param action the XDP action of the first run (r0 by name), null when none ran
      * @param repeat runs per batch
-     * @param ns     mean nanoseconds per run, one sample per batch; null unless OK
-     * @param linux  linux only: the other clocks of the same batches ({@link KernelClocks}); null otherwise
+     * @param ns     mean nanoseconds per run, one sample per batch, on the clock of
+     *               {@link Settings#clock()}; null unless OK
+     * @param wallNs the same batches on the wall clock; null when not measured apart
+     * @param cpuNs  the same batches in the measuring thread's CPU time; null when not measured
+     * @param linux  linux only: the kernel's own duration and the fixed cost of a call
+     *               ({@link KernelClocks}); null otherwise
      */
-    public record Measurement(Status status, String reason, String action, int repeat, Stats ns, KernelClocks linux) {
+    public record Measurement(Status status, String reason, String action, int repeat, Stats ns, Stats wallNs,
+                              Stats cpuNs, KernelClocks linux) {
         public Measurement(Status status, String reason, String action, int repeat, Stats ns) {
-            this(status, reason, action, repeat, ns, null);
+            this(status, reason, action, repeat, ns, null, null, null);
         }
 
         public static Measurement ok(String action, int repeat, Stats ns) {
             return new Measurement(Status.OK, null, action, repeat, ns);
         }
 
-        /** {@return a measurement of the kernel: {@code ns} on the wall clock, the other clocks beside} */
-        public static Measurement ok(String action, int repeat, Stats ns, KernelClocks linux) {
-            return new Measurement(Status.OK, null, action, repeat, ns, linux);
+        /** {@return a measurement on both clocks: {@code ns} is one of them, the one the ratios use} */
+        public static Measurement ok(String action, int repeat, Stats ns, Stats wallNs, Stats cpuNs, KernelClocks linux) {
+            return new Measurement(Status.OK, null, action, repeat, ns, wallNs, cpuNs, linux);
         }
 
         public static Measurement notOk(Status status, String reason) {
@@ -165,16 +176,15 @@ public record BenchResult(Host host, Settings settings, List<TargetInfo> targets
     }
 
     /**
-     * The linux target's batches on every clock: {@code BPF_PROG_TEST_RUN} timed around the
+     * What else the linux target's batches tell: {@code BPF_PROG_TEST_RUN} is timed around the
      * system call with a large repeat, less the fixed per-call cost measured with repeat 1
-     * (conformance's TestRunTimer). The measurement's {@code ns} is the wall clock.
+     * (conformance's TestRunTimer); the measurement's wall and CPU times are those per run.
      *
-     * @param cpuNs       per run in thread CPU time, fixed cost subtracted; null when the JVM cannot read it
      * @param kernelNs    the kernel's own duration (whole ns per run), for comparison
      * @param fixedWallNs the fixed cost of one call on the wall clock
      * @param fixedCpuNs  the same in thread CPU time; null when unreadable
      */
-    public record KernelClocks(Stats cpuNs, Stats kernelNs, Stats fixedWallNs, Stats fixedCpuNs) {
+    public record KernelClocks(Stats kernelNs, Stats fixedWallNs, Stats fixedCpuNs) {
     }
 
     /** The floor: a program that only returns XDP_PASS, on one target and packet. */

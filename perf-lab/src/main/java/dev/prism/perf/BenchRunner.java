@@ -93,6 +93,37 @@ public final class BenchRunner {
 
     private int batch = 1;
     private Integer pin;
+    private Clock clock = Clock.CPU;
+
+    /** The clock of the reported times, floors and ratios; both are measured. */
+    public enum Clock {
+        /**
+         * The measuring thread's CPU time (CLOCK_THREAD_CPUTIME_ID through ThreadMXBean): what
+         * the thread ran, user and kernel, without the time it waited for a CPU on a busy
+         * machine, like the kernel's own test-run timer.
+         */
+        CPU,
+        /** System.nanoTime: everything, the time other processes held the CPU included. */
+        WALL;
+
+        public String id() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** {@return this runner, reporting times, floors and ratios on {@code c}} */
+    public BenchRunner clock(Clock c) {
+        this.clock = Objects.requireNonNull(c);
+        return this;
+    }
+
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** {@return the calling thread's CPU time in ns, or -1 when the JVM cannot read it} */
+    static long threadCpuNanos() {
+        return THREADS.isCurrentThreadCpuTimeSupported() && THREADS.isThreadCpuTimeEnabled()
+                ? THREADS.getCurrentThreadCpuTime() : -1;
+    }
 
     /**
      * {@return this runner, measuring with the calling thread pinned to {@code cpu}} (its affinity
@@ -107,14 +138,19 @@ public final class BenchRunner {
         return this;
     }
 
-    /** How each kind of target is timed, as the reports say it. */
-    static final List<String> TIMING = List.of(
-            "linux: BPF_PROG_TEST_RUN with the batch's repeat, timed around the system call, less the fixed cost of "
-                    + "a call (the median of " + TestRunTimer.SMALL_CALLS + " calls with repeat " + TestRunTimer.SMALL_REPEAT
-                    + "), on the wall clock and in thread CPU time; the kernel's own duration (whole ns) beside them",
-            "Prism targets: the target's own loop of runs on one prepared input, wall clock (System.nanoTime)",
-            NativeBaseline.TIMING,
-            "ratios and floors use the wall clock for every target");
+    /** {@return how each kind of target is timed, as the reports say it} */
+    static List<String> timing(Clock clock) {
+        return List.of(
+                "linux: BPF_PROG_TEST_RUN with the batch's repeat, timed around the system call, less the fixed cost of "
+                        + "a call (the median of " + TestRunTimer.SMALL_CALLS + " calls with repeat " + TestRunTimer.SMALL_REPEAT
+                        + "), on the wall clock and in thread CPU time; the kernel's own duration (whole ns) beside them",
+                "Prism targets: the target's own loop of runs on one prepared input, on the wall clock inside the "
+                        + "loop and in thread CPU time around it",
+                NativeBaseline.TIMING,
+                "times, floors and ratios use " + (clock == Clock.CPU
+                        ? "thread CPU time (--clock cpu), which leaves out the time the thread waited for a CPU"
+                        : "the wall clock (--clock wall)") + " for every target; the other clock is beside them");
+    }
 
     /**
      * {@return this runner, running {@code n} inputs per {@link Executable#run(List)} call}:
@@ -199,7 +235,10 @@ public final class BenchRunner {
     }
 
     private BenchResult measure(List<Workload> workloads, List<Target> targets, List<Packet> packets, Progress listener) {
-        Conditions conditions = BenchConditions.read(pin, TIMING);
+        if (clock == Clock.CPU && threadCpuNanos() < 0) {
+            throw new IllegalStateException("this JVM cannot read thread CPU time: use the wall clock (--clock wall)");
+        }
+        Conditions conditions = BenchConditions.read(pin, timing(clock));
         if (workloads.isEmpty() || targets.isEmpty() || packets.isEmpty()) {
             throw new IllegalArgumentException("a comparison needs programs, targets and packets");
         }
@@ -253,7 +292,7 @@ public final class BenchRunner {
         }
         Settings settings = new Settings(options.repeat(), options.batchMillis(), options.batches(), options.warmupMillis(),
                 options.compileRepeat(), options.baseline(), Ratios.EPSILON_NS,
-                String.join("; ", FLOOR_SOURCE.strip().split("\n")));
+                String.join("; ", FLOOR_SOURCE.strip().split("\n")), clock.id());
         List<PacketInfo> packetInfos = packets.stream().map(p -> new PacketInfo(p.label(), p.size())).toList();
         return Comparison.derive(new BenchResult(host, settings, infos, packetInfos, floors, programs, List.of(),
                 conditions.withLoadAfter(BenchConditions.loadNow())));
@@ -270,26 +309,37 @@ public final class BenchRunner {
         private Executable exe;
         private String action;
         private int repeat;
-        private final double[] batches;
+        private final double[] wall;
+        private final double[] cpu;
         /** linux: each batch's {@link TestRunTimer.Timing}; null elsewhere */
         private final TestRunTimer.Timing[] timings;
         private Measurement failed;
+        private Clock clock;
 
         Cell(int workload, Packet packet, int batches) {
             this.workload = workload;
             this.packet = packet;
             this.input = RunInput.ofPacket(packet.bytes());
-            this.batches = new double[batches];
+            this.wall = new double[batches];
+            this.cpu = new double[batches];
             this.timings = new TestRunTimer.Timing[batches];
         }
 
-        /** Measures batch {@code k}: the kernel on all its clocks, the others with their own timer. */
+        /**
+         * Measures batch {@code k} on both clocks: the kernel with its timer
+         * ({@link TimedTestRun}), the others with their own loop on the wall clock and the
+         * thread's CPU time around it (the input's preparation, once per batch, is in it).
+         */
         void measure(int k) {
             if (exe instanceof TimedTestRun kernel) {
                 timings[k] = kernel.timeRuns(input, repeat);
-                batches[k] = timings[k].wallNs();
+                wall[k] = timings[k].wallNs();
+                cpu[k] = timings[k].cpuNs();
             } else {
-                batches[k] = exe.nanosPerRun(input, repeat);
+                long cpu0 = threadCpuNanos();
+                wall[k] = exe.nanosPerRun(input, repeat);
+                long cpu1 = threadCpuNanos();
+                cpu[k] = cpu0 < 0 || cpu1 < 0 ? Double.NaN : (cpu1 - cpu0) / (double) repeat;
             }
         }
 
@@ -309,17 +359,21 @@ public final class BenchRunner {
             if (failed != null) {
                 return failed;
             }
-            if (timings[0] == null) {
-                return Measurement.ok(action, repeat, Stats.of(batches));
-            }
-            return Measurement.ok(action, repeat, Stats.of(batches), new KernelClocks(
-                    clock(TestRunTimer.Timing::cpuNs), clock(TestRunTimer.Timing::kernelNs),
-                    clock(TestRunTimer.Timing::fixedWallNs), clock(TestRunTimer.Timing::fixedCpuNs)));
+            Stats wallNs = Stats.of(wall);
+            Stats cpuNs = finite(cpu);
+            Stats ns = clock == Clock.CPU && cpuNs != null ? cpuNs : wallNs;
+            KernelClocks linux = timings[0] == null ? null : new KernelClocks(
+                    finite(column(TestRunTimer.Timing::kernelNs)), finite(column(TestRunTimer.Timing::fixedWallNs)),
+                    finite(column(TestRunTimer.Timing::fixedCpuNs)));
+            return Measurement.ok(action, repeat, ns, wallNs, cpuNs, linux);
         }
 
-        /** {@return one clock over the batches, or null where it could not be read (NaN)} */
-        private Stats clock(java.util.function.ToDoubleFunction<TestRunTimer.Timing> f) {
-            double[] v = java.util.Arrays.stream(timings).mapToDouble(f).toArray();
+        private double[] column(java.util.function.ToDoubleFunction<TestRunTimer.Timing> f) {
+            return java.util.Arrays.stream(timings).mapToDouble(f).toArray();
+        }
+
+        /** {@return the statistics of {@code v}, or null where a value could not be read (NaN)} */
+        private static Stats finite(double[] v) {
             return java.util.Arrays.stream(v).allMatch(Double::isFinite) ? Stats.of(v) : null;
         }
     }
@@ -343,7 +397,9 @@ public final class BenchRunner {
         List<Cell> cells = new ArrayList<>();
         for (int w = 0; w < all.size(); w++) {
             for (Packet p : packets) {
-                cells.add(new Cell(w, p, options.batches()));
+                Cell c = new Cell(w, p, options.batches());
+                c.clock = clock;
+                cells.add(c);
             }
         }
         if (!a.available()) {

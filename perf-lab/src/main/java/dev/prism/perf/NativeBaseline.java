@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
 public final class NativeBaseline implements Target {
     public static final String ID = "native";
     /** How the reports say it is timed. */
-    static final String TIMING = "native: a loop of FFM calls into the clang -O2 build on one prepared frame, wall clock";
+    static final String TIMING = "native: a loop of FFM calls into the clang -O2 build on one prepared frame, timed as the Prism targets";
     /** The environment variable that names the clang to use; else clang-19, then clang, on PATH. */
     public static final String CLANG_VARIABLE = "PRISM_CLANG";
     private static final long CLANG_TIMEOUT_SECONDS = 120;

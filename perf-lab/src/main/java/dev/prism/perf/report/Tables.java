@@ -72,18 +72,20 @@ final class Tables {
     /** {@return one table per packet: every program on every target that ran} */
     static List<Table> runs(BenchResult r) {
         String base = r.settings().baseline();
+        String clock = r.settings().clock();
+        String other = clock.equals("cpu") ? "wall" : "cpu";
         List<Table> out = new ArrayList<>();
         for (PacketInfo p : r.packets()) {
             List<List<String>> rows = new ArrayList<>();
             for (ProgramResult program : r.programs()) {
                 for (String target : measuredTargets(r)) {
-                    program.run(target, p.label()).ifPresent(run -> rows.add(runRow(program.name(), run, base)));
+                    program.run(target, p.label()).ifPresent(run -> rows.add(runRow(program.name(), run, base, other)));
                 }
             }
             List<List<String>> cells = rows;
-            List<String> header = List.of("program", "target", "action", "ns/run", "spread", "floor", "corrected",
-                    "vs " + base, "note");
-            List<Boolean> numeric = List.of(false, false, false, true, true, true, true, true, false);
+            List<String> header = List.of("program", "target", "action", "ns/run (" + clock + ")", "spread", other,
+                    "floor", "corrected", "vs " + base, "note");
+            List<Boolean> numeric = List.of(false, false, false, true, true, true, true, true, true, false);
             if (!r.hasBaseline()) {
                 // no baseline measured (linux unavailable, say): no ratio column
                 int ratio = header.indexOf("vs " + base);
@@ -102,13 +104,15 @@ final class Tables {
         return out;
     }
 
-    private static List<String> runRow(String program, Run run, String baseline) {
+    private static List<String> runRow(String program, Run run, String baseline, String other) {
         Measurement m = run.measurement();
         if (!m.ok()) {
-            return List.of(program, run.target(), "", "", "", "", "", "", m.describe());
+            return List.of(program, run.target(), "", "", "", "", "", "", "", m.describe());
         }
         Stats ns = m.ns();
+        Stats otherNs = other.equals("wall") ? m.wallNs() : m.cpuNs();
         return List.of(program, run.target(), m.action(), Numbers.ns(ns.median()), Numbers.spread(ns.spreadPercent()),
+                otherNs == null ? "" : Numbers.ns(otherNs.median()),
                 run.floorNs() == null ? "" : Numbers.ns(run.floorNs()),
                 run.correctedNs() == null ? "" : Numbers.ns(run.correctedNs()),
                 run.ratio() == null ? "" : Numbers.ratio(run.ratio()),
@@ -139,9 +143,9 @@ final class Tables {
         }
         return new Table("Linux clocks",
                 "BPF_PROG_TEST_RUN timed around the system call with a large repeat, less the fixed cost of a call "
-                        + "measured with repeat 1: per run on the wall clock (what the tables above use) and in thread "
-                        + "CPU time; the kernel's own duration (whole ns per run) for comparison; the fixed cost of one "
-                        + "call on both clocks. Medians of the batches.",
+                        + "measured with repeat 1: per run on the wall clock and in thread CPU time (the tables above "
+                        + "use " + r.settings().clock() + "); the kernel's own duration (whole ns per run) for "
+                        + "comparison; the fixed cost of one call on both clocks. Medians of the batches.",
                 List.of("program", "packet", "wall ns/run", "cpu ns/run", "kernel duration", "fixed wall/call",
                         "fixed cpu/call"),
                 List.of(false, false, true, true, true, true, true), rows);
@@ -152,7 +156,7 @@ final class Tables {
             return;
         }
         BenchResult.KernelClocks k = m.linux();
-        rows.add(List.of(program, packet, Numbers.ns(m.ns().median()), median(k.cpuNs()), median(k.kernelNs()),
+        rows.add(List.of(program, packet, median(m.wallNs()), median(m.cpuNs()), median(k.kernelNs()),
                 k.fixedWallNs() == null ? "" : Numbers.duration(k.fixedWallNs().median()),
                 k.fixedCpuNs() == null ? "" : Numbers.duration(k.fixedCpuNs().median())));
     }
