@@ -45,8 +45,16 @@ final class NativeExecutable implements Executable {
     private static final long INGRESS_IFINDEX = 24;
     private static final long HARD_START = 40;
 
+    /**
+     * {@code int entry(struct xdp_md *)}, the entry's address as the first argument: a constant
+     * handle the JIT inlines (an instance field would be called through a non-constant handle,
+     * tens of ns a call), critical as the x86-64 JIT's calls (ExecutableMemory).
+     */
+    private static final MethodHandle CALL = Linker.nativeLinker().downcallHandle(
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS), Linker.Option.critical(false));
+
     private final Arena arena;
-    private final MethodHandle entry;
+    private final MemorySegment entry;
     private final MethodHandle mapFree;
     private final List<MemorySegment> maps;
     private final MemorySegment unsupported;
@@ -55,7 +63,7 @@ final class NativeExecutable implements Executable {
     private final String name;
     private boolean closed;
 
-    private NativeExecutable(Arena arena, MethodHandle entry, MethodHandle mapFree, List<MemorySegment> maps,
+    private NativeExecutable(Arena arena, MemorySegment entry, MethodHandle mapFree, List<MemorySegment> maps,
                              MemorySegment unsupported, String name) {
         this.arena = arena;
         this.entry = entry;
@@ -83,8 +91,6 @@ final class NativeExecutable implements Executable {
             Linker linker = Linker.nativeLinker();
             MemorySegment fn = lib.find(entry.name()).orElseThrow(() -> new TargetException(
                     "native baseline: the build of " + library.getFileName() + " has no function " + entry.name()));
-            MethodHandle call = linker.downcallHandle(fn, FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS),
-                    Linker.Option.critical(false));
             List<MemorySegment> maps = new ArrayList<>();
             MethodHandle free = null;
             List<MapDef> defs = entry.maps().stream().filter(d -> !isGlobalData(d)).toList();
@@ -105,7 +111,7 @@ final class NativeExecutable implements Executable {
                 }
             }
             MemorySegment flag = lib.find("prism_unsupported").map(s -> s.reinterpret(8)).orElse(null);
-            return new NativeExecutable(arena, call, free, maps, flag, entry.name());
+            return new NativeExecutable(arena, fn, free, maps, flag, entry.name());
         } catch (RuntimeException e) {
             arena.close();
             throw e;
@@ -149,7 +155,7 @@ final class NativeExecutable implements Executable {
 
     private int invoke() {
         try {
-            return (int) entry.invokeExact(ctx);
+            return (int) CALL.invokeExact(entry, ctx);
         } catch (Throwable t) {
             throw new TargetException("native baseline: the call into " + name + " failed: " + t, t);
         }

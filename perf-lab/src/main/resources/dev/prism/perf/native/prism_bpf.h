@@ -6,9 +6,10 @@
  * the kernel:
  *   - struct xdp_md holds host pointers (data, data_end, data_meta) and, after the fields
  *     programs read, the frame's bounds that the adjust helpers check;
- *   - BPF maps are the same BTF-style structs; their first 8 bytes are pointed by
- *     prism_map_init() at a C table (arrays: values in a row; hashes: open addressing with
- *     linear probing; LPM tries: longest match over a list); per-CPU maps have one CPU's values;
+ *   - BPF maps are the same BTF-style structs (at least two pointers: type, max_entries), whose
+ *     first 16 bytes prism_map_init() turns into a reference to a C table (struct prism_map_ref:
+ *     arrays, their values in a row, found with two loads; hashes, open addressing with linear
+ *     probing; LPM tries, longest match over a list); per-CPU maps have one CPU's values;
  *   - helpers are plain C with Linux's return values. A helper the baseline lacks (tail calls,
  *     ring buffers, perf events, redirect maps, map-in-map, printk) records its name in
  *     prism_unsupported and returns 0 or NULL: the caller reports "not supported: ...".
@@ -82,6 +83,11 @@
 #undef bpf_perf_event_output
 
 #define PRISM_EXPORT __attribute__((visibility("default")))
+
+/* Maps and programs are exported (Java finds them by name) but bound locally: protected
+ * visibility lets the code address a map PC-relative instead of through the GOT. */
+#undef SEC
+#define SEC(name) __attribute__((section(name), used, visibility("protected")))
 #define PRISM_EINVAL (-22)
 #define PRISM_EACCES (-13)
 #define PRISM_EEXIST (-17)
@@ -132,12 +138,37 @@ static inline __u32 prism_round8(__u32 n)
 	return (n + 7) & ~7u;
 }
 
-/* Called from Java once per map, with the map variable's address. Returns 0, or -1 when out of memory. */
+/* What a map variable's first 16 bytes become: arrays, their values and
+ * type | value_size << 8 | max_entries << 32 (a value takes value_size rounded up to 8, as the
+ * kernel's array elements); other maps, their struct prism_map and the type. */
+struct prism_map_ref {
+	void *p;
+	__u64 info;
+};
+
+static inline int prism_is_array(__u32 type)
+{
+	return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+/* Called from Java once per map, with the map variable's address. Returns 0, or -1 when out of
+ * memory or for an array value over 16 MiB (the stride has 24 bits). */
 PRISM_EXPORT int prism_map_init(void *map, __u32 type, __u32 key_size, __u32 value_size, __u32 max_entries)
 {
-	struct prism_map *m = calloc(1, sizeof(*m));
+	struct prism_map_ref *ref = map;
+	struct prism_map *m;
 	unsigned long bytes;
 
+	if (prism_is_array(type)) {
+		__u32 stride = prism_round8(value_size);
+
+		if (stride >= (1u << 24))
+			return -1;
+		ref->p = calloc(max_entries ? max_entries : 1, stride);
+		ref->info = type | (__u64)value_size << 8 | (__u64)max_entries << 32;
+		return ref->p ? 0 : -1;
+	}
+	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -1;
 	m->type = type;
@@ -179,7 +210,8 @@ PRISM_EXPORT int prism_map_init(void *map, __u32 type, __u32 key_size, __u32 val
 		if (!m->data)
 			return -1;
 	}
-	*(struct prism_map **)map = m;
+	ref->p = m;
+	ref->info = type;
 	return 0;
 }
 
@@ -188,13 +220,13 @@ extern void free(void *p);
 /* Called from Java when the executable closes: frees what prism_map_init allocated. */
 PRISM_EXPORT void prism_map_free(void *map)
 {
-	struct prism_map *m = *(struct prism_map **)map;
+	struct prism_map_ref *ref = map;
+	struct prism_map *m = ref->p;
 
-	if (m) {
+	if (m && !prism_is_array(ref->info & 0xff))
 		free(m->data);
-		free(m);
-		*(struct prism_map **)map = 0;
-	}
+	free(ref->p);
+	ref->p = 0;
 }
 
 static inline __u64 prism_hash(const unsigned char *k, __u32 n)
@@ -285,17 +317,25 @@ static inline unsigned char *prism_lpm_find(struct prism_map *m, const void *key
 	return best;
 }
 
-static inline void *bpf_map_lookup_elem(void *map, const void *key)
-{
-	struct prism_map *m = *(struct prism_map **)map;
+static __attribute__((noinline)) void *prism_map_lookup(struct prism_map *m, const void *key);
 
-	switch (m->type) {
-	case BPF_MAP_TYPE_ARRAY:
-	case BPF_MAP_TYPE_PERCPU_ARRAY: {
+/* Arrays inline (as the kernel's JIT inlines them), everything else in a call. */
+static __always_inline void *bpf_map_lookup_elem(void *map, const void *key)
+{
+	struct prism_map_ref *ref = map;
+	__u64 info = ref->info;
+
+	if (prism_is_array(info & 0xff)) {
 		__u32 i = *(const __u32 *)key;
 
-		return i < m->max_entries ? m->data + (unsigned long)i * m->stride : 0;
+		return i < (__u32)(info >> 32) ? (unsigned char *)ref->p + (unsigned long)i * prism_round8((info >> 8) & 0xffffff) : 0;
 	}
+	return prism_map_lookup(ref->p, key);
+}
+
+static __attribute__((noinline)) void *prism_map_lookup(struct prism_map *m, const void *key)
+{
+	switch (m->type) {
 	case BPF_MAP_TYPE_HASH:
 	case BPF_MAP_TYPE_PERCPU_HASH:
 	case BPF_MAP_TYPE_LRU_HASH: {
@@ -316,22 +356,25 @@ static inline void *bpf_map_lookup_elem(void *map, const void *key)
 
 static inline long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags)
 {
-	struct prism_map *m = *(struct prism_map **)map;
+	struct prism_map_ref *ref = map;
+	__u64 info = ref->info;
+	struct prism_map *m;
 
 	if (flags > BPF_EXIST)
 		return PRISM_EINVAL;
-	switch (m->type) {
-	case BPF_MAP_TYPE_ARRAY:
-	case BPF_MAP_TYPE_PERCPU_ARRAY: {
+	if (prism_is_array(info & 0xff)) {
 		__u32 i = *(const __u32 *)key;
+		__u32 size = (info >> 8) & 0xffffff;
 
-		if (i >= m->max_entries)
+		if (i >= (__u32)(info >> 32))
 			return PRISM_E2BIG;
 		if (flags == BPF_NOEXIST)
 			return PRISM_EEXIST;
-		__builtin_memcpy(m->data + (unsigned long)i * m->stride, value, m->value_size);
+		__builtin_memcpy((unsigned char *)ref->p + (unsigned long)i * prism_round8(size), value, size);
 		return 0;
 	}
+	m = ref->p;
+	switch (m->type) {
 	case BPF_MAP_TYPE_HASH:
 	case BPF_MAP_TYPE_PERCPU_HASH:
 	case BPF_MAP_TYPE_LRU_HASH: {
@@ -393,12 +436,13 @@ static inline long bpf_map_update_elem(void *map, const void *key, const void *v
 
 static inline long bpf_map_delete_elem(void *map, const void *key)
 {
-	struct prism_map *m = *(struct prism_map **)map;
+	struct prism_map_ref *ref = map;
+	struct prism_map *m;
 
-	switch (m->type) {
-	case BPF_MAP_TYPE_ARRAY:
-	case BPF_MAP_TYPE_PERCPU_ARRAY:
+	if (prism_is_array(ref->info & 0xff))
 		return PRISM_EINVAL;
+	m = ref->p;
+	switch (m->type) {
 	case BPF_MAP_TYPE_HASH:
 	case BPF_MAP_TYPE_PERCPU_HASH:
 	case BPF_MAP_TYPE_LRU_HASH: {
