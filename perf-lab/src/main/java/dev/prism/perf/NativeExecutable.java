@@ -48,10 +48,13 @@ final class NativeExecutable implements Executable {
     /**
      * {@code int entry(struct xdp_md *)}, the entry's address as the first argument: a constant
      * handle the JIT inlines (an instance field would be called through a non-constant handle,
-     * tens of ns a call), critical as the x86-64 JIT's calls (ExecutableMemory).
+     * tens of ns a call), critical as the x86-64 JIT's calls (ExecutableMemory). The entry is a
+     * global-scope segment and the context goes as its address (a long, the same register as a
+     * pointer in both ABIs), so a call checks no arena's liveness: {@link #checkOpen} does,
+     * once per run or timed loop.
      */
     private static final MethodHandle CALL = Linker.nativeLinker().downcallHandle(
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS), Linker.Option.critical(false));
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG), Linker.Option.critical(false));
 
     private final Arena arena;
     private final MemorySegment entry;
@@ -59,6 +62,7 @@ final class NativeExecutable implements Executable {
     private final List<MemorySegment> maps;
     private final MemorySegment unsupported;
     private final MemorySegment ctx;
+    private final long ctxAddress;
     private final MemorySegment frame;
     private final String name;
     private boolean closed;
@@ -72,6 +76,7 @@ final class NativeExecutable implements Executable {
         this.unsupported = unsupported;
         this.name = name;
         this.ctx = arena.allocate(CTX_SIZE, 8);
+        this.ctxAddress = ctx.address();
         this.frame = arena.allocate(XdpBuffer.FRAME_SIZE, 64);
     }
 
@@ -111,7 +116,7 @@ final class NativeExecutable implements Executable {
                 }
             }
             MemorySegment flag = lib.find("prism_unsupported").map(s -> s.reinterpret(8)).orElse(null);
-            return new NativeExecutable(arena, fn, free, maps, flag, entry.name());
+            return new NativeExecutable(arena, MemorySegment.ofAddress(fn.address()), free, maps, flag, entry.name());
         } catch (RuntimeException e) {
             arena.close();
             throw e;
@@ -155,7 +160,7 @@ final class NativeExecutable implements Executable {
 
     private int invoke() {
         try {
-            return (int) CALL.invokeExact(entry, ctx);
+            return (int) CALL.invokeExact(entry, ctxAddress);
         } catch (Throwable t) {
             throw new TargetException("native baseline: the call into " + name + " failed: " + t, t);
         }
