@@ -407,11 +407,19 @@ final class BenchCommand implements Callable<Integer> {
             }
             Program entry = w.entry();
             if (entry.type() != ProgramType.XDP) {
-                throw CliException.usage(file + ": " + entry.name() + " is a " + entry.type().id()
-                        + " program; bench runs xdp programs on packets");
+                String why = file + ": " + entry.name() + " is a " + entry.type().id() + " program; bench runs xdp programs on packets";
+                if (files.size() == 1) {
+                    throw CliException.usage(why);
+                }
+                // one of several (examples/build/*.o holds tc_rewrite.o): said, and left out
+                spec.commandLine().getErr().println("prism: skipped " + why);
+                continue;
             }
             names.add(name);
             out.add(w);
+        }
+        if (out.isEmpty()) {
+            throw CliException.usage("no xdp program among " + String.join(", ", files));
         }
         return out;
     }

