@@ -48,7 +48,8 @@ public final class NativeBaseline implements Target {
     private static final long CLANG_TIMEOUT_SECONDS = 120;
     /** The floor in C: what BenchRunner.FLOOR_SOURCE is in BPF. */
     static final String FLOOR_C = "/* the floor of prism bench: r0 = XDP_PASS; exit */\n"
-            + "struct xdp_md;\nint xdp_pass(struct xdp_md *ctx) { return 2; }\n";
+            + "struct xdp_md;\nconst char *prism_unsupported; /* what the shim defines: the loader checks for it */\n"
+            + "int xdp_pass(struct xdp_md *ctx) { return 2; }\n";
 
     /** A build of one source: the shared object and how long clang took. */
     record Build(Path library, long nanos) {

@@ -93,6 +93,11 @@ final class NativeExecutable implements Executable {
         Arena arena = Arena.ofShared();
         try {
             SymbolLookup lib = SymbolLookup.libraryLookup(library, arena);
+            // Without the shim, struct xdp_md is the kernel's (32-bit data pointers): calling the
+            // entry would make it dereference half a pointer. The shim defines prism_unsupported.
+            MemorySegment flag = lib.find("prism_unsupported").map(s -> s.reinterpret(8)).orElseThrow(() ->
+                    TargetException.unsupported("native baseline: " + library.getFileName()
+                            + " was not built with the native prism_bpf.h (its source does not include \"prism_bpf.h\")"));
             Linker linker = Linker.nativeLinker();
             MemorySegment fn = lib.find(entry.name()).orElseThrow(() -> new TargetException(
                     "native baseline: the build of " + library.getFileName() + " has no function " + entry.name()));
@@ -115,7 +120,6 @@ final class NativeExecutable implements Executable {
                     maps.add(map);
                 }
             }
-            MemorySegment flag = lib.find("prism_unsupported").map(s -> s.reinterpret(8)).orElse(null);
             return new NativeExecutable(arena, MemorySegment.ofAddress(fn.address()), free, maps, flag, entry.name());
         } catch (RuntimeException e) {
             arena.close();
