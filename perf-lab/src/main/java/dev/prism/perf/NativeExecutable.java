@@ -119,6 +119,23 @@ final class NativeExecutable implements Executable {
                     }
                     maps.add(map);
                 }
+                MethodHandle setInner = linker.downcallHandle(symbol(lib, "prism_map_set_inner", library),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+                for (MapDef d : defs) {
+                    if (d.type() != dev.prism.program.MapType.ARRAY_OF_MAPS || d.inner() == null) {
+                        continue;
+                    }
+                    MemorySegment outer = lib.find(d.name()).orElseThrow();
+                    for (var slot : d.inner().slots().entrySet()) {
+                        MemorySegment inner = lib.find(slot.getValue()).orElseThrow(() -> TargetException.unsupported(
+                                "native baseline: inner map " + slot.getValue() + " of " + d.name() + " is not an exported symbol"));
+                        int rc = (int) setInner.invokeExact(outer, (int) slot.getKey(), inner);
+                        if (rc != 0) {
+                            throw new TargetException("native baseline: cannot put " + slot.getValue() + " in " + d.name()
+                                    + "[" + slot.getKey() + "]");
+                        }
+                    }
+                }
             }
             return new NativeExecutable(arena, MemorySegment.ofAddress(fn.address()), free, maps, flag, entry.name());
         } catch (RuntimeException e) {

@@ -11,7 +11,7 @@
  *     arrays, their values in a row, found with two loads; hashes, open addressing with linear
  *     probing; LPM tries, longest match over a list); per-CPU maps have one CPU's values;
  *   - helpers are plain C with Linux's return values. A helper the baseline lacks (tail calls,
- *     ring buffers, perf events, redirect maps, map-in-map, printk) records its name in
+ *     ring buffers, perf events, redirect maps, hash of maps, printk) records its name in
  *     prism_unsupported and returns 0 or NULL: the caller reports "not supported: ...".
  * Frame geometry follows Prism's XdpBuffer (Linux's test run): a 4096-byte frame, 256 bytes of
  * headroom, 320 of tailroom, a 40-byte xdp_frame at its start.
@@ -202,6 +202,11 @@ PRISM_EXPORT int prism_map_init(void *map, __u32 type, __u32 key_size, __u32 val
 		m->stride = m->value_off + prism_round8(value_size);
 		bytes = (unsigned long)m->stride * max_entries;
 		break;
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+		/* a slot holds the inner map variable's address (prism_map_set_inner), or NULL */
+		m->stride = sizeof(void *);
+		bytes = (unsigned long)m->stride * max_entries;
+		break;
 	default:
 		bytes = 0; /* a map type the baseline lacks: every use says so */
 	}
@@ -216,6 +221,18 @@ PRISM_EXPORT int prism_map_init(void *map, __u32 type, __u32 key_size, __u32 val
 }
 
 extern void free(void *p);
+
+/* Called from Java for each slot an ARRAY_OF_MAPS initializer fills (.values = { [i] = &map }). */
+PRISM_EXPORT int prism_map_set_inner(void *outer, __u32 index, void *inner)
+{
+	struct prism_map_ref *ref = outer;
+	struct prism_map *m = ref->p;
+
+	if ((ref->info & 0xff) != BPF_MAP_TYPE_ARRAY_OF_MAPS || index >= m->max_entries)
+		return -1;
+	((void **)m->data)[index] = inner;
+	return 0;
+}
 
 /* Called from Java when the executable closes: frees what prism_map_init allocated. */
 PRISM_EXPORT void prism_map_free(void *map)
@@ -381,8 +398,13 @@ static __attribute__((noinline)) void *prism_map_lookup(struct prism_map *m, con
 
 		return e ? e + m->value_off : 0;
 	}
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS: {
+		__u32 i = *(const __u32 *)key;
+
+		return i < m->max_entries ? ((void **)m->data)[i] : 0;
+	}
 	default:
-		prism_lacks("bpf_map_lookup_elem on this map type (map-in-map, devmap, cpumap, ...)");
+		prism_lacks("bpf_map_lookup_elem on this map type (hash of maps, devmap, cpumap, ...)");
 		return 0;
 	}
 }
