@@ -57,7 +57,7 @@ class NativeBaselineTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"parser", "checksum", "flow_counter", "firewall", "rate_limiter", "nfp_sampler", "loop", "calls", "lb"})
+    @ValueSource(strings = {"parser", "checksum", "flow_counter", "firewall", "rate_limiter", "nfp_sampler", "loop", "calls", "lb", "forwarder"})
     void givesTheInterpretersR0AndPacket(String name) throws Exception {
         Workload w = example(name);
         for (Packet packet : List.of(Packet.udp(64), Packet.udp(1500))) {

@@ -11,7 +11,7 @@
  *     arrays, their values in a row, found with two loads; hashes, open addressing with linear
  *     probing; LPM tries, longest match over a list); per-CPU maps have one CPU's values;
  *   - helpers are plain C with Linux's return values. A helper the baseline lacks (tail calls,
- *     ring buffers, perf events, redirect maps, hash of maps, printk) records its name in
+ *     ring buffers, perf events, broadcast redirects, hash of maps, printk) records its name in
  *     prism_unsupported and returns 0 or NULL: the caller reports "not supported: ...".
  * Frame geometry follows Prism's XdpBuffer (Linux's test run): a 4096-byte frame, 256 bytes of
  * headroom, 320 of tailroom, a 40-byte xdp_frame at its start.
@@ -591,10 +591,29 @@ static inline long bpf_redirect(__u32 ifindex, __u64 flags)
 	return flags ? XDP_ABORTED : XDP_REDIRECT;
 }
 
+/* __bpf_xdp_redirect_map: XDP_ABORTED for flags other than the default action (and a devmap's
+ * broadcast bits, which the baseline lacks); else the default action when the key has no target.
+ * Nothing fills a redirect map here (the baseline takes no map writes from user space, and
+ * programs cannot write them), so every key misses, as in the bench's empty maps. */
 static inline long bpf_redirect_map(void *map, __u64 key, __u64 flags)
 {
-	prism_lacks("bpf_redirect_map (devmap, cpumap, xskmap)");
-	return XDP_ABORTED;
+	struct prism_map_ref *ref = map;
+	__u32 type = ref->info & 0xff;
+	int devmap = type == BPF_MAP_TYPE_DEVMAP || type == BPF_MAP_TYPE_DEVMAP_HASH;
+	__u64 allowed = 3 | (devmap ? (1ull << 3) | (1ull << 4) : 0);
+
+	if (type != BPF_MAP_TYPE_DEVMAP && type != BPF_MAP_TYPE_DEVMAP_HASH && type != BPF_MAP_TYPE_CPUMAP
+	    && type != BPF_MAP_TYPE_XSKMAP) {
+		prism_lacks("bpf_redirect_map on this map type");
+		return XDP_ABORTED;
+	}
+	if (flags & ~allowed)
+		return XDP_ABORTED;
+	if (flags & ((1ull << 3) | (1ull << 4))) {
+		prism_lacks("bpf_redirect_map with BPF_F_BROADCAST / BPF_F_EXCLUDE_INGRESS");
+		return XDP_ABORTED;
+	}
+	return flags & 3;
 }
 
 /* Linux 6.x on x86-64: the one's-complement sum of seed, the "to" words and the complemented
