@@ -100,18 +100,15 @@ public final class NativeBaseline implements Target {
     /**
      * {@return {@code w}'s C source built and loaded}
      *
-     * @throws TargetException "not supported" without a source or for tail calls (prog_array
-     *                         slots), a failure when clang fails
+     * @throws TargetException "not supported" without a source or without the shim, a failure
+     *                         when clang fails
      */
     public Executable load(Workload w) {
         if (w.cSource() == null) {
             throw TargetException.unsupported("native baseline: no C source found for " + w.name()
                     + " (looked for NAME.c next to the object and in its parent directory)");
         }
-        if (!w.slots().isEmpty()) {
-            throw TargetException.unsupported("native baseline: tail calls (prog_array " + w.slots().getFirst().map() + ")");
-        }
-        return NativeExecutable.load(build(w.cSource()).library(), w.entry());
+        return NativeExecutable.load(build(w.cSource()).library(), w.entry(), w.slots());
     }
 
     /** {@return how long clang took to build {@code w}, once; empty before it was built} */

@@ -81,12 +81,13 @@ final class NativeExecutable implements Executable {
     }
 
     /**
-     * {@return {@code library} loaded, its maps set up from {@code entry}'s map definitions}
+     * {@return {@code library} loaded, its maps set up from {@code entry}'s map definitions and
+     * its prog_array slots filled with the programs {@code slots} name (as libbpf fills them)}
      *
      * @throws TargetException "not supported" for a non-XDP program or a map that is not an
      *                         exported symbol of the build
      */
-    static NativeExecutable load(Path library, Program entry) {
+    static NativeExecutable load(Path library, Program entry, List<dev.prism.elf.ElfObject.ProgramSlot> slots) {
         if (entry.type() != ProgramType.XDP) {
             throw TargetException.unsupported("native baseline: " + entry.type().id() + " programs (xdp only)");
         }
@@ -127,6 +128,7 @@ final class NativeExecutable implements Executable {
                     }
                     MemorySegment outer = lib.find(d.name()).orElseThrow();
                     for (var slot : d.inner().slots().entrySet()) {
+                        // inner maps by name; a prog_array's slots come from the object (below)
                         MemorySegment inner = lib.find(slot.getValue()).orElseThrow(() -> TargetException.unsupported(
                                 "native baseline: inner map " + slot.getValue() + " of " + d.name() + " is not an exported symbol"));
                         int rc = (int) setInner.invokeExact(outer, (int) slot.getKey(), inner);
@@ -134,6 +136,16 @@ final class NativeExecutable implements Executable {
                             throw new TargetException("native baseline: cannot put " + slot.getValue() + " in " + d.name()
                                     + "[" + slot.getKey() + "]");
                         }
+                    }
+                }
+                for (var slot : slots) {
+                    MemorySegment table = lib.find(slot.map()).orElseThrow();
+                    MemorySegment prog = lib.find(slot.program()).orElseThrow(() -> TargetException.unsupported(
+                            "native baseline: program " + slot.program() + " is not an exported symbol"));
+                    int rc = (int) setInner.invokeExact(table, slot.index(), prog);
+                    if (rc != 0) {
+                        throw new TargetException("native baseline: cannot put " + slot.program() + " in "
+                                + slot.map() + "[" + slot.index() + "]");
                     }
                 }
             }

@@ -203,7 +203,8 @@ PRISM_EXPORT int prism_map_init(void *map, __u32 type, __u32 key_size, __u32 val
 		bytes = (unsigned long)m->stride * max_entries;
 		break;
 	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
-		/* a slot holds the inner map variable's address (prism_map_set_inner), or NULL */
+	case BPF_MAP_TYPE_PROG_ARRAY:
+		/* a slot holds the inner map variable's or the program's address (prism_map_set_inner), or NULL */
 		m->stride = sizeof(void *);
 		bytes = (unsigned long)m->stride * max_entries;
 		break;
@@ -222,13 +223,15 @@ PRISM_EXPORT int prism_map_init(void *map, __u32 type, __u32 key_size, __u32 val
 
 extern void free(void *p);
 
-/* Called from Java for each slot an ARRAY_OF_MAPS initializer fills (.values = { [i] = &map }). */
+/* Called from Java for each slot an ARRAY_OF_MAPS or PROG_ARRAY initializer fills
+ * (.values = { [i] = &map } or { [i] = &prog }). */
 PRISM_EXPORT int prism_map_set_inner(void *outer, __u32 index, void *inner)
 {
 	struct prism_map_ref *ref = outer;
 	struct prism_map *m = ref->p;
+	__u32 type = ref->info & 0xff;
 
-	if ((ref->info & 0xff) != BPF_MAP_TYPE_ARRAY_OF_MAPS || index >= m->max_entries)
+	if ((type != BPF_MAP_TYPE_ARRAY_OF_MAPS && type != BPF_MAP_TYPE_PROG_ARRAY) || index >= m->max_entries)
 		return -1;
 	((void **)m->data)[index] = inner;
 	return 0;
@@ -580,11 +583,38 @@ static inline long bpf_trace_printk(const char *fmt, __u32 fmt_size, ...)
 	return 0;
 }
 
-static inline long bpf_tail_call(void *ctx, void *prog_array_map, __u32 index)
+/* Tail calls: the program in the slot runs on the same context and its r0 is the caller's
+ * (a nested call, where the kernel reuses the frame); an empty slot or the 33rd tail call of a
+ * chain (MAX_TAIL_CALL_CNT) falls through to the next statement, as in the kernel. A statement
+ * only: it returns from the calling program. */
+typedef int (*prism_prog_t)(struct xdp_md *);
+static int prism_tail_calls;
+
+static inline prism_prog_t prism_tail_target(void *map, __u32 index)
 {
-	prism_lacks("bpf_tail_call (tail calls)");
-	return 0;
+	struct prism_map_ref *ref = map;
+	struct prism_map *m = ref->p;
+
+	if ((ref->info & 0xff) != BPF_MAP_TYPE_PROG_ARRAY) {
+		prism_lacks("bpf_tail_call on a map that is not a prog_array");
+		return 0;
+	}
+	if (index >= m->max_entries || prism_tail_calls >= 33)
+		return 0;
+	return ((prism_prog_t *)m->data)[index];
 }
+
+#define bpf_tail_call(ctx, prog_array_map, index)                                  \
+	do {                                                                       \
+		prism_prog_t prism_next_ = prism_tail_target((prog_array_map), (index)); \
+		if (prism_next_) {                                                 \
+			int prism_r0_;                                             \
+			prism_tail_calls++;                                        \
+			prism_r0_ = prism_next_((struct xdp_md *)(ctx));           \
+			prism_tail_calls--;                                        \
+			return prism_r0_;                                          \
+		}                                                                  \
+	} while (0)
 
 static inline long bpf_redirect(__u32 ifindex, __u64 flags)
 {
