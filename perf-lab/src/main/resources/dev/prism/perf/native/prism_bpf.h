@@ -10,8 +10,9 @@
  *     first 16 bytes prism_map_init() turns into a reference to a C table (struct prism_map_ref:
  *     arrays, their values in a row, found with two loads; hashes, open addressing with linear
  *     probing; LPM tries, longest match over a list); per-CPU maps have one CPU's values;
- *   - helpers are plain C with Linux's return values. A helper the baseline lacks (tail calls,
- *     ring buffers, perf events, broadcast redirects, hash of maps, printk) records its name in
+ *   - helpers are plain C with Linux's return values; tail calls go through the prog_array's
+ *     slots (bpf_tail_call below). A helper the baseline lacks (ring buffers, perf events,
+ *     broadcast redirects, hash of maps, printk) records its name in
  *     prism_unsupported and returns 0 or NULL: the caller reports "not supported: ...".
  * Frame geometry follows Prism's XdpBuffer (Linux's test run): a 4096-byte frame, 256 bytes of
  * headroom, 320 of tailroom, a 40-byte xdp_frame at its start.
