@@ -58,6 +58,31 @@ class BenchCliTest {
         assertEquals(10, doc.get("settings").get("repeat").asInt());
     }
 
+    /**
+     * --pin pins the measuring thread and the report says so; the native baseline of an
+     * assembler file (no C source) is "not supported" in its cells, and the run goes on.
+     */
+    @Test
+    void pinClockAndNativeAreRecorded() throws IOException {
+        Result r = prism(args(pass(), "--targets", "interpreter,native", "--packet-size", "64", "--repeat", "10",
+                "--batches", "2", "--warmup", "0", "--compile-repeat", "1", "--report", "json", "--pin", "0", "--clock", "wall"));
+        assertEquals(0, r.exit(), r.err());
+        JsonNode doc = parse(r.out());
+        assertEquals("wall", doc.get("settings").get("clock").asText());
+        JsonNode c = doc.get("conditions");
+        assertEquals(0, c.get("pinRequested").asInt());
+        assertEquals("0", c.get("cpusAllowed").asText());
+        assertTrue(c.get("pinned").asBoolean());
+        assertTrue(c.has("bpfStatsEnabled") && c.has("governors") && c.has("loadBefore") && c.has("loadAfter"), c.toString());
+        JsonNode nativeRun = doc.get("programs").get(0).get("runs").get(1);
+        assertEquals("native", nativeRun.get("target").asText());
+        String status = nativeRun.get("measurement").get("status").asText();
+        assertTrue(status.equals("not-supported") || status.equals("unavailable"), nativeRun.toString());
+        JsonNode interp = doc.get("programs").get(0).get("runs").get(0).get("measurement");
+        assertEquals(interp.get("ns"), interp.get("wallNs"), "--clock wall: the times are the wall clock's");
+        assertTrue(interp.get("cpuNs").get("median").asDouble() > 0, "and the CPU clock is beside them");
+    }
+
     @Test
     void htmlGoesToOut() throws IOException {
         Path out = tmp.resolve("bench.html");
@@ -92,6 +117,8 @@ class BenchCliTest {
                 Arguments.of(new String[] {"--targets", "interpreter", "--baseline", "linux"},
                         "--baseline linux is not among the targets"),
                 Arguments.of(new String[] {"--type", "raw"}, "bench runs xdp programs"),
+                Arguments.of(new String[] {"--clock", "sundial"}, "--clock takes cpu or wall, not sundial"),
+                Arguments.of(new String[] {"--pin", "-1"}, "--pin takes a CPU number, not -1"),
                 Arguments.of(new String[] {"--packet-file", "/nonexistent/frame.bin"}, "cannot read /nonexistent/frame.bin"));
     }
 

@@ -170,6 +170,18 @@ class CliTest {
         assertTrue(doc.get("ns_per_run").isNumber());
     }
 
+    /** --repeat on one input is the target's own timer (prism bench's), and the text says so. */
+    @Test
+    void repeatSaysWhatItTimes() throws IOException {
+        Path seven = write("seven.s", "mov %r0, 7\nexit\n");
+        Result r = prism("run", seven.toString(), "--repeat", "1000");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().startsWith("r0 = 0x7 (7)\nns per run: "), r.out());
+        assertTrue(r.out().contains("1000 runs after 1 warm-up, timed by the target's own loop on one prepared input"), r.out());
+        Result batched = prism("run", seven.toString(), "--repeat", "8", "--batch", "4");
+        assertTrue(batched.out().contains("including what the harness does to build each batch"), batched.out());
+    }
+
     @Test
     void jsonOmitsWhatDidNotHappen() throws IOException {
         JsonNode doc = parse(prism("run", write("seven.s", "mov %r0, 7\nexit\n").toString(), "--json").out());

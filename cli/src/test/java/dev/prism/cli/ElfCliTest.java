@@ -195,6 +195,23 @@ class ElfCliTest {
         return r;
     }
 
+    /**
+     * The native baseline builds verdict.c (found beside verdict.o), which declares its own
+     * kernel-layout struct xdp_md instead of including prism_bpf.h: its cells say "not
+     * supported" instead of calling code that would read half a pointer; the run goes on.
+     */
+    @Test
+    void benchNativeRefusesCWithoutTheShim() throws IOException {
+        Result r = prism("bench", verdict.toString(), "--targets", "interpreter,native", "--packet-size", "64",
+                "--repeat", "10", "--batches", "1", "--warmup", "0", "--compile-repeat", "1", "--report", "json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode run = parse(r.out()).get("programs").get(0).get("runs").get(1);
+        assertEquals("native", run.get("target").asText());
+        assertEquals("not-supported", run.get("measurement").get("status").asText(), run.toString());
+        assertTrue(run.get("measurement").get("reason").asText().contains("was not built with the native prism_bpf.h"),
+                run.toString());
+    }
+
     @Test
     void runsAnXdpObjectAndNamesTheAction() {
         Result text = ok("run", verdict.toString(), "--packet", packet(1));

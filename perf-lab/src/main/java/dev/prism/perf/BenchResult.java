@@ -16,15 +16,51 @@ import java.util.Optional;
  * @param floors   per target and packet: the XDP_PASS program's time
  * @param programs per program: every target and packet, and compile times
  * @param geomeans per target and packet: the geometric mean of the floor-corrected ratios
+ * @param conditions what the machine was doing while it measured; null when not recorded
  */
 public record BenchResult(Host host, Settings settings, List<TargetInfo> targets, List<PacketInfo> packets,
-                          List<Floor> floors, List<ProgramResult> programs, List<Geomean> geomeans) {
+                          List<Floor> floors, List<ProgramResult> programs, List<Geomean> geomeans,
+                          Conditions conditions) {
     public BenchResult {
         targets = List.copyOf(targets);
         packets = List.copyOf(packets);
         floors = List.copyOf(floors);
         programs = List.copyOf(programs);
         geomeans = List.copyOf(geomeans);
+    }
+
+    /** {@return a result without recorded conditions} */
+    public BenchResult(Host host, Settings settings, List<TargetInfo> targets, List<PacketInfo> packets,
+                       List<Floor> floors, List<ProgramResult> programs, List<Geomean> geomeans) {
+        this(host, settings, targets, packets, floors, programs, geomeans, null);
+    }
+
+    /**
+     * What the machine was doing, so that ratios can be judged on another machine.
+     *
+     * @param governors        the CPU frequency governors in use (scaling_governor of each CPU, distinct,
+     *                         with their counts), or why they could not be read
+     * @param cpusAllowed      the CPUs the measuring thread may run on (Cpus_allowed_list)
+     * @param pinned           whether that is a single CPU
+     * @param pinRequested     the CPU asked for with --pin, or null
+     * @param bpfStatsEnabled  kernel.bpf_stats_enabled ("1" adds two clock reads per kernel run), or why unreadable
+     * @param loadBefore       the 1, 5 and 15 minute load averages when the run started
+     * @param loadAfter        the same when it ended
+     * @param runnableAtStart  runnable / total scheduling entities (/proc/loadavg's fourth field) at the start
+     * @param timing           how each kind of target was timed and which clock the ratios use
+     */
+    public record Conditions(String governors, String cpusAllowed, boolean pinned, Integer pinRequested,
+                             String bpfStatsEnabled, String loadBefore, String loadAfter, String runnableAtStart,
+                             List<String> timing) {
+        public Conditions {
+            timing = List.copyOf(timing);
+        }
+
+        /** {@return these conditions with the load average at the end of the run} */
+        public Conditions withLoadAfter(String load) {
+            return new Conditions(governors, cpusAllowed, pinned, pinRequested, bpfStatsEnabled, loadBefore, load,
+                    runnableAtStart, timing);
+        }
     }
 
     /** How a cell ended. */
@@ -74,9 +110,15 @@ public record BenchResult(Host host, Settings settings, List<TargetInfo> targets
      * @param baseline      the target the ratios divide by
      * @param epsilonNs     the least floor-corrected time ({@link Ratios#EPSILON_NS})
      * @param floorProgram  what the floor runs
+     * @param clock         the clock of every {@code ns} (times, floors, ratios): "cpu" (the measuring
+     *                      thread's CPU time) or "wall"
      */
     public record Settings(int repeat, int batchMillis, int batches, int warmupMillis, int compileRepeat, String baseline,
-                           double epsilonNs, String floorProgram) {
+                           double epsilonNs, String floorProgram, String clock) {
+        public Settings(int repeat, int batchMillis, int batches, int warmupMillis, int compileRepeat, String baseline,
+                        double epsilonNs, String floorProgram) {
+            this(repeat, batchMillis, batches, warmupMillis, compileRepeat, baseline, epsilonNs, floorProgram, "wall");
+        }
     }
 
     /** A target as this host sees it. */
@@ -94,11 +136,26 @@ public record BenchResult(Host host, Settings settings, List<TargetInfo> targets
      * @param reason why it is not OK (the target's message), null when OK
      * @param action the XDP action of the first run (r0 by name), null when none ran
      * @param repeat runs per batch
-     * @param ns     mean nanoseconds per run, one sample per batch; null unless OK
+     * @param ns     mean nanoseconds per run, one sample per batch, on the clock of
+     *               {@link Settings#clock()}; null unless OK
+     * @param wallNs the same batches on the wall clock; null when not measured apart
+     * @param cpuNs  the same batches in the measuring thread's CPU time; null when not measured
+     * @param linux  linux only: the kernel's own duration and the fixed cost of a call
+     *               ({@link KernelClocks}); null otherwise
      */
-    public record Measurement(Status status, String reason, String action, int repeat, Stats ns) {
+    public record Measurement(Status status, String reason, String action, int repeat, Stats ns, Stats wallNs,
+                              Stats cpuNs, KernelClocks linux) {
+        public Measurement(Status status, String reason, String action, int repeat, Stats ns) {
+            this(status, reason, action, repeat, ns, null, null, null);
+        }
+
         public static Measurement ok(String action, int repeat, Stats ns) {
             return new Measurement(Status.OK, null, action, repeat, ns);
+        }
+
+        /** {@return a measurement on both clocks: {@code ns} is one of them, the one the ratios use} */
+        public static Measurement ok(String action, int repeat, Stats ns, Stats wallNs, Stats cpuNs, KernelClocks linux) {
+            return new Measurement(Status.OK, null, action, repeat, ns, wallNs, cpuNs, linux);
         }
 
         public static Measurement notOk(Status status, String reason) {
@@ -116,6 +173,18 @@ public record BenchResult(Host host, Settings settings, List<TargetInfo> targets
         public String describe() {
             return status.describe(reason);
         }
+    }
+
+    /**
+     * What else the linux target's batches tell: {@code BPF_PROG_TEST_RUN} is timed around the
+     * system call with a large repeat, less the fixed per-call cost measured with repeat 1
+     * (conformance's TestRunTimer); the measurement's wall and CPU times are those per run.
+     *
+     * @param kernelNs    the kernel's own duration (whole ns per run), for comparison
+     * @param fixedWallNs the fixed cost of one call on the wall clock
+     * @param fixedCpuNs  the same in thread CPU time; null when unreadable
+     */
+    public record KernelClocks(Stats kernelNs, Stats fixedWallNs, Stats fixedCpuNs) {
     }
 
     /** The floor: a program that only returns XDP_PASS, on one target and packet. */

@@ -3,10 +3,14 @@ package dev.prism.perf;
 import dev.prism.asm.Assembler;
 import dev.prism.conformance.linux.LinuxTarget;
 import dev.prism.conformance.linux.ProgLoadTimer;
+import dev.prism.conformance.linux.TestRunTimer;
+import dev.prism.conformance.linux.TimedTestRun;
 import dev.prism.error.TargetException;
 import dev.prism.error.TrapException;
 import dev.prism.error.VerificationException;
 import dev.prism.perf.BenchResult.Compile;
+import dev.prism.perf.BenchResult.Conditions;
+import dev.prism.perf.BenchResult.KernelClocks;
 import dev.prism.perf.BenchResult.Floor;
 import dev.prism.perf.BenchResult.Host;
 import dev.prism.perf.BenchResult.Measurement;
@@ -18,6 +22,7 @@ import dev.prism.perf.BenchResult.Status;
 import dev.prism.perf.BenchResult.TargetInfo;
 import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
+import dev.prism.sys.LinuxBpf;
 import dev.prism.target.Artifact;
 import dev.prism.target.Availability;
 import dev.prism.target.Executable;
@@ -87,6 +92,65 @@ public final class BenchRunner {
     }
 
     private int batch = 1;
+    private Integer pin;
+    private Clock clock = Clock.CPU;
+
+    /** The clock of the reported times, floors and ratios; both are measured. */
+    public enum Clock {
+        /**
+         * The measuring thread's CPU time (CLOCK_THREAD_CPUTIME_ID through ThreadMXBean): what
+         * the thread ran, user and kernel, without the time it waited for a CPU on a busy
+         * machine, like the kernel's own test-run timer.
+         */
+        CPU,
+        /** System.nanoTime: everything, the time other processes held the CPU included. */
+        WALL;
+
+        public String id() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** {@return this runner, reporting times, floors and ratios on {@code c}} */
+    public BenchRunner clock(Clock c) {
+        this.clock = Objects.requireNonNull(c);
+        return this;
+    }
+
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** {@return the calling thread's CPU time in ns, or -1 when the JVM cannot read it} */
+    static long threadCpuNanos() {
+        return THREADS.isCurrentThreadCpuTimeSupported() && THREADS.isThreadCpuTimeEnabled()
+                ? THREADS.getCurrentThreadCpuTime() : -1;
+    }
+
+    /**
+     * {@return this runner, measuring with the calling thread pinned to {@code cpu}} (its affinity
+     * is restored afterwards); a kernel test run executes on the caller's CPU, so every target
+     * then runs there
+     */
+    public BenchRunner pin(int cpu) {
+        if (cpu < 0) {
+            throw new IllegalArgumentException("--pin takes a CPU number, not " + cpu);
+        }
+        this.pin = cpu;
+        return this;
+    }
+
+    /** {@return how each kind of target is timed, as the reports say it} */
+    static List<String> timing(Clock clock) {
+        return List.of(
+                "linux: BPF_PROG_TEST_RUN with the batch's repeat, timed around the system call, less the fixed cost of "
+                        + "a call (the median of " + TestRunTimer.SMALL_CALLS + " calls with repeat " + TestRunTimer.SMALL_REPEAT
+                        + "), on the wall clock and in thread CPU time; the kernel's own duration (whole ns) beside them",
+                "Prism targets: the target's own loop of runs on one prepared input, on the wall clock inside the "
+                        + "loop and in thread CPU time around it",
+                NativeBaseline.TIMING,
+                "times, floors and ratios use " + (clock == Clock.CPU
+                        ? "thread CPU time (--clock cpu), which leaves out the time the thread waited for a CPU"
+                        : "the wall clock (--clock wall)") + " for every target; the other clock is beside them");
+    }
 
     /**
      * {@return this runner, running {@code n} inputs per {@link Executable#run(List)} call}:
@@ -160,6 +224,21 @@ public final class BenchRunner {
      * @param targets the targets in report order; unavailable ones are reported, not measured
      */
     public BenchResult run(List<Workload> workloads, List<Target> targets, List<Packet> packets, Progress listener) {
+        if (pin == null) {
+            return measure(workloads, targets, packets, listener);
+        }
+        try {
+            return LinuxBpf.onCpu(pin, () -> measure(workloads, targets, packets, listener));
+        } catch (dev.prism.error.TargetException e) {
+            throw new IllegalArgumentException("cannot pin to CPU " + pin + ": " + e.getMessage(), e);
+        }
+    }
+
+    private BenchResult measure(List<Workload> workloads, List<Target> targets, List<Packet> packets, Progress listener) {
+        if (clock == Clock.CPU && threadCpuNanos() < 0) {
+            throw new IllegalStateException("this JVM cannot read thread CPU time: use the wall clock (--clock wall)");
+        }
+        Conditions conditions = BenchConditions.read(pin, timing(clock));
         if (workloads.isEmpty() || targets.isEmpty() || packets.isEmpty()) {
             throw new IllegalArgumentException("a comparison needs programs, targets and packets");
         }
@@ -177,7 +256,13 @@ public final class BenchRunner {
         Map<String, List<Run>> runs = new LinkedHashMap<>();
         Map<String, List<Compile>> compiles = new LinkedHashMap<>();
         List<Workload> all = new ArrayList<>();
-        all.add(Workload.of(floorProgram()));
+        Workload floor = Workload.of(floorProgram());
+        for (Target t : targets) {
+            if (t instanceof NativeBaseline n && t.availability().available()) {
+                floor = floor.withCSource(n.floorSource());
+            }
+        }
+        all.add(floor);
         all.addAll(workloads);
         for (Target target : targets) {
             Availability a = target.availability();
@@ -191,7 +276,7 @@ public final class BenchRunner {
                             .add(Run.of(target.id(), c.packet().label(), c.result()));
                 }
             }
-            if (a.available() && !(target instanceof LinuxTarget) && !verifierWarm) {
+            if (a.available() && !(target instanceof LinuxTarget) && !(target instanceof NativeBaseline) && !verifierWarm) {
                 warmVerifier(workloads);
                 verifierWarm = true;
             }
@@ -207,9 +292,10 @@ public final class BenchRunner {
         }
         Settings settings = new Settings(options.repeat(), options.batchMillis(), options.batches(), options.warmupMillis(),
                 options.compileRepeat(), options.baseline(), Ratios.EPSILON_NS,
-                String.join("; ", FLOOR_SOURCE.strip().split("\n")));
+                String.join("; ", FLOOR_SOURCE.strip().split("\n")), clock.id());
         List<PacketInfo> packetInfos = packets.stream().map(p -> new PacketInfo(p.label(), p.size())).toList();
-        return Comparison.derive(new BenchResult(host, settings, infos, packetInfos, floors, programs, List.of()));
+        return Comparison.derive(new BenchResult(host, settings, infos, packetInfos, floors, programs, List.of(),
+                conditions.withLoadAfter(BenchConditions.loadNow())));
     }
 
     /**
@@ -223,14 +309,38 @@ public final class BenchRunner {
         private Executable exe;
         private String action;
         private int repeat;
-        private final double[] batches;
+        private final double[] wall;
+        private final double[] cpu;
+        /** linux: each batch's {@link TestRunTimer.Timing}; null elsewhere */
+        private final TestRunTimer.Timing[] timings;
         private Measurement failed;
+        private Clock clock;
 
         Cell(int workload, Packet packet, int batches) {
             this.workload = workload;
             this.packet = packet;
             this.input = RunInput.ofPacket(packet.bytes());
-            this.batches = new double[batches];
+            this.wall = new double[batches];
+            this.cpu = new double[batches];
+            this.timings = new TestRunTimer.Timing[batches];
+        }
+
+        /**
+         * Measures batch {@code k} on both clocks: the kernel with its timer
+         * ({@link TimedTestRun}), the others with their own loop on the wall clock and the
+         * thread's CPU time around it (the input's preparation, once per batch, is in it).
+         */
+        void measure(int k) {
+            if (exe instanceof TimedTestRun kernel) {
+                timings[k] = kernel.timeRuns(input, repeat);
+                wall[k] = timings[k].wallNs();
+                cpu[k] = timings[k].cpuNs();
+            } else {
+                long cpu0 = threadCpuNanos();
+                wall[k] = exe.nanosPerRun(input, repeat);
+                long cpu1 = threadCpuNanos();
+                cpu[k] = cpu0 < 0 || cpu1 < 0 ? Double.NaN : (cpu1 - cpu0) / (double) repeat;
+            }
         }
 
         int workload() {
@@ -246,7 +356,25 @@ public final class BenchRunner {
         }
 
         Measurement result() {
-            return failed != null ? failed : Measurement.ok(action, repeat, Stats.of(batches));
+            if (failed != null) {
+                return failed;
+            }
+            Stats wallNs = Stats.of(wall);
+            Stats cpuNs = finite(cpu);
+            Stats ns = clock == Clock.CPU && cpuNs != null ? cpuNs : wallNs;
+            KernelClocks linux = timings[0] == null ? null : new KernelClocks(
+                    finite(column(TestRunTimer.Timing::kernelNs)), finite(column(TestRunTimer.Timing::fixedWallNs)),
+                    finite(column(TestRunTimer.Timing::fixedCpuNs)));
+            return Measurement.ok(action, repeat, ns, wallNs, cpuNs, linux);
+        }
+
+        private double[] column(java.util.function.ToDoubleFunction<TestRunTimer.Timing> f) {
+            return java.util.Arrays.stream(timings).mapToDouble(f).toArray();
+        }
+
+        /** {@return the statistics of {@code v}, or null where a value could not be read (NaN)} */
+        private static Stats finite(double[] v) {
+            return java.util.Arrays.stream(v).allMatch(Double::isFinite) ? Stats.of(v) : null;
         }
     }
 
@@ -269,7 +397,9 @@ public final class BenchRunner {
         List<Cell> cells = new ArrayList<>();
         for (int w = 0; w < all.size(); w++) {
             for (Packet p : packets) {
-                cells.add(new Cell(w, p, options.batches()));
+                Cell c = new Cell(w, p, options.batches());
+                c.clock = clock;
+                cells.add(c);
             }
         }
         if (!a.available()) {
@@ -316,7 +446,7 @@ public final class BenchRunner {
                 int k = round;
                 for (Cell c : cells) {
                     if (c.live()) {
-                        attempt(c, () -> c.batches[k] = c.exe.nanosPerRun(c.input, c.repeat));
+                        attempt(c, () -> c.measure(k));
                     }
                     step(label(target, all, c, "batch " + (k + 1) + "/" + options.batches()));
                 }
@@ -376,22 +506,33 @@ public final class BenchRunner {
     /**
      * {@return runs per batch so that a batch lasts about {@code batchMillis}}: probes with 1, 8,
      * 64, ... runs until a call lasts {@value #PROBE_NS} ns, then scales. The probes double as
-     * warm-up. Wall time is used, whatever the target reports, so a kernel run counts its
-     * system call too; that only makes its batches a little shorter.
+     * warm-up. A call is timed whole (a kernel run with its system calls, which only makes its
+     * batches a little shorter), in thread CPU time where the JVM reads it: on a busy machine a
+     * probe that waited for a CPU would look long on the wall clock and leave the cell with
+     * batches of a few runs, in which the fixed cost of a kernel call is most of the time.
      */
     private int calibrate(Executable exe, RunInput input) {
         long n = 1;
         while (true) {
-            long t0 = System.nanoTime();
-            exe.nanosPerRun(input, (int) n);
-            long dt = Math.max(System.nanoTime() - t0, 1);
+            long dt = timeCall(exe, input, (int) n);
             if (dt >= PROBE_NS || n >= BenchOptions.MAX_REPEAT) {
+                dt = Math.min(dt, timeCall(exe, input, (int) n)); // once more, keeping the faster
                 double perRun = (double) dt / n;
                 long want = (long) (options.batchMillis() * 1_000_000.0 / perRun);
                 return Math.clamp(want, 1, BenchOptions.MAX_REPEAT);
             }
             n = Math.min(n * 8, BenchOptions.MAX_REPEAT);
         }
+    }
+
+    /** {@return the nanoseconds of one {@code nanosPerRun} call: thread CPU time, else the wall clock} */
+    private static long timeCall(Executable exe, RunInput input, int n) {
+        long cpu0 = threadCpuNanos();
+        long t0 = System.nanoTime();
+        exe.nanosPerRun(input, n);
+        long wall = System.nanoTime() - t0;
+        long cpu1 = threadCpuNanos();
+        return Math.max(cpu0 < 0 || cpu1 < 0 ? wall : cpu1 - cpu0, 1);
     }
 
     /**
@@ -406,6 +547,12 @@ public final class BenchRunner {
             return new Compile(target.id(), what(target), Status.UNAVAILABLE, a.reason(), null, null);
         }
         int n = options.compileRepeat();
+        if (target instanceof NativeBaseline nb) {
+            return nb.buildNanos(w)
+                    .map(ns -> new Compile(target.id(), what(target), Status.OK, null, null, Stats.of(ns)))
+                    .orElseGet(() -> new Compile(target.id(), what(target), Status.NOT_SUPPORTED,
+                            "not built (no C source, or the load failed)", null, null));
+        }
         try {
             if (target instanceof LinuxTarget) {
                 long[] loads = ProgLoadTimer.nanosPerLoad(w.programs(), n, n);
@@ -494,6 +641,9 @@ public final class BenchRunner {
     }
 
     private static String what(Target target) {
+        if (target instanceof NativeBaseline) {
+            return "clang -O2 -shared, one build";
+        }
         return target instanceof LinuxTarget ? "BPF_PROG_LOAD" : "verify + compile + load";
     }
 

@@ -47,7 +47,7 @@ public final class Comparison {
             }
         }
         return new BenchResult(measured.host(), measured.settings(), measured.targets(), measured.packets(),
-                measured.floors(), programs, geomeans);
+                measured.floors(), programs, geomeans, measured.conditions());
     }
 
     private static Run derive(BenchResult measured, ProgramResult p, Run r, String baseline) {

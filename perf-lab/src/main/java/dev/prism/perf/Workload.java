@@ -4,6 +4,7 @@ import dev.prism.elf.ElfObject;
 import dev.prism.program.Program;
 import dev.prism.target.Executable;
 import dev.prism.target.Target;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -16,8 +17,9 @@ import java.util.Objects;
  *                 calls may reach
  * @param slots    prog_array slots the object initializes; filled after every load, as libbpf
  *                 does
+ * @param cSource  the C the programs were compiled from, for the native baseline; null when unknown
  */
-public record Workload(String name, List<Program> programs, List<ElfObject.ProgramSlot> slots) {
+public record Workload(String name, List<Program> programs, List<ElfObject.ProgramSlot> slots, Path cSource) {
     public Workload {
         Objects.requireNonNull(name);
         programs = List.copyOf(programs);
@@ -25,6 +27,16 @@ public record Workload(String name, List<Program> programs, List<ElfObject.Progr
         if (programs.isEmpty()) {
             throw new IllegalArgumentException("a workload needs a program");
         }
+    }
+
+    /** {@return a workload without C source} */
+    public Workload(String name, List<Program> programs, List<ElfObject.ProgramSlot> slots) {
+        this(name, programs, slots, null);
+    }
+
+    /** {@return this workload with its C source (the native baseline builds it)} */
+    public Workload withCSource(Path source) {
+        return new Workload(name, programs, slots, source);
     }
 
     /** {@return a workload of one program without an object around it} */
@@ -79,6 +91,9 @@ public record Workload(String name, List<Program> programs, List<ElfObject.Progr
      * @throws dev.prism.error.TargetException when the target refuses or cannot fill a slot
      */
     public Executable load(Target target) {
+        if (target instanceof NativeBaseline n) {
+            return n.load(this);
+        }
         Executable exe = target.load(programs);
         try {
             for (ElfObject.ProgramSlot slot : slots) {

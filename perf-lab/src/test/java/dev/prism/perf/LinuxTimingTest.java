@@ -27,8 +27,9 @@ class LinuxTimingTest {
         Host.requireLinuxBpf();
     }
 
+    /** nanosPerRun is the test run timed around the system call: positive, with sub-ns resolution. */
     @Test
-    void nanosPerRunIsTheKernelsDuration() {
+    void nanosPerRunIsTimedAroundTheSystemCall() {
         try (Executable exe = new LinuxTarget().load(List.of(DROP))) {
             RunInput in = RunInput.ofPacket(Packet.udp(64).bytes());
             double ns = exe.nanosPerRun(in, 10_000);
@@ -54,6 +55,12 @@ class LinuxTimingTest {
         Run linux = r.programs().getFirst().run("linux", "64 B").orElseThrow();
         assertEquals(Status.OK, linux.measurement().status(), linux.measurement()::describe);
         assertEquals("XDP_DROP", linux.measurement().action());
+        assertEquals(3, linux.measurement().linux().kernelNs().samples().size(), "the kernel's duration is kept");
+        assertEquals(3, linux.measurement().linux().fixedWallNs().samples().size());
+        assertTrue(linux.measurement().linux().fixedWallNs().min() >= 0, "never negative");
+        assertEquals(linux.measurement().cpuNs(), linux.measurement().ns(), "the CPU clock by default");
+        assertEquals("cpu", r.settings().clock());
+        assertTrue(r.conditions() != null && !r.conditions().bpfStatsEnabled().isEmpty());
         assertEquals(1.0, linux.ratio(), 1e-12);
         Run interp = r.programs().getFirst().run("interpreter", "64 B").orElseThrow();
         assertTrue(interp.ratio() != null && interp.ratio() > 0, "ratio against linux");

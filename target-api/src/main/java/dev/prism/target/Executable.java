@@ -43,8 +43,9 @@ public interface Executable extends AutoCloseable {
 
     /**
      * Runs the program {@code repeat} times on one input and {@return the mean nanoseconds per
-     * run, as this target measures it}: the Linux target reports the kernel's own
-     * {@code BPF_PROG_TEST_RUN} duration, native targets time a loop of calls. The default runs
+     * run, as this target measures it}: the Linux target times {@code BPF_PROG_TEST_RUN} with
+     * {@code repeat} around the system call, less the fixed cost of a call, native targets time
+     * a loop of calls on one prepared input. The default runs
      * {@link #run} in a loop, so it includes the cost of building each run's input.
      */
     default double nanosPerRun(RunInput input, int repeat) {

@@ -35,7 +35,7 @@ import java.util.List;
  * Runs are {@code BPF_PROG_TEST_RUN} of the first program; the maps keep their contents across
  * runs until {@link #close()}.
  */
-final class LinuxObject implements Executable {
+final class LinuxObject implements Executable, TimedTestRun {
     /** BPF_F_RDONLY_PROG (include/uapi/linux/bpf.h): programs may only read the map. */
     static final int BPF_F_RDONLY_PROG = KernelMaps.BPF_F_RDONLY_PROG;
     /** data_out room beyond the packet: an XDP program may grow it (adjust_head/meta/tail). */
@@ -158,15 +158,20 @@ final class LinuxObject implements Executable {
     }
 
     /**
-     * {@inheritDoc} One {@code BPF_PROG_TEST_RUN} with {@code repeat} repetitions; the answer is
-     * the kernel's {@code duration}: the time of the repetition loop divided by {@code repeat}
-     * (net/bpf/test_run.c, bpf_test_timer_continue), in whole nanoseconds, without the system
-     * call. Every repetition runs on the same buffer, so a program that rewrites the packet or
-     * moves data_meta sees its own output from the second repetition on, as it would not on a
-     * target that builds each run's input afresh.
+     * {@inheritDoc} {@code BPF_PROG_TEST_RUN} with {@code repeat} repetitions, timed on the wall
+     * clock around the system call, less the fixed cost of a call ({@link TestRunTimer}): sub-ns
+     * resolution where the kernel's own {@code duration} is whole nanoseconds. Every repetition
+     * runs on the same buffer, so a program that rewrites the packet or moves data_meta sees its
+     * own output from the second repetition on, as it would not on a target that builds each
+     * run's input afresh.
      */
     @Override
     public double nanosPerRun(RunInput input, int repeat) {
+        return timeRuns(input, repeat).wallNs();
+    }
+
+    @Override
+    public TestRunTimer.Timing timeRuns(RunInput input, int repeat) {
         if (repeat <= 0) {
             throw new IllegalArgumentException("repeat must be positive, was " + repeat);
         }
@@ -178,8 +183,9 @@ final class LinuxObject implements Executable {
             }
             packet = input.mem();
         }
+        byte[] in = packet;
         int capacity = programs.get(0).type() == ProgramType.TC ? SkbBuffer.MAX_LEN + 256 : Math.max(DATA_OUT_CAPACITY, packet.length + 256);
-        return LinuxBpf.testRun(progFds[0], packet, capacity, repeat).durationNs();
+        return TestRunTimer.time(repeat, n -> LinuxBpf.testRun(progFds[0], in, capacity, n).durationNs());
     }
 
     @Override

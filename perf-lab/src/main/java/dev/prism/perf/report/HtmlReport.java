@@ -59,6 +59,10 @@ public final class HtmlReport {
             table(sb, t);
         }
         table(sb, Tables.floors(r));
+        Table clocks = Tables.linuxClocks(r);
+        if (clocks != null) {
+            table(sb, clocks);
+        }
         table(sb, Tables.compile(r));
         sb.append("</body>\n</html>\n");
         return sb.toString();

@@ -22,6 +22,10 @@ public final class MarkdownReport {
             table(sb, Tables.geomeans(r));
         }
         table(sb, Tables.floors(r));
+        Table clocks = Tables.linuxClocks(r);
+        if (clocks != null) {
+            table(sb, clocks);
+        }
         table(sb, Tables.compile(r));
         return sb.toString().stripTrailing() + "\n";
     }

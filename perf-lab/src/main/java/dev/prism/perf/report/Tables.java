@@ -46,8 +46,17 @@ final class Tables {
                 : "runs per batch calibrated per cell (about " + s.batchMillis() + " ms a batch)";
         out.add("Method: per target, " + s.warmupMillis() + " ms of warm-up over every program and packet in turn, then "
                 + repeat + ", " + s.batches() + " measured batches per cell in interleaved rounds; a time is the median "
-                + "batch mean, its spread half the interquartile range of the batches. Each target times itself "
-                + "(linux: the kernel's BPF_PROG_TEST_RUN duration, whole nanoseconds).");
+                + "batch mean, its spread half the interquartile range of the batches.");
+        BenchResult.Conditions c = r.conditions();
+        if (c != null) {
+            out.add("Timing: " + String.join("; ", c.timing()) + ".");
+            out.add("Conditions: CPU governor " + c.governors() + "; measuring thread "
+                    + (c.pinned() ? "pinned to CPU " + c.cpusAllowed() : "not pinned (CPUs " + c.cpusAllowed() + ")")
+                    + (c.pinRequested() != null ? " (--pin " + c.pinRequested() + ")" : "")
+                    + "; kernel.bpf_stats_enabled " + c.bpfStatsEnabled()
+                    + "; load average " + c.loadBefore() + " at the start (runnable/total " + c.runnableAtStart() + "), "
+                    + (c.loadAfter() == null ? "unknown" : c.loadAfter()) + " at the end; floors per target below.");
+        }
         out.add("Floor: the program `" + s.floorProgram() + "` on the same target and packet, i.e. what the harness "
                 + "costs around a program. corrected = max(time − floor, " + Numbers.ns(s.epsilonNs()) + " ns); "
                 + "vs " + s.baseline() + " = corrected / " + s.baseline() + "'s corrected (lower is faster); "
@@ -63,18 +72,20 @@ final class Tables {
     /** {@return one table per packet: every program on every target that ran} */
     static List<Table> runs(BenchResult r) {
         String base = r.settings().baseline();
+        String clock = r.settings().clock();
+        String other = clock.equals("cpu") ? "wall" : "cpu";
         List<Table> out = new ArrayList<>();
         for (PacketInfo p : r.packets()) {
             List<List<String>> rows = new ArrayList<>();
             for (ProgramResult program : r.programs()) {
                 for (String target : measuredTargets(r)) {
-                    program.run(target, p.label()).ifPresent(run -> rows.add(runRow(program.name(), run, base)));
+                    program.run(target, p.label()).ifPresent(run -> rows.add(runRow(program.name(), run, base, other)));
                 }
             }
             List<List<String>> cells = rows;
-            List<String> header = List.of("program", "target", "action", "ns/run", "spread", "floor", "corrected",
-                    "vs " + base, "note");
-            List<Boolean> numeric = List.of(false, false, false, true, true, true, true, true, false);
+            List<String> header = List.of("program", "target", "action", "ns/run (" + clock + ")", "spread", other,
+                    "floor", "corrected", "vs " + base, "note");
+            List<Boolean> numeric = List.of(false, false, false, true, true, true, true, true, true, false);
             if (!r.hasBaseline()) {
                 // no baseline measured (linux unavailable, say): no ratio column
                 int ratio = header.indexOf("vs " + base);
@@ -93,13 +104,15 @@ final class Tables {
         return out;
     }
 
-    private static List<String> runRow(String program, Run run, String baseline) {
+    private static List<String> runRow(String program, Run run, String baseline, String other) {
         Measurement m = run.measurement();
         if (!m.ok()) {
-            return List.of(program, run.target(), "", "", "", "", "", "", m.describe());
+            return List.of(program, run.target(), "", "", "", "", "", "", "", m.describe());
         }
         Stats ns = m.ns();
+        Stats otherNs = other.equals("wall") ? m.wallNs() : m.cpuNs();
         return List.of(program, run.target(), m.action(), Numbers.ns(ns.median()), Numbers.spread(ns.spreadPercent()),
+                otherNs == null ? "" : Numbers.ns(otherNs.median()),
                 run.floorNs() == null ? "" : Numbers.ns(run.floorNs()),
                 run.correctedNs() == null ? "" : Numbers.ns(run.correctedNs()),
                 run.ratio() == null ? "" : Numbers.ratio(run.ratio()),
@@ -111,6 +124,45 @@ final class Tables {
             return "at floor";
         }
         return run.baselineAtFloor() && !run.target().equals(baseline) ? baseline + " at floor" : "";
+    }
+
+    /**
+     * {@return the linux target's clocks, a row per program (the floor first) and packet}, or
+     * null when linux measured nothing
+     */
+    static Table linuxClocks(BenchResult r) {
+        List<List<String>> rows = new ArrayList<>();
+        for (PacketInfo p : r.packets()) {
+            r.floor("linux", p.label()).ifPresent(f -> clockRow(rows, "(floor)", p.label(), f.measurement()));
+            for (ProgramResult program : r.programs()) {
+                program.run("linux", p.label()).ifPresent(run -> clockRow(rows, program.name(), p.label(), run.measurement()));
+            }
+        }
+        if (rows.isEmpty()) {
+            return null;
+        }
+        return new Table("Linux clocks",
+                "BPF_PROG_TEST_RUN timed around the system call with a large repeat, less the fixed cost of a call "
+                        + "measured with repeat 1: per run on the wall clock and in thread CPU time (the tables above "
+                        + "use " + r.settings().clock() + "); the kernel's own duration (whole ns per run) for "
+                        + "comparison; the fixed cost of one call on both clocks. Medians of the batches.",
+                List.of("program", "packet", "wall ns/run", "cpu ns/run", "kernel duration", "fixed wall/call",
+                        "fixed cpu/call"),
+                List.of(false, false, true, true, true, true, true), rows);
+    }
+
+    private static void clockRow(List<List<String>> rows, String program, String packet, Measurement m) {
+        if (!m.ok() || m.linux() == null) {
+            return;
+        }
+        BenchResult.KernelClocks k = m.linux();
+        rows.add(List.of(program, packet, median(m.wallNs()), median(m.cpuNs()), median(k.kernelNs()),
+                k.fixedWallNs() == null ? "" : Numbers.duration(k.fixedWallNs().median()),
+                k.fixedCpuNs() == null ? "" : Numbers.duration(k.fixedCpuNs().median())));
+    }
+
+    private static String median(Stats s) {
+        return s == null ? "" : Numbers.ns(s.median());
     }
 
     /** {@return the geometric means of the ratios: a row per target, a column per packet} */

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.prism.perf.BenchResult;
+import dev.prism.perf.Stats;
 import dev.prism.perf.Synthetic;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -36,12 +37,55 @@ class ReportTest {
         assertTrue(md.contains("## Floors"), md);
         assertTrue(md.contains("## Compile time"), md);
         assertTrue(md.contains("arm64 (unavailable: no libunicorn)"), "unavailable targets are named once: " + md);
-        assertTrue(md.contains("| a | interpreter | XDP_PASS | 3,000 | ±0.5% | 1,000 | 2,000 | 100× |  |"), md);
-        assertTrue(md.contains("| a | x86-64 | XDP_PASS | 30.0 | ±0.5% | 20.0 | 10.0 | 0.50× |  |"), md);
+        assertTrue(md.contains("| a | interpreter | XDP_PASS | 3,000 | ±0.5% |  | 1,000 | 2,000 | 100× |  |"), md);
+        assertTrue(md.contains("| a | x86-64 | XDP_PASS | 30.0 | ±0.5% |  | 20.0 | 10.0 | 0.50× |  |"), md);
         assertTrue(md.contains("| interpreter | 100× (2) |"), md);
         assertTrue(md.contains("not supported: helper 1 \\| map lookup"), "a '|' in a message is escaped: " + md);
         assertTrue(md.contains("| a | 10 | 55.0 µs | 2.00 µs (verify 1.00 µs) | not supported: xdp |"), md);
         assertFalse(md.lines().anyMatch(l -> l.startsWith("| a | arm64")), "no rows for a target that did not run");
+    }
+
+    /**
+     * A run on the CPU clock with both clocks measured, linux's kernel duration and fixed cost,
+     * and the machine's conditions: the text says which clock the ratios use and shows the other,
+     * the Linux clocks table has the kernel's duration, the JSON carries all of it.
+     */
+    @Test
+    void reportsBothClocksTheKernelsDurationAndTheConditions() throws Exception {
+        BenchResult.Settings s = result.settings();
+        Stats cpu = Stats.of(29.0, 30.0, 31.0);
+        Stats wall = Stats.of(40.0, 41.0, 42.0);
+        BenchResult.Measurement linux = BenchResult.Measurement.ok("XDP_PASS", 100, cpu, wall, cpu,
+                new BenchResult.KernelClocks(Stats.of(29.0, 30.0, 31.0), Stats.of(1_500.0, 1_600.0, 1_700.0), null));
+        List<BenchResult.ProgramResult> programs = new java.util.ArrayList<>(result.programs());
+        BenchResult.ProgramResult a = programs.getFirst();
+        List<BenchResult.Run> runs = new java.util.ArrayList<>(a.runs());
+        runs.set(0, BenchResult.Run.of("linux", "64 B", linux));
+        programs.set(0, new BenchResult.ProgramResult(a.name(), a.instructions(), a.programs(), runs, a.compile()));
+        BenchResult.Conditions conditions = new BenchResult.Conditions("performance (2 CPUs)", "1", true, 1, "0",
+                "0.50 0.40 0.30", "0.60 0.40 0.30", "2/100", List.of("linux: timed around the system call"));
+        BenchResult r = dev.prism.perf.Comparison.derive(new BenchResult(result.host(),
+                new BenchResult.Settings(s.repeat(), s.batchMillis(), s.batches(), s.warmupMillis(), s.compileRepeat(),
+                        s.baseline(), s.epsilonNs(), s.floorProgram(), "cpu"),
+                result.targets(), result.packets(), result.floors(), programs, List.of(), conditions));
+        String md = MarkdownReport.render(r);
+        assertTrue(md.contains("| program | target | action | ns/run (cpu) | spread | wall | floor |"), md);
+        assertTrue(md.contains("| a | linux | XDP_PASS | 30.0 | ±1.7% | 41.0 | 10.0 | 20.0 | 1.00× |  |"), md);
+        assertTrue(md.contains("## Linux clocks"), md);
+        assertTrue(md.contains("| a | 64 B | 41.0 | 30.0 | 30.0 | 1.60 µs |  |"), md);
+        assertTrue(md.contains("Conditions: CPU governor performance (2 CPUs); measuring thread pinned to CPU 1 (--pin 1); "
+                + "kernel.bpf_stats_enabled 0; load average 0.50 0.40 0.30 at the start (runnable/total 2/100), "
+                + "0.60 0.40 0.30 at the end"), md);
+        assertTrue(md.contains("Timing: linux: timed around the system call."), md);
+        JsonNode doc = new ObjectMapper().readTree(JsonReport.render(r));
+        assertEquals("cpu", doc.get("settings").get("clock").asText());
+        assertEquals("performance (2 CPUs)", doc.get("conditions").get("governors").asText());
+        assertTrue(doc.get("conditions").get("pinned").asBoolean());
+        JsonNode m = doc.get("programs").get(0).get("runs").get(0).get("measurement");
+        assertEquals(41.0, m.get("wallNs").get("median").asDouble());
+        assertEquals(30.0, m.get("cpuNs").get("median").asDouble());
+        assertEquals(30.0, m.get("linux").get("kernelNs").get("median").asDouble());
+        assertEquals(1_600.0, m.get("linux").get("fixedWallNs").get("median").asDouble());
     }
 
     @Test
@@ -52,9 +96,9 @@ class ReportTest {
                         "arm64", s.epsilonNs(), s.floorProgram()),
                 result.targets(), result.packets(), result.floors(), result.programs(), List.of()));
         String md = MarkdownReport.render(other);
-        assertTrue(md.contains("| program | target | action | ns/run | spread | floor | corrected | note |"), md);
+        assertTrue(md.contains("| program | target | action | ns/run (wall) | spread | cpu | floor | corrected | note |"), md);
         assertFalse(md.contains("Geometric mean"), md);
-        assertTrue(md.contains("| a | interpreter | XDP_PASS | 3,000 | ±0.5% | 1,000 | 2,000 |  |"), md);
+        assertTrue(md.contains("| a | interpreter | XDP_PASS | 3,000 | ±0.5% |  | 1,000 | 2,000 |  |"), md);
     }
 
     @Test
