@@ -93,7 +93,7 @@ final class DeviceMaps {
                     }
                     region.set(ValueLayout.JAVA_INT_UNALIGNED, off, at);
                 }
-                default -> throw new TargetException("not supported: map type " + d.type().id() + " on opencl");
+                default -> throw new TargetException("not supported: map type " + d.type().id() + " on the device");
             }
         }
     }
@@ -161,14 +161,14 @@ final class DeviceMaps {
                         require(map.updateUser(key, v, BpfMaps.BPF_ANY), d);
                     }
                 }
-                default -> throw new TargetException("not supported: map type " + d.type().id() + " on opencl");
+                default -> throw new TargetException("not supported: map type " + d.type().id() + " on the device");
             }
         }
     }
 
     private static void require(int rc, MapDef d) {
         if (rc != 0) {
-            throw new TargetException("opencl: copying map " + d.name() + " back failed with errno " + -rc);
+            throw new TargetException("copying map " + d.name() + " back failed with errno " + -rc);
         }
     }
 }

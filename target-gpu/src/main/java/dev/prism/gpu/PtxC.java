@@ -1,5 +1,6 @@
 package dev.prism.gpu;
 
+import dev.prism.isa.CallKind;
 import dev.prism.isa.Imm;
 import dev.prism.isa.Insn;
 import dev.prism.isa.JumpOp;
@@ -8,7 +9,10 @@ import dev.prism.isa.Reg;
 import dev.prism.isa.Size;
 import dev.prism.isa.Width;
 import dev.prism.program.Program;
+import dev.prism.runtime.Helpers;
 import dev.prism.verifier.VerifiedProgram;
+import java.util.List;
+import java.util.TreeSet;
 
 /**
  * Lowers a verified program without maps, helpers or calls to PTX ({@code .target sm_90},
@@ -54,13 +58,21 @@ final class PtxC {
     private void emit() {
         out.append("// Prism ptx lowering: one thread per input (target-gpu PtxC)\n");
         out.append(".version 9.0\n.target sm_90\n.address_size 64\n\n");
+        int n = program.length();
+        TreeSet<Integer> entries = new TreeSet<>();
+        entries.add(0);
+        for (int pc = 0; pc < n; pc++) {
+            if (program.at(pc) instanceof Insn.Call c && c.kind() == CallKind.LOCAL) {
+                entries.add(pc + c.slots() + c.imm());
+            }
+        }
+        for (int e : entries.tailSet(1)) {
+            out.append(PtxRuntime.prototype(sub(e), SUB_PARAMS)).append(";\n");
+        }
+        out.append(PtxRuntime.source(layout));
         out.append(".visible .entry prism(.param .u64 pM, .param .u64 pR0, .param .u32 pn, .param .u64 pitems,"
-                + " .param .u64 pstride, .param .u64 pmemlen)\n{\n");
-        l(".reg .b64 %r<11>;");
-        l(".reg .b64 %t<6>;");
-        l(".reg .b32 %w<4>;");
-        l(".reg .pred %p<2>;");
-        l(".reg .b64 %M, %base, %gid, %a;");
+                + " .param .u64 pstride, .param .u64 pnow, .param .u64 pseed, .param .u64 pmemlen)\n{\n");
+        registers();
         l("ld.param.u64 %M, [pM];");
         l("mov.u32 %w0, %ctaid.x;");
         l("mov.u32 %w1, %ntid.x;");
@@ -73,6 +85,13 @@ final class PtxC {
         l("ld.param.u64 %t0, [pstride];");
         l("ld.param.u64 %base, [pitems];");
         l("mad.lo.u64 %base, %gid, %t0, %base;");
+        // the per-thread generator of get_prandom_u32 lives in the unused end of the context (+" + RNG + ")
+        l("ld.param.u64 %t0, [pseed];");
+        l("mul.lo.u64 %t1, %gid, 0x9E3779B97F4A7C15U;");
+        l("xor.b64 %t0, %t0, %t1;");
+        l("xor.b64 %t0, %t0, 0xD1B54A32D192ED03U;");
+        l("add.u64 %a, %M, %base;");
+        l("st.global.u64 [%a+" + RNG + "], %t0;");
         for (int i = 0; i <= 9; i++) {
             l("mov.b64 %r" + i + ", 0;");
         }
@@ -85,7 +104,58 @@ final class PtxC {
             l("selp.b64 %r1, 0, %t0, %p0;");
         }
         l("add.u64 %r10, %base, " + (DeviceLayout.CTX_SIZE + layout.stackBytes()) + ";");
-        for (int pc = 0; pc < program.length(); pc++) {
+        Integer end = entries.higher(0);
+        body(0, end == null ? n : end);
+        out.append("EXIT:\n");
+        l("ld.param.u64 %t0, [pR0];");
+        l("mad.lo.u64 %t0, %gid, 8, %t0;");
+        l("st.global.u64 [%t0], %r0;");
+        out.append("RET:\n");
+        l("ret;");
+        out.append("}\n");
+        for (int e : entries.tailSet(1)) {
+            Integer next = entries.higher(e);
+            out.append("\n").append(PtxRuntime.prototype(sub(e), SUB_PARAMS)).append("\n{\n");
+            registers();
+            l("ld.param.b64 %M, [M];");
+            l("ld.param.b64 %base, [base];");
+            for (int i = 1; i <= 5; i++) {
+                l("ld.param.b64 %r" + i + ", [a" + i + "];");
+            }
+            l("ld.param.b64 %r10, [fp];");
+            l("mov.b64 %r0, 0;");
+            for (int i = 6; i <= 9; i++) {
+                l("mov.b64 %r" + i + ", 0;");
+            }
+            body(e, next == null ? n : next);
+            out.append("EXIT:\n");
+            l("st.param.b64 [rv], %r0;");
+            l("ret;");
+            out.append("}\n");
+        }
+    }
+
+    /** Offset in the item's context of the get_prandom_u32 state (the host layout uses bytes 0-31). */
+    static final int RNG = 48;
+    /** A bpf-to-bpf function's parameters: the arena, the item, r1-r5 and its frame pointer. */
+    private static final List<String> SUB_PARAMS = List.of("M", "base", "a1", "a2", "a3", "a4", "a5", "fp");
+
+    private static String sub(int entry) {
+        return "bpf_" + entry;
+    }
+
+    private void registers() {
+        l(".reg .b64 %r<11>;");
+        l(".reg .b64 %t<6>;");
+        l(".reg .b32 %w<4>;");
+        l(".reg .pred %p<2>;");
+        l(".reg .b64 %M, %base, %gid, %a;");
+        l(".reg .b64 %ca<12>;");
+    }
+
+    /** Lowers the instructions in [from, to): one function's body, each instruction labelled by its pc. */
+    private void body(int from, int to) {
+        for (int pc = from; pc < to; pc++) {
             Insn insn = program.at(pc);
             if (insn == null) {
                 continue;
@@ -94,13 +164,6 @@ final class PtxC {
             out.append("\t// ").append(insn).append('\n');
             lower(pc, insn);
         }
-        out.append("EXIT:\n");
-        l("ld.param.u64 %t0, [pR0];");
-        l("mad.lo.u64 %t0, %gid, 8, %t0;");
-        l("st.global.u64 [%t0], %r0;");
-        out.append("RET:\n");
-        l("ret;");
-        out.append("}\n");
     }
 
     private static String r(Reg reg) {
@@ -162,12 +225,13 @@ final class PtxC {
                 }
             }
             case Insn.Endian e -> endian(e);
-            case Insn.LoadImm64 li -> {
-                if (li.kind() != dev.prism.isa.LoadImm64Kind.IMM64) {
-                    throw new IllegalStateException(pc + ": lddw " + li.kind() + " passed ptx's check");
-                }
-                l("mov.b64 " + r(li.dst()) + ", " + hex64(li.value()) + ";");
-            }
+            case Insn.LoadImm64 li -> l("mov.b64 " + r(li.dst()) + ", " + switch (li.kind()) {
+                case IMM64 -> hex64(li.value());
+                case MAP_BY_IDX -> hex64(layout.mapOffset(li.imm()));
+                case MAP_VALUE_BY_IDX -> hex64(layout.mapOffset(li.imm()) + (li.nextImm() & 0xffff_ffffL));
+                case MAP_BY_FD, MAP_VALUE_BY_FD, VARIABLE_ADDR, CODE_ADDR ->
+                        throw new IllegalStateException(pc + ": lddw " + li.kind() + " passed ptx's check");
+            } + ";");
             case Insn.Load ld -> {
                 l("add.u64 %a, %M, " + r(ld.src()) + ";");
                 int n = ld.size().bytes();
@@ -201,10 +265,57 @@ final class PtxC {
                 jump(j);
                 l("@%p0 bra L" + (next + j.offset()) + ";");
             }
-            case Insn.Call c -> throw new IllegalStateException(pc + ": call passed ptx's check");
+            case Insn.Call c -> {
+                switch (c.kind()) {
+                    case LOCAL -> {
+                        l("sub.u64 %t5, %r10, " + DeviceLayout.FRAME_SIZE + ";");
+                        out.append(PtxRuntime.call("%r0", sub(next + c.imm()), "%M", "%base", "%r1", "%r2", "%r3", "%r4", "%r5", "%t5"));
+                    }
+                    case HELPER -> helper(pc, c.imm());
+                    case HELPER_BTF -> throw new IllegalStateException(pc + ": call btf passed ptx's check");
+                }
+            }
             case Insn.CallX x -> throw new IllegalStateException(pc + ": callx passed ptx's check");
             case Insn.Exit e -> l("bra EXIT;");
             case Insn.PacketLoad p -> throw new IllegalStateException(pc + ": legacy packet load passed ptx's check");
+        }
+    }
+
+    /**
+     * Helper calls: r1-r5 are clobbered as the calling convention says; only r0 is written.
+     * ktime reads {@code %globaltimer} (ns since an unspecified epoch, updated every microsecond or
+     * so: a device clock, not the host's); get_prandom_u32 is a xorshift64 per thread, its state
+     * in the item's context, seeded per batch and thread; get_smp_processor_id is the block
+     * modulo {@link DeviceLayout#CPUS}, the per-CPU slot of per-CPU maps.
+     */
+    private void helper(int pc, int id) {
+        switch (id) {
+            case Helpers.MAP_LOOKUP_ELEM -> out.append(PtxRuntime.call("%r0", "map_lookup", "%M", "%r1", "%r2"));
+            case Helpers.MAP_UPDATE_ELEM -> out.append(PtxRuntime.call("%r0", "map_update", "%M", "%r1", "%r2", "%r3", "%r4"));
+            case Helpers.MAP_DELETE_ELEM -> out.append(PtxRuntime.call("%r0", "map_delete", "%M", "%r1", "%r2"));
+            case Helpers.KTIME_GET_NS, Helpers.KTIME_GET_BOOT_NS -> l("mov.u64 %r0, %globaltimer;");
+            case Helpers.GET_PRANDOM_U32 -> {
+                l("add.u64 %a, %M, %base;");
+                l("ld.global.u64 %t0, [%a+" + RNG + "];");
+                l("shl.b64 %t1, %t0, 13;");
+                l("xor.b64 %t0, %t0, %t1;");
+                l("shr.u64 %t1, %t0, 7;");
+                l("xor.b64 %t0, %t0, %t1;");
+                l("shl.b64 %t1, %t0, 17;");
+                l("xor.b64 %t0, %t0, %t1;");
+                l("st.global.u64 [%a+" + RNG + "], %t0;");
+                l("and.b64 %r0, %t0, 0xffffffff;");
+            }
+            case Helpers.GET_SMP_PROCESSOR_ID -> {
+                l("mov.u32 %w0, %ctaid.x;");
+                l("rem.u32 %w0, %w0, " + DeviceLayout.CPUS + ";");
+                l("cvt.u64.u32 %r0, %w0;");
+            }
+            case Helpers.CSUM_DIFF -> out.append(PtxRuntime.call("%r0", "csum_diff", "%M", "%r1", "%r2", "%r3", "%r4", "%r5"));
+            case Helpers.XDP_ADJUST_HEAD -> out.append(PtxRuntime.call("%r0", "xdp_adjust_head", "%M", "%base", "%r2"));
+            case Helpers.XDP_ADJUST_TAIL -> out.append(PtxRuntime.call("%r0", "xdp_adjust_tail", "%M", "%base", "%r2"));
+            case Helpers.XDP_ADJUST_META -> out.append(PtxRuntime.call("%r0", "xdp_adjust_meta", "%M", "%base", "%r2"));
+            default -> throw new IllegalStateException(pc + ": helper " + id + " passed ptx's check");
         }
     }
 

@@ -124,8 +124,8 @@ class OpenClExamplesTest {
         if (entry.maps().stream().noneMatch(d -> d.type().perCpu())) {
             return;
         }
-        int chunk = Math.min(dev.prism.gpu.OpenClExecutable.CHUNK, batch.size());
-        for (int cpu = 0; cpu < dev.prism.gpu.OpenClExecutable.CPUS; cpu++) {
+        int chunk = Math.min(dev.prism.gpu.DeviceExecutable.CHUNK, batch.size());
+        for (int cpu = 0; cpu < dev.prism.gpu.DeviceExecutable.CPUS; cpu++) {
             try (Executable interp = new InterpreterTarget().load(List.of(entry))) {
                 for (Examples.MapInit m : crafted.setup()) {
                     interp.maps().update(m.map(), m.key(), m.value(), 0);
@@ -134,7 +134,7 @@ class OpenClExamplesTest {
                     crafted.packets().forEach(p -> interp.run(RunInput.ofPacket(p)));
                 }
                 for (int i = 0; i < batch.size(); i++) {
-                    if ((i % chunk) / dev.prism.gpu.OpenClExecutable.GROUP % dev.prism.gpu.OpenClExecutable.CPUS == cpu) {
+                    if ((i % chunk) / dev.prism.gpu.DeviceExecutable.GROUP % dev.prism.gpu.DeviceExecutable.CPUS == cpu) {
                         interp.run(batch.get(i));
                     }
                 }
