@@ -58,14 +58,15 @@ record DeviceLayout(boolean xdp, int stackBytes, boolean fullFrame, List<MapDef>
 
     /**
      * {@return the layout for {@code program} (normalized)}: without bpf-to-bpf calls the stack
-     * is the verifier's proven depth ({@code stackDepth}, rounded up to 8), with them 8 frames of 512
+     * is the verifier's proven depth ({@code stackDepth}, rounded up to 8), with them (or bpf_loop,
+     * whose callback is a call) 8 frames of 512
      */
     static DeviceLayout of(Program program, int stackDepth) {
         boolean calls = false;
         boolean tail = false;
         for (int pc = 0; pc < program.length(); pc++) {
             if (program.at(pc) instanceof Insn.Call c) {
-                calls |= c.kind() == CallKind.LOCAL;
+                calls |= c.kind() == CallKind.LOCAL || c.kind() == CallKind.HELPER && c.imm() == Helpers.LOOP;
                 tail |= c.kind() == CallKind.HELPER && c.imm() == Helpers.XDP_ADJUST_TAIL;
             }
         }

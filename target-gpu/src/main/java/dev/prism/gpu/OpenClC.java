@@ -76,6 +76,8 @@ final class OpenClC {
         line("  uint depth = 0; uint rpc[" + DeviceLayout.MAX_FRAMES + "]; ulong s6[" + DeviceLayout.MAX_FRAMES
                 + "], s7[" + DeviceLayout.MAX_FRAMES + "], s8[" + DeviceLayout.MAX_FRAMES + "], s9["
                 + DeviceLayout.MAX_FRAMES + "];");
+        line("  ulong li[" + DeviceLayout.MAX_FRAMES + "], ln[" + DeviceLayout.MAX_FRAMES + "], lctx["
+                + DeviceLayout.MAX_FRAMES + "]; uint lcb[" + DeviceLayout.MAX_FRAMES + "], lret[" + DeviceLayout.MAX_FRAMES + "];");
         line("  uint pc = 0;");
         line("  while (pc != DONE) {");
         line("    switch (pc) {");
@@ -89,6 +91,9 @@ final class OpenClC {
             }
             line("      // " + pc + ": " + insn);
             lowerInsn(pc, insn);
+        }
+        if (usesLoop()) {
+            loopReturn(n);
         }
         line("    default: pc = DONE; break;");
         line("    }");
@@ -118,6 +123,8 @@ final class OpenClC {
                     b.set(next + c.imm());
                     b.set(next);
                 }
+                case Insn.Call c when c.kind() == CallKind.HELPER && c.imm() == Helpers.LOOP -> b.set(next);
+                case Insn.LoadImm64 l when l.kind() == dev.prism.isa.LoadImm64Kind.CODE_ADDR -> b.set(pc + 1 + l.imm());
                 case Insn.Exit e -> b.set(next);
                 case null, default -> {
                 }
@@ -184,7 +191,8 @@ final class OpenClC {
                 case IMM64 -> u64(l.value());
                 case MAP_BY_IDX -> u64(layout.mapOffset(l.imm()));
                 case MAP_VALUE_BY_IDX -> u64(layout.mapOffset(l.imm()) + (l.nextImm() & 0xffff_ffffL));
-                case MAP_BY_FD, MAP_VALUE_BY_FD, VARIABLE_ADDR, CODE_ADDR ->
+                case CODE_ADDR -> (pc + 1 + l.imm()) + "UL";
+                case MAP_BY_FD, MAP_VALUE_BY_FD, VARIABLE_ADDR ->
                         throw new IllegalStateException(pc + ": lddw " + l.kind() + " passed check");
             } + ";");
             case Insn.Load l -> line("      " + r(l.dst()) + " = " + (l.signExtend() ? "LDS" : "LD") + l.size().bytes() * 8
@@ -200,7 +208,13 @@ final class OpenClC {
                         line("      rpc[depth] = " + next + "; s6[depth] = r6; s7[depth] = r7; s8[depth] = r8; s9[depth] = r9;");
                         line("      depth++; r10 -= " + DeviceLayout.FRAME_SIZE + "UL; pc = " + (next + c.imm()) + "; continue;");
                     }
-                    case HELPER -> line("      " + helper(pc, c.imm()));
+                    case HELPER -> {
+                        if (c.imm() == Helpers.LOOP) {
+                            loop(next);
+                        } else {
+                            line("      " + helper(pc, c.imm()));
+                        }
+                    }
                     case HELPER_BTF -> throw new IllegalStateException(pc + ": call btf passed check");
                 }
             }
@@ -212,6 +226,43 @@ final class OpenClC {
             }
             case Insn.PacketLoad p -> throw new IllegalStateException(pc + ": legacy packet load passed check");
         }
+    }
+
+    private boolean usesLoop() {
+        for (int pc = 0; pc < program.length(); pc++) {
+            if (program.at(pc) instanceof Insn.Call c && c.kind() == CallKind.HELPER && c.imm() == Helpers.LOOP) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * bpf_loop(nr, callback, ctx, flags), as the interpreter: flags other than 0 give -EINVAL,
+     * nr (u32) above BPF_MAX_LOOPS -E2BIG; otherwise the callback (a pc: {@code lddw code}) is
+     * entered as a bpf-to-bpf call with (i, ctx) and a return to the loop's own case
+     * ({@link #loopReturn}), the loop's state kept per frame depth.
+     */
+    private void loop(int next) {
+        line("      if (r4 != 0) r0 = (ulong) -22L;");
+        line("      else if ((r1 & 0xffffffffUL) > " + (1 << 23) + "UL) r0 = (ulong) -7L;");
+        line("      else if ((r1 & 0xffffffffUL) == 0) r0 = 0;");
+        line("      else {");
+        line("        li[depth] = 0; ln[depth] = r1 & 0xffffffffUL; lcb[depth] = (uint) r2; lctx[depth] = r3; lret[depth] = "
+                + next + ";");
+        line("        rpc[depth] = " + program.length() + "; s6[depth] = r6; s7[depth] = r7; s8[depth] = r8; s9[depth] = r9;");
+        line("        pc = (uint) r2; r1 = 0; r2 = lctx[depth]; depth++; r10 -= " + DeviceLayout.FRAME_SIZE + "UL; continue;");
+        line("      }");
+    }
+
+    /** The case a bpf_loop callback returns to: the next iteration, or the loop's result and its return pc. */
+    private void loopReturn(int n) {
+        line("    case " + n + ": {");
+        line("      ulong i = li[depth] + 1;");
+        line("      if (r0 != 0 || i >= ln[depth]) { r0 = i; pc = lret[depth]; continue; }");
+        line("      li[depth] = i; rpc[depth] = " + n + "; s6[depth] = r6; s7[depth] = r7; s8[depth] = r8; s9[depth] = r9;");
+        line("      pc = lcb[depth]; r1 = i; r2 = lctx[depth]; depth++; r10 -= " + DeviceLayout.FRAME_SIZE + "UL; continue;");
+        line("    }");
     }
 
     private static String alu(Insn.Alu a) {

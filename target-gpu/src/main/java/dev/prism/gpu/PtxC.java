@@ -38,6 +38,8 @@ final class PtxC {
     private final Program program;
     private final DeviceLayout layout;
     private final StringBuilder out = new StringBuilder();
+    /** The functions {@code lddw code} names: bpf_loop's callbacks. */
+    private final TreeSet<Integer> callbacks = new TreeSet<>();
 
     private PtxC(VerifiedProgram verified, DeviceLayout layout) {
         this.program = verified.normalized();
@@ -64,6 +66,10 @@ final class PtxC {
         for (int pc = 0; pc < n; pc++) {
             if (program.at(pc) instanceof Insn.Call c && c.kind() == CallKind.LOCAL) {
                 entries.add(pc + c.slots() + c.imm());
+            }
+            if (program.at(pc) instanceof Insn.LoadImm64 li && li.kind() == dev.prism.isa.LoadImm64Kind.CODE_ADDR) {
+                entries.add(pc + 1 + li.imm());
+                callbacks.add(pc + 1 + li.imm());
             }
         }
         for (int e : entries.tailSet(1)) {
@@ -151,6 +157,7 @@ final class PtxC {
         l(".reg .pred %p<2>;");
         l(".reg .b64 %M, %base, %gid, %a;");
         l(".reg .b64 %ca<12>;");
+        l(".reg .b64 %li, %ln, %lcb, %lctx;");
     }
 
     /** Lowers the instructions in [from, to): one function's body, each instruction labelled by its pc. */
@@ -229,7 +236,8 @@ final class PtxC {
                 case IMM64 -> hex64(li.value());
                 case MAP_BY_IDX -> hex64(layout.mapOffset(li.imm()));
                 case MAP_VALUE_BY_IDX -> hex64(layout.mapOffset(li.imm()) + (li.nextImm() & 0xffff_ffffL));
-                case MAP_BY_FD, MAP_VALUE_BY_FD, VARIABLE_ADDR, CODE_ADDR ->
+                case CODE_ADDR -> String.valueOf(pc + 1 + li.imm());
+                case MAP_BY_FD, MAP_VALUE_BY_FD, VARIABLE_ADDR ->
                         throw new IllegalStateException(pc + ": lddw " + li.kind() + " passed ptx's check");
             } + ";");
             case Insn.Load ld -> {
@@ -315,8 +323,53 @@ final class PtxC {
             case Helpers.XDP_ADJUST_HEAD -> out.append(PtxRuntime.call("%r0", "xdp_adjust_head", "%M", "%base", "%r2"));
             case Helpers.XDP_ADJUST_TAIL -> out.append(PtxRuntime.call("%r0", "xdp_adjust_tail", "%M", "%base", "%r2"));
             case Helpers.XDP_ADJUST_META -> out.append(PtxRuntime.call("%r0", "xdp_adjust_meta", "%M", "%base", "%r2"));
+            case Helpers.LOOP -> loop(pc);
             default -> throw new IllegalStateException(pc + ": helper " + id + " passed ptx's check");
         }
+    }
+
+    /**
+     * bpf_loop(nr, callback, ctx, flags), as the interpreter: flags other than 0 give -EINVAL, nr
+     * (u32) above BPF_MAX_LOOPS -E2BIG; otherwise the callback (a pc, from {@code lddw code}) is
+     * called as a function with (i, ctx) on a new frame until it returns nonzero (r0 = i + 1) or
+     * the loop ends (r0 = nr). The callback is chosen among the program's {@code lddw code}
+     * targets by its pc.
+     */
+    private void loop(int pc) {
+        String h = "H" + pc + "_";
+        l("setp.ne.u64 %p0, %r4, 0;");
+        l("@%p0 bra " + h + "EINVAL;");
+        l("and.b64 %ln, %r1, 0xffffffff;");
+        l("setp.gt.u64 %p0, %ln, " + (1 << 23) + ";");
+        l("@%p0 bra " + h + "E2BIG;");
+        l("mov.b64 %lcb, %r2;");
+        l("mov.b64 %lctx, %r3;");
+        l("mov.b64 %li, 0;");
+        out.append(h).append("LOOP:\n");
+        l("setp.ge.u64 %p0, %li, %ln;");
+        l("@%p0 bra " + h + "DONE;");
+        l("sub.u64 %t5, %r10, " + DeviceLayout.FRAME_SIZE + ";");
+        l("mov.b64 %t4, 1;");
+        for (int cb : callbacks) {
+            l("setp.eq.u64 %p0, %lcb, " + cb + ";");
+            l("@!%p0 bra " + h + "NOT" + cb + ";");
+            out.append(PtxRuntime.call("%t4", sub(cb), "%M", "%base", "%li", "%lctx", "0", "0", "0", "%t5"));
+            l("bra " + h + "NEXT;");
+            out.append(h).append("NOT").append(cb).append(":\n");
+        }
+        out.append(h).append("NEXT:\n");
+        l("add.u64 %li, %li, 1;");
+        l("setp.eq.u64 %p0, %t4, 0;");
+        l("@%p0 bra " + h + "LOOP;");
+        out.append(h).append("DONE:\n");
+        l("mov.b64 %r0, %li;");
+        l("bra " + h + "END;");
+        out.append(h).append("EINVAL:\n");
+        l("mov.b64 %r0, -22;");
+        l("bra " + h + "END;");
+        out.append(h).append("E2BIG:\n");
+        l("mov.b64 %r0, -7;");
+        out.append(h).append("END:\n");
     }
 
     private void alu64(Insn.Alu a) {

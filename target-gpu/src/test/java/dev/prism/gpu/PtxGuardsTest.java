@@ -162,6 +162,20 @@ class PtxGuardsTest {
                 "and.b64 %r0, %t0, 0xffffffff;");
     }
 
+    @Test
+    void bpfLoopCallsItsCallbackUntilItAnswersNonzero() {
+        String ptx = lower("mov %r1, 4\nlddw %r2, code cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nexit\ncb:\nmov %r0, 0\nexit");
+        // the callback (label cb) is at pc 7: mov, lddw (two slots), mov, mov, call, exit
+        assertTrue(ptx.contains(".func (.param .b64 rv) bpf_7 ("), ptx);
+        String loop = ptx.substring(ptx.indexOf("L5:"), ptx.indexOf("H5_END:"));
+        List<String> lines = List.of(loop.split("\n")).stream().map(String::strip).toList();
+        inOrder(lines, "and.b64 %ln, %r1, 0xffffffff;", "setp.gt.u64 %p0, %ln, 8388608;", "mov.b64 %li, 0;", "H5_LOOP:",
+                "setp.ge.u64 %p0, %li, %ln;", "sub.u64 %t5, %r10, " + DeviceLayout.FRAME_SIZE + ";", "setp.eq.u64 %p0, %lcb, 7;",
+                "mov.b64 %ca2, %li;", "mov.b64 %ca3, %lctx;", "call.uni (cr), bpf_7, (c0, c1, c2, c3, c4, c5, c6, c7);",
+                "H5_NEXT:", "add.u64 %li, %li, 1;", "setp.eq.u64 %p0, %t4, 0;", "@%p0 bra H5_LOOP;", "H5_DONE:",
+                "mov.b64 %r0, %li;");
+    }
+
     /** {@return the text of the PTX function {@code name}, from its definition to its closing brace} */
     private static String function(String ptx, String name) {
         String head = ".func (.param .b64 rv) " + name + " (";
