@@ -129,6 +129,11 @@ public final class DeviceExecutable implements dev.prism.target.Executable {
             DeviceMaps.download(layout, maps, region);
         }
         hostStale = false;
+        if (layout.maps().stream().anyMatch(d -> d.type() == dev.prism.program.MapType.RINGBUF)) {
+            // the host's rings now hold the device's records: the next batch starts the device
+            // rings empty, with the room the host rings have then
+            deviceStale = true;
+        }
     }
 
     @Override

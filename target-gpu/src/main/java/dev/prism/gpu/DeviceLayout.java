@@ -37,6 +37,10 @@ import java.util.List;
  *       lookup scans them and takes the first whose prefix matches: the longest, as the trie
  *       would. Built by the host between batches; programs only read it (update and delete on
  *       an LPM map are refused by check).</li>
+ *   <li>RINGBUF: u64 bytes used, u64 capacity (the room the host's ring had at upload), then
+ *       records from offset 16 on, never wrapping: u32 length | busy (bit 31) | discarded (bit
+ *       30), u32 0, the payload rounded up to 8. A reserve claims its bytes with a CAS on the
+ *       bytes used; the host appends the records to its ring, in claim order, after the batch.</li>
  * </ul>
  */
 record DeviceLayout(boolean xdp, int stackBytes, boolean fullFrame, List<MapDef> maps, long[] offsets,
@@ -55,6 +59,8 @@ record DeviceLayout(boolean xdp, int stackBytes, boolean fullFrame, List<MapDef>
     static final int XDP_FRAME = 4096;
     static final int HEADROOM = 256;
     static final int HASH_HEADER = 8;
+    /** A ring's u64 bytes used and u64 capacity, then its records. */
+    static final int RING_HEADER = 16;
 
     /**
      * {@return the layout for {@code program} (normalized)}: without bpf-to-bpf calls the stack
@@ -97,6 +103,7 @@ record DeviceLayout(boolean xdp, int stackBytes, boolean fullFrame, List<MapDef>
             case PERCPU_ARRAY -> (long) CPUS * round8(def.valueSize()) * def.maxEntries();
             case HASH -> HASH_HEADER + (long) hashCapacity(def) * hashSlot(def);
             case LPM_TRIE -> HASH_HEADER + (long) def.maxEntries() * lpmSlot(def);
+            case RINGBUF -> RING_HEADER + def.maxEntries();
             default -> 0;
         };
     }

@@ -13,7 +13,9 @@ import dev.prism.program.MapDef;
  * waits for it: on PoCL's CPU device work-items of a group run one after the other and groups
  * on preemptive threads, so the writer always finishes. Value updates of existing keys and
  * plain stores to map values are not atomic, as in Linux (programs use atomics for shared
- * counters). The host reads maps only after {@code clFinish}, which orders everything.
+ * counters). The host reads maps only after {@code clFinish}, which orders everything. A ring
+ * record is claimed with {@code atom_cmpxchg} on the ring's bytes used and committed with
+ * {@code atomic_xchg} of its header (busy cleared); the host reads rings after the batch.
  */
 final class DeviceRuntime {
     private DeviceRuntime() {
@@ -159,6 +161,37 @@ final class DeviceRuntime {
                 }
                 if (ok) return s + 8 + ((dlen + 7) & ~7U);
               }
+              return 0;
+            }
+            ulong rb_reserve(__global uchar *M, ulong m, ulong size, ulong flags) {
+              if (flags != 0 || size > 0x3fffffffUL) return 0;
+              ulong need = (size + 15) & ~7UL;
+              volatile __global ulong *used = (volatile __global ulong *) (M + m);
+              ulong cap = LD64(m + 8);
+              ulong old = atom_add(used, 0UL);
+              for (;;) {
+                if (old + need > cap) return 0;
+                ulong prev = atom_cmpxchg(used, old, old + need);
+                if (prev == old) break;
+                old = prev;
+              }
+              ulong rec = m + 16 + old;
+              ST32(rec, (uint) size | 0x80000000U);
+              ST32(rec + 4, 0);
+              return rec + 8;
+            }
+            ulong rb_commit(__global uchar *M, ulong rec, uint discard) {
+              volatile __global uint *h = (volatile __global uint *) (M + rec - 8);
+              uint v = atomic_or(h, 0U) & 0x3fffffffU;
+              atomic_xchg(h, v | (discard ? 0x40000000U : 0U));
+              return 0;
+            }
+            ulong rb_output(__global uchar *M, ulong m, ulong data, ulong size, ulong flags) {
+              if ((flags & ~3UL) != 0) return (ulong) -22L;
+              ulong rec = rb_reserve(M, m, size, 0);
+              if (rec == 0) return (ulong) -11L;
+              copy_bytes(M, rec, data, (uint) size);
+              rb_commit(M, rec, 0);
               return 0;
             }
             ulong hash_delete(__global uchar *M, ulong m, uint ks, ulong slot, uint mask, ulong key) {

@@ -43,11 +43,13 @@ abstract sealed class GpuTarget implements Target permits OpenClTarget, PtxTarge
             .maxVersion(CpuVersion.V4)
             .helpers(Helpers.MAP_LOOKUP_ELEM, Helpers.MAP_UPDATE_ELEM, Helpers.MAP_DELETE_ELEM, Helpers.KTIME_GET_NS,
                     Helpers.KTIME_GET_BOOT_NS, Helpers.GET_PRANDOM_U32, Helpers.GET_SMP_PROCESSOR_ID, Helpers.CSUM_DIFF,
-                    Helpers.XDP_ADJUST_HEAD, Helpers.XDP_ADJUST_META, Helpers.XDP_ADJUST_TAIL, Helpers.LOOP)
+                    Helpers.XDP_ADJUST_HEAD, Helpers.XDP_ADJUST_META, Helpers.XDP_ADJUST_TAIL, Helpers.LOOP,
+                    Helpers.RINGBUF_OUTPUT, Helpers.RINGBUF_RESERVE, Helpers.RINGBUF_SUBMIT, Helpers.RINGBUF_DISCARD)
             .lacking(o -> o.mnemonic().startsWith("call btf") || o.mnemonic().startsWith("lddw dst, map_fd")
                     || o.mnemonic().startsWith("lddw dst, map_value_fd") || o.mnemonic().startsWith("lddw dst, var"))
             .maps(Capabilities.MapRule.of(MapType.ARRAY), Capabilities.MapRule.of(MapType.PERCPU_ARRAY),
-                    Capabilities.MapRule.of(MapType.HASH), Capabilities.MapRule.of(MapType.LPM_TRIE))
+                    Capabilities.MapRule.of(MapType.HASH), Capabilities.MapRule.of(MapType.LPM_TRIE),
+                    Capabilities.MapRule.of(MapType.RINGBUF))
             .helper(Capabilities.HelperRule.of(Helpers.MAP_UPDATE_ELEM).onMaps(MapType.ARRAY, MapType.PERCPU_ARRAY, MapType.HASH)
                     .withNote("LPM maps are read-only on the device (built by the host between batches)"))
             .helper(Capabilities.HelperRule.of(Helpers.MAP_DELETE_ELEM).onMaps(MapType.ARRAY, MapType.PERCPU_ARRAY, MapType.HASH)

@@ -366,6 +366,10 @@ final class OpenClC {
             case Helpers.XDP_ADJUST_HEAD -> "r0 = xdp_adjust_head(M, base, r2);";
             case Helpers.XDP_ADJUST_TAIL -> "r0 = xdp_adjust_tail(M, base, r2);";
             case Helpers.XDP_ADJUST_META -> "r0 = xdp_adjust_meta(M, base, r2);";
+            case Helpers.RINGBUF_OUTPUT -> "r0 = rb_output(M, r1, r2, r3, r4);";
+            case Helpers.RINGBUF_RESERVE -> "r0 = rb_reserve(M, r1, r2, r3);";
+            case Helpers.RINGBUF_SUBMIT -> "r0 = rb_commit(M, r1, 0);";
+            case Helpers.RINGBUF_DISCARD -> "r0 = rb_commit(M, r1, 1);";
             default -> throw new IllegalStateException(pc + ": helper " + id + " passed check");
         };
     }

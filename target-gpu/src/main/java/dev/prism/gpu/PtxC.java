@@ -324,6 +324,10 @@ final class PtxC {
             case Helpers.XDP_ADJUST_TAIL -> out.append(PtxRuntime.call("%r0", "xdp_adjust_tail", "%M", "%base", "%r2"));
             case Helpers.XDP_ADJUST_META -> out.append(PtxRuntime.call("%r0", "xdp_adjust_meta", "%M", "%base", "%r2"));
             case Helpers.LOOP -> loop(pc);
+            case Helpers.RINGBUF_OUTPUT -> out.append(PtxRuntime.call("%r0", "rb_output", "%M", "%r1", "%r2", "%r3", "%r4"));
+            case Helpers.RINGBUF_RESERVE -> out.append(PtxRuntime.call("%r0", "rb_reserve", "%M", "%r1", "%r2", "%r3"));
+            case Helpers.RINGBUF_SUBMIT -> out.append(PtxRuntime.call("%r0", "rb_commit", "%M", "%r1", "0"));
+            case Helpers.RINGBUF_DISCARD -> out.append(PtxRuntime.call("%r0", "rb_commit", "%M", "%r1", "1"));
             default -> throw new IllegalStateException(pc + ": helper " + id + " passed ptx's check");
         }
     }

@@ -50,6 +50,9 @@ final class PtxRuntime {
         {"xdp_adjust_head", "M", "ctx", "d"},
         {"xdp_adjust_meta", "M", "ctx", "d"},
         {"xdp_adjust_tail", "M", "ctx", "d"},
+        {"rb_reserve", "M", "m", "size", "flags"},
+        {"rb_commit", "M", "rec", "discard"},
+        {"rb_output", "M", "m", "data", "size", "flags"},
         {"map_lookup", "M", "m", "key"},
         {"map_update", "M", "m", "key", "val", "flags"},
         {"map_delete", "M", "m", "key"},
@@ -147,6 +150,9 @@ final class PtxRuntime {
         adjustHead();
         adjustMeta();
         adjustTail();
+        rbReserve();
+        rbCommit();
+        rbOutput();
         mapLookup();
         mapUpdate();
         mapDelete();
@@ -605,6 +611,83 @@ final class PtxRuntime {
         ret("0");
         label("EINVAL");
         ret("-22");
+        close();
+    }
+
+    /**
+     * rb_reserve(M, m, size, flags): claims round8(size + 8) bytes of the ring at m with a CAS
+     * loop on its bytes used while they fit its capacity; writes the header (size | busy);
+     * {@return the payload's offset, or 0 (flags not 0, too large, no room)}
+     */
+    private void rbReserve() {
+        open("rb_reserve");
+        l("setp.ne.u64 %q0, %a3, 0;");
+        l("@%q0 bra NULL;");
+        l("setp.gt.u64 %q0, %a2, 0x3fffffff;");
+        l("@%q0 bra NULL;");
+        l("add.u64 %a4, %a2, 15;");
+        l("and.b64 %a4, %a4, 0xfffffffffffffff8U;"); // need
+        l("add.u64 %a5, %a0, %a1;");
+        l("ld.global.u64 %a6, [%a5+8];"); // capacity
+        l("mov.b64 %a12, 0;");
+        l("atom.global.add.u64 %a7, [%a5], %a12;"); // bytes used
+        label("CLAIM");
+        l("add.u64 %a8, %a7, %a4;");
+        l("setp.gt.u64 %q0, %a8, %a6;");
+        l("@%q0 bra NULL;");
+        l("atom.global.cas.b64 %a9, [%a5], %a7, %a8;");
+        l("setp.eq.u64 %q0, %a9, %a7;");
+        l("@%q0 bra GOT;");
+        l("mov.b64 %a7, %a9;");
+        l("bra CLAIM;");
+        label("GOT");
+        l("add.u64 %a10, %a1, " + DeviceLayout.RING_HEADER + ";");
+        l("add.u64 %a10, %a10, %a7;");
+        l("add.u64 %a11, %a0, %a10;");
+        l("cvt.u32.u64 %b0, %a2;");
+        l("or.b32 %b0, %b0, 0x80000000;");
+        l("st.global.u32 [%a11], %b0;");
+        l("mov.b32 %b1, 0;");
+        l("st.global.u32 [%a11+4], %b1;");
+        l("add.u64 %a10, %a10, 8;");
+        ret("%a10");
+        label("NULL");
+        ret("0");
+        close();
+    }
+
+    /** rb_commit(M, rec, discard): the record's header without busy (with discarded when asked), exchanged atomically. */
+    private void rbCommit() {
+        open("rb_commit");
+        l("add.u64 %a3, %a0, %a1;");
+        l("sub.u64 %a3, %a3, 8;");
+        l("atom.global.or.b32 %b0, [%a3], 0;");
+        l("and.b32 %b0, %b0, 0x3fffffff;");
+        l("setp.eq.u64 %q0, %a2, 0;");
+        l("@%q0 bra KEEP;");
+        l("or.b32 %b0, %b0, 0x40000000;");
+        label("KEEP");
+        l("atom.global.exch.b32 %b1, [%a3], %b0;");
+        ret("0");
+        close();
+    }
+
+    /** rb_output(M, m, data, size, flags): flags beyond the two wakeup bits -EINVAL; reserve, copy, submit, or -EAGAIN. */
+    private void rbOutput() {
+        open("rb_output");
+        l("and.b64 %a5, %a4, 0xfffffffffffffffcU;");
+        l("setp.ne.u64 %q0, %a5, 0;");
+        l("@%q0 bra EINVAL;");
+        c("%a6", "rb_reserve", "%a0", "%a1", "%a3", "0");
+        l("setp.eq.u64 %q0, %a6, 0;");
+        l("@%q0 bra EAGAIN;");
+        c("%a7", "copy_bytes", "%a0", "%a6", "%a2", "%a3");
+        c("%a7", "rb_commit", "%a0", "%a6", "0");
+        ret("0");
+        label("EINVAL");
+        ret("-22");
+        label("EAGAIN");
+        ret("-11");
         close();
     }
 

@@ -176,6 +176,34 @@ class PtxGuardsTest {
                 "mov.b64 %r0, %li;");
     }
 
+    @Test
+    void ringRecordsAreClaimedByCasAndCommittedByExchange() {
+        MapDef ring = new MapDef("events", MapType.RINGBUF, 0, 0, 4096, 0, null, false);
+        String ptx = lower("""
+                lddw %r1, map_idx 0
+                mov %r2, 8
+                mov %r3, 0
+                call 131
+                jeq %r0, 0, out
+                stdw [%r0+0], 7
+                mov %r1, %r0
+                mov %r2, 0
+                call 132
+                out:
+                mov %r0, 2
+                exit""", ring);
+        List<String> reserve = List.of(function(ptx, "rb_reserve").split("\n")).stream().map(String::strip).toList();
+        // the claim: bytes used + need must fit the capacity, then a CAS from the value read; retried when another won
+        inOrder(reserve, "ld.global.u64 %a6, [%a5+8];", "atom.global.add.u64 %a7, [%a5], %a12;", "CLAIM:",
+                "setp.gt.u64 %q0, %a8, %a6;", "atom.global.cas.b64 %a9, [%a5], %a7, %a8;", "mov.b64 %a7, %a9;", "bra CLAIM;",
+                "GOT:", "or.b32 %b0, %b0, 0x80000000;", "st.global.u32 [%a11], %b0;");
+        List<String> commit = List.of(function(ptx, "rb_commit").split("\n")).stream().map(String::strip).toList();
+        inOrder(commit, "and.b32 %b0, %b0, 0x3fffffff;", "or.b32 %b0, %b0, 0x40000000;", "KEEP:",
+                "atom.global.exch.b32 %b1, [%a3], %b0;");
+        inOrder(block(ptx, 4), "call.uni (cr), rb_reserve, (c0, c1, c2, c3);");
+        inOrder(block(ptx, 9), "mov.b64 %ca2, 0;", "call.uni (cr), rb_commit, (c0, c1, c2);");
+    }
+
     /** {@return the text of the PTX function {@code name}, from its definition to its closing brace} */
     private static String function(String ptx, String name) {
         String head = ".func (.param .b64 rv) " + name + " (";

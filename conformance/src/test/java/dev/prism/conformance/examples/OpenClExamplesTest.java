@@ -45,7 +45,10 @@ import org.junit.jupiter.api.TestFactory;
  *       Per-CPU values are thereby exact even when not commutative (the parser's last result).</li>
  * </ol>
  * Examples that read the clock (rate_limiter) get the differential test's rewrite: no refill,
- * and the timestamp bytes of the bucket are left out.
+ * and the timestamp bytes of the bucket are left out. Examples with a ring buffer run the random
+ * packets in batches of {@value #RING_BATCH}, small enough that the ring never fills (which
+ * records fit a full ring depends on the order), both rings drained after each batch and their
+ * records compared as multisets.
  */
 class OpenClExamplesTest {
     private static final boolean NIGHTLY = "1".equals(System.getenv("PRISM_NIGHTLY")) || Boolean.getBoolean("prism.nightly");
@@ -102,16 +105,24 @@ class OpenClExamplesTest {
                 same(interp.run(in), gpu.run(List.of(in)).get(0), where);
                 compareMaps(entry.maps(), interp.maps(), gpu.maps(), where);
             }
-            List<RunResult> want = new ArrayList<>();
-            for (RunInput in : random) {
-                want.add(interp.run(in));
+            // With a ring, batches small enough that the ring never fills, both rings drained and
+            // compared after each: which records fit a full ring depends on the order.
+            boolean ring = entry.maps().stream().anyMatch(d -> d.type() == dev.prism.program.MapType.RINGBUF);
+            int step = ring ? RING_BATCH : random.size();
+            for (int from = 0; from < random.size(); from += step) {
+                List<RunInput> part = random.subList(from, Math.min(random.size(), from + step));
+                List<RunResult> want = new ArrayList<>();
+                for (RunInput in : part) {
+                    want.add(interp.run(in));
+                }
+                List<RunResult> got = gpu.run(part);
+                assertEquals(part.size(), got.size());
+                for (int i = 0; i < part.size(); i++) {
+                    same(want.get(i), got.get(i), name + " random packet " + (from + i) + " of one batch: "
+                            + HexFormat.of().formatHex(part.get(i).packet()));
+                }
+                compareMaps(entry.maps(), interp.maps(), gpu.maps(), name + " after a batch of " + part.size());
             }
-            List<RunResult> got = gpu.run(random);
-            assertEquals(random.size(), got.size());
-            for (int i = 0; i < random.size(); i++) {
-                same(want.get(i), got.get(i), name + " random packet " + i + " of one batch: " + HexFormat.of().formatHex(random.get(i).packet()));
-            }
-            compareMaps(entry.maps(), interp.maps(), gpu.maps(), name + " after a batch of " + random.size());
             comparePerCpu(entry, crafted, random, gpu.maps(), name);
             System.out.printf(targetId + " %-13s %d crafted packets one by one, %d random in one batch: r0, packets and maps agree%n",
                     name, crafted.packets().size(), random.size());
@@ -123,8 +134,18 @@ class OpenClExamplesTest {
         assertArrayEquals(a.packetAfter(), b.packetAfter(), "packet after differs, " + where);
     }
 
+    /** Packets per batch for examples with a ring buffer: at most 32 bytes a record, 100 fit a 4 KiB ring. */
+    private static final int RING_BATCH = 100;
+
     private static void compareMaps(List<MapDef> defs, MapAccess interp, MapAccess gpu, String where) {
         for (MapDef def : defs) {
+            if (def.type() == dev.prism.program.MapType.RINGBUF) {
+                // the records as a multiset: work-items claim ring space in any order
+                List<String> a = interp.drain(def.name()).stream().map(HexFormat.of()::formatHex).sorted().toList();
+                List<String> b = gpu.drain(def.name()).stream().map(HexFormat.of()::formatHex).sorted().toList();
+                assertEquals(a, b, "ring " + def.name() + " differs, " + where);
+                continue;
+            }
             if (!def.type().perCpu() || where.contains("crafted")) {
                 assertEquals(contents(interp, def, -1), contents(gpu, def, def.type().perCpu() ? 0 : -1),
                         "map " + def.name() + " differs, " + where);
@@ -136,6 +157,9 @@ class OpenClExamplesTest {
     private static void comparePerCpu(Program entry, Examples.PacketFile crafted, List<RunInput> batch, MapAccess gpu, String name) {
         if (entry.maps().stream().noneMatch(d -> d.type().perCpu())) {
             return;
+        }
+        if (entry.maps().stream().anyMatch(d -> d.type() == dev.prism.program.MapType.RINGBUF)) {
+            throw new IllegalStateException(name + ": per-CPU maps with a ring (batches of " + RING_BATCH + ") are not compared yet");
         }
         int chunk = Math.min(dev.prism.gpu.DeviceExecutable.CHUNK, batch.size());
         for (int cpu = 0; cpu < dev.prism.gpu.DeviceExecutable.CPUS; cpu++) {
