@@ -32,6 +32,12 @@ import java.util.List;
  *   <li>HASH: 8 bytes of header (u32 live count), then a power-of-two table of at least
  *       2 x max_entries slots: u32 state (0 empty, 1 being written, 2 full, 3 deleted), u32 pad,
  *       round8(key), round8(value). Open addressing, linear probing, FNV-1a over the key.</li>
+ *   <li>LRU_HASH: HASH's layout; the pad word is the slot's reference bit (set by lookups and
+ *       updates of an existing key, as HashTableMap) and the header's second u32 a clock hand.
+ *       An insert into a full map evicts with the clock (second chance: a referenced slot loses
+ *       its bit, the first unreferenced one is deleted) and may reuse deleted slots, after a
+ *       search of the key's whole chain. Which entry goes is the device's choice, as it is
+ *       the kernel's.</li>
  *   <li>LPM_TRIE: 8 bytes of header (u32 entry count), then the entries sorted longest prefix
  *       first: u32 prefixlen, u32 pad, round8(key_size - 4) bytes of data, round8(value). A
  *       lookup scans them and takes the first whose prefix matches: the longest, as the trie
@@ -101,7 +107,7 @@ record DeviceLayout(boolean xdp, int stackBytes, boolean fullFrame, List<MapDef>
         return switch (def.type()) {
             case ARRAY -> (long) round8(def.valueSize()) * def.maxEntries();
             case PERCPU_ARRAY -> (long) CPUS * round8(def.valueSize()) * def.maxEntries();
-            case HASH -> HASH_HEADER + (long) hashCapacity(def) * hashSlot(def);
+            case HASH, LRU_HASH -> HASH_HEADER + (long) hashCapacity(def) * hashSlot(def);
             case LPM_TRIE -> HASH_HEADER + (long) def.maxEntries() * lpmSlot(def);
             case RINGBUF -> RING_HEADER + def.maxEntries();
             default -> 0;

@@ -56,7 +56,7 @@ final class DeviceMaps {
                         }
                     }
                 }
-                case HASH -> {
+                case HASH, LRU_HASH -> {
                     int mask = DeviceLayout.hashCapacity(d) - 1;
                     int slot = DeviceLayout.hashSlot(d);
                     int count = 0;
@@ -133,7 +133,7 @@ final class DeviceMaps {
                         require(map.updateUser(index(i), v, BpfMaps.BPF_ANY), d);
                     }
                 }
-                case HASH -> {
+                case HASH, LRU_HASH -> {
                     for (byte[] key : map.keys()) {
                         map.deleteUser(key);
                     }

@@ -114,9 +114,32 @@ final class DeviceRuntime {
               }
               return 0;
             }
-            ulong hash_update(__global uchar *M, ulong m, uint ks, uint vs, ulong slot, uint mask, uint max, ulong key, ulong val, ulong flags) {
+            void lru_evict(__global uchar *M, ulong m, ulong slot, uint mask) {
+              volatile __global uint *hand = (volatile __global uint *) (M + m + 4);
+              for (uint n = 0; n <= 2 * mask + 1; n++) {
+                uint i = atomic_inc(hand) & mask;
+                ulong s = m + 8 + (ulong) i * slot;
+                if (atomic_or((volatile __global uint *) (M + s), 0U) != 2U) continue;
+                if (atomic_xchg((volatile __global uint *) (M + s + 4), 0U) != 0U) continue;
+                if (atomic_cmpxchg((volatile __global uint *) (M + s), 2U, 3U) == 2U) {
+                  atomic_dec((volatile __global uint *) (M + m));
+                  return;
+                }
+              }
+            }
+            ulong hash_update(__global uchar *M, ulong m, uint ks, uint vs, ulong slot, uint mask, uint max, ulong key, ulong val, ulong flags, uint lru) {
               if (flags > 2) return (ulong) -22L;
               ulong voff = 8 + ((ks + 7) & ~7U);
+              if (lru) {
+                ulong s = hash_find(M, m, ks, slot, mask, key);
+                if (s != 0) {
+                  if (flags == 1) return (ulong) -17L;
+                  copy_bytes(M, s + voff, val, vs);
+                  atomic_xchg((volatile __global uint *) (M + s + 4), 1U);
+                  return 0;
+                }
+                if (flags == 2) return (ulong) -2L;
+              }
               uint i = hkey(M, key, ks) & mask;
               uint p = 0;
               while (p <= mask) {
@@ -125,16 +148,23 @@ final class DeviceRuntime {
                 if (v == 2 && keq(M, s + 8, key, ks)) {
                   if (flags == 1) return (ulong) -17L;
                   copy_bytes(M, s + voff, val, vs);
+                  if (lru) atomic_xchg((volatile __global uint *) (M + s + 4), 1U);
                   return 0;
                 }
-                if (v == 0) {
+                if (v == 0 || (lru && v == 3)) {
                   if (flags == 2) return (ulong) -2L;
                   volatile __global uint *count = (volatile __global uint *) (M + m);
-                  if (atomic_inc(count) >= max) { atomic_dec(count); return (ulong) -7L; }
-                  if (atomic_cmpxchg((volatile __global uint *) (M + s), 0U, 1U) != 0U) {
+                  if (atomic_inc(count) >= max) {
+                    atomic_dec(count);
+                    if (!lru) return (ulong) -7L;
+                    lru_evict(M, m, slot, mask);
+                    continue;
+                  }
+                  if (atomic_cmpxchg((volatile __global uint *) (M + s), v, 1U) != v) {
                     atomic_dec(count);
                     continue;
                   }
+                  ST32(s + 4, 0);
                   copy_bytes(M, s + 8, key, ks);
                   copy_bytes(M, s + voff, val, vs);
                   mem_fence(CLK_GLOBAL_MEM_FENCE);
@@ -230,16 +260,19 @@ final class DeviceRuntime {
                             .append("UL, val, ").append(d.valueSize()).append("U); return 0; }\n");
                     delete.append("  if (m == ").append(off).append(") return (ulong) -22L;\n");
                 }
-                case HASH -> {
+                case HASH, LRU_HASH -> {
                     int cap = DeviceLayout.hashCapacity(d);
                     int slot = DeviceLayout.hashSlot(d);
                     String args = d.keySize() + "U, ";
                     String table = slot + "UL, " + (cap - 1) + "U";
                     long voff = 8 + DeviceLayout.round8(d.keySize());
+                    boolean lru = d.type() == dev.prism.program.MapType.LRU_HASH;
                     lookup.append("  if (m == ").append(off).append(") { ulong s = hash_find(M, m, ").append(args).append(table)
-                            .append(", key); return s == 0 ? 0 : s + ").append(voff).append("UL; }\n");
+                            .append(", key); ").append(lru ? "if (s != 0) atomic_xchg((volatile __global uint *) (M + s + 4), 1U); " : "")
+                            .append("return s == 0 ? 0 : s + ").append(voff).append("UL; }\n");
                     update.append("  if (m == ").append(off).append(") return hash_update(M, m, ").append(args)
-                            .append(d.valueSize()).append("U, ").append(table).append(", ").append(max).append("U, key, val, flags);\n");
+                            .append(d.valueSize()).append("U, ").append(table).append(", ").append(max).append("U, key, val, flags, ")
+                            .append(lru ? 1 : 0).append("U);\n");
                     delete.append("  if (m == ").append(off).append(") return hash_delete(M, m, ").append(args).append(table)
                             .append(", key);\n");
                 }

@@ -49,10 +49,12 @@ abstract sealed class GpuTarget implements Target permits OpenClTarget, PtxTarge
                     || o.mnemonic().startsWith("lddw dst, map_value_fd") || o.mnemonic().startsWith("lddw dst, var"))
             .maps(Capabilities.MapRule.of(MapType.ARRAY), Capabilities.MapRule.of(MapType.PERCPU_ARRAY),
                     Capabilities.MapRule.of(MapType.HASH), Capabilities.MapRule.of(MapType.LPM_TRIE),
-                    Capabilities.MapRule.of(MapType.RINGBUF))
-            .helper(Capabilities.HelperRule.of(Helpers.MAP_UPDATE_ELEM).onMaps(MapType.ARRAY, MapType.PERCPU_ARRAY, MapType.HASH)
+                    Capabilities.MapRule.of(MapType.RINGBUF), Capabilities.MapRule.of(MapType.LRU_HASH))
+            .helper(Capabilities.HelperRule.of(Helpers.MAP_UPDATE_ELEM).onMaps(MapType.ARRAY, MapType.PERCPU_ARRAY, MapType.HASH,
+                    MapType.LRU_HASH)
                     .withNote("LPM maps are read-only on the device (built by the host between batches)"))
-            .helper(Capabilities.HelperRule.of(Helpers.MAP_DELETE_ELEM).onMaps(MapType.ARRAY, MapType.PERCPU_ARRAY, MapType.HASH)
+            .helper(Capabilities.HelperRule.of(Helpers.MAP_DELETE_ELEM).onMaps(MapType.ARRAY, MapType.PERCPU_ARRAY, MapType.HASH,
+                    MapType.LRU_HASH)
                     .withNote("LPM maps are read-only on the device (built by the host between batches)"))
             .atomics(AtomicOp.values())
             .calls(new Capabilities.Calls(true, false, false))

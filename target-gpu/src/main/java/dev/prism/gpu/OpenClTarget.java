@@ -10,12 +10,13 @@ import dev.prism.verifier.VerifiedProgram;
  * program to a kernel, one work-item per input; {@link DeviceExecutable} runs batches on the
  * first OpenCL device with 64-bit atomics (PoCL's CPU device here) through {@link OpenCl}.
  *
- * <p>What it refuses, through {@link #check} ({@link #capabilities()}): tc programs, legacy
- * packet loads and callx (groups packet, callx), tail calls, lddw by fd / variable / code
- * address, helpers other than map lookup/update/delete, ktime (the batch's launch time: OpenCL
- * C has no device clock), get_prandom_u32 (xorshift per work-item, seeded per batch),
- * get_smp_processor_id (the work-group), csum_diff and the three XDP adjust helpers, and maps
- * other than ARRAY, PERCPU_ARRAY, HASH and LPM_TRIE (lookups only: update and delete on it).
+ * <p>What it takes is {@link GpuTarget#DEVICE}, shared with ptx: map lookup/update/delete on
+ * ARRAY, PERCPU_ARRAY, HASH, LRU_HASH and LPM_TRIE (lookups only), ring buffers
+ * (output/reserve/submit/discard), ktime (the batch's launch time: OpenCL C has no device
+ * clock), get_prandom_u32 (xorshift per work-item, seeded per batch), get_smp_processor_id (the
+ * work-group), csum_diff, the three XDP adjust helpers, bpf_loop and bpf-to-bpf calls. It
+ * refuses through {@link #check}, with the pc: tc programs, legacy packet loads, callx, tail
+ * calls, lddw by fd or variable, other helpers and other map types.
  */
 public final class OpenClTarget extends GpuTarget {
     /** The target with the host's clock (ServiceLoader constructor). */

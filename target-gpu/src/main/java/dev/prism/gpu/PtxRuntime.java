@@ -11,9 +11,9 @@ import java.util.List;
  * ({@code .func (.param .b64 rv) name (.param .b64 p0, ...)}); addresses are arena offsets, the
  * arena's device pointer is the first parameter.
  *
- * <p><b>Atomics and memory ordering.</b> A hash slot's 8-byte header (u32 state, u32 pad, always
- * 0) is claimed empty to "being written" with {@code atom.global.cas.b64} (0 to 1), the key and
- * value written, then {@code fence.acq_rel.gpu} and {@code atom.global.exch.b32} publish it as
+ * <p><b>Atomics and memory ordering.</b> A hash slot's state (the u32 before its u32 reference
+ * bit, used by LRU_HASH) is claimed empty (or, in an LRU map, deleted) to "being written" with
+ * {@code atom.global.cas.b32}, the key and value written, then {@code fence.acq_rel.gpu} and {@code atom.global.exch.b32} publish it as
  * full (2); readers read the state with {@code atom.global.or.b32 [s], 0} and fence before
  * reading the key; a reader that finds a slot being written spins (sm_70+ schedules diverged
  * threads of a warp independently, so the writer finishes). The live count is a u32 changed
@@ -43,7 +43,8 @@ final class PtxRuntime {
         {"keq", "M", "x", "y", "ks"},
         {"slot_state", "M", "s"},
         {"hash_find", "M", "m", "ks", "slot", "mask", "key"},
-        {"hash_update", "M", "m", "ks", "vs", "slot", "mask", "max", "key", "val", "flags"},
+        {"hash_update", "M", "m", "ks", "vs", "slot", "mask", "max", "key", "val", "flags", "lru"},
+        {"lru_evict", "M", "m", "slot", "mask"},
         {"hash_delete", "M", "m", "ks", "slot", "mask", "key"},
         {"lpm_lookup", "M", "m", "dlen", "slot", "key"},
         {"csum_diff", "M", "from", "fs", "to", "ts", "seed"},
@@ -143,6 +144,7 @@ final class PtxRuntime {
         keq();
         slotState();
         hashFind();
+        lruEvict();
         hashUpdate();
         hashDelete();
         lpmLookup();
@@ -289,26 +291,83 @@ final class PtxRuntime {
     }
 
     /**
-     * hash_update(M, m, ks, vs, slot, mask, max, key, val, flags): BPF_ANY (0), BPF_NOEXIST (1)
-     * or BPF_EXIST (2); 0, -EINVAL, -EEXIST, -ENOENT or -E2BIG as Linux answers.
+     * lru_evict(M, m, slot, mask): the clock hand (the header's second u32) moves over the
+     * slots; a full slot with its reference bit set loses it, the first without is deleted (state
+     * 2 to 3 by CAS) and the count goes down; at most two rounds.
+     */
+    private void lruEvict() {
+        open("lru_evict");
+        l("add.u64 %a4, %a0, %a1;");
+        l("mov.b64 %a5, 0;");
+        l("add.u64 %a6, %a3, %a3;");
+        l("add.u64 %a6, %a6, 1;");
+        label("LOOP");
+        l("setp.gt.u64 %q0, %a5, %a6;");
+        l("@%q0 bra DONE;");
+        l("add.u64 %a5, %a5, 1;");
+        l("atom.global.add.u32 %b0, [%a4+4], 1;");
+        l("cvt.u64.u32 %a7, %b0;");
+        l("and.b64 %a7, %a7, %a3;");
+        l("mad.lo.u64 %a8, %a7, %a2, %a1;");
+        l("add.u64 %a8, %a8, 8;");
+        l("add.u64 %a9, %a0, %a8;");
+        l("atom.global.or.b32 %b1, [%a9], 0;");
+        l("setp.ne.u32 %q1, %b1, 2;");
+        l("@%q1 bra LOOP;");
+        l("mov.b32 %b3, 0;");
+        l("atom.global.exch.b32 %b2, [%a9+4], %b3;");
+        l("setp.ne.u32 %q1, %b2, 0;");
+        l("@%q1 bra LOOP;");
+        l("atom.global.cas.b32 %b4, [%a9], 2, 3;");
+        l("setp.ne.u32 %q1, %b4, 2;");
+        l("@%q1 bra LOOP;");
+        l("atom.global.add.u32 %b5, [%a4], 0xffffffff;");
+        label("DONE");
+        ret("0");
+        close();
+    }
+
+    /**
+     * hash_update(M, m, ks, vs, slot, mask, max, key, val, flags, lru): BPF_ANY (0), BPF_NOEXIST
+     * (1) or BPF_EXIST (2); 0, -EINVAL, -EEXIST, -ENOENT or -E2BIG as Linux answers. With lru
+     * (LRU_HASH): the key's chain is searched first (an update sets the reference bit), an insert
+     * may take a deleted slot, and a full map evicts instead of answering -E2BIG.
      */
     private void hashUpdate() {
         open("hash_update");
-        // %a0 M, %a1 m, %a2 ks, %a3 vs, %a4 slot, %a5 mask, %a6 max, %a7 key, %a8 val, %a9 flags
+        // %a0 M, %a1 m, %a2 ks, %a3 vs, %a4 slot, %a5 mask, %a6 max, %a7 key, %a8 val, %a9 flags, %a10 lru
+        l("setp.ne.u64 %q5, %a10, 0;"); // lru, for the whole function
         l("setp.gt.u64 %q0, %a9, 2;");
         l("@%q0 bra EINVAL;");
         l("add.u64 %a10, %a2, 7;");
         l("and.b64 %a10, %a10, 0xfffffffffffffff8U;");
         l("add.u64 %a10, %a10, 8;"); // value offset in a slot
+        l("add.u64 %a18, %a0, %a1;"); // the live count's address
+        l("@!%q5 bra PROBE;");
+        c("%a20", "hash_find", "%a0", "%a1", "%a2", "%a4", "%a5", "%a7");
+        l("setp.eq.u64 %q0, %a20, 0;");
+        l("@%q0 bra ABSENT;");
+        l("setp.eq.u64 %q0, %a9, 1;");
+        l("@%q0 bra EEXIST;");
+        l("add.u64 %a15, %a20, %a10;");
+        c("%a16", "copy_bytes", "%a0", "%a15", "%a8", "%a3");
+        l("add.u64 %a21, %a0, %a20;");
+        l("mov.b32 %b3, 1;");
+        l("atom.global.exch.b32 %b2, [%a21+4], %b3;");
+        ret("0");
+        label("ABSENT");
+        l("setp.eq.u64 %q0, %a9, 2;");
+        l("@%q0 bra ENOENT;");
+        label("PROBE");
         c("%a11", "hkey", "%a0", "%a7", "%a2");
         l("and.b64 %a11, %a11, %a5;"); // i
         l("mov.b64 %a12, 0;"); // probes
-        l("add.u64 %a18, %a0, %a1;"); // the live count's address
         label("LOOP");
         l("setp.gt.u64 %q0, %a12, %a5;");
         l("@%q0 bra E2BIG;");
         l("mad.lo.u64 %a13, %a11, %a4, %a1;");
         l("add.u64 %a13, %a13, 8;"); // s
+        l("add.u64 %a17, %a0, %a13;");
         c("%a14", "slot_state", "%a0", "%a13");
         l("setp.ne.u64 %q0, %a14, 2;");
         l("@%q0 bra NOTFULL;");
@@ -320,20 +379,30 @@ final class PtxRuntime {
         l("@%q0 bra EEXIST;");
         l("add.u64 %a15, %a13, %a10;");
         c("%a16", "copy_bytes", "%a0", "%a15", "%a8", "%a3");
+        l("mov.b32 %b3, 1;");
+        l("@%q5 atom.global.exch.b32 %b2, [%a17+4], %b3;");
         ret("0");
         label("NOTFULL");
-        l("setp.ne.u64 %q0, %a14, 0;");
-        l("@%q0 bra NEXT;");
+        l("setp.eq.u64 %q0, %a14, 0;");
+        l("@%q0 bra FREE;");
+        l("setp.eq.u64 %q0, %a14, 3;");
+        l("and.pred %q0, %q0, %q5;");
+        l("@!%q0 bra NEXT;");
+        label("FREE");
         l("setp.eq.u64 %q0, %a9, 2;");
         l("@%q0 bra ENOENT;");
         l("atom.global.add.u32 %b0, [%a18], 1;");
         l("cvt.u64.u32 %a16, %b0;");
         l("setp.ge.u64 %q0, %a16, %a6;");
         l("@%q0 bra FULL;");
-        l("add.u64 %a17, %a0, %a13;");
-        l("atom.global.cas.b64 %a19, [%a17], 0, 1;");
-        l("setp.ne.u64 %q0, %a19, 0;");
+        // claim the slot: its state from what was read (0 empty, 3 deleted) to 1, being written
+        l("cvt.u32.u64 %b4, %a14;");
+        l("mov.b32 %b5, 1;");
+        l("atom.global.cas.b32 %b6, [%a17], %b4, %b5;");
+        l("setp.ne.u32 %q0, %b6, %b4;");
         l("@%q0 bra LOST;");
+        l("mov.b32 %b3, 0;");
+        l("st.global.u32 [%a17+4], %b3;");
         l("add.u64 %a15, %a13, 8;");
         c("%a16", "copy_bytes", "%a0", "%a15", "%a7", "%a2");
         l("add.u64 %a15, %a13, %a10;");
@@ -347,7 +416,9 @@ final class PtxRuntime {
         l("bra LOOP;");
         label("FULL");
         l("atom.global.add.u32 %b0, [%a18], 0xffffffff;");
-        l("bra E2BIG;");
+        l("@!%q5 bra E2BIG;");
+        c("%a16", "lru_evict", "%a0", "%a1", "%a4", "%a5");
+        l("bra LOOP;");
         label("NEXT");
         l("add.u64 %a12, %a12, 1;");
         l("add.u64 %a11, %a11, 1;");
@@ -371,8 +442,8 @@ final class PtxRuntime {
         l("setp.eq.u64 %q0, %a6, 0;");
         l("@%q0 bra ENOENT;");
         l("add.u64 %a7, %a0, %a6;");
-        l("atom.global.cas.b64 %a8, [%a7], 2, 3;");
-        l("setp.ne.u64 %q0, %a8, 2;");
+        l("atom.global.cas.b32 %b1, [%a7], 2, 3;");
+        l("setp.ne.u32 %q0, %b1, 2;");
         l("@%q0 bra ENOENT;");
         l("add.u64 %a9, %a0, %a1;");
         l("atom.global.add.u32 %b0, [%a9], 0xffffffff;");
@@ -708,7 +779,7 @@ final class PtxRuntime {
             long off = layout.mapOffset(i);
             int stride = DeviceLayout.round8(d.valueSize());
             if (d.type() != MapType.ARRAY && d.type() != MapType.PERCPU_ARRAY && d.type() != MapType.HASH
-                    && d.type() != MapType.LPM_TRIE) {
+                    && d.type() != MapType.LRU_HASH && d.type() != MapType.LPM_TRIE) {
                 continue;
             }
             l("setp.ne.u64 %q0, %a1, " + off + ";");
@@ -727,11 +798,17 @@ final class PtxRuntime {
                     l("add.u64 %a4, %a4, %a30;");
                     ret("%a4");
                 }
-                case HASH -> {
+                case HASH, LRU_HASH -> {
                     c("%a4", "hash_find", "%a0", "%a1", String.valueOf(d.keySize()), String.valueOf(DeviceLayout.hashSlot(d)),
                             String.valueOf(DeviceLayout.hashCapacity(d) - 1), "%a2");
                     l("setp.eq.u64 %q1, %a4, 0;");
                     l("@%q1 bra MISS;");
+                    if (d.type() == MapType.LRU_HASH) {
+                        // a lookup references the entry (its second chance)
+                        l("add.u64 %a5, %a0, %a4;");
+                        l("mov.b32 %b0, 1;");
+                        l("atom.global.exch.b32 %b1, [%a5+4], %b0;");
+                    }
                     l("add.u64 %a4, %a4, " + (8 + DeviceLayout.round8(d.keySize())) + ";");
                     ret("%a4");
                 }
@@ -757,15 +834,16 @@ final class PtxRuntime {
             MapDef d = maps.get(i);
             long off = layout.mapOffset(i);
             int stride = DeviceLayout.round8(d.valueSize());
-            if (d.type() != MapType.ARRAY && d.type() != MapType.PERCPU_ARRAY && d.type() != MapType.HASH) {
+            if (d.type() != MapType.ARRAY && d.type() != MapType.PERCPU_ARRAY && d.type() != MapType.HASH
+                    && d.type() != MapType.LRU_HASH) {
                 continue;
             }
             l("setp.ne.u64 %q0, %a1, " + off + ";");
             l("@%q0 bra NOT" + i + ";");
-            if (d.type() == MapType.HASH) {
+            if (d.type() == MapType.HASH || d.type() == MapType.LRU_HASH) {
                 c("%a5", "hash_update", "%a0", "%a1", String.valueOf(d.keySize()), String.valueOf(d.valueSize()),
                         String.valueOf(DeviceLayout.hashSlot(d)), String.valueOf(DeviceLayout.hashCapacity(d) - 1),
-                        String.valueOf(d.maxEntries()), "%a2", "%a3", "%a4");
+                        String.valueOf(d.maxEntries()), "%a2", "%a3", "%a4", d.type() == MapType.LRU_HASH ? "1" : "0");
                 ret("%a5");
             } else {
                 l("setp.gt.u64 %q1, %a4, 2;");
@@ -802,7 +880,7 @@ final class PtxRuntime {
         List<MapDef> maps = layout.maps();
         for (int i = 0; i < maps.size(); i++) {
             MapDef d = maps.get(i);
-            if (d.type() != MapType.HASH) {
+            if (d.type() != MapType.HASH && d.type() != MapType.LRU_HASH) {
                 continue;
             }
             l("setp.ne.u64 %q0, %a1, " + layout.mapOffset(i) + ";");

@@ -242,4 +242,60 @@ class OpenClTargetTest {
             assertTrue(short1 > 0, "the NULL-ctx path ran");
         }
     }
+
+    /**
+     * An LRU hash of 8 entries on the device: 300 work-items insert keys 0..299 (packet bytes
+     * 14-15, little-endian, value the key) and look up key 3 (kept referenced). Every insert
+     * answers 0 (an LRU map evicts, never -E2BIG), the map ends with exactly 8 entries whose
+     * values equal their keys, and a host insert after the batch still succeeds.
+     */
+    @Test
+    void lruHashEvictsInsteadOfRefusing() {
+        requireDevice();
+        MapDef lru = new MapDef("lru", MapType.LRU_HASH, 4, 8, 8, 0, null, false);
+        Program p = xdp("""
+                ldxw %r2, [%r1+0]
+                ldxw %r3, [%r1+4]
+                mov %r4, %r2
+                add %r4, 16
+                jgt %r4, %r3, out
+                ldxh %r5, [%r2+14]
+                stxw [%r10-4], %r5
+                stxdw [%r10-16], %r5
+                lddw %r1, map_idx 0
+                mov %r2, %r10
+                add %r2, -4
+                mov %r3, %r10
+                add %r3, -16
+                mov %r4, 0
+                call 2
+                exit
+                out:
+                mov %r0, 99
+                exit
+                """, lru);
+        List<RunInput> batch = new ArrayList<>();
+        for (int k = 0; k < 300; k++) {
+            byte[] pkt = new byte[64];
+            pkt[14] = (byte) k;
+            pkt[15] = (byte) (k >> 8);
+            batch.add(RunInput.ofPacket(pkt));
+        }
+        try (Executable e = TARGET.load(List.of(p))) {
+            for (int i = 0; i < 3; i++) {
+                List<RunResult> out = e.run(batch);
+                for (int k = 0; k < out.size(); k++) {
+                    assertEquals(0, out.get(k).r0(), "insert of key " + k + " in batch " + i);
+                }
+                List<byte[]> keys = e.maps().keys("lru");
+                assertEquals(8, keys.size(), "a full LRU map after batch " + i);
+                for (byte[] key : keys) {
+                    long v = ByteBuffer.wrap(e.maps().lookup("lru", key)).order(ByteOrder.LITTLE_ENDIAN).getLong();
+                    assertEquals(ByteBuffer.wrap(key).order(ByteOrder.LITTLE_ENDIAN).getInt(), v);
+                }
+            }
+            e.maps().update("lru", new byte[] {(byte) 0xff, 0x7f, 0, 0}, new byte[8], 0);
+            assertEquals(8, e.maps().keys("lru").size());
+        }
+    }
 }

@@ -137,12 +137,14 @@ class PtxGuardsTest {
         assertFalse(ptx.contains("atom.global.sub") || ptx.contains("red.global.sub"), "PTX has no atom.sub");
         String update = function(ptx, "hash_update");
         List<String> lines = List.of(update.split("\n")).stream().map(String::strip).toList();
-        // claim a slot empty -> being written with a 64-bit CAS, publish it full after a fence
-        inOrder(lines, "atom.global.add.u32 %b0, [%a18], 1;", "atom.global.cas.b64 %a19, [%a17], 0, 1;", "fence.acq_rel.gpu;",
+        // claim a slot's state (as read: empty, or deleted in an LRU map) -> being written with a CAS,
+        // publish it full after a fence
+        inOrder(lines, "atom.global.add.u32 %b0, [%a18], 1;", "cvt.u32.u64 %b4, %a14;", "mov.b32 %b5, 1;",
+                "atom.global.cas.b32 %b6, [%a17], %b4, %b5;", "setp.ne.u32 %q0, %b6, %b4;", "@%q0 bra LOST;", "fence.acq_rel.gpu;",
                 "atom.global.exch.b32 %b1, [%a17], 2;");
         assertTrue(update.contains("atom.global.add.u32 %b0, [%a18], 0xffffffff;"), "the count given back by adding -1");
         String delete = function(ptx, "hash_delete");
-        inOrder(List.of(delete.split("\n")).stream().map(String::strip).toList(), "atom.global.cas.b64 %a8, [%a7], 2, 3;",
+        inOrder(List.of(delete.split("\n")).stream().map(String::strip).toList(), "atom.global.cas.b32 %b1, [%a7], 2, 3;",
                 "atom.global.add.u32 %b0, [%a9], 0xffffffff;");
     }
 
