@@ -45,6 +45,8 @@ public final class DeviceExecutable implements dev.prism.target.Executable {
     }
 
     private final VerifiedProgram verified;
+    /** The entry and the tail-call targets, as prog_array slots name them. */
+    private List<dev.prism.program.Program> programs;
     private final DeviceLayout layout;
     private final Gpu gpu;
     private final Arena arena = Arena.ofShared();
@@ -72,6 +74,7 @@ public final class DeviceExecutable implements dev.prism.target.Executable {
         this.seed = seed;
         this.ownsMaps = shared == null;
         this.maps = shared == null ? hostMaps(verified.program().maps(), arena) : shared;
+        this.programs = List.of(verified.program());
         this.kernel = gpu.kernel(source);
     }
 
@@ -85,6 +88,12 @@ public final class DeviceExecutable implements dev.prism.target.Executable {
             ms.add(BpfMaps.create(d, d.type() == dev.prism.program.MapType.PERCPU_ARRAY ? DeviceLayout.CPUS : 1, arena));
         }
         return List.copyOf(ms);
+    }
+
+    /** Names the programs prog_array slots may hold (the entry first); the kernel holds them all. */
+    DeviceExecutable withPrograms(List<dev.prism.program.Program> all) {
+        this.programs = List.copyOf(all);
+        return this;
     }
 
     /** {@return the timing of the last batch, or null before the first} */
@@ -111,7 +120,7 @@ public final class DeviceExecutable implements dev.prism.target.Executable {
      */
     @Override
     public MapAccess maps() {
-        return new SyncedMapAccess(new MapSetAccess(maps, List.of(verified.program())), this::syncDown, this::markDeviceStale);
+        return new SyncedMapAccess(new MapSetAccess(maps, programs), this::syncDown, this::markDeviceStale);
     }
 
     synchronized void markDeviceStale() {

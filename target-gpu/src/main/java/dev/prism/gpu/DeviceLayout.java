@@ -43,6 +43,8 @@ import java.util.List;
  *       lookup scans them and takes the first whose prefix matches: the longest, as the trie
  *       would. Built by the host between batches; programs only read it (update and delete on
  *       an LPM map are refused by check).</li>
+ *   <li>PROG_ARRAY: a u32 per slot, the index of the program in it plus 1 (0: empty), written
+ *       by the host; the kernel holds every program of the object.</li>
  *   <li>RINGBUF: u64 bytes used, u64 capacity (the room the host's ring had at upload), then
  *       records from offset 16 on, never wrapping: u32 length | busy (bit 31) | discarded (bit
  *       30), u32 0, the payload rounded up to 8. A reserve claims its bytes with a CAS on the
@@ -74,12 +76,23 @@ record DeviceLayout(boolean xdp, int stackBytes, boolean fullFrame, List<MapDef>
      * whose callback is a call) 8 frames of 512
      */
     static DeviceLayout of(Program program, int stackDepth) {
-        boolean calls = false;
+        return of(List.of(program), stackDepth);
+    }
+
+    /**
+     * {@return the layout for {@code programs} (normalized; the first is the entry, the others
+     * tail-call targets sharing its maps)}: with several programs, 8 frames of 512
+     */
+    static DeviceLayout of(List<Program> programs, int stackDepth) {
+        Program program = programs.getFirst();
+        boolean calls = programs.size() > 1;
         boolean tail = false;
-        for (int pc = 0; pc < program.length(); pc++) {
-            if (program.at(pc) instanceof Insn.Call c) {
-                calls |= c.kind() == CallKind.LOCAL || c.kind() == CallKind.HELPER && c.imm() == Helpers.LOOP;
-                tail |= c.kind() == CallKind.HELPER && c.imm() == Helpers.XDP_ADJUST_TAIL;
+        for (Program q : programs) {
+            for (int pc = 0; pc < q.length(); pc++) {
+                if (q.at(pc) instanceof Insn.Call c) {
+                    calls |= c.kind() == CallKind.LOCAL || c.kind() == CallKind.HELPER && c.imm() == Helpers.LOOP;
+                    tail |= c.kind() == CallKind.HELPER && c.imm() == Helpers.XDP_ADJUST_TAIL;
+                }
             }
         }
         List<MapDef> maps = program.maps();
@@ -110,6 +123,7 @@ record DeviceLayout(boolean xdp, int stackBytes, boolean fullFrame, List<MapDef>
             case HASH, LRU_HASH -> HASH_HEADER + (long) hashCapacity(def) * hashSlot(def);
             case LPM_TRIE -> HASH_HEADER + (long) def.maxEntries() * lpmSlot(def);
             case RINGBUF -> RING_HEADER + def.maxEntries();
+            case PROG_ARRAY -> 4L * def.maxEntries();
             default -> 0;
         };
     }

@@ -94,6 +94,14 @@ final class DeviceMaps {
                     }
                     region.set(ValueLayout.JAVA_INT_UNALIGNED, off, at);
                 }
+                case PROG_ARRAY -> {
+                    dev.prism.runtime.maps.ProgArrayMap pa = (dev.prism.runtime.maps.ProgArrayMap) map;
+                    for (int i = 0; i < d.maxEntries(); i++) {
+                        if (pa.get(i) instanceof Integer k) {
+                            region.set(ValueLayout.JAVA_INT_UNALIGNED, off + 4L * i, k + 1);
+                        }
+                    }
+                }
                 case RINGBUF -> {
                     RingBufMap ring = (RingBufMap) map;
                     long used = ring.producerPosition() - ring.consumerPosition();
@@ -169,6 +177,9 @@ final class DeviceMaps {
                     }
                 }
                 case RINGBUF -> appendRecords((RingBufMap) map, region, off);
+                case PROG_ARRAY -> {
+                    // the host's slots are the ones of record: the device only reads them
+                }
                 default -> throw new TargetException("not supported: map type " + d.type().id() + " on the device");
             }
         }

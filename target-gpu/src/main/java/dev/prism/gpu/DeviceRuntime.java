@@ -242,6 +242,7 @@ final class DeviceRuntime {
         StringBuilder update = new StringBuilder(
                 "ulong map_update(__global uchar *M, ulong m, ulong key, ulong val, ulong flags, uint cpu) {\n");
         StringBuilder delete = new StringBuilder("ulong map_delete(__global uchar *M, ulong m, ulong key) {\n");
+        StringBuilder slots = new StringBuilder("uint prog_slot(__global uchar *M, ulong m, uint i) {\n");
         for (int i = 0; i < layout.maps().size(); i++) {
             MapDef d = layout.maps().get(i);
             String off = layout.mapOffset(i) + "UL";
@@ -276,6 +277,8 @@ final class DeviceRuntime {
                     delete.append("  if (m == ").append(off).append(") return hash_delete(M, m, ").append(args).append(table)
                             .append(", key);\n");
                 }
+                case PROG_ARRAY -> slots.append("  if (m == ").append(off).append(") return i < ").append(max)
+                        .append("U ? (uint) LD32(m + 4UL * i) : 0;\n");
                 case LPM_TRIE -> lookup.append("  if (m == ").append(off).append(") return lpm_lookup(M, m, ")
                         .append(d.keySize() - 4).append("U, ").append(DeviceLayout.lpmSlot(d)).append("UL, key);\n");
                 default -> {
@@ -285,6 +288,7 @@ final class DeviceRuntime {
         lookup.append("  return 0;\n}\n");
         update.append("  return (ulong) -22L;\n}\n");
         delete.append("  return (ulong) -22L;\n}\n");
-        return b.append(lookup).append(update).append(delete).toString();
+        slots.append("  return 0;\n}\n");
+        return b.append(lookup).append(update).append(delete).append(slots).toString();
     }
 }

@@ -44,12 +44,14 @@ abstract sealed class GpuTarget implements Target permits OpenClTarget, PtxTarge
             .helpers(Helpers.MAP_LOOKUP_ELEM, Helpers.MAP_UPDATE_ELEM, Helpers.MAP_DELETE_ELEM, Helpers.KTIME_GET_NS,
                     Helpers.KTIME_GET_BOOT_NS, Helpers.GET_PRANDOM_U32, Helpers.GET_SMP_PROCESSOR_ID, Helpers.CSUM_DIFF,
                     Helpers.XDP_ADJUST_HEAD, Helpers.XDP_ADJUST_META, Helpers.XDP_ADJUST_TAIL, Helpers.LOOP,
-                    Helpers.RINGBUF_OUTPUT, Helpers.RINGBUF_RESERVE, Helpers.RINGBUF_SUBMIT, Helpers.RINGBUF_DISCARD)
+                    Helpers.RINGBUF_OUTPUT, Helpers.RINGBUF_RESERVE, Helpers.RINGBUF_SUBMIT, Helpers.RINGBUF_DISCARD,
+                    Helpers.TAIL_CALL)
             .lacking(o -> o.mnemonic().startsWith("call btf") || o.mnemonic().startsWith("lddw dst, map_fd")
                     || o.mnemonic().startsWith("lddw dst, map_value_fd") || o.mnemonic().startsWith("lddw dst, var"))
             .maps(Capabilities.MapRule.of(MapType.ARRAY), Capabilities.MapRule.of(MapType.PERCPU_ARRAY),
                     Capabilities.MapRule.of(MapType.HASH), Capabilities.MapRule.of(MapType.LPM_TRIE),
-                    Capabilities.MapRule.of(MapType.RINGBUF), Capabilities.MapRule.of(MapType.LRU_HASH))
+                    Capabilities.MapRule.of(MapType.RINGBUF), Capabilities.MapRule.of(MapType.LRU_HASH),
+                    Capabilities.MapRule.of(MapType.PROG_ARRAY))
             .helper(Capabilities.HelperRule.of(Helpers.MAP_UPDATE_ELEM).onMaps(MapType.ARRAY, MapType.PERCPU_ARRAY, MapType.HASH,
                     MapType.LRU_HASH)
                     .withNote("LPM maps are read-only on the device (built by the host between batches)"))
@@ -57,7 +59,7 @@ abstract sealed class GpuTarget implements Target permits OpenClTarget, PtxTarge
                     MapType.LRU_HASH)
                     .withNote("LPM maps are read-only on the device (built by the host between batches)"))
             .atomics(AtomicOp.values())
-            .calls(new Capabilities.Calls(true, false, false))
+            .calls(new Capabilities.Calls(true, true, false))
             .build();
 
     GpuTarget(Environment env) {
@@ -65,7 +67,12 @@ abstract sealed class GpuTarget implements Target permits OpenClTarget, PtxTarge
     }
 
     /** {@return the kernel text of {@code verified} for {@code layout}} */
-    abstract String lower(VerifiedProgram verified, DeviceLayout layout);
+    String lower(VerifiedProgram verified, DeviceLayout layout) {
+        return lower(List.of(verified), layout);
+    }
+
+    /** {@return the kernel text of {@code verified}: the entry first, then the programs tail calls may reach} */
+    abstract String lower(List<VerifiedProgram> verified, DeviceLayout layout);
 
     /** {@return the device} @throws TargetException when there is none */
     abstract Gpu gpu();
@@ -100,11 +107,11 @@ abstract sealed class GpuTarget implements Target permits OpenClTarget, PtxTarge
      */
     @Override
     public Executable load(List<Program> programs) {
-        if (programs.size() != 1) {
-            throw TargetException.unsupported("tail calls on " + id() + " (it loads one program at a time)");
-        }
         requireAvailable();
         Program p = programs.get(0);
+        if (programs.size() > 1) {
+            return loadWithTargets(programs);
+        }
         if (p.type() != ProgramType.RAW) {
             VerifiedProgram v;
             try {
@@ -115,6 +122,55 @@ abstract sealed class GpuTarget implements Target permits OpenClTarget, PtxTarge
             return compile(v).load();
         }
         return new BySize(p);
+    }
+
+    /**
+     * Several programs: one kernel holds them all (tail calls continue its dispatch at the
+     * target's first instruction); they must share the entry's maps, as an object's programs do.
+     */
+    private Executable loadWithTargets(List<Program> programs) {
+        Program entry = programs.getFirst();
+        if (entry.type() == ProgramType.RAW) {
+            throw TargetException.unsupported("tail calls between raw programs on " + id());
+        }
+        List<VerifiedProgram> verified = new java.util.ArrayList<>();
+        int stack = 0;
+        for (Program q : programs) {
+            if (!q.maps().equals(entry.maps())) {
+                throw TargetException.unsupported("programs with maps of their own on " + id() + " (" + q.name()
+                        + "'s maps differ from " + entry.name() + "'s)");
+            }
+            VerifiedProgram v;
+            try {
+                v = Verifier.verify(q, Profile.RFC9669);
+            } catch (dev.prism.error.VerificationException ex) {
+                throw new TargetException("rejected by the verifier: " + q.name() + ": " + ex.getMessage(), ex);
+            }
+            requireSupported(v);
+            verified.add(v);
+            stack = Math.max(stack, v.requires().stackDepth());
+        }
+        return kernel(verified, stack).withPrograms(programs);
+    }
+
+    /**
+     * {@return the kernel text holding {@code verified} (checked by {@link #check}), the first
+     * the entry and the others the programs its prog_array slots may name, by their index here}
+     */
+    public String listingWithTargets(List<VerifiedProgram> verified) {
+        int stack = 0;
+        for (VerifiedProgram v : verified) {
+            requireSupported(v);
+            stack = Math.max(stack, v.requires().stackDepth());
+        }
+        DeviceLayout layout = DeviceLayout.of(verified.stream().map(VerifiedProgram::normalized).toList(), stack);
+        return lower(verified, layout);
+    }
+
+    private DeviceExecutable kernel(List<VerifiedProgram> verified, int stack) {
+        DeviceLayout layout = DeviceLayout.of(verified.stream().map(VerifiedProgram::normalized).toList(), stack);
+        String text = lower(verified, layout);
+        return new DeviceExecutable(gpu(), verified.getFirst(), text, layout, env.monotonicNs(), env.random().getAsInt(), null);
     }
 
     void requireAvailable() {

@@ -14,9 +14,9 @@ import dev.prism.verifier.VerifiedProgram;
  * ARRAY, PERCPU_ARRAY, HASH, LRU_HASH and LPM_TRIE (lookups only), ring buffers
  * (output/reserve/submit/discard), ktime (the batch's launch time: OpenCL C has no device
  * clock), get_prandom_u32 (xorshift per work-item, seeded per batch), get_smp_processor_id (the
- * work-group), csum_diff, the three XDP adjust helpers, bpf_loop and bpf-to-bpf calls. It
- * refuses through {@link #check}, with the pc: tc programs, legacy packet loads, callx, tail
- * calls, lddw by fd or variable, other helpers and other map types.
+ * work-group), csum_diff, the three XDP adjust helpers, bpf_loop, tail calls (PROG_ARRAY) and
+ * bpf-to-bpf calls. It refuses through {@link #check}, with the pc: tc programs, legacy packet
+ * loads, callx, lddw by fd or variable, other helpers and other map types.
  */
 public final class OpenClTarget extends GpuTarget {
     /** The target with the host's clock (ServiceLoader constructor). */
@@ -51,7 +51,7 @@ public final class OpenClTarget extends GpuTarget {
     }
 
     @Override
-    String lower(VerifiedProgram verified, DeviceLayout layout) {
+    String lower(java.util.List<VerifiedProgram> verified, DeviceLayout layout) {
         return OpenClC.lower(verified, layout);
     }
 

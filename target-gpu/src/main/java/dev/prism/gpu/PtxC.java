@@ -35,19 +35,32 @@ import java.util.TreeSet;
  * </ul>
  */
 final class PtxC {
-    private final Program program;
+    private final List<Program> programs;
     private final DeviceLayout layout;
     private final StringBuilder out = new StringBuilder();
-    /** The functions {@code lddw code} names: bpf_loop's callbacks. */
-    private final TreeSet<Integer> callbacks = new TreeSet<>();
+    /** The program being lowered, its index, and the functions its {@code lddw code} names (bpf_loop's callbacks). */
+    private Program program;
+    private int k;
+    private TreeSet<Integer> callbacks = new TreeSet<>();
 
-    private PtxC(VerifiedProgram verified, DeviceLayout layout) {
-        this.program = verified.normalized();
+    private PtxC(List<VerifiedProgram> verified, DeviceLayout layout) {
+        this.programs = verified.stream().map(VerifiedProgram::normalized).toList();
         this.layout = layout;
     }
 
     /** {@return the PTX module of {@code verified}, kernel entry {@code prism}} */
     static String lower(VerifiedProgram verified, DeviceLayout layout) {
+        return lower(List.of(verified), layout);
+    }
+
+    /**
+     * {@return one PTX module for {@code verified}: the first is the entry, the others the
+     * programs a prog_array slot may name (by their index here)}. With a tail call anywhere,
+     * every program's main body is a function ({@code main_K}) and a tail call calls the
+     * target's and returns its r0, in the frame of the caller, as Linux returns from a tail
+     * call made in a subprogram to that subprogram's caller.
+     */
+    static String lower(List<VerifiedProgram> verified, DeviceLayout layout) {
         PtxC c = new PtxC(verified, layout);
         c.emit();
         return c.out.toString();
@@ -57,23 +70,47 @@ final class PtxC {
         out.append("\t").append(s).append('\n');
     }
 
+    /** {@return the entries of the bpf-to-bpf functions of {@code p} (0 first) and fills {@code cbs} with its callbacks} */
+    private static TreeSet<Integer> entries(Program p, TreeSet<Integer> cbs) {
+        TreeSet<Integer> entries = new TreeSet<>();
+        entries.add(0);
+        for (int pc = 0; pc < p.length(); pc++) {
+            if (p.at(pc) instanceof Insn.Call c && c.kind() == CallKind.LOCAL) {
+                entries.add(pc + c.slots() + c.imm());
+            }
+            if (p.at(pc) instanceof Insn.LoadImm64 li && li.kind() == dev.prism.isa.LoadImm64Kind.CODE_ADDR) {
+                entries.add(pc + 1 + li.imm());
+                cbs.add(pc + 1 + li.imm());
+            }
+        }
+        return entries;
+    }
+
+    private static boolean tailCalls(Program p) {
+        for (int pc = 0; pc < p.length(); pc++) {
+            if (p.at(pc) instanceof Insn.Call c && c.kind() == CallKind.HELPER && c.imm() == Helpers.TAIL_CALL) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private void emit() {
         out.append("// Prism ptx lowering: one thread per input (target-gpu PtxC)\n");
         out.append(".version 9.0\n.target sm_90\n.address_size 64\n\n");
-        int n = program.length();
-        TreeSet<Integer> entries = new TreeSet<>();
-        entries.add(0);
-        for (int pc = 0; pc < n; pc++) {
-            if (program.at(pc) instanceof Insn.Call c && c.kind() == CallKind.LOCAL) {
-                entries.add(pc + c.slots() + c.imm());
+        boolean tails = programs.stream().anyMatch(PtxC::tailCalls);
+        List<TreeSet<Integer>> entries = new java.util.ArrayList<>();
+        List<TreeSet<Integer>> cbs = new java.util.ArrayList<>();
+        for (k = 0; k < programs.size(); k++) {
+            TreeSet<Integer> cb = new TreeSet<>();
+            entries.add(entries(programs.get(k), cb));
+            cbs.add(cb);
+            if (tails) {
+                out.append(PtxRuntime.prototype(main(k), SUB_PARAMS)).append(";\n");
             }
-            if (program.at(pc) instanceof Insn.LoadImm64 li && li.kind() == dev.prism.isa.LoadImm64Kind.CODE_ADDR) {
-                entries.add(pc + 1 + li.imm());
-                callbacks.add(pc + 1 + li.imm());
+            for (int e : entries.get(k).tailSet(1)) {
+                out.append(PtxRuntime.prototype(sub(e), SUB_PARAMS)).append(";\n");
             }
-        }
-        for (int e : entries.tailSet(1)) {
-            out.append(PtxRuntime.prototype(sub(e), SUB_PARAMS)).append(";\n");
         }
         out.append(PtxRuntime.source(layout));
         out.append(".visible .entry prism(.param .u64 pM, .param .u64 pR0, .param .u32 pn, .param .u64 pitems,"
@@ -98,6 +135,10 @@ final class PtxC {
         l("xor.b64 %t0, %t0, 0xD1B54A32D192ED03U;");
         l("add.u64 %a, %M, %base;");
         l("st.global.u64 [%a+" + RNG + "], %t0;");
+        if (tails) {
+            l("mov.b32 %w0, 0;");
+            l("st.global.u32 [%a+" + TAIL_CALLS + "], %w0;");
+        }
         for (int i = 0; i <= 9; i++) {
             l("mov.b64 %r" + i + ", 0;");
         }
@@ -110,8 +151,15 @@ final class PtxC {
             l("selp.b64 %r1, 0, %t0, %p0;");
         }
         l("add.u64 %r10, %base, " + (DeviceLayout.CTX_SIZE + layout.stackBytes()) + ";");
-        Integer end = entries.higher(0);
-        body(0, end == null ? n : end);
+        k = 0;
+        program = programs.getFirst();
+        callbacks = cbs.getFirst();
+        if (tails) {
+            out.append(PtxRuntime.call("%r0", main(0), "%M", "%base", "%r1", "%r2", "%r3", "%r4", "%r5", "%r10"));
+        } else {
+            Integer end = entries.getFirst().higher(0);
+            body(0, end == null ? program.length() : end);
+        }
         out.append("EXIT:\n");
         l("ld.param.u64 %t0, [pR0];");
         l("mad.lo.u64 %t0, %gid, 8, %t0;");
@@ -119,26 +167,69 @@ final class PtxC {
         out.append("RET:\n");
         l("ret;");
         out.append("}\n");
-        for (int e : entries.tailSet(1)) {
-            Integer next = entries.higher(e);
-            out.append("\n").append(PtxRuntime.prototype(sub(e), SUB_PARAMS)).append("\n{\n");
-            registers();
-            l("ld.param.b64 %M, [M];");
-            l("ld.param.b64 %base, [base];");
-            for (int i = 1; i <= 5; i++) {
-                l("ld.param.b64 %r" + i + ", [a" + i + "];");
+        for (k = 0; k < programs.size(); k++) {
+            program = programs.get(k);
+            callbacks = cbs.get(k);
+            int n = program.length();
+            for (int e : entries.get(k)) {
+                if (e == 0 && !tails) {
+                    continue;
+                }
+                Integer next = entries.get(k).higher(e);
+                out.append("\n").append(PtxRuntime.prototype(e == 0 ? main(k) : sub(e), SUB_PARAMS)).append("\n{\n");
+                registers();
+                l("ld.param.b64 %M, [M];");
+                l("ld.param.b64 %base, [base];");
+                for (int i = 1; i <= 5; i++) {
+                    l("ld.param.b64 %r" + i + ", [a" + i + "];");
+                }
+                l("ld.param.b64 %r10, [fp];");
+                l("mov.b64 %r0, 0;");
+                for (int i = 6; i <= 9; i++) {
+                    l("mov.b64 %r" + i + ", 0;");
+                }
+                body(e, next == null ? n : next);
+                out.append("EXIT:\n");
+                l("st.param.b64 [rv], %r0;");
+                l("ret;");
+                out.append("}\n");
             }
-            l("ld.param.b64 %r10, [fp];");
-            l("mov.b64 %r0, 0;");
-            for (int i = 6; i <= 9; i++) {
-                l("mov.b64 %r" + i + ", 0;");
-            }
-            body(e, next == null ? n : next);
-            out.append("EXIT:\n");
-            l("st.param.b64 [rv], %r0;");
-            l("ret;");
-            out.append("}\n");
         }
+    }
+
+    /** Offset in the item's context of the count of tail calls taken (u32). */
+    static final int TAIL_CALLS = 32;
+
+    private static String main(int program) {
+        return "main_" + program;
+    }
+
+    /**
+     * bpf_tail_call(ctx, prog_array, index), as the interpreter: when the slot holds a program
+     * and fewer than 33 tail calls ran (the count in the item's context), that program's main
+     * function runs with the same registers and frame and its r0 is this function's; otherwise
+     * r0 = -ENOENT and the program goes on.
+     */
+    private void tailCall(int pc) {
+        String h = "T" + pc + "_";
+        out.append(PtxRuntime.call("%t4", "prog_slot", "%M", "%r2", "%r3"));
+        l("setp.eq.u64 %p0, %t4, 0;");
+        l("@%p0 bra " + h + "FAIL;");
+        l("add.u64 %a, %M, %base;");
+        l("ld.global.u32 %w0, [%a+" + TAIL_CALLS + "];");
+        l("setp.ge.u32 %p0, %w0, 33;");
+        l("@%p0 bra " + h + "FAIL;");
+        l("add.u32 %w0, %w0, 1;");
+        l("st.global.u32 [%a+" + TAIL_CALLS + "], %w0;");
+        for (int t = 0; t < programs.size(); t++) {
+            l("setp.eq.u64 %p0, %t4, " + (t + 1) + ";");
+            l("@!%p0 bra " + h + "NOT" + t + ";");
+            out.append(PtxRuntime.call("%r0", main(t), "%M", "%base", "%r1", "%r2", "%r3", "%r4", "%r5", "%r10"));
+            l("bra EXIT;");
+            out.append(h).append("NOT").append(t).append(":\n");
+        }
+        out.append(h).append("FAIL:\n");
+        l("mov.b64 %r0, -2;");
     }
 
     /** Offset in the item's context of the get_prandom_u32 state (the host layout uses bytes 0-31). */
@@ -146,8 +237,8 @@ final class PtxC {
     /** A bpf-to-bpf function's parameters: the arena, the item, r1-r5 and its frame pointer. */
     private static final List<String> SUB_PARAMS = List.of("M", "base", "a1", "a2", "a3", "a4", "a5", "fp");
 
-    private static String sub(int entry) {
-        return "bpf_" + entry;
+    private String sub(int entry) {
+        return k == 0 ? "bpf_" + entry : "bpf" + k + "_" + entry;
     }
 
     private void registers() {
@@ -324,6 +415,7 @@ final class PtxC {
             case Helpers.XDP_ADJUST_TAIL -> out.append(PtxRuntime.call("%r0", "xdp_adjust_tail", "%M", "%base", "%r2"));
             case Helpers.XDP_ADJUST_META -> out.append(PtxRuntime.call("%r0", "xdp_adjust_meta", "%M", "%base", "%r2"));
             case Helpers.LOOP -> loop(pc);
+            case Helpers.TAIL_CALL -> tailCall(pc);
             case Helpers.RINGBUF_OUTPUT -> out.append(PtxRuntime.call("%r0", "rb_output", "%M", "%r1", "%r2", "%r3", "%r4"));
             case Helpers.RINGBUF_RESERVE -> out.append(PtxRuntime.call("%r0", "rb_reserve", "%M", "%r1", "%r2", "%r3"));
             case Helpers.RINGBUF_SUBMIT -> out.append(PtxRuntime.call("%r0", "rb_commit", "%M", "%r1", "0"));

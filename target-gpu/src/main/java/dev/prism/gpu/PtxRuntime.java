@@ -57,6 +57,7 @@ final class PtxRuntime {
         {"map_lookup", "M", "m", "key"},
         {"map_update", "M", "m", "key", "val", "flags"},
         {"map_delete", "M", "m", "key"},
+        {"prog_slot", "M", "m", "i"},
     };
 
     /** {@return the prototype of a function with {@code params}} */
@@ -158,6 +159,33 @@ final class PtxRuntime {
         mapLookup();
         mapUpdate();
         mapDelete();
+        progSlot();
+    }
+
+    /** prog_slot(M, m, i): slot i (a u32) of the prog_array at m: the program's index + 1, or 0 when empty or out of range. */
+    private void progSlot() {
+        open("prog_slot");
+        l("and.b64 %a2, %a2, 0xffffffff;");
+        List<MapDef> maps = layout.maps();
+        for (int i = 0; i < maps.size(); i++) {
+            MapDef d = maps.get(i);
+            if (d.type() != MapType.PROG_ARRAY) {
+                continue;
+            }
+            l("setp.ne.u64 %q0, %a1, " + layout.mapOffset(i) + ";");
+            l("@%q0 bra NOT" + i + ";");
+            l("setp.ge.u64 %q1, %a2, " + d.maxEntries() + ";");
+            l("@%q1 bra NONE;");
+            l("mad.lo.u64 %a3, %a2, 4, %a1;");
+            l("add.u64 %a3, %a3, %a0;");
+            l("ld.global.u32 %b0, [%a3];");
+            l("cvt.u64.u32 %a4, %b0;");
+            ret("%a4");
+            label("NOT" + i);
+        }
+        label("NONE");
+        ret("0");
+        close();
     }
 
     /** ld32(M, a): the u32 at arena offset a, byte by byte (any alignment), little-endian. */

@@ -49,7 +49,7 @@ public final class PtxTarget extends GpuTarget {
     }
 
     @Override
-    String lower(VerifiedProgram verified, DeviceLayout layout) {
+    String lower(java.util.List<VerifiedProgram> verified, DeviceLayout layout) {
         return PtxC.lower(verified, layout);
     }
 

@@ -39,16 +39,61 @@ class OpenClTargetTest {
         return Program.builder("t", ProgramType.XDP, Assembler.assemble(text)).maps(List.of(maps)).build();
     }
 
+    /**
+     * Tail calls against the interpreter: p0 counts itself in an array and tail-calls slot 0 of
+     * a prog_array; p1 counts and tail-calls slot 1. Slot 0 = p0 runs p0 33 more times (the limit)
+     * then falls through (r0 2, count 34); slot 0 = p1 with slot 1 empty ends in p1 (r0 3, count
+     * 2); both slots empty: p0 alone. Each in a batch of 70 packets; r0 and the count agree.
+     */
     @Test
-    void checkRefusesATailCallWithItsPc() {
+    void tailCallsAgreeWithTheInterpreter() {
+        requireDevice();
         MapDef jmp = new MapDef("jmp", MapType.PROG_ARRAY, 4, 4, 4, 0, null, false);
-        Program p = xdp("mov %r6, %r1\nmov %r1, %r6\nlddw %r2, map_idx 0\nmov %r3, 0\ncall 12\nmov %r0, 2\nexit", jmp);
-        Verdict v = TARGET.check(Verifier.verify(p, Profile.RFC9669));
-        assertFalse(v.ok());
-        assertTrue(v.message().contains("prog_array"), v.message());
-        TargetException e = assertThrows(TargetException.class, () -> TARGET.compile(Verifier.verify(p, Profile.RFC9669)));
-        assertTrue(e.isUnsupported());
-        assertTrue(v.reasons().stream().anyMatch(r -> r.pc() == 2 || r.pc() == 5 || r.pc() == -1), v.message());
+        MapDef cnt = new MapDef("cnt", MapType.ARRAY, 4, 8, 1, 0, null, false);
+        String body = """
+                mov %%r6, %%r1
+                lddw %%r1, map_idx 1
+                stw [%%r10-4], 0
+                mov %%r2, %%r10
+                add %%r2, -4
+                call 1
+                jeq %%r0, 0, out
+                mov %%r1, 1
+                lock add [%%r0+0], %%r1
+                out:
+                mov %%r1, %%r6
+                lddw %%r2, map_idx 0
+                mov %%r3, %d
+                call 12
+                mov %%r0, %d
+                exit
+                """;
+        Program p0 = Program.builder("p0", ProgramType.XDP, Assembler.assemble(body.formatted(0, 2))).maps(List.of(jmp, cnt)).build();
+        Program p1 = Program.builder("p1", ProgramType.XDP, Assembler.assemble(body.formatted(1, 3))).maps(List.of(jmp, cnt)).build();
+        assertTrue(TARGET.check(Verifier.verify(p0, Profile.RFC9669)).ok(), "tail calls pass check");
+        List<RunInput> batch = new ArrayList<>();
+        for (int i = 0; i < 70; i++) {
+            batch.add(RunInput.ofPacket(new byte[64]));
+        }
+        for (String slot0 : new String[] {"p0", "p1", null}) {
+            try (Executable interp = new dev.prism.runtime.InterpreterTarget().load(List.of(p0, p1));
+                 Executable gpu = TARGET.load(List.of(p0, p1))) {
+                if (slot0 != null) {
+                    interp.maps().setProgram("jmp", 0, slot0);
+                    gpu.maps().setProgram("jmp", 0, slot0);
+                }
+                long want = interp.run(batch.getFirst()).r0();
+                List<RunResult> got = gpu.run(batch);
+                for (RunResult r : got) {
+                    assertEquals(want, r.r0(), "slot 0 = " + slot0);
+                }
+                byte[] n = interp.maps().lookup("cnt", new byte[4]);
+                long perRun = ByteBuffer.wrap(n).order(ByteOrder.LITTLE_ENDIAN).getLong();
+                long total = ByteBuffer.wrap(gpu.maps().lookup("cnt", new byte[4])).order(ByteOrder.LITTLE_ENDIAN).getLong();
+                assertEquals(perRun * batch.size(), total, "slot 0 = " + slot0);
+                assertEquals(slot0 == null ? 1 : slot0.equals("p0") ? 34 : 2, perRun, "the interpreter's count");
+            }
+        }
     }
 
     @Test

@@ -206,6 +206,23 @@ class PtxGuardsTest {
         inOrder(block(ptx, 9), "mov.b64 %ca2, 0;", "call.uni (cr), rb_commit, (c0, c1, c2);");
     }
 
+    @Test
+    void tailCallsCallTheTargetsMainAndCountToThirtyThree() {
+        MapDef jmp = new MapDef("jmp", MapType.PROG_ARRAY, 4, 4, 4, 0, null, false);
+        String ptx = lower("lddw %r2, map_idx 0\nmov %r3, 1\ncall 12\nmov %r0, 2\nexit", jmp);
+        // with a tail call every program's main body is a function the kernel calls
+        assertTrue(ptx.contains(".func (.param .b64 rv) main_0 (.param .b64 M,"), ptx);
+        int kernel = ptx.indexOf(".visible .entry prism(");
+        assertTrue(ptx.indexOf("call.uni (cr), main_0,", kernel) > kernel, "the kernel calls main_0");
+        String call = ptx.substring(ptx.indexOf("L3:", ptx.indexOf("main_0 (.param .b64 M, .param .b64 base", kernel)),
+                ptx.indexOf("T3_FAIL:"));
+        inOrder(List.of(call.split("\n")).stream().map(String::strip).toList(), "call.uni (cr), prog_slot, (c0, c1, c2);",
+                "setp.eq.u64 %p0, %t4, 0;", "@%p0 bra T3_FAIL;", "ld.global.u32 %w0, [%a+" + PtxC.TAIL_CALLS + "];",
+                "setp.ge.u32 %p0, %w0, 33;", "@%p0 bra T3_FAIL;", "add.u32 %w0, %w0, 1;", "setp.eq.u64 %p0, %t4, 1;",
+                "call.uni (cr), main_0, (c0, c1, c2, c3, c4, c5, c6, c7);", "bra EXIT;");
+        assertTrue(ptx.contains("T3_FAIL:\n\tmov.b64 %r0, -2;"), "a failed tail call leaves -ENOENT and goes on");
+    }
+
     /** {@return the text of the PTX function {@code name}, from its definition to its closing brace} */
     private static String function(String ptx, String name) {
         String head = ".func (.param .b64 rv) " + name + " (";

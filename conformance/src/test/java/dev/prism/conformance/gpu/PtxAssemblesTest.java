@@ -46,8 +46,15 @@ class PtxAssemblesTest {
     private static final PtxTarget PTX = new PtxTarget();
     private static final int BATCH = 40;
 
-    /** A program to lower, named for messages. */
-    private record Unit(String name, VerifiedProgram verified) {
+    /** Programs to lower into one module (the entry and its tail-call targets), named for messages. */
+    private record Unit(String name, List<VerifiedProgram> programs) {
+        Unit(String name, VerifiedProgram verified) {
+            this(name, List.of(verified));
+        }
+
+        VerifiedProgram verified() {
+            return programs.getFirst();
+        }
     }
 
     @TestFactory
@@ -92,12 +99,20 @@ class PtxAssemblesTest {
     private static List<Unit> examples() {
         List<Unit> out = new ArrayList<>();
         for (String name : Examples.names()) {
+            List<VerifiedProgram> all = new ArrayList<>();
             for (Program p : ElfObject.load(Examples.object(name)).programs()) {
                 try {
-                    out.add(new Unit(name + ".c:" + p.section(), Verifier.verify(p, Profile.RFC9669)));
+                    VerifiedProgram v = Verifier.verify(p, Profile.RFC9669);
+                    out.add(new Unit(name + ".c:" + p.section(), v));
+                    all.add(v);
                 } catch (dev.prism.error.PrismException e) {
                     // a program of an example object the verifier rejects alone (a tail-call target, say)
                 }
+            }
+            // an object whose programs tail-call each other: all of one type in one module
+            if (all.size() > 1 && all.stream().allMatch(v -> v.program().type() == all.getFirst().program().type()
+                    && v.program().maps().equals(all.getFirst().program().maps()))) {
+                out.add(new Unit(name + ".c (all " + all.size() + " programs)", all));
             }
         }
         return out;
@@ -110,14 +125,17 @@ class PtxAssemblesTest {
         List<String> texts = new ArrayList<>();
         int refused = 0;
         for (Unit u : units) {
-            Verdict verdict = PTX.check(u.verified());
+            Verdict verdict = Verdict.OK;
+            for (VerifiedProgram v : u.programs()) {
+                verdict = verdict.and(PTX.check(v));
+            }
             if (!verdict.ok()) {
                 assertFalse(verdict.reasons().isEmpty(), u.name() + ": a refusal without reasons");
                 verdict.reasons().forEach(r -> assertFalse(r.sentence().isBlank(), u.name() + ": a refusal without a sentence"));
                 refused++;
                 continue;
             }
-            String ptx = PTX.compile(u.verified()).listing();
+            String ptx = u.programs().size() == 1 ? PTX.compile(u.verified()).listing() : PTX.listingWithTargets(u.programs());
             assertTrue(ptx.contains(".target sm_90") && ptx.contains(".address_size 64"), u.name());
             accepted.add(u);
             texts.add(ptx);
