@@ -29,6 +29,12 @@ final class Cuda {
     /** CU_JIT_ERROR_LOG_BUFFER and its size, for the JIT's error log at module load. */
     static final int CU_JIT_ERROR_LOG_BUFFER = 5;
     static final int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
+    /**
+     * CU_LIMIT_STACK_SIZE, and the stack per thread asked for: tail calls nest up to 33 main
+     * functions, each with bpf-to-bpf calls below it.
+     */
+    static final int CU_LIMIT_STACK_SIZE = 0;
+    static final long THREAD_STACK = 16 * 1024;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final java.lang.foreign.AddressLayout ADDR = ValueLayout.ADDRESS;
@@ -73,6 +79,7 @@ final class Cuda {
         static final MethodHandle CTX_DESTROY = LIBRARY.bind(FunctionDescriptor.of(INT, ADDR), "cuCtxDestroy_v2");
         static final MethodHandle CTX_SET_CURRENT = LIBRARY.bind(FunctionDescriptor.of(INT, ADDR), "cuCtxSetCurrent");
         static final MethodHandle CTX_SYNCHRONIZE = LIBRARY.bind(FunctionDescriptor.of(INT), "cuCtxSynchronize");
+        static final MethodHandle CTX_SET_LIMIT = LIBRARY.bind(FunctionDescriptor.of(INT, INT, LONG), "cuCtxSetLimit");
         static final MethodHandle MODULE_LOAD = LIBRARY.bind(FunctionDescriptor.of(INT, ADDR, ADDR, INT, ADDR, ADDR),
                 "cuModuleLoadDataEx");
         static final MethodHandle MODULE_FUNCTION = LIBRARY.bind(FunctionDescriptor.of(INT, ADDR, ADDR, ADDR), "cuModuleGetFunction");
@@ -222,6 +229,7 @@ final class Cuda {
                 check((int) v2.invokeExact(ctx, 0, ordinal), "cuCtxCreate_v2");
             }
             MemorySegment context = ctx.get(ADDR, 0);
+            check((int) H.CTX_SET_LIMIT.invokeExact(CU_LIMIT_STACK_SIZE, THREAD_STACK), "cuCtxSetLimit(CU_LIMIT_STACK_SIZE)");
             MemorySegment ev = a.allocate(ADDR);
             check((int) H.EVENT_CREATE.invokeExact(ev, 0), "cuEventCreate");
             MemorySegment start = ev.get(ADDR, 0);
