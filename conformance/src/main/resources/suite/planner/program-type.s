@@ -1,7 +1,7 @@
-# a tc program: the interpreter and the JITs run raw, xdp and tc; strict only xdp; opencl raw and xdp
+# a tc program: the interpreter and the JITs run raw, xdp and tc; strict only xdp; opencl and ptx raw and xdp
 # rule: program-type
 # pc: -1
 # type: tc
-# targets: strict, p4, opencl
+# targets: strict, p4, opencl, ptx
 mov %r0, 0
 exit

@@ -86,6 +86,20 @@ class RfcSuiteTest {
 
     private static final int OPENCL_SAMPLE = 4;
 
+    /**
+     * The suites on ptx (a CUDA device; requirement {@code ptx}, not covered by
+     * PRISM_REQUIRE=all: scripts/gpu-check names it), every case: a module loads in milliseconds.
+     */
+    @TestFactory
+    Stream<DynamicTest> ptx() {
+        return tests(CASES, "", Targets.byId("ptx"));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> mapsOnPtx() {
+        return tests(MAP_CASES, "maps/", Targets.byId("ptx"));
+    }
+
     private static List<ConformanceCase> sample(List<ConformanceCase> cases, String property, int every) {
         boolean nightly = "1".equals(System.getenv("PRISM_NIGHTLY")) || Boolean.getBoolean("prism.nightly");
         int n = Integer.getInteger(property, nightly ? 1 : every);

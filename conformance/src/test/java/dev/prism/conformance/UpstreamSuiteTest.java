@@ -57,6 +57,29 @@ class UpstreamSuiteTest {
         return everyCasePasses("arm64");
     }
 
+    /**
+     * The upstream suite on ptx (a CUDA device; requirement {@code ptx}, which PRISM_REQUIRE=all
+     * does not cover: scripts/gpu-check names it): a case passes, or ptx's check refuses it with
+     * its reason (skipped, as on opencl).
+     */
+    @TestFactory
+    Stream<DynamicTest> ptx() {
+        List<ConformanceCase> cases = load().cases();
+        Target target = Targets.byId("ptx");
+        ConformanceRunner runner = new ConformanceRunner(KnownDifferences.none());
+        return cases.stream().map(c -> DynamicTest.dynamicTest("upstream/" + c.name() + " [ptx]", () -> {
+            Host.require("ptx", target.availability().available(), target.availability().reason());
+            CaseResult r = runner.runOne(c, target);
+            switch (r.status()) {
+                case PASS -> {
+                }
+                case SKIP -> org.junit.jupiter.api.Assumptions.abort(r.message());
+                case FAIL, ERROR -> fail(c.name() + " [ptx] " + r.status().id() + ": " + r.message()
+                        + "\n  expected: " + r.expected() + "\n  actual:   " + r.actual());
+            }
+        }));
+    }
+
     private static Stream<DynamicTest> everyCasePasses(String targetId) {
         List<ConformanceCase> cases = load().cases();
         Target target = Targets.byId(targetId);

@@ -21,6 +21,12 @@ public final class Requirements {
         return required(what, System.getenv(VARIABLE));
     }
 
+    /**
+     * Hardware a host may lack however it is set up: "all" does not cover it, only its name does
+     * ({@code PRISM_REQUIRE=all,ptx} on a machine with an NVIDIA GPU). {@code ptx}: a CUDA device.
+     */
+    public static final java.util.Set<String> HARDWARE = java.util.Set.of("ptx");
+
     /** {@return true when {@code spec} ("all" or a comma list) names {@code what}} */
     static boolean required(String what, String spec) {
         if (spec == null) {
@@ -29,7 +35,7 @@ public final class Requirements {
         String wanted = what.trim().toLowerCase(Locale.ROOT);
         for (String item : spec.split(",")) {
             String name = item.trim().toLowerCase(Locale.ROOT);
-            if (name.equals("all") || name.equals(wanted)) {
+            if (name.equals("all") && !HARDWARE.contains(wanted) || name.equals(wanted)) {
                 return true;
             }
         }

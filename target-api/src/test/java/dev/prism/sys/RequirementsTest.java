@@ -23,4 +23,11 @@ class RequirementsTest {
         assertFalse(Requirements.required("linux", null));
         assertFalse(Requirements.required("linux", ""));
     }
+
+    @Test
+    void allLeavesHardwareToItsName() {
+        assertFalse(Requirements.required("ptx", "all"));
+        assertTrue(Requirements.required("ptx", "all,ptx"));
+        assertTrue(Requirements.required("ptx", "PTX"));
+    }
 }

@@ -32,11 +32,23 @@ import java.util.List;
  *   <li>HASH: 8 bytes of header (u32 live count), then a power-of-two table of at least
  *       2 x max_entries slots: u32 state (0 empty, 1 being written, 2 full, 3 deleted), u32 pad,
  *       round8(key), round8(value). Open addressing, linear probing, FNV-1a over the key.</li>
+ *   <li>LRU_HASH: HASH's layout; the pad word is the slot's reference bit (set by lookups and
+ *       updates of an existing key, as HashTableMap) and the header's second u32 a clock hand.
+ *       An insert into a full map evicts with the clock (second chance: a referenced slot loses
+ *       its bit, the first unreferenced one is deleted) and may reuse deleted slots, after a
+ *       search of the key's whole chain. Which entry goes is the device's choice, as it is
+ *       the kernel's.</li>
  *   <li>LPM_TRIE: 8 bytes of header (u32 entry count), then the entries sorted longest prefix
  *       first: u32 prefixlen, u32 pad, round8(key_size - 4) bytes of data, round8(value). A
  *       lookup scans them and takes the first whose prefix matches: the longest, as the trie
  *       would. Built by the host between batches; programs only read it (update and delete on
  *       an LPM map are refused by check).</li>
+ *   <li>PROG_ARRAY: a u32 per slot, the index of the program in it plus 1 (0: empty), written
+ *       by the host; the kernel holds every program of the object.</li>
+ *   <li>RINGBUF: u64 bytes used, u64 capacity (the room the host's ring had at upload), then
+ *       records from offset 16 on, never wrapping: u32 length | busy (bit 31) | discarded (bit
+ *       30), u32 0, the payload rounded up to 8. A reserve claims its bytes with a CAS on the
+ *       bytes used; the host appends the records to its ring, in claim order, after the batch.</li>
  * </ul>
  */
 record DeviceLayout(boolean xdp, int stackBytes, boolean fullFrame, List<MapDef> maps, long[] offsets,
@@ -55,18 +67,32 @@ record DeviceLayout(boolean xdp, int stackBytes, boolean fullFrame, List<MapDef>
     static final int XDP_FRAME = 4096;
     static final int HEADROOM = 256;
     static final int HASH_HEADER = 8;
+    /** A ring's u64 bytes used and u64 capacity, then its records. */
+    static final int RING_HEADER = 16;
 
     /**
      * {@return the layout for {@code program} (normalized)}: without bpf-to-bpf calls the stack
-     * is the verifier's proven depth ({@code stackDepth}, rounded up to 8), with them 8 frames of 512
+     * is the verifier's proven depth ({@code stackDepth}, rounded up to 8), with them (or bpf_loop,
+     * whose callback is a call) 8 frames of 512
      */
     static DeviceLayout of(Program program, int stackDepth) {
-        boolean calls = false;
+        return of(List.of(program), stackDepth);
+    }
+
+    /**
+     * {@return the layout for {@code programs} (normalized; the first is the entry, the others
+     * tail-call targets sharing its maps)}: with several programs, 8 frames of 512
+     */
+    static DeviceLayout of(List<Program> programs, int stackDepth) {
+        Program program = programs.getFirst();
+        boolean calls = programs.size() > 1;
         boolean tail = false;
-        for (int pc = 0; pc < program.length(); pc++) {
-            if (program.at(pc) instanceof Insn.Call c) {
-                calls |= c.kind() == CallKind.LOCAL;
-                tail |= c.kind() == CallKind.HELPER && c.imm() == Helpers.XDP_ADJUST_TAIL;
+        for (Program q : programs) {
+            for (int pc = 0; pc < q.length(); pc++) {
+                if (q.at(pc) instanceof Insn.Call c) {
+                    calls |= c.kind() == CallKind.LOCAL || c.kind() == CallKind.HELPER && c.imm() == Helpers.LOOP;
+                    tail |= c.kind() == CallKind.HELPER && c.imm() == Helpers.XDP_ADJUST_TAIL;
+                }
             }
         }
         List<MapDef> maps = program.maps();
@@ -94,8 +120,10 @@ record DeviceLayout(boolean xdp, int stackBytes, boolean fullFrame, List<MapDef>
         return switch (def.type()) {
             case ARRAY -> (long) round8(def.valueSize()) * def.maxEntries();
             case PERCPU_ARRAY -> (long) CPUS * round8(def.valueSize()) * def.maxEntries();
-            case HASH -> HASH_HEADER + (long) hashCapacity(def) * hashSlot(def);
+            case HASH, LRU_HASH -> HASH_HEADER + (long) hashCapacity(def) * hashSlot(def);
             case LPM_TRIE -> HASH_HEADER + (long) def.maxEntries() * lpmSlot(def);
+            case RINGBUF -> RING_HEADER + def.maxEntries();
+            case PROG_ARRAY -> 4L * def.maxEntries();
             default -> 0;
         };
     }

@@ -4,6 +4,7 @@ import dev.prism.error.TargetException;
 import dev.prism.program.MapDef;
 import dev.prism.runtime.maps.BpfMap;
 import dev.prism.runtime.maps.BpfMaps;
+import dev.prism.runtime.maps.RingBufMap;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
@@ -55,7 +56,7 @@ final class DeviceMaps {
                         }
                     }
                 }
-                case HASH -> {
+                case HASH, LRU_HASH -> {
                     int mask = DeviceLayout.hashCapacity(d) - 1;
                     int slot = DeviceLayout.hashSlot(d);
                     int count = 0;
@@ -93,7 +94,21 @@ final class DeviceMaps {
                     }
                     region.set(ValueLayout.JAVA_INT_UNALIGNED, off, at);
                 }
-                default -> throw new TargetException("not supported: map type " + d.type().id() + " on opencl");
+                case PROG_ARRAY -> {
+                    dev.prism.runtime.maps.ProgArrayMap pa = (dev.prism.runtime.maps.ProgArrayMap) map;
+                    for (int i = 0; i < d.maxEntries(); i++) {
+                        if (pa.get(i) instanceof Integer k) {
+                            region.set(ValueLayout.JAVA_INT_UNALIGNED, off + 4L * i, k + 1);
+                        }
+                    }
+                }
+                case RINGBUF -> {
+                    RingBufMap ring = (RingBufMap) map;
+                    long used = ring.producerPosition() - ring.consumerPosition();
+                    // the host ring's rule: a record fits while producer - consumer stays at most size - 1
+                    region.set(ValueLayout.JAVA_LONG_UNALIGNED, off + 8, Math.max(0, ring.size() - 1 - used));
+                }
+                default -> throw new TargetException("not supported: map type " + d.type().id() + " on the device");
             }
         }
     }
@@ -126,7 +141,7 @@ final class DeviceMaps {
                         require(map.updateUser(index(i), v, BpfMaps.BPF_ANY), d);
                     }
                 }
-                case HASH -> {
+                case HASH, LRU_HASH -> {
                     for (byte[] key : map.keys()) {
                         map.deleteUser(key);
                     }
@@ -161,14 +176,49 @@ final class DeviceMaps {
                         require(map.updateUser(key, v, BpfMaps.BPF_ANY), d);
                     }
                 }
-                default -> throw new TargetException("not supported: map type " + d.type().id() + " on opencl");
+                case RINGBUF -> appendRecords((RingBufMap) map, region, off);
+                case PROG_ARRAY -> {
+                    // the host's slots are the ones of record: the device only reads them
+                }
+                default -> throw new TargetException("not supported: map type " + d.type().id() + " on the device");
             }
         }
     }
 
+    /**
+     * Appends the device ring's records at {@code off} to {@code ring} in claim order (reserved,
+     * copied, then submitted or discarded, so that discarded records take the host ring's room
+     * as they would have), and empties the device ring.
+     */
+    private static void appendRecords(RingBufMap ring, MemorySegment region, long off) {
+        long used = region.get(ValueLayout.JAVA_LONG_UNALIGNED, off);
+        long at = 0;
+        while (at < used) {
+            long rec = off + DeviceLayout.RING_HEADER + at;
+            int hdr = region.get(ValueLayout.JAVA_INT_UNALIGNED, rec);
+            int len = hdr & ~(RingBufMap.BUSY_BIT | RingBufMap.DISCARD_BIT);
+            if ((hdr & RingBufMap.BUSY_BIT) != 0) {
+                throw new TargetException("ring " + ring.def().name() + ": a record at " + at + " was never submitted");
+            }
+            long address = ring.reserve(len);
+            if (address == 0) {
+                throw new TargetException("ring " + ring.def().name() + ": no room on the host for a device record of " + len
+                        + " bytes");
+            }
+            MemorySegment.ofAddress(address).reinterpret(len).copyFrom(region.asSlice(rec + RingBufMap.RECORD_HEADER, len));
+            if ((hdr & RingBufMap.DISCARD_BIT) != 0) {
+                ring.discard(address);
+            } else {
+                ring.submit(address);
+            }
+            at += (len + RingBufMap.RECORD_HEADER + 7) & ~7L;
+        }
+        region.set(ValueLayout.JAVA_LONG_UNALIGNED, off, 0);
+    }
+
     private static void require(int rc, MapDef d) {
         if (rc != 0) {
-            throw new TargetException("opencl: copying map " + d.name() + " back failed with errno " + -rc);
+            throw new TargetException("copying map " + d.name() + " back failed with errno " + -rc);
         }
     }
 }

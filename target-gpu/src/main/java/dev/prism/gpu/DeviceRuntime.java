@@ -13,7 +13,9 @@ import dev.prism.program.MapDef;
  * waits for it: on PoCL's CPU device work-items of a group run one after the other and groups
  * on preemptive threads, so the writer always finishes. Value updates of existing keys and
  * plain stores to map values are not atomic, as in Linux (programs use atomics for shared
- * counters). The host reads maps only after {@code clFinish}, which orders everything.
+ * counters). The host reads maps only after {@code clFinish}, which orders everything. A ring
+ * record is claimed with {@code atom_cmpxchg} on the ring's bytes used and committed with
+ * {@code atomic_xchg} of its header (busy cleared); the host reads rings after the batch.
  */
 final class DeviceRuntime {
     private DeviceRuntime() {
@@ -112,9 +114,32 @@ final class DeviceRuntime {
               }
               return 0;
             }
-            ulong hash_update(__global uchar *M, ulong m, uint ks, uint vs, ulong slot, uint mask, uint max, ulong key, ulong val, ulong flags) {
+            void lru_evict(__global uchar *M, ulong m, ulong slot, uint mask) {
+              volatile __global uint *hand = (volatile __global uint *) (M + m + 4);
+              for (uint n = 0; n <= 2 * mask + 1; n++) {
+                uint i = atomic_inc(hand) & mask;
+                ulong s = m + 8 + (ulong) i * slot;
+                if (atomic_or((volatile __global uint *) (M + s), 0U) != 2U) continue;
+                if (atomic_xchg((volatile __global uint *) (M + s + 4), 0U) != 0U) continue;
+                if (atomic_cmpxchg((volatile __global uint *) (M + s), 2U, 3U) == 2U) {
+                  atomic_dec((volatile __global uint *) (M + m));
+                  return;
+                }
+              }
+            }
+            ulong hash_update(__global uchar *M, ulong m, uint ks, uint vs, ulong slot, uint mask, uint max, ulong key, ulong val, ulong flags, uint lru) {
               if (flags > 2) return (ulong) -22L;
               ulong voff = 8 + ((ks + 7) & ~7U);
+              if (lru) {
+                ulong s = hash_find(M, m, ks, slot, mask, key);
+                if (s != 0) {
+                  if (flags == 1) return (ulong) -17L;
+                  copy_bytes(M, s + voff, val, vs);
+                  atomic_xchg((volatile __global uint *) (M + s + 4), 1U);
+                  return 0;
+                }
+                if (flags == 2) return (ulong) -2L;
+              }
               uint i = hkey(M, key, ks) & mask;
               uint p = 0;
               while (p <= mask) {
@@ -123,16 +148,23 @@ final class DeviceRuntime {
                 if (v == 2 && keq(M, s + 8, key, ks)) {
                   if (flags == 1) return (ulong) -17L;
                   copy_bytes(M, s + voff, val, vs);
+                  if (lru) atomic_xchg((volatile __global uint *) (M + s + 4), 1U);
                   return 0;
                 }
-                if (v == 0) {
+                if (v == 0 || (lru && v == 3)) {
                   if (flags == 2) return (ulong) -2L;
                   volatile __global uint *count = (volatile __global uint *) (M + m);
-                  if (atomic_inc(count) >= max) { atomic_dec(count); return (ulong) -7L; }
-                  if (atomic_cmpxchg((volatile __global uint *) (M + s), 0U, 1U) != 0U) {
+                  if (atomic_inc(count) >= max) {
+                    atomic_dec(count);
+                    if (!lru) return (ulong) -7L;
+                    lru_evict(M, m, slot, mask);
+                    continue;
+                  }
+                  if (atomic_cmpxchg((volatile __global uint *) (M + s), v, 1U) != v) {
                     atomic_dec(count);
                     continue;
                   }
+                  ST32(s + 4, 0);
                   copy_bytes(M, s + 8, key, ks);
                   copy_bytes(M, s + voff, val, vs);
                   mem_fence(CLK_GLOBAL_MEM_FENCE);
@@ -161,6 +193,37 @@ final class DeviceRuntime {
               }
               return 0;
             }
+            ulong rb_reserve(__global uchar *M, ulong m, ulong size, ulong flags) {
+              if (flags != 0 || size > 0x3fffffffUL) return 0;
+              ulong need = (size + 15) & ~7UL;
+              volatile __global ulong *used = (volatile __global ulong *) (M + m);
+              ulong cap = LD64(m + 8);
+              ulong old = atom_add(used, 0UL);
+              for (;;) {
+                if (old + need > cap) return 0;
+                ulong prev = atom_cmpxchg(used, old, old + need);
+                if (prev == old) break;
+                old = prev;
+              }
+              ulong rec = m + 16 + old;
+              ST32(rec, (uint) size | 0x80000000U);
+              ST32(rec + 4, 0);
+              return rec + 8;
+            }
+            ulong rb_commit(__global uchar *M, ulong rec, uint discard) {
+              volatile __global uint *h = (volatile __global uint *) (M + rec - 8);
+              uint v = atomic_or(h, 0U) & 0x3fffffffU;
+              atomic_xchg(h, v | (discard ? 0x40000000U : 0U));
+              return 0;
+            }
+            ulong rb_output(__global uchar *M, ulong m, ulong data, ulong size, ulong flags) {
+              if ((flags & ~3UL) != 0) return (ulong) -22L;
+              ulong rec = rb_reserve(M, m, size, 0);
+              if (rec == 0) return (ulong) -11L;
+              copy_bytes(M, rec, data, (uint) size);
+              rb_commit(M, rec, 0);
+              return 0;
+            }
             ulong hash_delete(__global uchar *M, ulong m, uint ks, ulong slot, uint mask, ulong key) {
               ulong s = hash_find(M, m, ks, slot, mask, key);
               if (s == 0) return (ulong) -2L;
@@ -179,6 +242,7 @@ final class DeviceRuntime {
         StringBuilder update = new StringBuilder(
                 "ulong map_update(__global uchar *M, ulong m, ulong key, ulong val, ulong flags, uint cpu) {\n");
         StringBuilder delete = new StringBuilder("ulong map_delete(__global uchar *M, ulong m, ulong key) {\n");
+        StringBuilder slots = new StringBuilder("uint prog_slot(__global uchar *M, ulong m, uint i) {\n");
         for (int i = 0; i < layout.maps().size(); i++) {
             MapDef d = layout.maps().get(i);
             String off = layout.mapOffset(i) + "UL";
@@ -197,19 +261,24 @@ final class DeviceRuntime {
                             .append("UL, val, ").append(d.valueSize()).append("U); return 0; }\n");
                     delete.append("  if (m == ").append(off).append(") return (ulong) -22L;\n");
                 }
-                case HASH -> {
+                case HASH, LRU_HASH -> {
                     int cap = DeviceLayout.hashCapacity(d);
                     int slot = DeviceLayout.hashSlot(d);
                     String args = d.keySize() + "U, ";
                     String table = slot + "UL, " + (cap - 1) + "U";
                     long voff = 8 + DeviceLayout.round8(d.keySize());
+                    boolean lru = d.type() == dev.prism.program.MapType.LRU_HASH;
                     lookup.append("  if (m == ").append(off).append(") { ulong s = hash_find(M, m, ").append(args).append(table)
-                            .append(", key); return s == 0 ? 0 : s + ").append(voff).append("UL; }\n");
+                            .append(", key); ").append(lru ? "if (s != 0) atomic_xchg((volatile __global uint *) (M + s + 4), 1U); " : "")
+                            .append("return s == 0 ? 0 : s + ").append(voff).append("UL; }\n");
                     update.append("  if (m == ").append(off).append(") return hash_update(M, m, ").append(args)
-                            .append(d.valueSize()).append("U, ").append(table).append(", ").append(max).append("U, key, val, flags);\n");
+                            .append(d.valueSize()).append("U, ").append(table).append(", ").append(max).append("U, key, val, flags, ")
+                            .append(lru ? 1 : 0).append("U);\n");
                     delete.append("  if (m == ").append(off).append(") return hash_delete(M, m, ").append(args).append(table)
                             .append(", key);\n");
                 }
+                case PROG_ARRAY -> slots.append("  if (m == ").append(off).append(") return i < ").append(max)
+                        .append("U ? (uint) LD32(m + 4UL * i) : 0;\n");
                 case LPM_TRIE -> lookup.append("  if (m == ").append(off).append(") return lpm_lookup(M, m, ")
                         .append(d.keySize() - 4).append("U, ").append(DeviceLayout.lpmSlot(d)).append("UL, key);\n");
                 default -> {
@@ -219,6 +288,7 @@ final class DeviceRuntime {
         lookup.append("  return 0;\n}\n");
         update.append("  return (ulong) -22L;\n}\n");
         delete.append("  return (ulong) -22L;\n}\n");
-        return b.append(lookup).append(update).append(delete).toString();
+        slots.append("  return 0;\n}\n");
+        return b.append(lookup).append(update).append(delete).append(slots).toString();
     }
 }

@@ -11,6 +11,7 @@ import dev.prism.program.Program;
 import dev.prism.runtime.Helpers;
 import dev.prism.verifier.VerifiedProgram;
 import java.util.BitSet;
+import java.util.List;
 
 /**
  * Lowers a verified program to one OpenCL C kernel, one work-item per input.
@@ -34,22 +35,45 @@ import java.util.BitSet;
  * is 0) without touching C's undefined overflow.
  */
 final class OpenClC {
-    private final VerifiedProgram verified;
-    private final Program program;
+    private final List<Program> programs;
     private final DeviceLayout layout;
     private final StringBuilder out = new StringBuilder();
+    /** The program being lowered and where its pcs start in the kernel's dispatch. */
+    private Program program;
+    private int at;
+    /** Where each program starts: program k's pc p is case bases[k] + p; its loop-return case is bases[k] + length. */
+    private final int[] bases;
 
-    private OpenClC(VerifiedProgram verified, DeviceLayout layout) {
-        this.verified = verified;
-        this.program = verified.normalized();
+    private OpenClC(List<VerifiedProgram> verified, DeviceLayout layout) {
+        this.programs = verified.stream().map(VerifiedProgram::normalized).toList();
         this.layout = layout;
+        this.bases = new int[programs.size()];
+        int b = 0;
+        for (int k = 0; k < programs.size(); k++) {
+            bases[k] = b;
+            b += programs.get(k).length() + 1;
+        }
     }
 
     /** {@return the kernel source of {@code verified} for {@code layout}} */
     static String lower(VerifiedProgram verified, DeviceLayout layout) {
+        return lower(List.of(verified), layout);
+    }
+
+    /**
+     * {@return one kernel for {@code verified}: the first is the entry, the others the programs
+     * a prog_array slot may name (by their index here)}: each program's cases are offset by the
+     * lengths before it, and a tail call continues the dispatch at its target's first case
+     */
+    static String lower(List<VerifiedProgram> verified, DeviceLayout layout) {
         OpenClC c = new OpenClC(verified, layout);
         c.emit();
         return c.out.toString();
+    }
+
+    /** {@return the dispatch case of pc {@code pc} of the program being lowered} */
+    private String p(int pc) {
+        return String.valueOf(at + pc);
     }
 
     private void line(String s) {
@@ -62,8 +86,7 @@ final class OpenClC {
         line("#pragma OPENCL EXTENSION cl_khr_int64_extended_atomics : enable");
         line("#define DONE 0xffffffffU");
         out.append(DeviceRuntime.source(layout));
-        int n = program.length();
-        BitSet leaders = leaders();
+        progBase();
         line("__kernel void prism(__global uchar *M, __global ulong *R0, uint n, ulong items, ulong stride, ulong now, ulong seed, ulong memlen) {");
         line("  uint gid = get_global_id(0);");
         line("  if (gid >= n) return;");
@@ -76,25 +99,40 @@ final class OpenClC {
         line("  uint depth = 0; uint rpc[" + DeviceLayout.MAX_FRAMES + "]; ulong s6[" + DeviceLayout.MAX_FRAMES
                 + "], s7[" + DeviceLayout.MAX_FRAMES + "], s8[" + DeviceLayout.MAX_FRAMES + "], s9["
                 + DeviceLayout.MAX_FRAMES + "];");
-        line("  uint pc = 0;");
+        line("  ulong li[" + DeviceLayout.MAX_FRAMES + "], ln[" + DeviceLayout.MAX_FRAMES + "], lctx["
+                + DeviceLayout.MAX_FRAMES + "]; uint lcb[" + DeviceLayout.MAX_FRAMES + "], lret[" + DeviceLayout.MAX_FRAMES + "];");
+        line("  uint pc = 0, tcc = 0;");
         line("  while (pc != DONE) {");
         line("    switch (pc) {");
-        for (int pc = 0; pc < n; pc++) {
-            Insn insn = program.at(pc);
-            if (insn == null) {
-                continue;
-            }
-            if (leaders.get(pc)) {
-                line("    case " + pc + ":");
-            }
-            line("      // " + pc + ": " + insn);
-            lowerInsn(pc, insn);
+        for (int k = 0; k < programs.size(); k++) {
+            program = programs.get(k);
+            at = bases[k];
+            emitProgram();
         }
         line("    default: pc = DONE; break;");
         line("    }");
         line("  }");
         line("  R0[gid] = r0;");
         line("}");
+    }
+
+    private void emitProgram() {
+        int n = program.length();
+        BitSet leaders = leaders();
+        for (int pc = 0; pc < n; pc++) {
+            Insn insn = program.at(pc);
+            if (insn == null) {
+                continue;
+            }
+            if (leaders.get(pc)) {
+                line("    case " + p(pc) + ":");
+            }
+            line("      // " + pc + ": " + insn);
+            lowerInsn(pc, insn);
+        }
+        if (usesLoop()) {
+            loopReturn(n);
+        }
     }
 
     /** Block leaders: entry, jump targets, the slots after jumps, calls and exits. */
@@ -118,6 +156,8 @@ final class OpenClC {
                     b.set(next + c.imm());
                     b.set(next);
                 }
+                case Insn.Call c when c.kind() == CallKind.HELPER && c.imm() == Helpers.LOOP -> b.set(next);
+                case Insn.LoadImm64 l when l.kind() == dev.prism.isa.LoadImm64Kind.CODE_ADDR -> b.set(pc + 1 + l.imm());
                 case Insn.Exit e -> b.set(next);
                 case null, default -> {
                 }
@@ -184,7 +224,8 @@ final class OpenClC {
                 case IMM64 -> u64(l.value());
                 case MAP_BY_IDX -> u64(layout.mapOffset(l.imm()));
                 case MAP_VALUE_BY_IDX -> u64(layout.mapOffset(l.imm()) + (l.nextImm() & 0xffff_ffffL));
-                case MAP_BY_FD, MAP_VALUE_BY_FD, VARIABLE_ADDR, CODE_ADDR ->
+                case CODE_ADDR -> p(pc + 1 + l.imm()) + "UL";
+                case MAP_BY_FD, MAP_VALUE_BY_FD, VARIABLE_ADDR ->
                         throw new IllegalStateException(pc + ": lddw " + l.kind() + " passed check");
             } + ";");
             case Insn.Load l -> line("      " + r(l.dst()) + " = " + (l.signExtend() ? "LDS" : "LD") + l.size().bytes() * 8
@@ -192,15 +233,23 @@ final class OpenClC {
             case Insn.Store s -> line("      ST" + s.size().bytes() * 8 + "(" + addr(s.dst(), s.offset()) + ", "
                     + src64(s.src()) + ");");
             case Insn.Atomic a -> line("      " + atomic(a));
-            case Insn.Ja j -> line("      pc = " + (next + j.offset()) + "; continue;");
-            case Insn.Jump j -> line("      if (" + cond(j) + ") { pc = " + (next + j.offset()) + "; continue; }");
+            case Insn.Ja j -> line("      pc = " + p(next + j.offset()) + "; continue;");
+            case Insn.Jump j -> line("      if (" + cond(j) + ") { pc = " + p(next + j.offset()) + "; continue; }");
             case Insn.Call c -> {
                 switch (c.kind()) {
                     case LOCAL -> {
-                        line("      rpc[depth] = " + next + "; s6[depth] = r6; s7[depth] = r7; s8[depth] = r8; s9[depth] = r9;");
-                        line("      depth++; r10 -= " + DeviceLayout.FRAME_SIZE + "UL; pc = " + (next + c.imm()) + "; continue;");
+                        line("      rpc[depth] = " + p(next) + "; s6[depth] = r6; s7[depth] = r7; s8[depth] = r8; s9[depth] = r9;");
+                        line("      depth++; r10 -= " + DeviceLayout.FRAME_SIZE + "UL; pc = " + p(next + c.imm()) + "; continue;");
                     }
-                    case HELPER -> line("      " + helper(pc, c.imm()));
+                    case HELPER -> {
+                        if (c.imm() == Helpers.LOOP) {
+                            loop(next);
+                        } else if (c.imm() == Helpers.TAIL_CALL) {
+                            tailCall();
+                        } else {
+                            line("      " + helper(pc, c.imm()));
+                        }
+                    }
                     case HELPER_BTF -> throw new IllegalStateException(pc + ": call btf passed check");
                 }
             }
@@ -212,6 +261,66 @@ final class OpenClC {
             }
             case Insn.PacketLoad p -> throw new IllegalStateException(pc + ": legacy packet load passed check");
         }
+    }
+
+    /**
+     * bpf_tail_call(ctx, prog_array, index), as the interpreter: when the slot (a u32 index) holds
+     * a program and fewer than 33 tail calls ran, the dispatch goes on at that program's first
+     * case with the same registers and frame; otherwise r0 = -ENOENT and the program goes on.
+     */
+    private void tailCall() {
+        line("      { uint t = prog_slot(M, r2, (uint) r3);");
+        line("        if (t != 0 && tcc < 33U) { tcc++; pc = prog_base(t - 1); continue; }");
+        line("        r0 = (ulong) -2L; }");
+    }
+
+    /** The program table of tail calls: a slot's value (program index + 1) to the program's first case. */
+    private void progBase() {
+        line("uint prog_base(uint k) {");
+        line("  switch (k) {");
+        for (int k = 0; k < programs.size(); k++) {
+            line("  case " + k + ": return " + bases[k] + "U;");
+        }
+        line("  default: return DONE;");
+        line("  }");
+        line("}");
+    }
+
+    private boolean usesLoop() {
+        for (int pc = 0; pc < program.length(); pc++) {
+            if (program.at(pc) instanceof Insn.Call c && c.kind() == CallKind.HELPER && c.imm() == Helpers.LOOP) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * bpf_loop(nr, callback, ctx, flags), as the interpreter: flags other than 0 give -EINVAL,
+     * nr (u32) above BPF_MAX_LOOPS -E2BIG; otherwise the callback (a pc: {@code lddw code}) is
+     * entered as a bpf-to-bpf call with (i, ctx) and a return to the loop's own case
+     * ({@link #loopReturn}), the loop's state kept per frame depth.
+     */
+    private void loop(int next) {
+        line("      if (r4 != 0) r0 = (ulong) -22L;");
+        line("      else if ((r1 & 0xffffffffUL) > " + (1 << 23) + "UL) r0 = (ulong) -7L;");
+        line("      else if ((r1 & 0xffffffffUL) == 0) r0 = 0;");
+        line("      else {");
+        line("        li[depth] = 0; ln[depth] = r1 & 0xffffffffUL; lcb[depth] = (uint) r2; lctx[depth] = r3; lret[depth] = "
+                + p(next) + ";");
+        line("        rpc[depth] = " + p(program.length()) + "; s6[depth] = r6; s7[depth] = r7; s8[depth] = r8; s9[depth] = r9;");
+        line("        pc = (uint) r2; r1 = 0; r2 = lctx[depth]; depth++; r10 -= " + DeviceLayout.FRAME_SIZE + "UL; continue;");
+        line("      }");
+    }
+
+    /** The case a bpf_loop callback returns to: the next iteration, or the loop's result and its return pc. */
+    private void loopReturn(int n) {
+        line("    case " + p(n) + ": {");
+        line("      ulong i = li[depth] + 1;");
+        line("      if (r0 != 0 || i >= ln[depth]) { r0 = i; pc = lret[depth]; continue; }");
+        line("      li[depth] = i; rpc[depth] = " + p(n) + "; s6[depth] = r6; s7[depth] = r7; s8[depth] = r8; s9[depth] = r9;");
+        line("      pc = lcb[depth]; r1 = i; r2 = lctx[depth]; depth++; r10 -= " + DeviceLayout.FRAME_SIZE + "UL; continue;");
+        line("    }");
     }
 
     private static String alu(Insn.Alu a) {
@@ -315,6 +424,10 @@ final class OpenClC {
             case Helpers.XDP_ADJUST_HEAD -> "r0 = xdp_adjust_head(M, base, r2);";
             case Helpers.XDP_ADJUST_TAIL -> "r0 = xdp_adjust_tail(M, base, r2);";
             case Helpers.XDP_ADJUST_META -> "r0 = xdp_adjust_meta(M, base, r2);";
+            case Helpers.RINGBUF_OUTPUT -> "r0 = rb_output(M, r1, r2, r3, r4);";
+            case Helpers.RINGBUF_RESERVE -> "r0 = rb_reserve(M, r1, r2, r3);";
+            case Helpers.RINGBUF_SUBMIT -> "r0 = rb_commit(M, r1, 0);";
+            case Helpers.RINGBUF_DISCARD -> "r0 = rb_commit(M, r1, 1);";
             default -> throw new IllegalStateException(pc + ": helper " + id + " passed check");
         };
     }

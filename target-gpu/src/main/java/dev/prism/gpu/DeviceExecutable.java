@@ -16,12 +16,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A program loaded on the OpenCL device: a batch of inputs is one kernel launch per chunk of at
- * most {@link #CHUNK} items. Maps live on the device between batches; they are copied up before
+ * A program loaded on a device ({@link Gpu}: OpenCL or CUDA, the same code for both): a batch of
+ * inputs is one kernel launch per chunk of at most {@link #CHUNK} items. Maps live on the device between batches; they are copied up before
  * a batch when user space wrote them, and down when user space reads them ({@link #maps()}).
  * Timings of the last batch ({@link #lastTiming()}) separate transfers from kernel time.
  */
-public final class OpenClExecutable implements dev.prism.target.Executable {
+public final class DeviceExecutable implements dev.prism.target.Executable {
     /** Items per launch: bounds device memory (a chunk of XDP frames is at most 300 MB). */
     public static final int CHUNK = 65536;
     /** Work-group size: each group is one per-CPU slot (DeviceLayout.CPUS). */
@@ -35,7 +35,7 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
      *
      * @param inputs       items run
      * @param transferNs   host to device and back: maps, inputs, outputs (enqueue to finish)
-     * @param kernelNs     kernel launches (enqueue to finish)
+     * @param kernelNs     kernel launches (the device's events where it has them, else enqueue to finish)
      * @param hostNs       packing inputs and unpacking results on the host
      */
     public record Timing(int inputs, long transferNs, long kernelNs, long hostNs) {
@@ -45,17 +45,19 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
     }
 
     private final VerifiedProgram verified;
+    /** The entry and the tail-call targets, as prog_array slots name them. */
+    private List<dev.prism.program.Program> programs;
     private final DeviceLayout layout;
-    private final OpenCl.Device device;
+    private final Gpu gpu;
     private final Arena arena = Arena.ofShared();
     private final List<BpfMap> maps;
     private final boolean ownsMaps;
-    private final MemorySegment[] kernel;
+    private final Gpu.Kernel kernel;
     private final java.util.function.LongSupplier clock;
     private final long seed;
-    private MemorySegment buffer;
+    private long buffer;
     private long bufferBytes;
-    private MemorySegment results;
+    private long results;
     private Timing last;
     /** The device's maps are newer than the host's (a batch ran since the last download). */
     private boolean hostStale;
@@ -63,16 +65,17 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
     private boolean deviceStale = true;
     private long batches;
 
-    OpenClExecutable(VerifiedProgram verified, String source, DeviceLayout layout, java.util.function.LongSupplier clock, long seed,
-                     List<BpfMap> shared) {
+    DeviceExecutable(Gpu gpu, VerifiedProgram verified, String source, DeviceLayout layout, java.util.function.LongSupplier clock,
+                     long seed, List<BpfMap> shared) {
         this.verified = verified;
         this.layout = layout;
-        this.device = OpenCl.device();
+        this.gpu = gpu;
         this.clock = clock;
         this.seed = seed;
         this.ownsMaps = shared == null;
         this.maps = shared == null ? hostMaps(verified.program().maps(), arena) : shared;
-        this.kernel = KernelCache.get(device, source);
+        this.programs = List.of(verified.program());
+        this.kernel = gpu.kernel(source);
     }
 
     /**
@@ -85,6 +88,12 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
             ms.add(BpfMaps.create(d, d.type() == dev.prism.program.MapType.PERCPU_ARRAY ? DeviceLayout.CPUS : 1, arena));
         }
         return List.copyOf(ms);
+    }
+
+    /** Names the programs prog_array slots may hold (the entry first); the kernel holds them all. */
+    DeviceExecutable withPrograms(List<dev.prism.program.Program> all) {
+        this.programs = List.copyOf(all);
+        return this;
     }
 
     /** {@return the timing of the last batch, or null before the first} */
@@ -111,7 +120,7 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
      */
     @Override
     public MapAccess maps() {
-        return new SyncedMapAccess(new MapSetAccess(maps, List.of(verified.program())), this::syncDown, this::markDeviceStale);
+        return new SyncedMapAccess(new MapSetAccess(maps, programs), this::syncDown, this::markDeviceStale);
     }
 
     synchronized void markDeviceStale() {
@@ -120,16 +129,20 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
 
     /** Copies the device's maps to the host when a batch ran since the last copy. */
     synchronized void syncDown() {
-        if (!hostStale || buffer == null) {
+        if (!hostStale || buffer == 0) {
             return;
         }
         try (Arena a = Arena.ofConfined()) {
             MemorySegment region = a.allocate(layout.itemsOffset(), 64);
-            OpenCl.read(device, buffer, 0, region);
-            OpenCl.finish(device);
+            gpu.read(buffer, 0, region);
             DeviceMaps.download(layout, maps, region);
         }
         hostStale = false;
+        if (layout.maps().stream().anyMatch(d -> d.type() == dev.prism.program.MapType.RINGBUF)) {
+            // the host's rings now hold the device's records: the next batch starts the device
+            // rings empty, with the room the host rings have then
+            deviceStale = true;
+        }
     }
 
     @Override
@@ -137,11 +150,8 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
         if (inputs.isEmpty()) {
             return List.of();
         }
-        // Executables of one source share the kernel object and its arguments.
-        synchronized (kernel) {
-            synchronized (this) {
-                return runLocked(inputs);
-            }
+        synchronized (this) {
+            return runLocked(inputs);
         }
     }
 
@@ -155,13 +165,13 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
             RunInput in = inputs.get(i);
             byte[] b = layout.xdp() ? in.packet() : in.mem();
             if (layout.xdp() && b == null) {
-                throw new TargetException("opencl: an xdp program needs a packet (input " + i + ")");
+                throw new TargetException(gpu.target() + ": an xdp program needs a packet (input " + i + ")");
             }
             if (layout.xdp() && (b.length < 14 || b.length > 4096 - 256 - 320)) {
-                throw new TargetException("opencl: packet " + i + " is " + b.length + " bytes (14 to 3520)");
+                throw new TargetException(gpu.target() + ": packet " + i + " is " + b.length + " bytes (14 to 3520)");
             }
             if (!layout.xdp() && verified.memSize() >= 0 && b.length != verified.memSize()) {
-                throw new TargetException("opencl: input " + i + " brings " + b.length + " bytes of memory; the program was"
+                throw new TargetException(gpu.target() + ": input " + i + " brings " + b.length + " bytes of memory; the program was"
                         + " verified for " + verified.memSize());
             }
             data[i] = b;
@@ -170,22 +180,22 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
         if (!layout.xdp()) {
             for (byte[] b : data) {
                 if (b.length != maxLen) {
-                    throw new TargetException("opencl: raw inputs of one batch must have one size (" + b.length + " and " + maxLen + ")");
+                    throw new TargetException(gpu.target() + ": raw inputs of one batch must have one size (" + b.length + " and " + maxLen + ")");
                 }
             }
         }
         long stride = layout.itemStride(maxLen);
         int chunk = Math.min(CHUNK, data.length);
         long need = layout.itemsOffset() + stride * chunk;
-        if (buffer == null || bufferBytes < need) {
+        if (buffer == 0 || bufferBytes < need) {
             syncDown();
             deviceStale = true;
-            if (buffer != null) {
-                OpenCl.releaseMem(buffer);
-                OpenCl.releaseMem(results);
+            if (buffer != 0) {
+                gpu.free(buffer);
+                gpu.free(results);
             }
-            buffer = OpenCl.buffer(device, need);
-            results = OpenCl.buffer(device, 8L * CHUNK);
+            buffer = gpu.alloc(need);
+            results = gpu.alloc(8L * CHUNK);
             bufferBytes = need;
         }
         List<RunResult> out = new ArrayList<>(data.length);
@@ -195,17 +205,13 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
                 MemorySegment mapRegion = a.allocate(layout.itemsOffset(), 64);
                 DeviceMaps.upload(layout, maps, mapRegion);
                 tt = System.nanoTime();
-                OpenCl.write(device, buffer, 0, mapRegion);
-                OpenCl.finish(device);
+                gpu.write(buffer, 0, mapRegion);
                 transfer += System.nanoTime() - tt;
                 deviceStale = false;
             }
             MemorySegment items = a.allocate(stride * chunk, 64);
             MemorySegment r0s = a.allocate(8L * chunk, 8);
             long slot = layout.slotOffset();
-            MemorySegment kernelHandle = kernel[1];
-            OpenCl.arg(kernelHandle, 0, a.allocateFrom(ValueLayout.ADDRESS, buffer));
-            OpenCl.arg(kernelHandle, 1, a.allocateFrom(ValueLayout.ADDRESS, results));
             for (int from = 0; from < data.length; from += chunk) {
                 int n = Math.min(chunk, data.length - from);
                 MemorySegment used = items.asSlice(0, stride * n);
@@ -226,24 +232,15 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
                     }
                 }
                 tt = System.nanoTime();
-                OpenCl.write(device, buffer, layout.itemsOffset(), used);
-                OpenCl.finish(device);
+                gpu.write(buffer, layout.itemsOffset(), used);
                 long tk = System.nanoTime();
                 transfer += tk - tt;
-                OpenCl.arg(kernelHandle, 2, a.allocateFrom(ValueLayout.JAVA_INT, n));
-                OpenCl.arg(kernelHandle, 3, a.allocateFrom(ValueLayout.JAVA_LONG, layout.itemsOffset()));
-                OpenCl.arg(kernelHandle, 4, a.allocateFrom(ValueLayout.JAVA_LONG, stride));
-                OpenCl.arg(kernelHandle, 5, a.allocateFrom(ValueLayout.JAVA_LONG, clock.getAsLong()));
-                OpenCl.arg(kernelHandle, 6, a.allocateFrom(ValueLayout.JAVA_LONG, seed + 0x9E3779B97F4A7C15L * ++batches + from));
-                OpenCl.arg(kernelHandle, 7, a.allocateFrom(ValueLayout.JAVA_LONG, layout.xdp() ? 0 : maxLen));
-                long global = (n + GROUP - 1) / GROUP * (long) GROUP;
-                OpenCl.launch(device, kernelHandle, global, GROUP);
-                OpenCl.finish(device);
+                long measured = kernel.launch(buffer, results, n, layout.itemsOffset(), stride, clock.getAsLong(),
+                        seed + 0x9E3779B97F4A7C15L * ++batches + from, layout.xdp() ? 0 : maxLen);
                 tt = System.nanoTime();
-                kernelNs += tt - tk;
-                OpenCl.read(device, buffer, layout.itemsOffset(), used);
-                OpenCl.read(device, results, 0, r0s.asSlice(0, 8L * n));
-                OpenCl.finish(device);
+                kernelNs += measured >= 0 ? measured : tt - tk;
+                gpu.read(buffer, layout.itemsOffset(), used);
+                gpu.read(results, 0, r0s.asSlice(0, 8L * n));
                 transfer += System.nanoTime() - tt;
                 for (int i = 0; i < n; i++) {
                     long base = (long) i * stride;
@@ -272,17 +269,17 @@ public final class OpenClExecutable implements dev.prism.target.Executable {
             try {
                 m.close();
             } catch (Exception e) {
-                throw new TargetException("opencl: closing map " + m.def().name() + ": " + e.getMessage());
+                throw new TargetException("closing map " + m.def().name() + ": " + e.getMessage());
             }
         }
     }
 
     @Override
     public synchronized void close() {
-        if (buffer != null) {
-            OpenCl.releaseMem(buffer);
-            OpenCl.releaseMem(results);
-            buffer = null;
+        if (buffer != 0) {
+            gpu.free(buffer);
+            gpu.free(results);
+            buffer = 0;
         }
         if (ownsMaps) {
             closeMaps(maps);
