@@ -252,50 +252,67 @@ public final class Calibrator {
         try (Executable ea = t.load(List.of(a)); Executable eb = t.load(List.of(b))) {
             ea.run(input);
             eb.run(input);
-            int ra = warm(ea, input);
-            int rb = warm(eb, input);
+            Batch ba = warm(ea, input);
+            Batch bb = warm(eb, input);
             // The least of the interleaved batches: on a shared machine every disturbance (another
             // process, a collection, a frequency change) only adds time, so the minimum is the
             // estimate of the program's own cost that the fewest outliers move.
             double ma = Double.MAX_VALUE;
             double mb = Double.MAX_VALUE;
             for (int i = 0; i < ROUNDS; i++) {
-                ma = Math.min(ma, cpuNanosPerRun(ea, input, ra));
-                mb = Math.min(mb, cpuNanosPerRun(eb, input, rb));
+                ma = Math.min(ma, ba.perRun(ea, input));
+                mb = Math.min(mb, bb.perRun(eb, input));
             }
             return new double[] {ma, mb};
         }
     }
 
     /**
-     * {@return the thread CPU time per run of a batch of {@code repeat} runs}: unlike the wall
-     * clock, it stops while the scheduler runs something else, so a calibration on a busy machine
-     * measures the program and not its neighbours. Every target here runs its program on the calling
-     * thread (a native call, the emulator, the interpreter, or the kernel's test run in the
-     * thread's system time).
+     * How one executable is timed: {@code repeat} runs a call, less the {@code fixedNs} a call
+     * costs whatever its repeat (preparing the input, a kernel timer's extra system calls: up to
+     * milliseconds, which in a batch sized on the wall clock can be most of it).
      */
-    private static double cpuNanosPerRun(Executable exe, RunInput input, int repeat) {
+    private record Batch(int repeat, double fixedNs) {
+        double perRun(Executable exe, RunInput input) {
+            return Math.max(0, cpuNanos(exe, input, repeat) - fixedNs) / repeat;
+        }
+    }
+
+    /**
+     * {@return the thread CPU time of one {@code nanosPerRun} call}: unlike the wall clock, it stops
+     * while the scheduler runs something else, so a calibration on a busy machine measures the
+     * program and not its neighbours. Every target here runs its program on the calling thread (a
+     * native call, the emulator, the interpreter, or the kernel's test run in the thread's system
+     * time).
+     */
+    private static double cpuNanos(Executable exe, RunInput input, int repeat) {
         long t0 = THREADS.getCurrentThreadCpuTime();
         exe.nanosPerRun(input, repeat);
-        return (THREADS.getCurrentThreadCpuTime() - t0) / (double) repeat;
+        return THREADS.getCurrentThreadCpuTime() - t0;
     }
 
     private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
-    /** Runs {@code exe} for the warm-up time; {@return runs per batch so that a batch lasts about batchMillis} */
-    private int warm(Executable exe, RunInput input) {
+    /**
+     * Runs {@code exe} for the warm-up time; {@return the batch}: the fixed cost of a call is the
+     * least time of a call of one run, and the repeat doubles until a call lasts the batch length
+     * and at least 20 times that fixed cost.
+     */
+    private Batch warm(Executable exe, RunInput input) {
         long deadline = System.nanoTime() + warmupMillis * 1_000_000L;
+        double fixed = Double.MAX_VALUE;
         int n = 16;
-        double perRun;
         do {
-            long t0 = System.nanoTime();
-            exe.nanosPerRun(input, n);
-            perRun = (double) Math.max(System.nanoTime() - t0, 1) / n;
-            if (perRun * n < batchMillis * 100_000.0 && n < BenchOptions.MAX_REPEAT / 2) {
+            fixed = Math.min(fixed, cpuNanos(exe, input, 1));
+            double t = cpuNanos(exe, input, n);
+            if ((t < batchMillis * 1_000_000.0 || t < 20 * fixed) && n < BenchOptions.MAX_REPEAT / 2) {
                 n *= 2;
             }
         } while (System.nanoTime() < deadline);
-        return (int) Math.clamp((long) (batchMillis * 1_000_000.0 / perRun), 1, BenchOptions.MAX_REPEAT);
+        for (int i = 0; i < 3; i++) {
+            fixed = Math.min(fixed, cpuNanos(exe, input, 1));
+        }
+        return new Batch(n, fixed);
     }
 
     static double median(double[] v) {
