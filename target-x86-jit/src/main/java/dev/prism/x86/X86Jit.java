@@ -192,6 +192,8 @@ public final class X86Jit {
         private final java.util.TreeMap<Integer, Label> lpmLookups = new java.util.TreeMap<>();
         /** Slots some jump, call or code address leads to: where facts join paths. */
         private final java.util.BitSet jumpTargets = new java.util.BitSet();
+        /** Each subprogram's frame, by its start, when calls are lean ({@link X86Frames}); null: the full stub. */
+        private final java.util.Map<Integer, X86Frames.Frame> frames;
 
         Pass(VerifiedProgram verified, Program program, int[] prevStart, int[] prevEnd) {
             this.verified = verified;
@@ -206,6 +208,7 @@ public final class X86Jit {
             this.tailCallable = tailCallable(program);
             Arrays.fill(start, -1);
             Arrays.fill(end, -1);
+            this.frames = X86Frames.lean(verified, program, tailCallable);
             functionStarts.add(0);
             for (int pc = 0; pc < n; pc++) {
                 labels[pc] = new Label();
@@ -309,6 +312,10 @@ public final class X86Jit {
         /** The callee side of a local call to {@code t}: depth check, save r6-r10, a fresh frame. */
         private void callStub(int t) {
             a.bind(stubs[t]);
+            if (frames != null) {
+                leanStub(t, frames.get(t));
+                return;
+            }
             a.cmp(64, X86Address.of(CONTEXT, RunContext.DEPTH), MAX_FRAMES - 1);
             a.jcc(Condition.AE, depthError);
             a.add(64, X86Address.of(CONTEXT, RunContext.DEPTH), 1);
@@ -320,6 +327,43 @@ public final class X86Jit {
             a.mov(64, X86Reg.RBP, X86Reg.RSP);
             a.sub(64, X86Reg.RSP, FRAME_SIZE);
             a.jmp(labels[t]);
+        }
+
+        /**
+         * The callee side of a local call when the program cannot be entered by a tail call and
+         * makes no indirect call ({@link X86Frames}): the verifier bounded the depth, so no
+         * counter; only the callee-saved registers the function writes are saved, and its frame
+         * is its own stack depth:
+         * <pre>
+         *                       return address into the caller
+         *                       saved r6-r9 the function writes (rbx, r13, r14, r15), in that order
+         *                       saved rbp                                 ← rbp
+         *   [rbp - size, rbp)   the callee's BPF stack (size: its depth rounded up to 16, plus 8
+         *                       when needed to keep rsp 16-byte aligned);  rsp = rbp - size
+         * </pre>
+         */
+        private void leanStub(int t, X86Frames.Frame f) {
+            for (X86Reg r : f.saved()) {
+                a.push(r);
+            }
+            a.push(X86Reg.RBP);
+            a.mov(64, X86Reg.RBP, X86Reg.RSP);
+            if (f.size() != 0) {
+                a.sub(64, X86Reg.RSP, f.size());
+            }
+            a.jmp(labels[t]);
+        }
+
+        /** The return of a lean frame ({@link #leanStub}). */
+        private void leanEpilogue(X86Frames.Frame f) {
+            if (f.size() != 0) {
+                a.mov(64, X86Reg.RSP, X86Reg.RBP);
+            }
+            a.pop(X86Reg.RBP);
+            for (int i = f.saved().size() - 1; i >= 0; i--) {
+                a.pop(f.saved().get(i));
+            }
+            a.ret();
         }
 
         private void subEpilogue() {
@@ -390,6 +434,8 @@ public final class X86Jit {
                             a.bind(main);
                         }
                         mainEpilogue();
+                    } else if (frames != null) {
+                        leanEpilogue(frames.get(functionStarts.floor(pc)));
                     } else {
                         subEpilogue();
                     }
