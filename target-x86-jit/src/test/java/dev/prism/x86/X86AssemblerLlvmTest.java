@@ -148,6 +148,7 @@ class X86AssemblerLlvmTest {
             {"cmp", (RegReg) X86Assembler::cmp, (RegImm) X86Assembler::cmp},
             {"test", (RegReg) X86Assembler::test, (RegImm) X86Assembler::test},
             {"imul", (RegReg) X86Assembler::imul, null},
+            {"bsr", (RegReg) X86Assembler::bsr, null},
         };
         for (Object[] op : binary) {
             String name = (String) op[0];
