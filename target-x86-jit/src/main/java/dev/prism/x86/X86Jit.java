@@ -689,14 +689,24 @@ public final class X86Jit {
         /**
          * bpf_loop(nr, callback, ctx, flags): flags must be 0 (-EINVAL), nr at most 2^23
          * (-E2BIG); the callback is called as a function (i, ctx) until it returns nonzero or nr
-         * calls were made; r0 = the number of calls made. The loop state lives in four words
-         * pushed on the native stack (keeping its 16-byte alignment).
+         * calls were made; r0 = the number of calls made. The loop state lives in the
+         * callee-saved registers of r6-r9, which every BPF function and helper preserves, saved
+         * around the loop on the native stack (four pushes keep its 16-byte alignment), so the
+         * counter is not a memory round trip per iteration:
+         * <pre>
+         *   rbx  i, the calls made      r13  nr
+         *   r14  the callback           r15  ctx
+         * </pre>
          */
         private void bpfLoop() {
             X86Reg nr = X86Registers.of(Reg.R1);
             X86Reg callback = X86Registers.of(Reg.R2);
             X86Reg ctx = X86Registers.of(Reg.R3);
             X86Reg flags = X86Registers.of(Reg.R4);
+            X86Reg i = X86Reg.RBX;
+            X86Reg count = X86Reg.R13;
+            X86Reg fn = X86Reg.R14;
+            X86Reg arg = X86Reg.R15;
             Label flagsOk = new Label();
             Label countOk = new Label();
             Label loop = new Label();
@@ -714,29 +724,32 @@ public final class X86Jit {
             a.mov(64, X86Reg.RAX, E2BIG);
             a.jmp(done);
             a.bind(countOk);
-            a.push(nr);                 // [rsp + 24]
-            a.push(callback);           // [rsp + 16]
-            a.push(ctx);                // [rsp + 8]
-            a.xor(32, SCRATCH3, SCRATCH3);
-            a.push(SCRATCH3);           // [rsp]: i
+            a.push(i);
+            a.push(count);
+            a.push(fn);
+            a.push(arg);
+            a.mov(64, count, nr);
+            a.mov(64, fn, callback);
+            a.mov(64, arg, ctx);
+            a.xor(32, i, i);
             a.bind(loop);
-            a.mov(64, X86Reg.RAX, X86Address.of(X86Reg.RSP));
-            a.mov(64, SCRATCH3, X86Address.of(X86Reg.RSP, 24));
-            a.cmp(64, X86Reg.RAX, SCRATCH3);
+            a.cmp(64, i, count);
             a.jccShort(Condition.AE, exhausted);
-            a.mov(64, X86Registers.of(Reg.R1), X86Reg.RAX);
-            a.mov(64, X86Registers.of(Reg.R2), X86Address.of(X86Reg.RSP, 8));
-            a.mov(64, SCRATCH3, X86Address.of(X86Reg.RSP, 16));
-            a.call(SCRATCH3);
-            a.add(64, X86Address.of(X86Reg.RSP), 1);
+            a.mov(64, X86Registers.of(Reg.R1), i);
+            a.mov(64, X86Registers.of(Reg.R2), arg);
+            a.call(fn);
+            a.add(64, i, 1);
             a.test(64, X86Reg.RAX, X86Reg.RAX);
             a.jccShort(Condition.E, loop);
-            a.mov(64, X86Reg.RAX, X86Address.of(X86Reg.RSP));
+            a.mov(64, X86Reg.RAX, i);
             a.jmpShort(out);
             a.bind(exhausted);
-            a.mov(64, X86Reg.RAX, X86Address.of(X86Reg.RSP, 24));
+            a.mov(64, X86Reg.RAX, count);
             a.bind(out);
-            a.add(64, X86Reg.RSP, 32);
+            a.pop(arg);
+            a.pop(fn);
+            a.pop(count);
+            a.pop(i);
             a.bind(done);
         }
 

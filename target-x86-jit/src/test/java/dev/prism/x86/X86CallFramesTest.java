@@ -131,4 +131,24 @@ class X86CallFramesTest {
                 + "cb:\nmov %r6, %r1\nstxdw [%r10-8], %r6\nldxdw %r3, [%r2+0]\nadd %r3, %r6\nstxdw [%r2+0], %r3\n"
                 + "ldxdw %r6, [%r10-8]\nmov %r0, 0\njne %r6, 8, +1\nmov %r0, 1\nexit", null);
     }
+
+    @Test
+    void bpfLoopKeepsItsStateInCalleeSavedRegistersAndTheCallersToo() {
+        // the caller's r6-r9 survive the loop; the callback writes all four and a nested loop
+        String callback = "cb:\nmov %r6, %r1\nmov %r7, %r1\nmov %r8, 1\nmov %r9, 2\nldxdw %r3, [%r2+0]\n"
+                + "add %r3, %r6\nstxdw [%r2+0], %r3\nmov %r0, 0\njne %r7, STOP, +1\nmov %r0, 1\nexit\n";
+        String inner = "inner:\nmov %r6, %r1\nmov %r1, 3\nlddw %r2, code cb\nmov %r3, %r10\nadd %r3, -8\n"
+                + "mov %r1, 0\nstxdw [%r10-8], %r1\nmov %r1, 3\nmov %r4, 0\ncall 181\nadd %r0, %r6\nmov %r0, 0\nexit\n";
+        for (String nr : new String[] {"0", "1", "5", "9"}) {
+            for (String stop : new String[] {"3", "1000"}) {
+                for (String fn : new String[] {"cb", "inner"}) {
+                    same("mov %r6, 6\nmov %r7, 7\nmov %r8, 8\nmov %r9, 9\nmov %r1, 0\nstxdw [%r10-8], %r1\n"
+                            + "lddw %r1, " + nr + "\nlddw %r2, code " + fn + "\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0"
+                            + "\ncall 181\nldxdw %r1, [%r10-8]\nlsh %r1, 8\nadd %r0, %r1\nmul %r6, 3\nadd %r0, %r6\n"
+                            + "mul %r7, 5\nadd %r0, %r7\nmul %r8, 7\nadd %r0, %r8\nmul %r9, 11\nadd %r0, %r9\nexit\n"
+                            + callback.replace("STOP", stop) + (fn.equals("inner") ? inner : ""), null);
+                }
+            }
+        }
+    }
 }
