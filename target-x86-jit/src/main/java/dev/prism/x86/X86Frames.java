@@ -32,8 +32,11 @@ final class X86Frames {
      * @param saved the callee-saved registers of r6-r9 the function writes, in push order
      * @param size  bytes below the saved rbp: the stack depth rounded up to 16, plus 8 when the
      *              pushes would leave rsp misaligned for calls (16 bytes)
+     * @param bare  a leaf that writes none of r6-r9, never names r10 and calls nothing: it needs
+     *              no frame at all (no rbp, and rsp's alignment does not matter), so a call
+     *              enters its first instruction directly and its exit is a bare {@code ret}
      */
-    record Frame(List<X86Reg> saved, int size) {
+    record Frame(List<X86Reg> saved, int size, boolean bare) {
     }
 
     /**
@@ -65,6 +68,7 @@ final class X86Frames {
             }
             Integer next = starts.higher(t);
             boolean[] written = new boolean[11];
+            boolean leaf = true;
             for (int pc = t; pc < (next == null ? n : next); pc++) {
                 Insn insn = program.at(pc);
                 if (insn != null) {
@@ -72,6 +76,7 @@ final class X86Frames {
                     if (w != null) {
                         written[w.n()] = true;
                     }
+                    leaf &= !(insn instanceof Insn.Call) && !namesFramePointer(insn);
                 }
             }
             List<X86Reg> saved = new ArrayList<>();
@@ -86,9 +91,30 @@ final class X86Frames {
             if ((1 + saved.size() + 1) % 2 != 0) {
                 size += 8;
             }
-            frames.put(t, new Frame(List.copyOf(saved), size));
+            boolean bare = leaf && saved.isEmpty() && depth == 0;
+            frames.put(t, new Frame(List.copyOf(saved), bare ? 0 : size, bare));
         }
         return frames;
+    }
+
+    /** {@return whether {@code insn} reads or writes r10} */
+    private static boolean namesFramePointer(Insn insn) {
+        return switch (insn) {
+            case Insn.Alu a -> a.dst() == Reg.R10 || a.src() == Reg.R10;
+            case Insn.Neg g -> g.dst() == Reg.R10;
+            case Insn.MovSx m -> m.dst() == Reg.R10 || m.src() == Reg.R10;
+            case Insn.Endian e -> e.dst() == Reg.R10;
+            case Insn.LoadImm64 l -> l.dst() == Reg.R10;
+            case Insn.Load l -> l.dst() == Reg.R10 || l.src() == Reg.R10;
+            case Insn.Store s -> s.dst() == Reg.R10 || s.src() == Reg.R10;
+            case Insn.Atomic at -> at.dst() == Reg.R10 || at.src() == Reg.R10;
+            case Insn.Ja j -> false;
+            case Insn.Jump j -> j.dst() == Reg.R10 || j.src() == Reg.R10;
+            case Insn.Call c -> false;
+            case Insn.CallX x -> x.dst() == Reg.R10;
+            case Insn.Exit x -> false;
+            case Insn.PacketLoad p -> p.src() == Reg.R10;
+        };
     }
 
     /** {@return the register {@code insn} writes besides r0-r5 effects of calls, or null} */

@@ -241,12 +241,15 @@ public final class X86Jit {
                     continue;
                 }
                 a.bind(labels[pc]);
+                if (frames != null && frames.containsKey(pc) && frames.get(pc).bare()) {
+                    a.bind(stubs[pc]); // a frameless leaf is entered directly
+                }
                 start[pc] = a.position();
                 lower(pc, insn);
                 end[pc] = a.position();
             }
             for (int t = 0; t < n; t++) {
-                if (stubs[t] != null) {
+                if (stubs[t] != null && (frames == null || !frames.get(t).bare())) {
                     callStub(t);
                 }
             }
@@ -356,6 +359,10 @@ public final class X86Jit {
 
         /** The return of a lean frame ({@link #leanStub}). */
         private void leanEpilogue(X86Frames.Frame f) {
+            if (f.bare()) {
+                a.ret();
+                return;
+            }
             if (f.size() != 0) {
                 a.mov(64, X86Reg.RSP, X86Reg.RBP);
             }
@@ -861,10 +868,10 @@ public final class X86Jit {
                     if (alu.src() instanceof Imm imm) {
                         if (alu.op() != AluOp.MUL) {
                             group1(alu.op(), size, d, imm.value());
-                            return;
+                        } else {
+                            a.imul(size, d, d, imm.value()); // the three-operand form: no scratch
                         }
-                        s = SCRATCH3;
-                        a.mov(64, s, imm.value());
+                        return;
                     } else {
                         s = reg((Reg) alu.src());
                     }
@@ -879,11 +886,8 @@ public final class X86Jit {
                 }
                 case MOV -> {
                     if (alu.src() instanceof Imm imm) {
-                        if (size == 64) {
-                            a.mov(64, d, imm.value());
-                        } else {
-                            a.mov(32, d, imm.value() & 0xffff_ffffL);
-                        }
+                        // the shortest form of the 64-bit value: the 32-bit mov zero-extends, xor for 0
+                        loadImm64(d, size == 64 ? (long) imm.value() : imm.value() & 0xffff_ffffL);
                     } else {
                         a.mov(size, d, reg((Reg) alu.src())); // the 32-bit form zero-extends, even onto itself
                     }
@@ -1075,7 +1079,11 @@ public final class X86Jit {
 
         /** The shortest mov of a 64-bit constant: sign-extended imm32, zero-extended imm32, or movabs. */
         private void loadImm64(X86Reg d, long v) {
-            if (v == (int) v) {
+            if (v == 0) {
+                a.xor(32, d, d); // BPF keeps no flags between instructions
+            } else if ((v >>> 31) == 0) {
+                a.mov(32, d, v);
+            } else if (v == (int) v) {
                 a.mov(64, d, v);
             } else if ((v >>> 32) == 0) {
                 a.mov(32, d, v);

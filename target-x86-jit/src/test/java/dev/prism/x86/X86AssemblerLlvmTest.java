@@ -186,6 +186,15 @@ class X86AssemblerLlvmTest {
                 }
             }
         }
+        for (int s : SIZES) {
+            for (X86Reg d : REGS) {
+                for (X86Reg r : REGS) {
+                    for (long imm : new long[] {-128, 127, 3, -129, 128, 0x7fffffffL, -0x80000000L}) {
+                        cs.add(new Case("imul " + reg(d, s) + ", " + reg(r, s) + ", " + imm, a -> a.imul(s, d, r, imm)));
+                    }
+                }
+            }
+        }
         cs.add(new Case("cqo", X86Assembler::cqo));
         cs.add(new Case("cdq", X86Assembler::cdq));
     }

@@ -117,6 +117,23 @@ class X86CallFramesTest {
     }
 
     @Test
+    void leavesWithoutFrameRegistersOrCallsAreEnteredDirectly() {
+        String text = "mov %r6, 6\nstxdw [%r10-8], %r6\nmov %r1, 40\nmov %r2, %r10\ncall local leaf\n"
+                + "ldxdw %r1, [%r10-8]\nadd %r0, %r1\nadd %r0, %r6\nexit\n"
+                + "leaf:\nldxdw %r0, [%r2-8]\nmul %r0, 100\nadd %r0, %r1\nmov %r3, 7\nmov32 %r4, -1\nadd %r0, %r3\nadd %r0, %r4\nexit";
+        X86Frames.Frame leaf = frames(text).values().iterator().next();
+        assertEquals(true, leaf.bare());
+        assertEquals(0, leaf.size());
+        same(text, null);
+        // naming r10, writing r6 or calling anything needs a frame
+        assertEquals(false, frames("call local f\nexit\nf:\nmov %r1, %r10\nmov %r0, 0\nexit").values().iterator().next().bare());
+        assertEquals(false, frames("call local f\nexit\nf:\nmov %r6, 1\nmov %r0, 0\nexit").values().iterator().next().bare());
+        assertEquals(false, frames("call local f\nexit\nf:\ncall 8\nexit").values().iterator().next().bare());
+        // a bare callback of bpf_loop, entered through its code address
+        same("mov %r1, 6\nlddw %r2, code cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nexit\ncb:\nmov %r0, 0\njne %r1, 4, +1\nmov %r0, 1\nexit", null);
+    }
+
+    @Test
     void callxKeepsTheCountedFrames() {
         Program p = asm("lddw %r2, code f\ncallx %r2\nexit\nf:\nmov %r0, 3\nexit");
         assertNull(X86Frames.lean(Verifier.verify(p, Profile.RFC9669), p, false));
