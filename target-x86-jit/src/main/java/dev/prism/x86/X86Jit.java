@@ -397,6 +397,16 @@ public final class X86Jit {
             return r.kind() == Facts.Kind.SCALAR && r.value().isConstant() ? r.value().constantValue() : null;
         }
 
+        /** {@return whether the IR proves {@code r} a scalar of at most {@code max} (unsigned) at {@code pc}} */
+        private boolean fitsIn(int pc, Reg r, long max) {
+            Facts f = verified.facts(pc);
+            if (f == null) {
+                return false;
+            }
+            Facts.Register v = f.registers().get(r.n());
+            return v.kind() == Facts.Kind.SCALAR && Long.compareUnsigned(v.value().umax(), max) <= 0;
+        }
+
         /** {@return whether the IR proves the upper 32 bits of {@code r} zero at {@code pc}} */
         private boolean upperHalfZero(int pc, Reg r) {
             Facts f = verified.facts(pc);
@@ -1060,7 +1070,9 @@ public final class X86Jit {
                     if (swap) {
                         a.rol(16, d, 8);
                     }
-                    a.movzx(16, d, d);
+                    if (!fitsIn(pc, e.dst(), 0xffffL)) {
+                        a.movzx(16, d, d); // nothing to clear when the IR proves bits 16..63 zero (a 16-bit load's)
+                    }
                 }
                 case 32 -> {
                     if (swap) {
@@ -1227,6 +1239,8 @@ public final class X86Jit {
                     long v = size == 64 ? imm.value() : imm.value() & 0xffff_ffffL;
                     if (j.op() == JumpOp.JSET) {
                         a.test(size, d, v);
+                    } else if (v == 0) {
+                        a.test(size, d, d); // the flags of cmp d, 0: CF and OF clear, ZF and SF of d
                     } else {
                         a.cmp(size, d, v);
                     }
