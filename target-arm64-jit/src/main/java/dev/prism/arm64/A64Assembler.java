@@ -50,6 +50,7 @@ public final class A64Assembler {
     private static final int REV_W = 0x5AC00800;
     private static final int REV32_X = 0xDAC00800;
     private static final int REV_X = 0xDAC00C00;
+    private static final int CLZ = 0x5AC01000;
     private static final int CSEL = 0x1A800000;
     private static final int CSINC = 0x1A800400;
 
@@ -791,6 +792,11 @@ public final class A64Assembler {
     public void rev(int size, A64Reg rd, A64Reg rn) {
         int op = sf(size) == 0 ? REV_W : REV_X;
         emit(rn(zrReg(rn, "rn")) | rd(zrReg(rd, "rd")) | op);
+    }
+
+    /** CLZ, C6.2: the number of leading zero bits of rn (the size for 0). */
+    public void clz(int size, A64Reg rd, A64Reg rn) {
+        emit(sf(size) | rn(zrReg(rn, "rn")) | rd(zrReg(rd, "rd")) | CLZ);
     }
 
     // ---- Conditional select.

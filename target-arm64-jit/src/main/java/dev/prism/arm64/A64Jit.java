@@ -801,14 +801,20 @@ public final class A64Jit {
         /**
          * bpf_loop(nr, callback, ctx, flags): flags must be 0 (-EINVAL), nr at most 2^23
          * (-E2BIG); the callback is called as a function (i, ctx) until it returns nonzero or nr
-         * calls were made; r0 = the number of calls made. The loop state lives in four words
-         * below sp (keeping its 16-byte alignment): nr, callback, ctx, i.
+         * calls were made; r0 = the number of calls made. The loop state lives in callee-saved
+         * registers no BPF register maps to (x23 i, x24 nr, x27 the callback, x28 ctx), which
+         * callbacks and helpers preserve; their values are saved in four words below sp around
+         * the loop (sp stays 16-byte aligned), so an iteration makes no memory round trip.
          */
         private void bpfLoop() {
             A64Reg nr = A64Registers.of(Reg.R1);
             A64Reg callback = A64Registers.of(Reg.R2);
             A64Reg ctx = A64Registers.of(Reg.R3);
             A64Reg flags = A64Registers.of(Reg.R4);
+            A64Reg i = A64Reg.X23;
+            A64Reg count = A64Reg.X24;
+            A64Reg fn = A64Reg.X27;
+            A64Reg arg = A64Reg.X28;
             Label flagsOk = new Label();
             Label countOk = new Label();
             Label loop = new Label();
@@ -825,24 +831,25 @@ public final class A64Jit {
             a.movImm(64, R0, E2BIG);
             a.b(done);
             a.bind(countOk);
-            a.stp(64, nr, callback, A64Reg.SP, -32, A64Index.PRE);     // [sp] nr, [sp + 8] callback
-            a.stp(64, ctx, A64Reg.XZR, A64Reg.SP, 16, A64Index.OFFSET); // [sp + 16] ctx, [sp + 24] i
+            a.stp(64, i, count, A64Reg.SP, -32, A64Index.PRE);
+            a.stp(64, fn, arg, A64Reg.SP, 16, A64Index.OFFSET);
+            a.mov(64, count, nr);
+            a.mov(64, fn, callback);
+            a.mov(64, arg, ctx);
+            a.mov(64, i, A64Reg.XZR);
             a.bind(loop);
-            a.ldr(64, R0, A64Reg.SP, 24);
-            a.ldr(64, TMP1, A64Reg.SP, 0);
-            a.cmp(64, R0, TMP1);
+            a.mov(64, R0, i);
+            a.cmp(64, i, count);
             a.b(A64Cond.HS, out); // nr calls made: r0 = i = nr
-            a.mov(64, A64Registers.of(Reg.R1), R0);
-            a.ldr(64, A64Registers.of(Reg.R2), A64Reg.SP, 16);
-            a.ldr(64, TMP1, A64Reg.SP, 8);
-            a.blr(TMP1);
-            a.ldr(64, TMP1, A64Reg.SP, 24);
-            a.add(64, TMP1, TMP1, 1);
-            a.str(64, TMP1, A64Reg.SP, 24);
+            a.mov(64, A64Registers.of(Reg.R1), i);
+            a.mov(64, A64Registers.of(Reg.R2), arg);
+            a.blr(fn);
+            a.add(64, i, i, 1);
             a.cbz(64, R0, loop);
-            a.mov(64, R0, TMP1);
+            a.mov(64, R0, i);
             a.bind(out);
-            a.add(64, A64Reg.SP, A64Reg.SP, 32);
+            a.ldp(64, fn, arg, A64Reg.SP, 16, A64Index.OFFSET);
+            a.ldp(64, i, count, A64Reg.SP, 32, A64Index.POST);
             a.bind(done);
         }
 

@@ -33,7 +33,7 @@ import dev.prism.runtime.maps.LpmTrieMap;
  * are at least as new as it (AArch64 orders nothing by default, unlike x86-64).
  * Registers while it runs:
  * <pre>
- *   x2   the prefix length being tried, from prefixlen down to 0
+ *   x2   the prefix length being tried: the stored lengths (the block's lengths word) from prefixlen down to 0
  *   x3   the key's data, data[0] in bits 63..56
  *   x4   the data masked to the length
  *   x5   the index block;  x6 its mask;  x8 the entry index;  x10 probes left
@@ -76,11 +76,32 @@ public final class A64LpmCode {
             a.orr(64, X3, X3, X12, A64Shift.LSL, 56 - 8 * i);
         }
         a.ldr(32, X6, X5, LpmTrieMap.IX_MASK);
+        if (dataSize == 8) {
+            // length 64 has no bit in the lengths word: its count decides
+            Label below = new Label();
+            a.cmp(64, X2, 64);
+            a.b(A64Cond.NE, below);
+            a.ldr(32, X12, X5, LpmTrieMap.IX_COUNTS + 4 * 64);
+            a.cbnz(32, X12, loop);
+            a.b(nextLength);
+            a.bind(below);
+        }
+        a.add(64, X2, X2, 1);
+
+        // the longest stored length below x2 (1..64): the lengths word shifted so that bit
+        // x2 - 1 is bit 63, then its leading zeros
+        a.bind(nextLength);
+        a.cbz(64, X2, notFound);
+        a.ldr(64, X12, X5, LpmTrieMap.IX_LENGTHS);
+        a.movImm(64, X13, 64);
+        a.sub(64, X13, X13, X2);
+        a.lslv(64, X12, X12, X13);
+        a.cbz(64, X12, notFound);
+        a.clz(64, X12, X12);
+        a.sub(64, X2, X2, 1);
+        a.sub(64, X2, X2, X12);
 
         a.bind(loop);
-        a.add(64, X12, X5, X2, A64Shift.LSL, 2);
-        a.ldr(32, X12, X12, LpmTrieMap.IX_COUNTS);
-        a.cbz(32, X12, nextLength);
         // the data's first `length` bits: 0 for length 0, else (-1 << (64 - length)) & data
         a.mov(64, X4, XZR);
         a.cbz(64, X2, hashed);
@@ -126,11 +147,7 @@ public final class A64LpmCode {
         a.and(64, X8, X8, X6);
         a.subs(64, X10, X10, 1, false);
         a.b(A64Cond.PL, probe);
-
-        a.bind(nextLength);
-        a.cbz(64, X2, notFound);
-        a.sub(64, X2, X2, 1);
-        a.b(loop);
+        a.b(nextLength);
         a.bind(notFound);
         a.mov(64, X0, XZR);
         a.ret();

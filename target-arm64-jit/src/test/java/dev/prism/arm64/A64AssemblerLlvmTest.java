@@ -250,6 +250,7 @@ class A64AssemblerLlvmTest {
                 c("sxth " + n(d, s) + ", " + n(a, 32), x -> x.sxth(s, d, a));
                 c("rev16 " + ops, x -> x.rev16(s, d, a));
                 c("rev " + ops, x -> x.rev(s, d, a));
+                c("clz " + ops, x -> x.clz(s, d, a));
                 if (s == 64) {
                     c("sxtw " + n(d, 64) + ", " + n(a, 32), x -> x.sxtw(d, a));
                     c("rev32 " + ops, x -> x.rev32(d, a));

@@ -251,6 +251,28 @@ class A64RuntimeTest {
     }
 
     @Test
+    void bpfLoopKeepsTheCallersRegistersAcrossNestedLoops() {
+        // the loop's state lives in callee-saved registers: the caller's r6-r9 must survive a
+        // callback that writes all four, and a callback that runs a loop of its own
+        String callback = "cb:\nmov %r6, %r1\nmov %r7, %r1\nmov %r8, 1\nmov %r9, 2\nldxdw %r3, [%r2+0]\n"
+                + "add %r3, %r6\nstxdw [%r2+0], %r3\nmov %r0, 0\njne %r7, 3, +1\nmov %r0, 1\nexit\n";
+        String inner = "inner:\nmov %r6, %r1\nmov %r1, 3\nlddw %r2, code cb\nmov %r3, %r10\nadd %r3, -8\n"
+                + "mov %r1, 0\nstxdw [%r10-8], %r1\nmov %r1, 5\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit\n";
+        for (String fn : new String[] {"cb", "inner"}) {
+            String text = "mov %r6, 6\nmov %r7, 7\nmov %r8, 8\nmov %r9, 9\nmov %r1, 0\nstxdw [%r10-8], %r1\n"
+                    + "mov %r1, 9\nlddw %r2, code " + fn + "\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\n"
+                    + "call 181\nldxdw %r1, [%r10-8]\nlsh %r1, 8\nadd %r0, %r1\nmul %r6, 3\nadd %r0, %r6\n"
+                    + "mul %r7, 5\nadd %r0, %r7\nmul %r8, 7\nadd %r0, %r8\nmul %r9, 11\nadd %r0, %r9\nexit\n"
+                    + callback + (fn.equals("inner") ? inner : "");
+            // cb: four calls (i = 0..3, stopping at 3) summing 6 into the caller's word; inner: nine calls
+            // that each run cb over their own frame's word, leaving the caller's at 0
+            long calls = fn.equals("cb") ? 4 : 9;
+            long word = fn.equals("cb") ? 6 : 0;
+            assertEquals(calls + (word << 8) + 18 + 35 + 56 + 99, same(List.of(raw(text)), RunInput.ofMem(new byte[0]), NONE));
+        }
+    }
+
+    @Test
     void callxAndCodeAddresses() {
         assertEquals(7 + 30, same(List.of(raw("""
                 lddw %r6, code f

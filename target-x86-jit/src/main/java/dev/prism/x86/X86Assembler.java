@@ -73,6 +73,9 @@ public final class X86Assembler {
     private static final int GROUP3_DIV = 6;
     private static final int GROUP3_IDIV = 7;
     private static final int IMUL_R_RM = 0x0FAF;
+    private static final int BSR = 0x0FBD;
+    private static final int IMUL_IMM8 = 0x6B;
+    private static final int IMUL_IMM32 = 0x69;
     private static final int SHIFT_IMM8 = 0xC1;       // rol /0, shl /4, shr /5, sar /7
     private static final int SHIFT_ONE = 0xD1;
     private static final int SHIFT_CL = 0xD3;
@@ -419,6 +422,32 @@ public final class X86Assembler {
     public void imul(int size, X86Reg dst, X86Reg src) {
         checkSize(size, 32, 64);
         opReg(size, IMUL_R_RM, dst.encoding, src, false);
+    }
+
+    /**
+     * IMUL r, r/m, imm (0x6B /r ib when the immediate is in -128..127, else 0x69 /r id), SDM
+     * IMUL: {@code dst = src * imm} (low half), the immediate sign-extended to the operand size.
+     * @param size 32 or 64 @param imm in -2^31..2^31-1
+     */
+    public void imul(int size, X86Reg dst, X86Reg src, long imm) {
+        checkSize(size, 32, 64);
+        int imm32 = checkImm32Signed(imm);
+        if (isByte(imm32)) {
+            opReg(size, IMUL_IMM8, dst.encoding, src, false);
+            emit(imm32);
+        } else {
+            opReg(size, IMUL_IMM32, dst.encoding, src, false);
+            emit32(imm32);
+        }
+    }
+
+    /**
+     * BSR r, r/m (0F BD /r), SDM BSR: the index of the highest set bit of {@code src} into
+     * {@code dst}, ZF set (and dst undefined) when src is zero. @param size 32 or 64
+     */
+    public void bsr(int size, X86Reg dst, X86Reg src) {
+        checkSize(size, 32, 64);
+        opReg(size, BSR, dst.encoding, src, false);
     }
 
     /** NEG r/m (0xF7 /3), SDM NEG. @param size 32 or 64 */

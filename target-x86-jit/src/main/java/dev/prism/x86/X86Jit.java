@@ -192,6 +192,8 @@ public final class X86Jit {
         private final java.util.TreeMap<Integer, Label> lpmLookups = new java.util.TreeMap<>();
         /** Slots some jump, call or code address leads to: where facts join paths. */
         private final java.util.BitSet jumpTargets = new java.util.BitSet();
+        /** Each subprogram's frame, by its start, when calls are lean ({@link X86Frames}); null: the full stub. */
+        private final java.util.Map<Integer, X86Frames.Frame> frames;
 
         Pass(VerifiedProgram verified, Program program, int[] prevStart, int[] prevEnd) {
             this.verified = verified;
@@ -206,6 +208,7 @@ public final class X86Jit {
             this.tailCallable = tailCallable(program);
             Arrays.fill(start, -1);
             Arrays.fill(end, -1);
+            this.frames = X86Frames.lean(verified, program, tailCallable);
             functionStarts.add(0);
             for (int pc = 0; pc < n; pc++) {
                 labels[pc] = new Label();
@@ -238,12 +241,15 @@ public final class X86Jit {
                     continue;
                 }
                 a.bind(labels[pc]);
+                if (frames != null && frames.containsKey(pc) && frames.get(pc).bare()) {
+                    a.bind(stubs[pc]); // a frameless leaf is entered directly
+                }
                 start[pc] = a.position();
                 lower(pc, insn);
                 end[pc] = a.position();
             }
             for (int t = 0; t < n; t++) {
-                if (stubs[t] != null) {
+                if (stubs[t] != null && (frames == null || !frames.get(t).bare())) {
                     callStub(t);
                 }
             }
@@ -309,6 +315,10 @@ public final class X86Jit {
         /** The callee side of a local call to {@code t}: depth check, save r6-r10, a fresh frame. */
         private void callStub(int t) {
             a.bind(stubs[t]);
+            if (frames != null) {
+                leanStub(t, frames.get(t));
+                return;
+            }
             a.cmp(64, X86Address.of(CONTEXT, RunContext.DEPTH), MAX_FRAMES - 1);
             a.jcc(Condition.AE, depthError);
             a.add(64, X86Address.of(CONTEXT, RunContext.DEPTH), 1);
@@ -320,6 +330,47 @@ public final class X86Jit {
             a.mov(64, X86Reg.RBP, X86Reg.RSP);
             a.sub(64, X86Reg.RSP, FRAME_SIZE);
             a.jmp(labels[t]);
+        }
+
+        /**
+         * The callee side of a local call when the program cannot be entered by a tail call and
+         * makes no indirect call ({@link X86Frames}): the verifier bounded the depth, so no
+         * counter; only the callee-saved registers the function writes are saved, and its frame
+         * is its own stack depth:
+         * <pre>
+         *                       return address into the caller
+         *                       saved r6-r9 the function writes (rbx, r13, r14, r15), in that order
+         *                       saved rbp                                 ← rbp
+         *   [rbp - size, rbp)   the callee's BPF stack (size: its depth rounded up to 16, plus 8
+         *                       when needed to keep rsp 16-byte aligned);  rsp = rbp - size
+         * </pre>
+         */
+        private void leanStub(int t, X86Frames.Frame f) {
+            for (X86Reg r : f.saved()) {
+                a.push(r);
+            }
+            a.push(X86Reg.RBP);
+            a.mov(64, X86Reg.RBP, X86Reg.RSP);
+            if (f.size() != 0) {
+                a.sub(64, X86Reg.RSP, f.size());
+            }
+            a.jmp(labels[t]);
+        }
+
+        /** The return of a lean frame ({@link #leanStub}). */
+        private void leanEpilogue(X86Frames.Frame f) {
+            if (f.bare()) {
+                a.ret();
+                return;
+            }
+            if (f.size() != 0) {
+                a.mov(64, X86Reg.RSP, X86Reg.RBP);
+            }
+            a.pop(X86Reg.RBP);
+            for (int i = f.saved().size() - 1; i >= 0; i--) {
+                a.pop(f.saved().get(i));
+            }
+            a.ret();
         }
 
         private void subEpilogue() {
@@ -344,6 +395,16 @@ public final class X86Jit {
             }
             Facts.Register r = verified.facts(pc + 1).registers().get(dst.n());
             return r.kind() == Facts.Kind.SCALAR && r.value().isConstant() ? r.value().constantValue() : null;
+        }
+
+        /** {@return whether the IR proves {@code r} a scalar of at most {@code max} (unsigned) at {@code pc}} */
+        private boolean fitsIn(int pc, Reg r, long max) {
+            Facts f = verified.facts(pc);
+            if (f == null) {
+                return false;
+            }
+            Facts.Register v = f.registers().get(r.n());
+            return v.kind() == Facts.Kind.SCALAR && Long.compareUnsigned(v.value().umax(), max) <= 0;
         }
 
         /** {@return whether the IR proves the upper 32 bits of {@code r} zero at {@code pc}} */
@@ -390,6 +451,8 @@ public final class X86Jit {
                             a.bind(main);
                         }
                         mainEpilogue();
+                    } else if (frames != null) {
+                        leanEpilogue(frames.get(functionStarts.floor(pc)));
                     } else {
                         subEpilogue();
                     }
@@ -643,14 +706,24 @@ public final class X86Jit {
         /**
          * bpf_loop(nr, callback, ctx, flags): flags must be 0 (-EINVAL), nr at most 2^23
          * (-E2BIG); the callback is called as a function (i, ctx) until it returns nonzero or nr
-         * calls were made; r0 = the number of calls made. The loop state lives in four words
-         * pushed on the native stack (keeping its 16-byte alignment).
+         * calls were made; r0 = the number of calls made. The loop state lives in the
+         * callee-saved registers of r6-r9, which every BPF function and helper preserves, saved
+         * around the loop on the native stack (four pushes keep its 16-byte alignment), so the
+         * counter is not a memory round trip per iteration:
+         * <pre>
+         *   rbx  i, the calls made      r13  nr
+         *   r14  the callback           r15  ctx
+         * </pre>
          */
         private void bpfLoop() {
             X86Reg nr = X86Registers.of(Reg.R1);
             X86Reg callback = X86Registers.of(Reg.R2);
             X86Reg ctx = X86Registers.of(Reg.R3);
             X86Reg flags = X86Registers.of(Reg.R4);
+            X86Reg i = X86Reg.RBX;
+            X86Reg count = X86Reg.R13;
+            X86Reg fn = X86Reg.R14;
+            X86Reg arg = X86Reg.R15;
             Label flagsOk = new Label();
             Label countOk = new Label();
             Label loop = new Label();
@@ -668,29 +741,32 @@ public final class X86Jit {
             a.mov(64, X86Reg.RAX, E2BIG);
             a.jmp(done);
             a.bind(countOk);
-            a.push(nr);                 // [rsp + 24]
-            a.push(callback);           // [rsp + 16]
-            a.push(ctx);                // [rsp + 8]
-            a.xor(32, SCRATCH3, SCRATCH3);
-            a.push(SCRATCH3);           // [rsp]: i
+            a.push(i);
+            a.push(count);
+            a.push(fn);
+            a.push(arg);
+            a.mov(64, count, nr);
+            a.mov(64, fn, callback);
+            a.mov(64, arg, ctx);
+            a.xor(32, i, i);
             a.bind(loop);
-            a.mov(64, X86Reg.RAX, X86Address.of(X86Reg.RSP));
-            a.mov(64, SCRATCH3, X86Address.of(X86Reg.RSP, 24));
-            a.cmp(64, X86Reg.RAX, SCRATCH3);
+            a.cmp(64, i, count);
             a.jccShort(Condition.AE, exhausted);
-            a.mov(64, X86Registers.of(Reg.R1), X86Reg.RAX);
-            a.mov(64, X86Registers.of(Reg.R2), X86Address.of(X86Reg.RSP, 8));
-            a.mov(64, SCRATCH3, X86Address.of(X86Reg.RSP, 16));
-            a.call(SCRATCH3);
-            a.add(64, X86Address.of(X86Reg.RSP), 1);
+            a.mov(64, X86Registers.of(Reg.R1), i);
+            a.mov(64, X86Registers.of(Reg.R2), arg);
+            a.call(fn);
+            a.add(64, i, 1);
             a.test(64, X86Reg.RAX, X86Reg.RAX);
             a.jccShort(Condition.E, loop);
-            a.mov(64, X86Reg.RAX, X86Address.of(X86Reg.RSP));
+            a.mov(64, X86Reg.RAX, i);
             a.jmpShort(out);
             a.bind(exhausted);
-            a.mov(64, X86Reg.RAX, X86Address.of(X86Reg.RSP, 24));
+            a.mov(64, X86Reg.RAX, count);
             a.bind(out);
-            a.add(64, X86Reg.RSP, 32);
+            a.pop(arg);
+            a.pop(fn);
+            a.pop(count);
+            a.pop(i);
             a.bind(done);
         }
 
@@ -802,10 +878,10 @@ public final class X86Jit {
                     if (alu.src() instanceof Imm imm) {
                         if (alu.op() != AluOp.MUL) {
                             group1(alu.op(), size, d, imm.value());
-                            return;
+                        } else {
+                            a.imul(size, d, d, imm.value()); // the three-operand form: no scratch
                         }
-                        s = SCRATCH3;
-                        a.mov(64, s, imm.value());
+                        return;
                     } else {
                         s = reg((Reg) alu.src());
                     }
@@ -820,11 +896,8 @@ public final class X86Jit {
                 }
                 case MOV -> {
                     if (alu.src() instanceof Imm imm) {
-                        if (size == 64) {
-                            a.mov(64, d, imm.value());
-                        } else {
-                            a.mov(32, d, imm.value() & 0xffff_ffffL);
-                        }
+                        // the shortest form of the 64-bit value: the 32-bit mov zero-extends, xor for 0
+                        loadImm64(d, size == 64 ? (long) imm.value() : imm.value() & 0xffff_ffffL);
                     } else {
                         a.mov(size, d, reg((Reg) alu.src())); // the 32-bit form zero-extends, even onto itself
                     }
@@ -997,7 +1070,9 @@ public final class X86Jit {
                     if (swap) {
                         a.rol(16, d, 8);
                     }
-                    a.movzx(16, d, d);
+                    if (!fitsIn(pc, e.dst(), 0xffffL)) {
+                        a.movzx(16, d, d); // nothing to clear when the IR proves bits 16..63 zero (a 16-bit load's)
+                    }
                 }
                 case 32 -> {
                     if (swap) {
@@ -1016,7 +1091,11 @@ public final class X86Jit {
 
         /** The shortest mov of a 64-bit constant: sign-extended imm32, zero-extended imm32, or movabs. */
         private void loadImm64(X86Reg d, long v) {
-            if (v == (int) v) {
+            if (v == 0) {
+                a.xor(32, d, d); // BPF keeps no flags between instructions
+            } else if ((v >>> 31) == 0) {
+                a.mov(32, d, v);
+            } else if (v == (int) v) {
                 a.mov(64, d, v);
             } else if ((v >>> 32) == 0) {
                 a.mov(32, d, v);
@@ -1160,6 +1239,8 @@ public final class X86Jit {
                     long v = size == 64 ? imm.value() : imm.value() & 0xffff_ffffL;
                     if (j.op() == JumpOp.JSET) {
                         a.test(size, d, v);
+                    } else if (v == 0) {
+                        a.test(size, d, d); // the flags of cmp d, 0: CF and OF clear, ZF and SF of d
                     } else {
                         a.cmp(size, d, v);
                     }

@@ -12,7 +12,8 @@ import dev.prism.runtime.maps.LpmTrieMap;
  * r8-r11 and the flags, uses no stack, and reads only the key's 4 + data_size bytes.
  * Registers while it runs:
  * <pre>
- *   rax  the prefix length being tried, from min(prefixlen, ...) down to 0
+ *   rax  the prefix length being tried: the stored lengths (the block's lengths word) from
+ *        min(prefixlen, ...) down to 0, longest first
  *   r10  the key's data, data[0] in bits 63..56
  *   r8   the data masked to the length
  *   r9   the index block;  rdx its mask;  r11 the entry index;  rsi probes left
@@ -62,13 +63,34 @@ public final class X86LpmCode {
             a.or(64, data, entry);
         }
         a.mov(32, mask, X86Address.of(block, LpmTrieMap.IX_MASK));
+        if (dataSize == 8) {
+            // length 64 has no bit in the lengths word: its count decides
+            Label below = new Label();
+            a.cmp(64, len, 64);
+            a.jccShort(Condition.NE, below);
+            a.cmp(32, X86Address.of(block, LpmTrieMap.IX_COUNTS + 4 * 64), 0);
+            a.jcc(Condition.NE, loop);
+            a.jmp(nextLength);
+            a.bind(below);
+        }
+        a.add(64, len, 1);
+
+        // the longest stored length below len (1..64): the lengths word shifted so that bit
+        // len - 1 is bit 63, then its highest set bit
+        a.bind(nextLength);
+        a.test(64, len, len);
+        a.jcc(Condition.E, notFound);
+        a.mov(64, tmp, X86Address.of(block, LpmTrieMap.IX_LENGTHS));
+        a.mov(32, entry, 64);
+        a.sub(32, entry, len);
+        a.shl(64, tmp); // by cl: 64 - len, in 0..63
+        a.test(64, tmp, tmp);
+        a.jcc(Condition.E, notFound);
+        a.bsr(64, tmp, tmp);
+        a.add(64, len, tmp);
+        a.sub(64, len, 64);
 
         a.bind(loop);
-        a.mov(64, tmp, len);
-        a.shl(64, tmp, 2);
-        a.add(64, tmp, block);
-        a.cmp(32, X86Address.of(tmp, LpmTrieMap.IX_COUNTS), 0);
-        a.jcc(Condition.E, nextLength);
         a.test(64, len, len);
         a.jccShort(Condition.NE, nonZero);
         a.xor(32, masked, masked);
@@ -124,11 +146,7 @@ public final class X86LpmCode {
         a.sub(64, left, 1);
         a.jcc(Condition.NS, probe);
 
-        a.bind(nextLength);
-        a.test(64, len, len);
-        a.jccShort(Condition.E, notFound);
-        a.sub(64, len, 1);
-        a.jmp(loop);
+        a.jmp(nextLength);
         a.bind(notFound);
         a.xor(32, X86Reg.RAX, X86Reg.RAX);
         a.ret();

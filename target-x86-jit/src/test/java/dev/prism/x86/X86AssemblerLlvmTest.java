@@ -148,6 +148,7 @@ class X86AssemblerLlvmTest {
             {"cmp", (RegReg) X86Assembler::cmp, (RegImm) X86Assembler::cmp},
             {"test", (RegReg) X86Assembler::test, (RegImm) X86Assembler::test},
             {"imul", (RegReg) X86Assembler::imul, null},
+            {"bsr", (RegReg) X86Assembler::bsr, null},
         };
         for (Object[] op : binary) {
             String name = (String) op[0];
@@ -182,6 +183,15 @@ class X86AssemblerLlvmTest {
             for (int s : SIZES) {
                 for (X86Reg r : REGS) {
                     cs.add(new Case(op[0] + " " + reg(r, s), a -> o.emit(a, s, r)));
+                }
+            }
+        }
+        for (int s : SIZES) {
+            for (X86Reg d : REGS) {
+                for (X86Reg r : REGS) {
+                    for (long imm : new long[] {-128, 127, 3, -129, 128, 0x7fffffffL, -0x80000000L}) {
+                        cs.add(new Case("imul " + reg(d, s) + ", " + reg(r, s) + ", " + imm, a -> a.imul(s, d, r, imm)));
+                    }
                 }
             }
         }

@@ -43,6 +43,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *   0  u64 address of the current index block          0    u32 mask        capacity - 1 (a power of two &gt;= 4 * max_entries)
  *                                                      8    u64 slab        address of the value slab
  *                                                     16    u32 count[65]   stored prefixes per length 0..64
+ *                                                     280   u64 lengths     bit L set when count[L] &gt; 0, for L 0..63
  *                                                     288   entry[capacity], 16 bytes each:
  *                                                            0  u64 bits   the prefix's data, data[0] in bits 63..56,
  *                                                                          every bit from the length on zero
@@ -102,6 +103,8 @@ public final class LpmTrieMap implements BpfMap {
     public static final int IX_MASK = 0;
     public static final int IX_SLAB = 8;
     public static final int IX_COUNTS = 16;
+    /** A u64 of the lengths 0..63 with stored prefixes, so a lookup skips the empty ones at once. */
+    public static final int IX_LENGTHS = 280;
     public static final int IX_ENTRIES = 288;
     public static final int IX_ENTRY_SIZE = 16;
     public static final int IX_BITS = 0;
@@ -243,8 +246,17 @@ public final class LpmTrieMap implements BpfMap {
                 INT.setRelease(block, e + IX_TAG, p.length + 1);
                 long count = IX_COUNTS + 4L * p.length;
                 INT.setRelease(block, count, block.get(ValueLayout.JAVA_INT, count) + 1);
+                markLength(block, p.length, true);
                 return;
             }
+        }
+    }
+
+    /** Keeps the lengths word in step with count[length] (under the lock); length 64 has no bit. */
+    private static void markLength(MemorySegment block, int length, boolean present) {
+        if (length < 64) {
+            long word = block.get(ValueLayout.JAVA_LONG, IX_LENGTHS);
+            LONG.setRelease(block, (long) IX_LENGTHS, present ? word | 1L << length : word & ~(1L << length));
         }
     }
 
@@ -262,7 +274,9 @@ public final class LpmTrieMap implements BpfMap {
             if (tag == p.length + 1 && block.get(ValueLayout.JAVA_LONG, e + IX_BITS) == bits) {
                 INT.setRelease(block, e + IX_TAG, TAG_DELETED);
                 long count = IX_COUNTS + 4L * p.length;
-                INT.setRelease(block, count, block.get(ValueLayout.JAVA_INT, count) - 1);
+                int left = block.get(ValueLayout.JAVA_INT, count) - 1;
+                INT.setRelease(block, count, left);
+                markLength(block, p.length, left > 0);
                 if (++tombstones > (mask + 1) / 4) {
                     MemorySegment fresh = newBlock();
                     index.forEach((prefix, entry) -> nativeInsert(fresh, prefix, entry.slot));
