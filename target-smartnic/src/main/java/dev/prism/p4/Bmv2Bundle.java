@@ -57,6 +57,8 @@ final class Bmv2Bundle implements AutoCloseable {
     private Bmv2Switch sw;
     private long sent;
     private boolean closed;
+    private boolean closeWhenSlotsClosed;
+    private int slotsClosed;
 
     private Bmv2Bundle(List<VerifiedProgram> programs, List<P4Lowering.Result> lowered) {
         this.programs = List.copyOf(programs);
@@ -504,6 +506,17 @@ final class Bmv2Bundle implements AutoCloseable {
         }
     }
 
+    /** Makes the bundle stop its switch once as many slots were closed as it has programs (each handed out once). */
+    synchronized void closeWhenSlotsClosed() {
+        closeWhenSlotsClosed = true;
+    }
+
+    private synchronized void slotClosed() {
+        if (closeWhenSlotsClosed && ++slotsClosed >= programs.size()) {
+            close();
+        }
+    }
+
     /** Stops the switch. */
     @Override
     public synchronized void close() {
@@ -518,6 +531,7 @@ final class Bmv2Bundle implements AutoCloseable {
     final class Slot implements Executable {
         private final int index;
         private final P4MapSync maps;
+        private boolean closedSlot;
 
         private Slot(int index, P4MapSync maps) {
             this.index = index;
@@ -551,10 +565,14 @@ final class Bmv2Bundle implements AutoCloseable {
             return maps;
         }
 
-        /** Frees this program's host-side maps; the bundle's switch runs on. */
+        /** Frees this program's host-side maps; the bundle's switch runs on (see {@link #closeWhenSlotsClosed}). */
         @Override
         public void close() {
-            maps.close();
+            if (!closedSlot) {
+                closedSlot = true;
+                maps.close();
+                slotClosed();
+            }
         }
     }
 }
