@@ -58,6 +58,7 @@ final class Bmv2Bundle implements AutoCloseable {
     private long sent;
     private boolean closed;
     private boolean closeWhenSlotsClosed;
+    private boolean cacheHit;
     private int slotsClosed;
 
     private Bmv2Bundle(List<VerifiedProgram> programs, List<P4Lowering.Result> lowered) {
@@ -216,7 +217,7 @@ final class Bmv2Bundle implements AutoCloseable {
     }
 
     /**
-     * Checks the bundle's source with {@code p4test} alone.
+     * Checks the bundle's source with {@code p4test} alone (not again when {@link P4cCache} says it accepted this source).
      *
      * @throws TargetException when the toolchain is missing or p4test rejects the source
      */
@@ -224,6 +225,10 @@ final class Bmv2Bundle implements AutoCloseable {
         P4Toolchain tc = P4Toolchain.find();
         if (!tc.availability().available()) {
             throw new TargetException("p4: cannot run p4test: " + tc.availability().reason());
+        }
+        String key = P4cCache.key(tc.p4test(), List.of("--Wdisable"), source);
+        if (P4cCache.get(key) != null) {
+            return; // accepted before
         }
         Path dir = null;
         try {
@@ -236,6 +241,7 @@ final class Bmv2Bundle implements AutoCloseable {
                 throw new TargetException("p4: p4test rejects the generated P4 (a Prism bug)" + blame(check.output()) + ": "
                         + check.output().strip());
             }
+            P4cCache.put(key, "accepted".getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new TargetException("p4: " + e.getMessage(), e);
         } finally {
@@ -254,7 +260,8 @@ final class Bmv2Bundle implements AutoCloseable {
     }
 
     /**
-     * Compiles the bundle with {@code p4c-bm2-ss}, after {@code p4test} when asked.
+     * Compiles the bundle with {@code p4c-bm2-ss} (its JSON from {@link P4cCache} when this
+     * source was compiled before), after {@code p4test} when asked.
      *
      * @throws TargetException when the toolchain is missing, or a tool rejects the source: the
      *                         message names the program whose control the first error is in
@@ -263,26 +270,31 @@ final class Bmv2Bundle implements AutoCloseable {
         if (json != null) {
             return;
         }
+        if (p4test) {
+            p4test();
+        }
         P4Toolchain tc = P4Toolchain.find();
         if (!tc.availability().available()) {
             throw new TargetException("p4: cannot run on BMv2: " + tc.availability().reason());
+        }
+        List<String> args = List.of("--Wdisable", "--excludeFrontendPasses", "SimplifyDefUse", "-o", "prog.json", "prog.p4");
+        String key = P4cCache.key(tc.p4c(), args, source);
+        long t1 = System.nanoTime();
+        byte[] cached = P4cCache.get(key);
+        if (cached != null) {
+            json = cached;
+            jsonText = new String(json, StandardCharsets.UTF_8);
+            cacheHit = true;
+            p4cNanos = System.nanoTime() - t1;
+            return;
         }
         Path dir = null;
         try {
             dir = Files.createTempDirectory("prism-p4c-");
             Files.writeString(dir.resolve("prog.p4"), source);
-            long t0 = System.nanoTime();
-            if (p4test) {
-                P4Toolchain.Run check = P4Toolchain.run(List.of(tc.p4test().toString(), "--Wdisable", "prog.p4"), dir, 600);
-                if (check.status() != 0) {
-                    throw new TargetException("p4: p4test rejects the generated P4 (a Prism bug)" + blame(check.output()) + ": "
-                            + check.output().strip());
-                }
-            }
-            long t1 = System.nanoTime();
-            p4testNanos = t1 - t0;
-            P4Toolchain.Run bm = P4Toolchain.run(List.of(tc.p4c().toString(), "--Wdisable", "--excludeFrontendPasses",
-                    "SimplifyDefUse", "-o", "prog.json", "prog.p4"), dir, 600);
+            List<String> cmd = new ArrayList<>(List.of(tc.p4c().toString()));
+            cmd.addAll(args);
+            P4Toolchain.Run bm = P4Toolchain.run(cmd, dir, 600);
             if (bm.status() != 0) {
                 throw new TargetException("p4: p4c-bm2-ss rejects the generated P4 (a Prism bug)" + blame(bm.output()) + ": "
                         + bm.output().strip());
@@ -290,11 +302,17 @@ final class Bmv2Bundle implements AutoCloseable {
             json = Files.readAllBytes(dir.resolve("prog.json"));
             jsonText = new String(json, StandardCharsets.UTF_8);
             p4cNanos = System.nanoTime() - t1;
+            P4cCache.put(key, json);
         } catch (IOException e) {
             throw new TargetException("p4: " + e.getMessage(), e);
         } finally {
             deleteDir(dir);
         }
+    }
+
+    /** {@return whether the last {@link #compile} found the JSON in {@link P4cCache}} */
+    boolean cacheHit() {
+        return cacheHit;
     }
 
     /** Names the program whose control holds the first line a tool's message points at. */
