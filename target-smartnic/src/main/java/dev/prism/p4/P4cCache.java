@@ -17,10 +17,13 @@ import java.util.List;
  * {@code $PRISM_P4_CACHE} (or the system property {@code prism.p4.cache}), else
  * {@code ~/.cache/prism/p4c}; {@code off} turns it off. A changed lowering changes the sources,
  * so a stale entry is never found; entries are written to a temp file and renamed, so a reader
- * never sees half of one.
+ * never sees half of one. Entries are gzipped; past {@value #MAX_BYTES} bytes the least recently
+ * used go.
  */
 final class P4cCache {
     private static final Path DIR = locate();
+    /** Most bytes the cache keeps (entries are gzipped: a 50-program bundle's JSON is about 1 MB so). */
+    private static final long MAX_BYTES = 256L << 20;
 
     private P4cCache() {
     }
@@ -60,10 +63,17 @@ final class P4cCache {
             return null;
         }
         try {
-            Path f = DIR.resolve(key);
-            return Files.isRegularFile(f) ? Files.readAllBytes(f) : null;
+            Path f = DIR.resolve(key + ".gz");
+            if (!Files.isRegularFile(f)) {
+                return null;
+            }
+            try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(f))) {
+                byte[] out = in.readAllBytes();
+                Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()));
+                return out;
+            }
         } catch (IOException e) {
-            return null;
+            return null; // a damaged entry is a miss
         }
     }
 
@@ -75,10 +85,44 @@ final class P4cCache {
         try {
             Files.createDirectories(DIR);
             Path tmp = Files.createTempFile(DIR, key, ".tmp");
-            Files.write(tmp, output);
-            Files.move(tmp, DIR.resolve(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(tmp))) {
+                out.write(output);
+            }
+            Files.move(tmp, DIR.resolve(key + ".gz"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            prune();
         } catch (IOException e) {
             // best effort
+        }
+    }
+
+    /** Keeps the cache under {@value #MAX_BYTES} bytes: the least recently used entries go first. */
+    private static void prune() throws IOException {
+        List<Path> files;
+        try (var s = Files.list(DIR)) {
+            files = s.filter(f -> f.getFileName().toString().endsWith(".gz")).collect(java.util.stream.Collectors.toList());
+        }
+        long total = 0;
+        for (Path f : files) {
+            total += Files.size(f);
+        }
+        if (total <= MAX_BYTES) {
+            return;
+        }
+        files.sort(java.util.Comparator.comparingLong(f -> {
+            try {
+                return Files.getLastModifiedTime(f).toMillis();
+            } catch (IOException e) {
+                return 0L;
+            }
+        }));
+        for (Path f : files) {
+            if (total <= MAX_BYTES / 2) {
+                break;
+            }
+            long size = Files.size(f);
+            if (Files.deleteIfExists(f)) {
+                total -= size;
+            }
         }
     }
 }
