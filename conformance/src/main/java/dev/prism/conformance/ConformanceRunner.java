@@ -81,6 +81,9 @@ public final class ConformanceRunner {
      * on {@link #pluginJobs} threads
      */
     public List<CaseResult> run(List<ConformanceCase> cases, List<Target> targets, Consumer<CaseResult> progress) {
+        for (Target t : targets) {
+            prepare(cases, t);
+        }
         List<java.util.concurrent.Future<CaseResult>> plugin = new ArrayList<>();
         java.util.concurrent.ExecutorService pool = null;
         if (targets.stream().anyMatch(t -> t instanceof PluginTarget)) {
@@ -109,6 +112,28 @@ public final class ConformanceRunner {
                 pool.shutdownNow();
             }
         }
+    }
+
+    /**
+     * Tells a target that builds programs in batches ({@link dev.prism.target.BatchLoading}: p4)
+     * which programs the cases will load, so that it builds them together; other targets, and
+     * cases whose programs or input do not build, are left alone (they are judged as ever).
+     */
+    public void prepare(List<ConformanceCase> cases, Target target) {
+        if (!(target instanceof dev.prism.target.BatchLoading batch) || !target.availability().available()) {
+            return;
+        }
+        List<dev.prism.target.BatchLoading.Load> loads = new ArrayList<>();
+        for (ConformanceCase c : cases) {
+            try {
+                List<Program> programs = c.programs();
+                RunInput in = input(c, programs.getFirst());
+                loads.add(new dev.prism.target.BatchLoading.Load(programs, in.packet() != null ? -1 : in.mem().length));
+            } catch (RuntimeException e) {
+                // judged (and reported) when the case runs
+            }
+        }
+        batch.prepare(loads);
     }
 
     private static CaseResult await(java.util.concurrent.Future<CaseResult> f) {

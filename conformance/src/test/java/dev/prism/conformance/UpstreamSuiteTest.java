@@ -58,6 +58,42 @@ class UpstreamSuiteTest {
     }
 
     /**
+     * The suite on p4 (P4 on BMv2, in bundles: {@link ConformanceRunner#prepare}): every case
+     * check accepts passes; the others are skipped with check's reason. {@code make test} runs
+     * every {@value #P4_SAMPLE}th file, nightly all ({@code -Dprism.p4.sample=1} too).
+     */
+    @TestFactory
+    Stream<DynamicTest> p4() {
+        List<ConformanceCase> all = load().cases();
+        Target target = Targets.byId("p4");
+        Host.require("p4", target.availability().available(), target.availability().reason());
+        boolean nightly = "1".equals(System.getenv("PRISM_NIGHTLY")) || Boolean.getBoolean("prism.nightly");
+        int every = Integer.getInteger("prism.p4.sample", nightly ? 1 : P4_SAMPLE);
+        List<ConformanceCase> cases = java.util.stream.IntStream.range(0, all.size()).filter(i -> i % every == 0)
+                .mapToObj(all::get).toList();
+        ConformanceRunner runner = new ConformanceRunner(KnownDifferences.none());
+        boolean[] prepared = {false};
+        return cases.stream().map(c -> DynamicTest.dynamicTest("upstream/" + c.name() + " [p4]", () -> {
+            synchronized (prepared) {
+                if (!prepared[0]) {
+                    prepared[0] = true;
+                    runner.prepare(cases, target);
+                }
+            }
+            CaseResult r = runner.runOne(c, target);
+            switch (r.status()) {
+                case PASS -> {
+                }
+                case SKIP -> org.junit.jupiter.api.Assumptions.abort(r.message());
+                case FAIL, ERROR -> fail(c.name() + " [p4] " + r.status().id() + ": " + r.message()
+                        + "\n  expected: " + r.expected() + "\n  actual:   " + r.actual());
+            }
+        }));
+    }
+
+    private static final int P4_SAMPLE = 4;
+
+    /**
      * The upstream suite on ptx (a CUDA device; requirement {@code ptx}, which PRISM_REQUIRE=all
      * does not cover: scripts/gpu-check names it): a case passes, or ptx's check refuses it with
      * its reason (skipped, as on opencl).

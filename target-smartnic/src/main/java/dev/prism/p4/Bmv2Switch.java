@@ -39,7 +39,8 @@ final class Bmv2Switch implements AutoCloseable {
     /** Ports with pcap interfaces: the wire (0), ports 1..3 for redirects, the host port. */
     static final int[] PORTS = {0, 1, 2, 3, P4Lowering.HOST_PORT};
     private static final Set<Bmv2Switch> LIVE = ConcurrentHashMap.newKeySet();
-    private static final long START_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(20);
+    /** How long start-up may take: a bundle's JSON is megabytes, and this machine is shared (20 s was not enough under load). */
+    private static final long START_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(120);
     private static final long CLI_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(60);
 
     static {
@@ -189,7 +190,8 @@ final class Bmv2Switch implements AutoCloseable {
             // best effort
         }
         t.interrupt();
-        throw new TargetException(sw.isAlive() ? "bmv2: simple_switch did not open its input within 20 s"
+        throw new TargetException(sw.isAlive() ? "bmv2: simple_switch did not open its input within "
+                + TimeUnit.NANOSECONDS.toSeconds(START_TIMEOUT_NS) + " s"
                 : "bmv2: simple_switch exited with status " + sw.exitValue() + " before reading its input");
     }
 
@@ -211,7 +213,8 @@ final class Bmv2Switch implements AutoCloseable {
                 }
             }
         }
-        throw new TargetException("bmv2: the Thrift server did not listen on 127.0.0.1:" + port + " within 20 s");
+        throw new TargetException("bmv2: the Thrift server did not listen on 127.0.0.1:" + port + " within "
+                + TimeUnit.NANOSECONDS.toSeconds(START_TIMEOUT_NS) + " s");
     }
 
     /**

@@ -85,6 +85,8 @@ final class P4Lowering {
     static final int HOST_PORT = 510;
     /** Capacity of the run log (register prism_r0): r0 of the last RUN_LOG packets. */
     static final int RUN_LOG = 4096;
+    /** Bytes of a bundle's program number in front of each packet. */
+    static final int BUNDLE_TAG_BYTES = 2;
     /** Stack bytes of the BPF frame. */
     static final int STACK = 512;
 
@@ -131,16 +133,31 @@ final class P4Lowering {
     private boolean usesRandom;
     private int packetBytes;
     private P4Writer body = new P4Writer();
+    /** The control's name in a bundle, null for a program of its own. */
+    private final String control;
+    /** Bytes in front of the packet (or memory): a raw program's tag, a bundle's program number. */
+    private final int prefix;
 
-    private P4Lowering(VerifiedProgram vp) {
+    private P4Lowering(VerifiedProgram vp, String control) {
         this.vp = vp;
         this.prog = vp.program();
         this.raw = prog.type() == ProgramType.RAW;
+        this.control = control;
+        this.prefix = control != null ? BUNDLE_TAG_BYTES : raw ? 1 : 0;
     }
 
     /** {@return the P4 program, or the refusals when it has any} */
     static Result lower(VerifiedProgram vp) {
-        return new P4Lowering(vp).run();
+        return new P4Lowering(vp, null).run();
+    }
+
+    /**
+     * {@return the program as one control named {@code control} of a bundle ({@link Bmv2Bundle}),
+     * or the refusals}: the packet (or a raw program's memory) follows a {@value #BUNDLE_TAG_BYTES}-byte
+     * program number, the bundle's headers {@code h.p} are at least {@link Result#packetBytes} long
+     */
+    static Result lowerControl(VerifiedProgram vp, String control) {
+        return new P4Lowering(vp, control).run();
     }
 
     private void refuse(int pc, String rule, String sentence, boolean legalizable) {
@@ -192,7 +209,7 @@ final class P4Lowering {
         if (!refusals.isEmpty()) {
             return result(null);
         }
-        P4Writer out = assemble(dag);
+        P4Writer out = control == null ? assemble(dag) : assembleControl(dag, control);
         return new Result(out.text(), out.linePcs(), List.copyOf(maps), packetBytes, raw, dag.nodes().size(), dag.insns(),
                 List.of());
     }
@@ -746,7 +763,7 @@ final class P4Lowering {
             case CTX -> {
                 String v = switch ((int) a.minOffset()) {
                     case 0, 8 -> c64(0);
-                    case 4 -> "(bit<64>)sm.packet_length";
+                    case 4 -> prefix == 0 ? "(bit<64>)sm.packet_length" : "((bit<64>)sm.packet_length - " + prefix + ")";
                     case 12 -> "(bit<64>)sm.ingress_port + 1";
                     default -> c64(0);
                 };
@@ -1061,6 +1078,65 @@ final class P4Lowering {
         w.line("register<bit<32>>(" + RUN_LOG + ") prism_r0_hi;");
         w.line("register<bit<32>>(1) prism_seq;");
         w.line("counter(1, CounterType.packets) prism_aborted;");
+        controlLocals(w, dag);
+        w.open("apply {");
+        controlApply(w, dag);
+        w.line("// XDP action");
+        w.line("prism_seq.read(seq, 0);");
+        w.line("prism_r0_lo.write(seq % " + RUN_LOG + ", r0[31:0]);");
+        w.line("prism_r0_hi.write(seq % " + RUN_LOG + ", r0[63:32]);");
+        w.line("prism_seq.write(0, seq + 1);");
+        if (raw) {
+            w.line("sm.egress_spec = sm.ingress_port; // raw programs: the memory after the run comes back");
+        } else {
+            w.open("if (r0 == 1) {");
+            w.line("mark_to_drop(sm); // XDP_DROP");
+            w.mid("} else if (r0 == 2) {");
+            w.line("sm.egress_spec = " + HOST_PORT + "; // XDP_PASS: the host port");
+            w.mid("} else if (r0 == 3) {");
+            w.line("sm.egress_spec = sm.ingress_port; // XDP_TX");
+            w.mid("} else if (r0 == 4) {");
+            w.line("sm.egress_spec = redirect_port; // XDP_REDIRECT");
+            w.mid("} else {");
+            w.line("mark_to_drop(sm); // XDP_ABORTED and unknown actions");
+            w.line("prism_aborted.count(0);");
+            w.close("}");
+        }
+        w.close("}");
+        w.close("}");
+        w.blank();
+        w.open("control PrismDeparser(packet_out pkt, in headers_t h) {");
+        w.line("apply { " + (raw ? "pkt.emit(h.raw); " : "") + (packetBytes > 0 ? "pkt.emit(h.p); " : "") + "}");
+        w.close("}");
+        w.blank();
+        w.line("V1Switch(PrismParser(), PrismVerify(), PrismIngress(), PrismEgress(), PrismCompute(), PrismDeparser()) main;");
+        return w;
+    }
+
+    /**
+     * The program as one control of a bundle ({@link Bmv2Bundle}): its registers, tables, locals
+     * and blocks, r0 and the redirect port handed out; the bundle's parser, run log and XDP
+     * action dispatch are around it.
+     */
+    private P4Writer assembleControl(P4Unroller.Dag dag, String name) {
+        P4Writer w = new P4Writer();
+        w.line("// " + prog.name() + " (" + prog.type().id() + ", " + prog.length() + " BPF slots; " + dag.nodes().size()
+                + " unrolled blocks, " + dag.insns() + " instructions)");
+        w.open("control " + name + "(inout headers_t h, inout meta_t m, inout standard_metadata_t sm, inout bit<64> r0_out,"
+                + " inout bit<9> rp_out) {");
+        controlLocals(w, dag);
+        w.open("apply {");
+        controlApply(w, dag);
+        w.pc = -1;
+        w.line("r0_out = r0;");
+        w.line("rp_out = redirect_port;");
+        w.close("}");
+        w.close("}");
+        return w;
+    }
+
+    /** The control's registers, locals, tables and actions. */
+    private void controlLocals(P4Writer w, P4Unroller.Dag dag) {
         for (MapBinding m : maps) {
             if (m.binding() == Binding.REGISTER) {
                 w.line("register<bit<8>>(" + (long) m.def().maxEntries() * m.def().valueSize() + ") " + m.p4Name() + "; // "
@@ -1107,13 +1183,16 @@ final class P4Lowering {
                 w.line(line);
             }
         }
-        w.open("apply {");
+    }
+
+    /** The start of apply: registers and guards initialised, then the blocks. */
+    private void controlApply(P4Writer w, P4Unroller.Dag dag) {
         for (int i = 0; i < 10; i++) {
             w.line("r" + i + " = 0;");
         }
         w.line("r10 = " + STACK + "; // the frame pointer: stack bytes are s_0..s_511");
         if (raw) {
-            w.line("r2 = (bit<64>)sm.packet_length - 1; // r1 = the memory (offset 0), r2 = its length");
+            w.line("r2 = (bit<64>)sm.packet_length - " + prefix + "; // r1 = the memory (offset 0), r2 = its length");
         }
         for (P4Unroller.Node n : dag.nodes()) {
             w.line("g" + n.id() + " = false;");
@@ -1132,36 +1211,6 @@ final class P4Lowering {
                 w.line("prism_pkt.read(t0, " + i + "); h.p[" + i + "].v = t0;");
             }
         }
-        w.line("// XDP action");
-        w.line("prism_seq.read(seq, 0);");
-        w.line("prism_r0_lo.write(seq % " + RUN_LOG + ", r0[31:0]);");
-        w.line("prism_r0_hi.write(seq % " + RUN_LOG + ", r0[63:32]);");
-        w.line("prism_seq.write(0, seq + 1);");
-        if (raw) {
-            w.line("sm.egress_spec = sm.ingress_port; // raw programs: the memory after the run comes back");
-        } else {
-            w.open("if (r0 == 1) {");
-            w.line("mark_to_drop(sm); // XDP_DROP");
-            w.mid("} else if (r0 == 2) {");
-            w.line("sm.egress_spec = " + HOST_PORT + "; // XDP_PASS: the host port");
-            w.mid("} else if (r0 == 3) {");
-            w.line("sm.egress_spec = sm.ingress_port; // XDP_TX");
-            w.mid("} else if (r0 == 4) {");
-            w.line("sm.egress_spec = redirect_port; // XDP_REDIRECT");
-            w.mid("} else {");
-            w.line("mark_to_drop(sm); // XDP_ABORTED and unknown actions");
-            w.line("prism_aborted.count(0);");
-            w.close("}");
-        }
-        w.close("}");
-        w.close("}");
-        w.blank();
-        w.open("control PrismDeparser(packet_out pkt, in headers_t h) {");
-        w.line("apply { " + (raw ? "pkt.emit(h.raw); " : "") + (packetBytes > 0 ? "pkt.emit(h.p); " : "") + "}");
-        w.close("}");
-        w.blank();
-        w.line("V1Switch(PrismParser(), PrismVerify(), PrismIngress(), PrismEgress(), PrismCompute(), PrismDeparser()) main;");
-        return w;
     }
 
     /** Declares each local ("type name;") whose name the code uses. */

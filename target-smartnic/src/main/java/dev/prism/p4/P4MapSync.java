@@ -32,12 +32,20 @@ final class P4MapSync implements MapAccess {
     private final boolean owner;
     private final byte[][] switchCopy;
     private final boolean[] dirty;
+    /** Where the maps' registers and tables live in the switch: {@code PrismIngress.} or a bundle's control instance. */
+    private final String scope;
 
     /**
      * @param host  the host-side maps, in the program's map order
      * @param owner whether {@link #close} frees them
      */
     P4MapSync(List<P4Lowering.MapBinding> bindings, MapSetAccess host, boolean owner) {
+        this(bindings, host, owner, "PrismIngress.");
+    }
+
+    /** @param scope the prefix of the maps' names in the switch, ending in a dot */
+    P4MapSync(List<P4Lowering.MapBinding> bindings, MapSetAccess host, boolean owner, String scope) {
+        this.scope = scope;
         this.bindings = bindings;
         this.host = host;
         this.owner = owner;
@@ -68,13 +76,18 @@ final class P4MapSync implements MapAccess {
 
     /** {@return register_write commands for the initial contents of global data} */
     static List<String> initialCommands(List<P4Lowering.MapBinding> bindings) {
+        return initialCommands(bindings, "PrismIngress.");
+    }
+
+    /** {@return register_write commands for the initial contents of global data, the registers under {@code scope}} */
+    static List<String> initialCommands(List<P4Lowering.MapBinding> bindings, String scope) {
         List<String> out = new ArrayList<>();
         for (P4Lowering.MapBinding b : bindings) {
             if (b.binding() == P4Lowering.Binding.REGISTER) {
                 byte[] init = b.def().initialData();
                 for (int i = 0; i < init.length; i++) {
                     if (init[i] != 0) {
-                        out.add("register_write PrismIngress." + b.p4Name() + " " + i + " " + (init[i] & 0xff));
+                        out.add("register_write " + scope + b.p4Name() + " " + i + " " + (init[i] & 0xff));
                     }
                 }
             }
@@ -106,7 +119,7 @@ final class P4MapSync implements MapAccess {
         for (P4Lowering.MapBinding b : bindings) {
             MapDef d = b.def();
             if ((b.binding() == P4Lowering.Binding.EXACT_TABLE || b.binding() == P4Lowering.Binding.LPM_TABLE)
-                    && !present.test("PrismIngress." + b.table())) {
+                    && !present.test(scope + b.table())) {
                 continue;
             }
             switch (b.binding()) {
@@ -115,7 +128,7 @@ final class P4MapSync implements MapAccess {
                     byte[] was = switchCopy[b.index()];
                     for (int i = 0; i < now.length; i++) {
                         if (now[i] != was[i]) {
-                            sb.append("register_write PrismIngress.").append(b.p4Name()).append(' ').append(i).append(' ')
+                            sb.append("register_write ").append(scope).append(b.p4Name()).append(' ').append(i).append(' ')
                                     .append(now[i] & 0xff).append('\n');
                         }
                     }
@@ -125,10 +138,10 @@ final class P4MapSync implements MapAccess {
                     if (!dirty[b.index()]) {
                         continue;
                     }
-                    sb.append("table_clear PrismIngress.").append(b.table()).append('\n');
+                    sb.append("table_clear ").append(scope).append(b.table()).append('\n');
                     for (byte[] key : host.keys(d.name())) {
                         byte[] value = host.lookup(d.name(), key);
-                        sb.append("table_add PrismIngress.").append(b.table()).append(" PrismIngress.").append(b.hitAction())
+                        sb.append("table_add ").append(scope).append(b.table()).append(' ').append(scope).append(b.hitAction())
                                 .append(' ');
                         if (b.binding() == P4Lowering.Binding.EXACT_TABLE) {
                             sb.append("0x").append(HEX.formatHex(key));
@@ -177,6 +190,11 @@ final class P4MapSync implements MapAccess {
 
     private static byte[] key(int i) {
         return new byte[] {(byte) i, (byte) (i >>> 8), (byte) (i >>> 16), (byte) (i >>> 24)};
+    }
+
+    /** {@return the prefix of the maps' names in the switch} */
+    String scope() {
+        return scope;
     }
 
     /** {@return the register-held maps, for {@link #pull}} */

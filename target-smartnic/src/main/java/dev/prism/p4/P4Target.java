@@ -35,12 +35,23 @@ import java.util.Set;
  * ({@link P4Lowering}), checked by {@code p4test}, compiled by {@code p4c-bm2-ss} and run on
  * BMv2's {@code simple_switch}. Without the toolchain it still emits the source.
  */
-public final class P4Target implements Target {
+public final class P4Target implements Target, dev.prism.target.BatchLoading {
+    /** Most programs in one bundle that {@link #prepare} builds. */
+    static final int PREPARED_BUNDLE = 40;
     /** Helpers the lowering has. */
     static final Set<Integer> HELPERS = Set.of(Helpers.MAP_LOOKUP_ELEM, Helpers.MAP_UPDATE_ELEM, Helpers.KTIME_GET_NS,
             Helpers.GET_PRANDOM_U32, Helpers.REDIRECT);
 
     private final boolean p4test;
+    /** Programs {@link #prepare} bundled, by program and memory size (-1 for packets), not yet loaded. */
+    private final Map<Prepared, java.util.ArrayDeque<PreparedSlot>> prepared = new HashMap<>();
+    private final List<Bmv2Bundle> preparedBundles = new java.util.ArrayList<>();
+
+    private record Prepared(Program program, int memSize) {
+    }
+
+    private record PreparedSlot(Bmv2Bundle bundle, int index) {
+    }
 
     /** The target as ServiceLoader makes it: every compile is checked by p4test, then compiled by p4c-bm2-ss. */
     public P4Target() {
@@ -125,17 +136,25 @@ public final class P4Target implements Target {
             Path src = dir.resolve("prog.p4");
             Files.writeString(src, r.source());
             long t0 = System.nanoTime();
-            if (p4test) {
+            // p4c is deterministic: a source compiled before comes from the cache (P4cCache)
+            String checkKey = P4cCache.key(tc.p4test(), List.of("prog.p4"), r.source());
+            if (p4test && P4cCache.get(checkKey) == null) {
                 P4Toolchain.Run check = P4Toolchain.run(List.of(tc.p4test().toString(), src.toString()), dir, 300);
                 if (check.status() != 0) {
                     throw new TargetException("p4: p4test rejects the generated P4 (a Prism bug): " + check.output().strip());
                 }
+                P4cCache.put(checkKey, "accepted".getBytes(java.nio.charset.StandardCharsets.UTF_8));
             }
-            P4Toolchain.Run bm = P4Toolchain.run(List.of(tc.p4c().toString(), "-o", "prog.json", "prog.p4"), dir, 300);
-            if (bm.status() != 0) {
-                throw new TargetException("p4: p4c-bm2-ss rejects the generated P4 (a Prism bug): " + bm.output().strip());
+            String key = P4cCache.key(tc.p4c(), List.of("-o", "prog.json", "prog.p4"), r.source());
+            byte[] json = P4cCache.get(key);
+            if (json == null) {
+                P4Toolchain.Run bm = P4Toolchain.run(List.of(tc.p4c().toString(), "-o", "prog.json", "prog.p4"), dir, 300);
+                if (bm.status() != 0) {
+                    throw new TargetException("p4: p4c-bm2-ss rejects the generated P4 (a Prism bug): " + bm.output().strip());
+                }
+                json = Files.readAllBytes(dir.resolve("prog.json"));
+                P4cCache.put(key, json);
             }
-            byte[] json = Files.readAllBytes(dir.resolve("prog.json"));
             return new P4Artifact(program, r, json, System.nanoTime() - t0, null);
         } catch (IOException e) {
             throw new TargetException("p4: " + e.getMessage(), e);
@@ -151,8 +170,70 @@ public final class P4Target implements Target {
     }
 
     /**
+     * Bundles the programs of the loads that check accepts, {@value #PREPARED_BUNDLE} to a bundle
+     * ({@link Bmv2Bundle}: one p4c-bm2-ss run and one switch each, compiled at the first run of
+     * one of its programs); {@link #load} then hands each out once, as a program of its bundle
+     * with maps of its own. A bundle's switch stops when every program of it was loaded and
+     * closed. Loads that are not one program, or that the verifier or check refuses, are left
+     * to {@link #load} as without preparing.
+     */
+    @Override
+    public synchronized void prepare(List<Load> loads) {
+        prepared.clear();
+        preparedBundles.forEach(Bmv2Bundle::close);
+        preparedBundles.clear();
+        if (!availability().available()) {
+            return;
+        }
+        List<Prepared> keys = new java.util.ArrayList<>();
+        List<VerifiedProgram> programs = new java.util.ArrayList<>();
+        for (Load l : loads) {
+            if (l.programs().size() != 1) {
+                continue;
+            }
+            Program p = l.programs().getFirst();
+            int size = p.type() == ProgramType.RAW ? l.memSize() : -1;
+            if (p.type() == ProgramType.RAW && size < 0) {
+                continue;
+            }
+            VerifiedProgram vp;
+            try {
+                vp = Verifier.verify(p, Profile.RFC9669, size, null);
+            } catch (RuntimeException e) {
+                continue;
+            }
+            if (!check(vp).ok()) {
+                continue;
+            }
+            keys.add(new Prepared(p, size));
+            programs.add(vp);
+        }
+        for (int from = 0; from < programs.size(); from += PREPARED_BUNDLE) {
+            int to = Math.min(programs.size(), from + PREPARED_BUNDLE);
+            Bmv2Bundle b;
+            try {
+                b = Bmv2Bundle.of(programs.subList(from, to));
+            } catch (TargetException e) {
+                continue; // the lowering and check disagree: load reports it program by program
+            }
+            b.closeWhenSlotsClosed();
+            preparedBundles.add(b);
+            for (int i = from; i < to; i++) {
+                prepared.computeIfAbsent(keys.get(i), k -> new java.util.ArrayDeque<>()).add(new PreparedSlot(b, i - from));
+            }
+        }
+    }
+
+    /** {@return a prepared program's slot, handed out once, or null} */
+    private synchronized PreparedSlot takePrepared(Program p, int memSize) {
+        java.util.ArrayDeque<PreparedSlot> q = prepared.get(new Prepared(p, memSize));
+        return q == null ? null : q.poll();
+    }
+
+    /**
      * One program (no tail calls). Raw programs are verified, lowered and compiled for the size
-     * of the memory a run brings, on the first run of that size.
+     * of the memory a run brings, on the first run of that size. Programs {@link #prepare}
+     * announced come from their bundle.
      */
     @Override
     public Executable load(List<Program> programs) {
@@ -161,6 +242,10 @@ public final class P4Target implements Target {
         }
         Program p = programs.getFirst();
         if (p.type() != ProgramType.RAW) {
+            PreparedSlot s = takePrepared(p, -1);
+            if (s != null) {
+                return s.bundle().slot(s.index());
+            }
             return compile(verify(p, -1)).load();
         }
         return new PerSize(p);
@@ -178,7 +263,8 @@ public final class P4Target implements Target {
     /** A raw program, compiled per memory size. */
     private final class PerSize implements Executable, MapAccess {
         private final Program program;
-        private final Map<Integer, Bmv2Executable> bySize = new HashMap<>();
+        private final Map<Integer, Executable> bySize = new HashMap<>();
+        private final Map<Integer, P4MapSync> syncs = new HashMap<>();
         private dev.prism.runtime.MapSetAccess host;
 
         PerSize(Program program) {
@@ -197,11 +283,20 @@ public final class P4Target implements Target {
         }
 
         private Executable forSize(int size) {
-            Bmv2Executable e = bySize.get(size);
+            Executable e = bySize.get(size);
             if (e == null) {
-                P4Artifact a = (P4Artifact) compile(verify(program, size));
-                e = a.load(new P4MapSync(a.lowered().maps(), host(), false));
+                PreparedSlot s = takePrepared(program, size);
+                P4MapSync sync;
+                if (s != null) {
+                    sync = new P4MapSync(s.bundle().lowered(s.index()).maps(), host(), false, "PrismIngress.c" + s.index() + ".");
+                    e = s.bundle().slot(s.index(), sync);
+                } else {
+                    P4Artifact a = (P4Artifact) compile(verify(program, size));
+                    sync = new P4MapSync(a.lowered().maps(), host(), false);
+                    e = a.load(sync);
+                }
                 bySize.put(size, e);
+                syncs.put(size, sync);
             }
             return e;
         }
@@ -219,13 +314,13 @@ public final class P4Target implements Target {
         @Override
         public void update(String map, byte[] key, byte[] value, long flags) {
             host().update(map, key, value, flags);
-            bySize.values().forEach(e -> e.sync().markDirty(map));
+            syncs.values().forEach(e -> e.markDirty(map));
         }
 
         @Override
         public boolean delete(String map, byte[] key) {
             boolean was = host().delete(map, key);
-            bySize.values().forEach(e -> e.sync().markDirty(map));
+            syncs.values().forEach(e -> e.markDirty(map));
             return was;
         }
 
