@@ -55,7 +55,7 @@ class CsdTargetTest {
     }
 
     @Test
-    void checkRefusesOtherTypesAndCallbacksAndCrossMaps() {
+    void checkRefusesOtherTypesAndCallbacksAndCrossHashMaps() {
         Verdict xdp = Targets.byId("csd").check(verify(program(ProgramType.XDP, "mov %r0, 2\nexit")));
         assertFalse(xdp.ok());
         assertEquals("program-type", xdp.reasons().get(0).rule(), xdp.toString());
@@ -69,10 +69,21 @@ class CsdTargetTest {
                 exit
                 """, MapDef.of("m", MapType.ARRAY, 4, 8, 1, 0)));
         assertTrue(Targets.byId("csd").check(withMap).ok(), Targets.byId("csd").check(withMap).toString());
+        VerifiedProgram withHash = verify(program(ProgramType.CSD, """
+                stw [%r10-4], 0
+                lddw %r1, map_idx 0
+                mov %r2, %r10
+                add %r2, -4
+                call 1
+                mov %r0, 0
+                exit
+                """, MapDef.of("m", MapType.HASH, 4, 8, 16, 0)));
+        assertTrue(Targets.byId("csd").check(withHash).ok());
         for (String id : List.of("csd-aarch64", "csd-riscv64")) {
-            Verdict v = Targets.byId(id).check(withMap);
+            assertTrue(Targets.byId(id).check(withMap).ok(), id + " takes ARRAY maps");
+            Verdict v = Targets.byId(id).check(withHash);
             assertFalse(v.ok(), id);
-            assertTrue(v.toString().contains("map"), v.toString());
+            assertEquals("map-type", v.reasons().get(0).rule(), v.toString());
         }
         VerifiedProgram loop = verify(program(ProgramType.RAW, """
                 mov %r1, 3
