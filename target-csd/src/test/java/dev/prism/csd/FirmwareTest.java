@@ -138,7 +138,7 @@ class FirmwareTest {
 
     private static void requireArch(FirmwareArch arch) {
         String why = arch.unavailable();
-        Host.require("csd-" + arch.id(), why == null, why);
+        Host.require(arch.host() ? "csd" : "csd-" + arch.id(), why == null, why);
     }
 
     @ParameterizedTest
