@@ -148,8 +148,10 @@ public final class BenchRunner {
                         + "loop and in thread CPU time around it",
                 NativeBaseline.TIMING,
                 "times, floors and ratios use " + (clock == Clock.CPU
-                        ? "thread CPU time (--clock cpu), which leaves out the time the thread waited for a CPU"
-                        : "the wall clock (--clock wall)") + " for every target; the other clock is beside them");
+                        ? "thread CPU time (--clock cpu), which leaves out the time the thread waited for a CPU, for"
+                        + " every target whose runs happen on the measuring thread (a GPU or OpenCL device, P4's switch"
+                        + " and csd's engines are on the wall clock)"
+                        : "the wall clock (--clock wall) for every target") + "; the other clock is beside them");
     }
 
     /**
@@ -180,6 +182,11 @@ public final class BenchRunner {
         @Override
         public dev.prism.target.RunResult run(RunInput input) {
             return exe.run(input);
+        }
+
+        @Override
+        public boolean runsOnCallingThread() {
+            return exe.runsOnCallingThread();
         }
 
         @Override
@@ -361,7 +368,7 @@ public final class BenchRunner {
             }
             Stats wallNs = Stats.of(wall);
             Stats cpuNs = finite(cpu);
-            Stats ns = clock == Clock.CPU && cpuNs != null ? cpuNs : wallNs;
+            Stats ns = clock == Clock.CPU && cpuNs != null && (exe == null || exe.runsOnCallingThread()) ? cpuNs : wallNs;
             KernelClocks linux = timings[0] == null ? null : new KernelClocks(
                     finite(column(TestRunTimer.Timing::kernelNs)), finite(column(TestRunTimer.Timing::fixedWallNs)),
                     finite(column(TestRunTimer.Timing::fixedCpuNs)));

@@ -283,9 +283,14 @@ public final class Calibrator {
      * while the scheduler runs something else, so a calibration on a busy machine measures the
      * program and not its neighbours. Every target here runs its program on the calling thread (a
      * native call, the emulator, the interpreter, or the kernel's test run in the thread's system
-     * time).
+     * time); a target that runs elsewhere is timed on the wall clock.
      */
     private static double cpuNanos(Executable exe, RunInput input, int repeat) {
+        if (!exe.runsOnCallingThread()) { // a device or another process: only the wall clock sees it
+            long w0 = System.nanoTime();
+            exe.nanosPerRun(input, repeat);
+            return System.nanoTime() - w0;
+        }
         long t0 = THREADS.getCurrentThreadCpuTime();
         exe.nanosPerRun(input, repeat);
         return THREADS.getCurrentThreadCpuTime() - t0;

@@ -42,6 +42,17 @@ public interface Executable extends AutoCloseable {
     }
 
     /**
+     * {@return whether the program runs on the thread that calls {@link #run} and
+     * {@link #nanosPerRun}} (native code, an emulator, the interpreter, a system call): then that
+     * thread's CPU time is the program's, and a benchmark may time it on that clock, which
+     * leaves out the time the thread waited for a CPU. A device, a switch process or an engine
+     * pool answers false, and is timed on the wall clock.
+     */
+    default boolean runsOnCallingThread() {
+        return true;
+    }
+
+    /**
      * Runs the program {@code repeat} times on one input and {@return the mean nanoseconds per
      * run, as this target measures it}: the Linux target times {@code BPF_PROG_TEST_RUN} with
      * {@code repeat} around the system call, less the fixed cost of a call, native targets time

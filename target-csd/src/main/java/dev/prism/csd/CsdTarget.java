@@ -255,6 +255,12 @@ public final class CsdTarget implements Target {
 
     /** One loaded firmware as an {@link Executable}. */
     private static final class FirmwareExecutable implements Executable {
+
+    /** The work runs on a device or in another process, which the thread's CPU time does not see. */
+    @Override
+    public boolean runsOnCallingThread() {
+        return false;
+    }
         private final FirmwareKernel kernel;
         private final boolean csd;
 
@@ -298,6 +304,12 @@ public final class CsdTarget implements Target {
 
     /** A raw program built per memory size on first use, sharing one set of maps. */
     private final class BySize implements Executable {
+
+    /** The work runs on a device or in another process, which the thread's CPU time does not see. */
+    @Override
+    public boolean runsOnCallingThread() {
+        return false;
+    }
         private final Program program;
         private final HostMaps maps;
         private final CrossMaps crossMaps;

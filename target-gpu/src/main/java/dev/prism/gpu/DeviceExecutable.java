@@ -22,6 +22,12 @@ import java.util.List;
  * Timings of the last batch ({@link #lastTiming()}) separate transfers from kernel time.
  */
 public final class DeviceExecutable implements dev.prism.target.Executable {
+
+    /** The work runs on a device or in another process, which the thread's CPU time does not see. */
+    @Override
+    public boolean runsOnCallingThread() {
+        return false;
+    }
     /** Items per launch: bounds device memory (a chunk of XDP frames is at most 300 MB). */
     public static final int CHUNK = 65536;
     /** Work-group size: each group is one per-CPU slot (DeviceLayout.CPUS). */

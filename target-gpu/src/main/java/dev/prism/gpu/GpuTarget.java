@@ -182,6 +182,12 @@ abstract sealed class GpuTarget implements Target permits OpenClTarget, PtxTarge
 
     /** A raw program compiled per memory size on first use. */
     private final class BySize implements Executable {
+
+    /** The work runs on a device or in another process, which the thread's CPU time does not see. */
+    @Override
+    public boolean runsOnCallingThread() {
+        return false;
+    }
         private final Program program;
         private final Map<Integer, DeviceExecutable> bySize = new HashMap<>();
         private DeviceExecutable last;

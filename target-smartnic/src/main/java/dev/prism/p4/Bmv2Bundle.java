@@ -547,6 +547,12 @@ final class Bmv2Bundle implements AutoCloseable {
 
     /** One program of the bundle, with its own maps. */
     final class Slot implements Executable {
+
+    /** The work runs on a device or in another process, which the thread's CPU time does not see. */
+    @Override
+    public boolean runsOnCallingThread() {
+        return false;
+    }
         private final int index;
         private final P4MapSync maps;
         private boolean closedSlot;

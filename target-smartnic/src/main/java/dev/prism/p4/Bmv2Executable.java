@@ -21,6 +21,12 @@ import java.util.concurrent.TimeUnit;
  * no packet after ({@link RunResult#packetAfter()} is null): the switch does not show them.
  */
 final class Bmv2Executable implements Executable {
+
+    /** The work runs on a device or in another process, which the thread's CPU time does not see. */
+    @Override
+    public boolean runsOnCallingThread() {
+        return false;
+    }
     private static final long RUN_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(60);
     private final P4Artifact artifact;
     private final P4Toolchain tc;

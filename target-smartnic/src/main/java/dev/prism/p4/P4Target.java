@@ -262,6 +262,12 @@ public final class P4Target implements Target, dev.prism.target.BatchLoading {
 
     /** A raw program, compiled per memory size. */
     private final class PerSize implements Executable, MapAccess {
+
+    /** The work runs on a device or in another process, which the thread's CPU time does not see. */
+    @Override
+    public boolean runsOnCallingThread() {
+        return false;
+    }
         private final Program program;
         private final Map<Integer, Executable> bySize = new HashMap<>();
         private final Map<Integer, P4MapSync> syncs = new HashMap<>();
