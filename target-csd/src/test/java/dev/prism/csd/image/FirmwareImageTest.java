@@ -84,7 +84,10 @@ class FirmwareImageTest {
         byte[] good = small().sign(KEY.getPrivate(), KEY.getPublic()).bytes();
         int parseErrors = 0;
         int signatureErrors = 0;
-        for (int i = 0; i < good.length * 8; i += NIGHTLY ? 1 : 9) {
+        for (int i = 0; i < good.length * 8; i++) {
+            if (!NIGHTLY && i % 8 != (i / 8) % 8) {
+                continue;
+            }
             byte[] bad = good.clone();
             bad[i / 8] ^= (byte) (1 << (i % 8));
             try {
