@@ -44,7 +44,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <h2>Execution</h2>
  * Execute Program takes a memory range set: its NVM ranges are cut into chunks, which the
  * compute engines (host threads) run in parallel through {@link ChunkKernel#run}; each chunk
- * writes into an out buffer of {@code min(output range, chunk size)} bytes (its contents on
+ * writes into an out buffer of {@code min(output range, MAX_CHUNK)} bytes (its contents on
  * entry are unspecified), and the r0 bytes of each chunk are concatenated, in chunk order, into
  * the set's one memory-namespace range. The result is the total. A chunk whose r0 is a negative
  * errno ends the command with {@link NvmeStatus#PROGRAM_ERROR} and that errno as the result.
@@ -69,6 +69,11 @@ public final class CsdDevice implements AutoCloseable {
      * admin range; Prism-defined): the maps of the program in a slot, serialized (see {@link Command.MapDump}).
      */
     public static final int OPC_MAP_DUMP = 0xC0;
+    /**
+     * The largest chunk and per-chunk out buffer: the csd context's largest region (the
+     * verifier's largest packet offset, {@code CsdContext.MAX_REGION}).
+     */
+    public static final int MAX_CHUNK = 0xffff;
 
     private final DeviceConfig config;
     private final NvmNamespace nvm;
@@ -378,8 +383,9 @@ public final class CsdDevice implements AutoCloseable {
         if (set == null) {
             return Completion.error(NvmeStatus.INVALID_RANGE_SET, "no memory range set " + c.rangeSetId());
         }
-        if (c.chunkBytes() < 0 || c.chunkBytes() > Integer.MAX_VALUE) {
-            return Completion.error(NvmeStatus.INVALID_FIELD, "chunk size " + c.chunkBytes() + " outside 1.." + Integer.MAX_VALUE);
+        if (c.chunkBytes() < 0 || c.chunkBytes() > MAX_CHUNK) {
+            return Completion.error(NvmeStatus.INVALID_FIELD, "chunk size " + c.chunkBytes() + " outside 1.." + MAX_CHUNK
+                    + " (0: the device's " + config.chunkBytes() + ")");
         }
         long chunkBytes = c.chunkBytes() == 0 ? config.chunkBytes() : c.chunkBytes();
         List<Command.MemoryRange> outs = set.stream().filter(r -> r.nsid() == NSID_MEMORY).toList();
@@ -401,7 +407,7 @@ public final class CsdDevice implements AutoCloseable {
 
     private Completion run(ChunkKernel kernel, List<Chunk> chunks, Command.MemoryRange outRange, long chunkBytes,
                            Command.ExecuteProgram c) {
-        long cap = Math.min(outRange.length(), chunkBytes);
+        long cap = Math.min(outRange.length(), MAX_CHUNK);
         int n = chunks.size();
         long[] r0 = new long[n];
         byte[][] results = new byte[n][];

@@ -21,13 +21,16 @@ public record DeviceConfig(int programSlots, int engines, long slmBytes, int max
         if (programSlots < 1 || engines < 1 || slmBytes < 0 || maxImageBytes < 1 || chunkBytes < 1 || maxRangeSets < 1) {
             throw new IllegalArgumentException("a device needs at least one slot, engine and range set, and positive sizes");
         }
+        if (chunkBytes > CsdDevice.MAX_CHUNK) {
+            throw new IllegalArgumentException("chunks are at most " + CsdDevice.MAX_CHUNK + " bytes, not " + chunkBytes);
+        }
         trustedKeys = trustedKeys.stream().map(byte[]::clone).toList();
         Objects.requireNonNull(loader);
     }
 
-    /** {@return a device with 8 slots, one engine per CPU, 64 MiB of SLM, 1 MiB chunks, 4 MiB images, 16 range sets} */
+    /** {@return a device with 8 slots, one engine per CPU, 64 MiB of SLM, 32 KiB chunks, 4 MiB images, 16 range sets} */
     public static DeviceConfig defaults(List<byte[]> trustedKeys, KernelLoader loader) {
-        return new DeviceConfig(8, Runtime.getRuntime().availableProcessors(), 64L << 20, 4 << 20, 1L << 20, 16,
+        return new DeviceConfig(8, Runtime.getRuntime().availableProcessors(), 64L << 20, 4 << 20, 32L << 10, 16,
                 trustedKeys, loader);
     }
 

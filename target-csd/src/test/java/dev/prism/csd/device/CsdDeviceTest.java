@@ -272,6 +272,7 @@ class CsdDeviceTest {
         ok(d.submit(new ProgramActivation(1, true)));
         status(NvmeStatus.INVALID_RANGE_SET, d.submit(new ExecuteProgram(1, 999, 0, 0)));
         status(NvmeStatus.INVALID_FIELD, d.submit(new ExecuteProgram(1, both, 0, 0, -5)));
+        status(NvmeStatus.INVALID_FIELD, d.submit(new ExecuteProgram(1, both, 0, 0, CsdDevice.MAX_CHUNK + 1)));
         Completion err = d.submit(new ExecuteProgram(1, both, 0, 1));
         status(NvmeStatus.PROGRAM_ERROR, err);
         assertEquals(-22, err.result(), "the errno is the result");
