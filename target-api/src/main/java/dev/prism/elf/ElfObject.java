@@ -236,7 +236,7 @@ public final class ElfObject {
     /**
      * {@return the program type a libbpf SEC() name stands for, if Prism supports it}: xdp,
      * xdp/*, xdp.frags* are XDP; tc, tc/*, classifier, classifier/*, tcx/* are TC; socket,
-     * socket/* SOCKET; raw, raw/* RAW.
+     * socket/* SOCKET; raw, raw/* RAW; csd, csd/* CSD (Prism's computational-storage type).
      */
     public static Optional<ProgramType> typeOf(String section) {
         if (section.equals("xdp") || section.startsWith("xdp/") || section.startsWith("xdp.frags")) {
@@ -251,6 +251,9 @@ public final class ElfObject {
         }
         if (section.equals("raw") || section.startsWith("raw/")) {
             return Optional.of(ProgramType.RAW);
+        }
+        if (section.equals("csd") || section.startsWith("csd/")) {
+            return Optional.of(ProgramType.CSD);
         }
         return Optional.empty();
     }

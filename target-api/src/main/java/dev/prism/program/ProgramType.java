@@ -14,19 +14,24 @@ public enum ProgramType {
     /** tc / sched_cls: r1 = struct __sk_buff. */
     TC,
     /** socket filter: r1 = struct __sk_buff. */
-    SOCKET;
+    SOCKET,
+    /**
+     * A computational-storage program: one chunk of a memory range set, r1 = the context of
+     * {@link CsdContext} (target-csd, DESIGN.md "Program types and contexts").
+     */
+    CSD;
 
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** {@return the type named {@code id}: raw, xdp or tc} */
+    /** {@return the type named {@code id}: raw, xdp, tc, socket or csd} */
     public static ProgramType of(String id) {
         for (ProgramType t : values()) {
             if (t.id().equalsIgnoreCase(id)) {
                 return t;
             }
         }
-        throw new IllegalArgumentException("unknown program type '" + id + "' (known: raw, xdp, tc, socket)");
+        throw new IllegalArgumentException("unknown program type '" + id + "' (known: raw, xdp, tc, socket, csd)");
     }
 }

@@ -38,6 +38,11 @@ public interface HelperContext {
         return null;
     }
 
+    /** {@return a csd program's namespace (what prism_csd_read reads), or null for other program types} */
+    default MemorySegment csdNamespace() {
+        return null;
+    }
+
     /** {@return time, randomness, CPU, trace output} */
     Environment env();
 }

@@ -58,6 +58,21 @@ public final class Helpers {
     public static final int FOR_EACH_MAP_ELEM = 164;
     public static final int XDP_LOAD_BYTES = 189;
     public static final int XDP_STORE_BYTES = 190;
+    /**
+     * The first id of Prism's own helpers, far above Linux's (below 256 for years to come; 211
+     * in 6.x), so neither ever means the other.
+     */
+    public static final int PRISM_BASE = 0x10000;
+    /**
+     * {@code long prism_csd_read(u64 ns_offset, void *dst, u32 len)}, csd programs only: copies
+     * {@code len} bytes of the namespace at {@code ns_offset} into {@code dst} (stack, out or a
+     * map value) and returns 0, or zeroes {@code dst} and returns -EINVAL when the bytes are not
+     * all inside the namespace (DESIGN.md "target-csd", package dev.prism.csd).
+     */
+    public static final int CSD_READ = PRISM_BASE + 1;
+    /** The helpers a csd program may call (the verifier refuses the others in csd programs). */
+    public static final java.util.Set<Integer> CSD_ALLOWED = java.util.Set.of(MAP_LOOKUP_ELEM, MAP_UPDATE_ELEM,
+            MAP_DELETE_ELEM, KTIME_GET_NS, GET_PRANDOM_U32, GET_SMP_PROCESSOR_ID, LOOP, FOR_EACH_MAP_ELEM, CSD_READ);
 
     private static final Map<Integer, HelperProto> PROTOS = new TreeMap<>();
 
@@ -101,6 +116,7 @@ public final class Helpers {
                 PTR_TO_STACK_OR_NULL, ANYTHING);
         def(XDP_LOAD_BYTES, "xdp_load_bytes", HelperProto.Ret.INTEGER, PTR_TO_CTX, ANYTHING, HelperProto.Arg.PTR_TO_UNINIT_MEM, CONST_SIZE);
         def(XDP_STORE_BYTES, "xdp_store_bytes", HelperProto.Ret.INTEGER, PTR_TO_CTX, ANYTHING, PTR_TO_MEM, CONST_SIZE);
+        def(CSD_READ, "csd_read", HelperProto.Ret.INTEGER, ANYTHING, PTR_TO_UNINIT_MEM, CONST_SIZE);
     }
 
     /** Every Linux helper name by id (resource linux-helpers.txt, from the uapi header), for refusals. */

@@ -33,7 +33,9 @@ import java.util.StringJoiner;
  *   0x0000_0010_0000_0000  MEM_BASE      raw programs' input memory
  *   0x0000_0020_0000_0000  PACKET_BASE   the XDP frame (4096 bytes; only [data_meta, data_end) is accessible)
  *   0x0000_0030_0000_0000  CTX_BASE      struct xdp_md (Linux layout, read-only); for tc programs the
- *                                        normalized __sk_buff (SkbContext's host layout)
+ *                                        normalized __sk_buff (SkbContext's host layout); for csd
+ *                                        programs CsdContext (read-only)
+ *   0x0000_0050_0000_0000  CSD_OUT_BASE  a csd program's output buffer (its chunk is at PACKET_BASE, read-only)
  *   0x0000_0f00_0000_0000  MAP_HANDLE    + 256 * i: the map with index i (lddw map_idx), not dereferenceable
  *   0x0000_1000_0000_0000  MAP_MEMORY    + 2^32 * k: the k-th region of map memory (values, ring buffers)
  *   0x0000_7e00_0000_0000  CODE_BASE     + 8 * pc: code addresses (lddw code, callx, bpf_loop callbacks)
@@ -68,6 +70,8 @@ public final class Interpreter {
     static final int ITER_KEY_STRIDE = 4096;
     public static final long MAP_MEMORY_BASE = 0x0000_1000_0000_0000L;
     public static final long CODE_BASE = 0x0000_7e00_0000_0000L;
+    /** A csd program's output buffer. */
+    public static final long CSD_OUT_BASE = 0x0000_0050_0000_0000L;
     public static final long STACK_TOP = 0x0000_7ff0_0000_0000L;
 
     /** The XDP context as a program sees it: struct xdp_md. */
@@ -300,6 +304,47 @@ public final class Interpreter {
             }
         }
 
+        /**
+         * Runs a {@code csd} entry program over one chunk (dev.prism.program.CsdContext): the
+         * chunk is {@code namespace[chunkOffset, chunkOffset + chunkLength)}, read-only; the
+         * program writes {@code out} in place (at most CsdContext.MAX_REGION bytes of it are
+         * offered); prism_csd_read reads the whole namespace. {@return the outcome; r0 is the
+         * full 64-bit register (bytes written or a negative errno), memAfter empty}
+         *
+         * @throws IllegalArgumentException when the chunk is outside the namespace or longer than
+         *                                  CsdContext.MAX_REGION
+         * @throws TrapException            when the program leaves the reference semantics
+         */
+        public synchronized Result runCsd(MemorySegment namespace, long chunkOffset, long chunkLength, MemorySegment out,
+                                          long param0, long param1) {
+            Program entry = programs.get(0);
+            if (entry.type() != ProgramType.CSD) {
+                throw new IllegalArgumentException("runCsd runs csd programs; this one is " + entry.type().id());
+            }
+            if (chunkOffset < 0 || chunkLength < 0 || chunkLength > dev.prism.program.CsdContext.MAX_REGION
+                    || chunkOffset > namespace.byteSize() - chunkLength) {
+                throw new IllegalArgumentException("chunk [" + chunkOffset + ", +" + chunkLength + ") is not inside the namespace of "
+                        + namespace.byteSize() + " bytes, or longer than " + dev.prism.program.CsdContext.MAX_REGION);
+            }
+            long outLength = Math.min(out.byteSize(), dev.prism.program.CsdContext.MAX_REGION);
+            try (Arena runArena = Arena.ofConfined()) {
+                Run run = new Run(this, runArena);
+                run.csdNamespace = namespace;
+                run.csdData = new Region("data", PACKET_BASE, namespace.asSlice(chunkOffset, chunkLength), false);
+                run.csdOut = new Region("out", CSD_OUT_BASE, out.asSlice(0, outLength), true);
+                run.hostCtx = runArena.allocate(dev.prism.program.CsdContext.SIZE, 8);
+                run.hostCtx.set(ValueLayout.JAVA_LONG, dev.prism.program.CsdContext.DATA, PACKET_BASE);
+                run.hostCtx.set(ValueLayout.JAVA_LONG, dev.prism.program.CsdContext.DATA_END, PACKET_BASE + chunkLength);
+                run.hostCtx.set(ValueLayout.JAVA_LONG, dev.prism.program.CsdContext.OUT, CSD_OUT_BASE);
+                run.hostCtx.set(ValueLayout.JAVA_LONG, dev.prism.program.CsdContext.OUT_END, CSD_OUT_BASE + outLength);
+                run.hostCtx.set(ValueLayout.JAVA_LONG, dev.prism.program.CsdContext.OFFSET, chunkOffset);
+                run.hostCtx.set(ValueLayout.JAVA_LONG, dev.prism.program.CsdContext.PARAM0, param0);
+                run.hostCtx.set(ValueLayout.JAVA_LONG, dev.prism.program.CsdContext.PARAM1, param1);
+                long r0 = run.start(entry, CTX_BASE, 0);
+                return new Result(r0, run.executed, new byte[0], null, null, null, RunExtras.drainEvents(maps));
+            }
+        }
+
         @Override
         public void close() {
             for (BpfMap m : maps) {
@@ -321,6 +366,10 @@ public final class Interpreter {
         private SkbBuffer skb;
         /** The context in the host layout, for normalized programs; null for the user layout. */
         private MemorySegment hostCtx;
+        /** A csd run: the whole namespace, the chunk (read-only) and the output buffer. */
+        private MemorySegment csdNamespace;
+        private Region csdData;
+        private Region csdOut;
         private final long[] reg = new long[11];
         private final int[] returnPc = new int[MAX_FRAMES];
         private final Insn[][] returnCode = new Insn[MAX_FRAMES][];
@@ -468,7 +517,7 @@ public final class Interpreter {
                     } catch (IllegalStateException | IllegalArgumentException e) {
                         throw new TrapException(pc, "bpf_" + h.name() + ": " + e.getMessage());
                     }
-                    if (hostCtx != null) {
+                    if (hostCtx != null && xdp != null) {
                         refreshHostCtx(); // adjust_head/meta/tail move data, data_end, data_meta
                     }
                     if (skb != null) {
@@ -707,6 +756,15 @@ public final class Interpreter {
             if (mem != null && mem.contains(address, size)) {
                 return new Place(mem.segment(), address - MEM_BASE);
             }
+            for (Region r : csdData == null ? List.<Region>of() : List.of(csdData, csdOut)) {
+                if (r.contains(address, size)) {
+                    if (write && !r.writable()) {
+                        throw new TrapException(pc, String.format("invalid %s of %d bytes at 0x%x: the csd chunk (data) is read-only",
+                                what, size, address));
+                    }
+                    return new Place(r.segment(), address - r.base());
+                }
+            }
             if (xdp != null && within(address, size, PACKET_BASE + xdp.dataMeta(), xdp.dataEnd() - xdp.dataMeta())) {
                 return new Place(xdp.frame(), address - PACKET_BASE);
             }
@@ -752,6 +810,10 @@ public final class Interpreter {
             where.add(String.format("stack [0x%x, 0x%x)", stackLow, STACK_TOP));
             if (mem != null) {
                 where.add(mem.toString());
+            }
+            if (csdData != null) {
+                where.add(csdData.toString());
+                where.add(csdOut.toString());
             }
             if (skb != null) {
                 where.add(String.format("packet [0x%x, 0x%x)", PACKET_BASE + skb.data(), PACKET_BASE + skb.dataEnd()));
@@ -953,6 +1015,11 @@ public final class Interpreter {
         @Override
         public SkbBuffer skb() {
             return skb;
+        }
+
+        @Override
+        public MemorySegment csdNamespace() {
+            return csdNamespace;
         }
 
         @Override

@@ -49,6 +49,7 @@ final class StandardHelpers {
         t.bind(Helpers.XDP_ADJUST_META, "xdp_adjust_meta", (c, ctx, delta, d, e, f) -> xdp(c, "xdp_adjust_meta").adjustMeta((int) delta));
         t.bind(Helpers.XDP_ADJUST_TAIL, "xdp_adjust_tail", (c, ctx, delta, d, e, f) -> xdp(c, "xdp_adjust_tail").adjustTail((int) delta));
         XdpBytesHelpers.bind(t);
+        CsdHelpers.bind(t);
         Kfuncs.bind(t);
         t.bind(Helpers.RINGBUF_OUTPUT, "ringbuf_output", StandardHelpers::ringbufOutput);
         t.bind(Helpers.RINGBUF_RESERVE, "ringbuf_reserve", StandardHelpers::ringbufReserve);

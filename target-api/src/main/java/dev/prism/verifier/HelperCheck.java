@@ -22,6 +22,7 @@ final class HelperCheck {
     static Value check(Verifier v, int pc, State s, HelperProto proto, Value[] a) {
         int id = proto.id();
         String name = "bpf_" + proto.name();
+        CsdAccess.checkHelper(v, pc, id, name);
         switch (id) {
             case Helpers.MAP_LOOKUP_ELEM, Helpers.MAP_UPDATE_ELEM, Helpers.MAP_DELETE_ELEM -> {
                 MapDef m = map(v, pc, a[0], name, "r1");
@@ -191,6 +192,13 @@ final class HelperCheck {
                 } else {
                     v.helperMemory(pc, s, a[2], max, false, name + " buf (r3)");
                 }
+                return Value.scalar(Scalar.signedRange(-4095, 0));
+            }
+            case Helpers.CSD_READ -> {
+                // prism_csd_read(u64 ns_offset, void *dst, u32 len): dst is written, stack, out or a map value
+                scalar(v, pc, a[0], name, "r1");
+                long max = size(v, pc, a[2], name, "r3", false);
+                v.helperWrite(pc, s, a[1], ((Value.Scal) a[2]).s().umin(), max, name + " dst (r2)");
                 return Value.scalar(Scalar.signedRange(-4095, 0));
             }
             case Helpers.FOR_EACH_MAP_ELEM -> {

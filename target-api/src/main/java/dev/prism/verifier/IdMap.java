@@ -34,8 +34,8 @@ final class IdMap {
      * @param isPacket the identity keys a packet range (a PACKET pointer's), checked at the end
      */
     boolean match(int old, int now, boolean isPacket) {
-        if (old == 0 || now == 0) {
-            return old == now;
+        if (old <= 0 || now <= 0) {
+            return old == now; // fixed identities: data's (0) and a csd program's out (CsdAccess.OUT_ID)
         }
         for (int i = 0; i < size; i++) {
             if (olds[i] == old) {

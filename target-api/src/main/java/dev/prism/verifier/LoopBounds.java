@@ -173,8 +173,9 @@ final class LoopBounds {
      * {@code >=}); addresses in the packet do not wrap.
      */
     private static long pointerTrips(Value.Ptr p, Value bound, JumpOp stay, long step) {
-        if (p.kind() != Value.Kind.PACKET || stay == null || !(bound instanceof Value.Ptr b) || p.var().smin() < 0) {
-            return -1;
+        if (p.kind() != Value.Kind.PACKET || stay == null || !(bound instanceof Value.Ptr b) || p.var().smin() < 0
+                || b.map() != p.map()) {
+            return -1; // (map: a csd program's two packets, data and out, bound nothing of each other)
         }
         long boundMax;
         if (b.kind() == Value.Kind.PACKET_END) {

@@ -317,7 +317,8 @@ final class State {
         // Proven packet ranges matter where a pointer of the old state refers to them (renamed),
         // and for the pointers a later load from the context yields: data (identity 0) and
         // data_meta (its range is kept under -1).
-        return o.range(0) >= range(0) && o.range(-1) >= range(-1) && ids.packetPairs(this, o);
+        return o.range(0) >= range(0) && o.range(-1) >= range(-1) && o.range(CsdAccess.OUT_ID) >= range(CsdAccess.OUT_ID)
+                && ids.packetPairs(this, o);
     }
 
     /**
@@ -439,6 +440,7 @@ final class State {
         java.util.Set<Integer> out = new java.util.HashSet<>();
         out.add(0);
         out.add(-1);
+        out.add(CsdAccess.OUT_ID);
         java.util.function.Consumer<Value> add = v -> {
             if (v instanceof Value.Ptr p && p.kind() == Value.Kind.PACKET) {
                 out.add(p.id());

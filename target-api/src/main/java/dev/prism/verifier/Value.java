@@ -92,7 +92,8 @@ sealed interface Value {
 
         @Override
         public String toString() {
-            String base = kind.text + (kind == Kind.MAP_VALUE || kind == Kind.MAP_PTR ? "(map " + map + ")" : "")
+            String base = (map == CsdAccess.OUT_REGION && (kind == Kind.PACKET || kind == Kind.PACKET_END)
+                    ? (kind == Kind.PACKET ? "out" : "out_end") : kind.text) + (kind == Kind.MAP_VALUE || kind == Kind.MAP_PTR ? "(map " + map + ")" : "")
                     + (kind == Kind.STACK ? "(frame " + map + ")" : "");
             String off = fixed != 0 ? (fixed > 0 ? "+" : "") + fixed : "";
             String v = hasVar() ? "+" + var : "";

@@ -462,7 +462,7 @@ public final class Verifier {
         s.pushFrame(new Frame());
         s.regs[10] = stackPtr(0, 0);
         switch (program.type()) {
-            case XDP, TC, SOCKET -> s.regs[1] = new Value.Ptr(Value.Kind.CTX, 0, Scalar.constant(0), 0, 0, false, 0, 0);
+            case XDP, TC, SOCKET, CSD -> s.regs[1] = new Value.Ptr(Value.Kind.CTX, 0, Scalar.constant(0), 0, 0, false, 0, 0);
             case RAW -> {
                 if (memSize > 0) {
                     s.regs[1] = new Value.Ptr(Value.Kind.MEM, 0, Scalar.constant(0), 0, 0, false, memSize, 0);
@@ -986,7 +986,7 @@ public final class Verifier {
     }
 
     private static boolean sameRegion(Value.Ptr p, Value.Ptr q) {
-        boolean packets = isPacketFamily(p.kind()) && isPacketFamily(q.kind());
+        boolean packets = isPacketFamily(p.kind()) && isPacketFamily(q.kind()) && p.map() == q.map();
         return packets || (p.kind() == q.kind() && p.map() == q.map() && p.kind() != Value.Kind.MAP_PTR && p.kind() != Value.Kind.FUNC);
     }
 
@@ -1079,6 +1079,9 @@ public final class Verifier {
         }
         if (write && p.kind() == Value.Kind.CTX && program.type() != ProgramType.TC) {
             throw reject(pc, "write to read-only context", "off=" + (p.fixed() + off) + " size=" + size);
+        }
+        if (write) {
+            CsdAccess.checkWrite(this, pc, p, "off=" + (p.fixed() + off) + " size=" + size);
         }
         if (write && stored instanceof Value.Ptr sp && p.kind() != Value.Kind.STACK) {
             throw reject(pc, "pointer leak", "storing " + sp + " into " + p.kind().text);
@@ -1217,6 +1220,9 @@ public final class Verifier {
             throw reject(pc, "invalid context access", "through a modified context pointer (ctx+" + p.fixed() + ")");
         }
         long o = off;
+        if (program.type() == ProgramType.CSD) {
+            return CsdAccess.ctx(this, pc, o, size, write);
+        }
         if (program.type() != ProgramType.XDP) {
             throw reject(pc, "invalid context access", "the verifier knows the context of xdp programs only");
         }
@@ -1513,6 +1519,9 @@ public final class Verifier {
         Value.Ptr pkt;
         JumpOp rel; // relation "pkt REL end" on the taken edge
         boolean meta;
+        if (a.map() != b.map()) {
+            return Optional.empty(); // a csd program's data against out_end (or out against data_end) proves nothing
+        }
         if (a.kind() == Value.Kind.PACKET && b.kind() == Value.Kind.PACKET_END) {
             pkt = a;
             rel = op;
@@ -1860,6 +1869,9 @@ public final class Verifier {
         }
         if (size <= 0) {
             return;
+        }
+        if (write) {
+            CsdAccess.checkWrite(this, pc, p, what);
         }
         switch (p.kind()) {
             case STACK -> {
