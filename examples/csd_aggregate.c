@@ -52,6 +52,9 @@ int csd_aggregate(struct prism_csd_md *ctx)
 
 		if ((void *)(r + 1) > data_end)
 			break;
+		/* keep r itself in a register: clang would otherwise re-derive data + 32*i
+		 * for the loads, a pointer the bounds check above proved nothing about */
+		barrier_var(r);
 		data = r + 1;
 		if (kind != ~0ULL && r->kind != kind)
 			continue;

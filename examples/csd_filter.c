@@ -25,6 +25,9 @@ int csd_filter(struct prism_csd_md *ctx)
 
 		if ((void *)(r + 1) > data_end)
 			break;
+		/* keep r itself in a register: clang would otherwise re-derive data + 32*i
+		 * for the loads, a pointer the bounds check above proved nothing about */
+		barrier_var(r);
 		data = r + 1;
 		if (r->kind != kind || r->amount < min_amount)
 			continue;

@@ -19,54 +19,69 @@ struct {
 	__type(value, __u64);
 } matches SEC(".maps");
 
+struct scan {
+	__u64 window;   /* the last 8 bytes seen, the newest in the top byte */
+	__u64 pattern;  /* the pattern as it sits at the top of the window */
+	__u64 shift;    /* 64 - 8 * len */
+	__u64 seen;     /* bytes fed so far */
+	__u64 len;
+	__u64 found;
+	__u64 written;
+};
+
+/* Feeds byte b at chunk position pos; records a match that ends with it. */
+static __always_inline void feed(struct scan *s, __u8 b, __u64 base, __u64 **out, void *out_end)
+{
+	s->window = (s->window >> 8) | ((__u64)b << 56);
+	s->seen++;
+	if (s->seen < s->len || (s->window >> s->shift) != s->pattern)
+		return;
+	s->found++;
+	if ((void *)(*out + 1) <= out_end) {
+		**out = base + s->seen - s->len;
+		(*out)++;
+		s->written += 8;
+	}
+}
+
 SEC("csd")
 int csd_search(struct prism_csd_md *ctx)
 {
-	__u8 *data = (void *)(long)ctx->data;
+	__u8 *p = (void *)(long)ctx->data;
 	__u8 *data_end = (void *)(long)ctx->data_end;
 	__u64 *out = (void *)(long)ctx->out;
 	void *out_end = (void *)(long)ctx->out_end;
 	__u64 base = ctx->offset;
-	__u64 len = ctx->param1;
-	__u64 shift, pattern, window = 0, found = 0, written = 0;
-	__u64 chunk = data_end - data;
+	__u64 chunk = data_end - p;
+	struct scan s = {};
 	__u32 zero = 0;
 	__u64 *total;
 
-	if (len < 1 || len > 8)
+	s.len = ctx->param1;
+	if (s.len < 1 || s.len > 8)
 		return -CSD_EINVAL;
-	shift = 64 - 8 * len;
-	/* the pattern's len bytes, as they sit at the top of the window */
-	pattern = len == 8 ? ctx->param0 : ctx->param0 & ((1ULL << (8 * len)) - 1);
+	s.shift = 64 - 8 * s.len;
+	s.pattern = s.len == 8 ? ctx->param0 : ctx->param0 & ((1ULL << (8 * s.len)) - 1);
 
-	/* bytes 0 .. chunk-1 of the chunk, then up to len-1 bytes after it */
-	for (__u32 i = 0; i < MAX_CHUNK + 7; i++) {
+	for (__u32 i = 0; i < MAX_CHUNK; i++) {
+		if (p + 1 > data_end)
+			break;
+		barrier_var(p);
+		feed(&s, *p, base, &out, out_end);
+		p++;
+	}
+	/* up to len-1 bytes after the chunk, for matches that start in it */
+	for (__u32 k = 0; k < 7; k++) {
 		__u8 b;
 
-		if (i < chunk) {
-			if (data + i + 1 > data_end)
-				break;
-			b = data[i];
-		} else {
-			if (i >= chunk + len - 1)
-				break;
-			if (prism_csd_read(base + i, &b, 1) != 0)
-				break;
-		}
-		window = (window >> 8) | ((__u64)b << 56);
-		if (i + 1 < len || (window >> shift) != pattern)
-			continue;
-		found++;
-		if ((void *)(out + 1) <= out_end) {
-			*out = base + i + 1 - len;
-			out++;
-			written += 8;
-		}
+		if (k + 1 >= s.len || prism_csd_read(base + chunk + k, &b, 1) != 0)
+			break;
+		feed(&s, b, base, &out, out_end);
 	}
 	total = bpf_map_lookup_elem(&matches, &zero);
 	if (total)
-		__sync_fetch_and_add(total, found);
-	return written;
+		__sync_fetch_and_add(total, s.found);
+	return s.written;
 }
 
 char _license[] SEC("license") = "GPL";
