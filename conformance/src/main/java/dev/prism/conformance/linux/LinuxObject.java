@@ -89,6 +89,8 @@ final class LinuxObject implements Executable {
             case SOCKET -> ProgType.SOCKET_FILTER;
             case RAW -> throw TargetException.unsupported("raw program " + p.name()
                     + " in an object; raw programs load one at a time");
+            case CSD -> throw TargetException.unsupported("csd program " + p.name()
+                    + " in the kernel (csd is Prism's own program type; Linux has none like it)");
         };
     }
 

@@ -71,6 +71,7 @@ public final class LinuxTarget implements Target {
             groups.remove(Group.CALLX);
         }
         return Capabilities.builder().groups(groups).maxVersion(k.version()).helpers(k.helpers())
+                .programTypes(ProgramType.RAW, ProgramType.XDP, ProgramType.TC, ProgramType.SOCKET) // not csd: Prism's own
                 .calls(new Capabilities.Calls(true, true, k.callx())).build();
     }
 
