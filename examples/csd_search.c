@@ -5,12 +5,15 @@
  * namespace with prism_csd_read (one byte at a time, so the namespace's end is exact);
  * matches that start in an earlier chunk are that chunk's. Every match is counted in the
  * map `matches` (atomic add per chunk), also those that did not fit out (then r0 is the
- * bytes that did). A bad length returns -EINVAL.
+ * bytes that did). A bad length returns -EINVAL, a chunk over 16 KiB -E2BIG.
  */
 #include "prism_csd.h"
 
-#define MAX_CHUNK 65535
+/* The verifier bounds what may execute at 1,000,000 instructions (Linux's budget): about
+ * 34 per byte allows chunks of 16 KiB. A larger chunk returns -E2BIG. */
+#define MAX_CHUNK 16384
 #define CSD_EINVAL 22
+#define CSD_E2BIG 7
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -52,7 +55,6 @@ int csd_search(struct prism_csd_md *ctx)
 	__u64 *out = (void *)(long)ctx->out;
 	void *out_end = (void *)(long)ctx->out_end;
 	__u64 base = ctx->offset;
-	__u64 chunk = data_end - p;
 	struct scan s = {};
 	__u32 zero = 0;
 	__u64 *total;
@@ -64,17 +66,25 @@ int csd_search(struct prism_csd_md *ctx)
 	s.pattern = s.len == 8 ? ctx->param0 : ctx->param0 & ((1ULL << (8 * s.len)) - 1);
 
 	for (__u32 i = 0; i < MAX_CHUNK; i++) {
+		/* the counter stays its own register: merged with s.seen, the loop's bound
+		 * would be lost to the verifier */
+		barrier_var(i);
 		if (p + 1 > data_end)
 			break;
 		barrier_var(p);
 		feed(&s, *p, base, &out, out_end);
 		p++;
 	}
-	/* up to len-1 bytes after the chunk, for matches that start in it */
+	if (p + 1 <= data_end)
+		return -CSD_E2BIG;
+	/* up to len-1 bytes after the chunk (which the loop above fed whole), for matches
+	 * that start in it */
+	__u64 end = base + s.seen;
+
 	for (__u32 k = 0; k < 7; k++) {
 		__u8 b;
 
-		if (k + 1 >= s.len || prism_csd_read(base + chunk + k, &b, 1) != 0)
+		if (k + 1 >= s.len || prism_csd_read(end + k, &b, 1) != 0)
 			break;
 		feed(&s, b, base, &out, out_end);
 	}
