@@ -11,6 +11,11 @@ final class CsdImages {
     private CsdImages() {
     }
 
+    /** {@return the unsigned image of {@code program} for the engines of {@code loader}} */
+    static FirmwareImage build(Program program, dev.prism.csd.device.KernelLoader loader) {
+        return build(program);
+    }
+
     /** {@return the unsigned image of {@code program}} @throws CliException when the verifier refuses it */
     static FirmwareImage build(Program program) {
         try {

@@ -56,6 +56,53 @@ class CsdCliTest {
         assertTrue(malformed.err().contains("malformed firmware image: offset "), malformed.err());
     }
 
+    /** Adds r0 = the chunk's length in bytes; a program that needs no clang. */
+    private Path lengthProgram() throws IOException {
+        Path p = tmp.resolve("len.s");
+        Files.writeString(p, "ldxdw %r2, [%r1+0]\nldxdw %r3, [%r1+8]\nmov %r0, %r3\nsub %r0, %r2\nexit\n");
+        return p;
+    }
+
+    @Test
+    void runExecutesOverTheNamespace() throws IOException {
+        Path ns = tmp.resolve("ns.bin");
+        Files.write(ns, new byte[100_000]);
+        // r0 would be the chunk length but out is 0 bytes long... so the program returns more than out holds
+        CliTest.Result r = CliTest.prism("csd", "run", "--type", "csd", lengthProgram().toString(), "--namespace", ns.toString(),
+                "--out-size", "1", "--chunk", "1000");
+        assertEquals(1, r.exit(), r.out() + r.err());
+        assertTrue(r.err().contains("program faulted") && r.err().contains("more than the 1 bytes of out"), r.err());
+        assertTrue(r.out().contains("ephemeral development key"), r.out());
+    }
+
+    @Test
+    void runRefusesAnImageByAnUntrustedKeyAndBadOptions() throws IOException {
+        Path key = tmp.resolve("k");
+        Path other = tmp.resolve("o");
+        CliTest.prism("csd", "keygen", "-o", key.toString());
+        CliTest.prism("csd", "keygen", "-o", other.toString());
+        Path img = tmp.resolve("p.img");
+        Path prog = tmp.resolve("z.s");
+        Files.writeString(prog, "mov %r0, 0\nexit\n");
+        assertEquals(0, CliTest.prism("csd", "sign", "--type", "csd", prog.toString(), "--key", key.toString(), "-o", img.toString()).exit());
+        Path ns = tmp.resolve("ns.bin");
+        Files.write(ns, new byte[10]);
+        CliTest.Result refused = CliTest.prism("csd", "run", img.toString(), "--namespace", ns.toString(), "--key", other + ".pub");
+        assertEquals(1, refused.exit());
+        assertTrue(refused.err().contains("untrusted key"), refused.err());
+        CliTest.Result ok = CliTest.prism("csd", "run", img.toString(), "--namespace", ns.toString(), "--key", key + ".pub");
+        assertEquals(0, ok.exit(), ok.err());
+        assertTrue(ok.out().contains("r0 = 0"), ok.out());
+        CliTest.Result range = CliTest.prism("csd", "run", img.toString(), "--namespace", ns.toString(), "--key", key + ".pub",
+                "--ranges", "5:6");
+        assertEquals(1, range.exit());
+        assertTrue(range.err().contains("range outside the namespace"), range.err());
+        assertEquals(2, CliTest.prism("csd", "run", img.toString(), "--namespace", ns.toString(), "--key", key + ".pub",
+                "--chunk", "70000").exit());
+        assertEquals(2, CliTest.prism("csd", "run", img.toString(), "--namespace", ns.toString(), "--key", key + ".pub",
+                "--ranges", "x").exit());
+    }
+
     @Test
     void helpExplainsTheSubcommands() {
         CliTest.Result r = CliTest.prism("csd", "--help");
