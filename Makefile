@@ -24,6 +24,9 @@ ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 # (an arm64 JVM, to test the arm64 JIT's native path). More join as targets need them
 # (pocl-opencl-icd, ocl-icd-libopencl1, gcc-aarch64-linux-gnu, ...).
 PACKAGES := clang-19 llvm-19 libunicorn2 binutils qemu-user-static pocl-opencl-icd ocl-icd-libopencl1 clinfo
+# gcc and the aarch64/riscv64 cross gccs (with their binutils and static glibc): the csd firmware
+# builds (target-csd); qemu-user-static above runs the cross builds.
+PACKAGES += gcc gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
 
 # Debian trixie's arm64 OpenJDK 25 and the libraries it loads, unpacked for qemu-user
 # (scripts/arm64-sysroot: signature and hashes checked; kept between runs). The tests find it
