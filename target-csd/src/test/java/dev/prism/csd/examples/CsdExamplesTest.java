@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.prism.csd.FirmwareArch;
 import dev.prism.csd.device.CsdDevice;
+import dev.prism.csd.device.FirmwareKernelLoader;
+import dev.prism.csd.device.FirmwareSections;
 import dev.prism.csd.device.DeviceConfig;
 import dev.prism.csd.device.InterpreterKernelLoader;
 import dev.prism.csd.device.KernelLoader;
@@ -18,6 +21,7 @@ import dev.prism.csd.host.ComputationalStorage.Range;
 import dev.prism.csd.image.Ed25519Keys;
 import dev.prism.csd.image.ImageBuilder;
 import dev.prism.program.Program;
+import dev.prism.sys.Requirements;
 import dev.prism.verifier.Profile;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -39,10 +43,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The three csd examples, signed, loaded and executed on the emulated device over random
  * files, against the answers computed here in Java straight from the file's bytes. The device
- * runs each kernel loader available (the reference interpreter over the image's bpf section,
- * and the firmware builds).
+ * runs each kernel loader available: the reference interpreter over the image's bpf section,
+ * the x86-64 firmware in-process, and for csd_filter up to 1 MiB the aarch64 and riscv64
+ * firmware under qemu-user.
  *
- * <p>Sizes: {@code make test} runs files up to 64 MiB for the record programs and 2 MiB for the
+ * <p>Sizes: {@code make test} runs files up to 64 MiB for the record programs and 1 MiB for the
  * byte-by-byte search (the interpreter steps about 34 instructions per byte); nightly
  * ({@code PRISM_NIGHTLY=1} or {@code -Dprism.nightly=true}) adds a 1 GiB file.
  */
@@ -64,16 +69,36 @@ class CsdExamplesTest {
     }
 
     static List<Long> searchSizes() {
-        List<Long> s = new ArrayList<>(List.of(1L, 7L, 100_003L, (2L << 20) + 5));
+        List<Long> s = new ArrayList<>(List.of(1L, 7L, 100_003L, (1L << 20) + 5));
         if (NIGHTLY) {
             s.add(1L << 30);
         }
         return s;
     }
 
-    static List<KernelLoader> loaders() {
-        return List.of(new InterpreterKernelLoader());
+    /**
+     * The interpreter and the host firmware (in-process); with {@code cross}, also the aarch64 and
+     * riscv64 firmware under qemu-user (they have no maps: csd_filter only). A firmware arch
+     * whose toolchain is missing is left out, or fails the test when PRISM_REQUIRE names it
+     * ("csd-x86-64", "csd-aarch64", "csd-riscv64") or is "all".
+     */
+    static List<KernelLoader> loaders(boolean cross) {
+        List<KernelLoader> out = new ArrayList<>(List.of(new InterpreterKernelLoader()));
+        for (FirmwareArch a : FirmwareArch.values()) {
+            if (!a.host() && !cross) {
+                continue;
+            }
+            String why = a.unavailable();
+            if (why == null) {
+                out.add(new FirmwareKernelLoader(a));
+            } else if (Requirements.required("csd-" + a.id())) {
+                throw new AssertionError("csd-" + a.id() + " unavailable: " + why + " (required by " + Requirements.VARIABLE + ")");
+            }
+        }
+        return out;
     }
+
+    private static final List<FirmwareArch> ARCHES = List.of(FirmwareArch.values());
 
     /** Writes a file of {@code size} random bytes; records get a kind in 0..7 so that filters select about 1/8. */
     private static Path randomFile(long size, boolean records, long seed) throws IOException {
@@ -110,7 +135,7 @@ class CsdExamplesTest {
         // csd_search takes chunks of at most 16 KiB (its verifier bound); the others the device's 32 KiB
         long chunk = example.equals("csd_search") ? 16 << 10 : 0;
         Program program = CsdExamples.program(example);
-        byte[] image = ImageBuilder.build(program, Profile.RFC9669, ImageBuilder.Firmware.NONE)
+        byte[] image = ImageBuilder.build(program, Profile.RFC9669, FirmwareSections.of(ARCHES))
                 .sign(KEY.getPrivate(), KEY.getPublic()).bytes();
         DeviceConfig cfg = DeviceConfig.defaults(List.of(Ed25519Keys.raw(KEY.getPublic())), loader)
                 .withSlmBytes(outBytes).withEngines(4);
@@ -154,7 +179,7 @@ class CsdExamplesTest {
                 expected.writeBytes(rec);
             }
         }
-        for (KernelLoader loader : loaders()) {
+        for (KernelLoader loader : loaders(size <= (1 << 20) + 96)) {
             Run run = run("csd_filter", file, loader, kind, minAmount, Math.max(4096, size / 8));
             assertArrayEquals(expected.toByteArray(), run.out(), loader.description());
             assertEquals(run.out().length, run.stats().bytesToHost() - mapBytes(run), "only the matches (and the maps) cross");
@@ -191,7 +216,7 @@ class CsdExamplesTest {
                 sum += amount;
                 hist[(int) (amount >>> 28)]++;
             }
-            for (KernelLoader loader : loaders()) {
+            for (KernelLoader loader : loaders(false)) {
                 Run run = run("csd_aggregate", file, loader, kind, 0, 4096);
                 assertEquals(0, run.result().value());
                 ByteBuffer totals = ByteBuffer.wrap(run.maps().get("totals").getFirst().value()).order(ByteOrder.LITTLE_ENDIAN);
@@ -230,7 +255,7 @@ class CsdExamplesTest {
                 continue; // more offsets than the 8 MiB of device memory this test gives (the device says OUTPUT_OVERFLOW)
             }
             long outBytes = 8L * (expected.size() + 1);
-            for (KernelLoader loader : loaders()) {
+            for (KernelLoader loader : loaders(false)) {
                 Run run = run("csd_search", file, loader, p0, p.length, Math.max(outBytes, 4096));
                 long total = ByteBuffer.wrap(run.maps().get("matches").getFirst().value()).order(ByteOrder.LITTLE_ENDIAN).getLong();
                 assertEquals(expected.size(), total, loader.description() + ": matches of " + pattern);
