@@ -1,5 +1,6 @@
 package dev.prism.cli;
 
+import dev.prism.csd.FirmwareArch;
 import dev.prism.csd.image.Ed25519Keys;
 import dev.prism.csd.image.FirmwareImage;
 import dev.prism.csd.image.ImageFormatException;
@@ -120,8 +121,8 @@ final class CsdCommand implements Callable<Integer> {
             description = {"Build a program's csd firmware image and sign it with KEY (Ed25519), or re-sign an image.",
                     "FILE is a program (as for every command: ELF object, assembler, raw, hex) or a firmware image. A "
                             + "program is verified first, then packed: its bytecode as the 'bpf' section (the "
-                            + "vendor-specific program type the device downloads) plus each firmware build available "
-                            + "here, every section with its SHA-256 in the manifest.",
+                            + "vendor-specific program type the device downloads) plus the firmware C built by gcc for "
+                            + "each --arch whose toolchain is here, every section with its SHA-256 in the manifest.",
                     "Exit 0: written. Exit 1: the verifier refused the program. Exit 2: bad input."})
     static final class Sign implements Callable<Integer> {
         @Spec
@@ -139,12 +140,29 @@ final class CsdCommand implements Callable<Integer> {
         @Option(names = {"-o", "--out"}, paramLabel = "IMAGE", required = true, description = "The signed image to write.")
         Path out;
 
+        @Option(names = "--arch", paramLabel = "A[,A...]", defaultValue = "all",
+                description = "Firmware builds to include: x86-64, aarch64, riscv64, all (those whose gcc is here), "
+                        + "none (bytecode only) (default: ${DEFAULT-VALUE}).")
+        String archList;
+
         @Override
         public Integer call() {
             KeyPair pair = readKey(key, csd.main);
             byte[] bytes = Io.read(input.file, csd.main.stdin());
+            List<FirmwareArch> arches = new ArrayList<>();
+            for (String a : archList.split(",")) {
+                if (a.equals("all")) {
+                    arches.addAll(List.of(FirmwareArch.values()));
+                } else if (!a.equals("none")) {
+                    try {
+                        arches.add(FirmwareArch.of(a));
+                    } catch (IllegalArgumentException e) {
+                        throw CliException.usage("--arch " + a + ": " + e.getMessage());
+                    }
+                }
+            }
             FirmwareImage image = isImage(bytes) ? parseImage(input.file, bytes)
-                    : CsdImages.build(input.load(csd.main.stdin()).program());
+                    : CsdImages.build(input.load(csd.main.stdin()).program(), arches);
             FirmwareImage signed = image.sign(pair.getPrivate(), pair.getPublic());
             byte[] written = signed.bytes();
             Io.write(out, written);
