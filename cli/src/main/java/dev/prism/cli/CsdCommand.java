@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
                 + "Programs device emulator (target-csd).",
                 "keygen makes an Ed25519 key; sign builds a program's firmware image and signs it; verify checks an "
                         + "image against trusted keys; run and bench execute programs over a file on the emulated device."},
-        subcommands = {CsdCommand.Keygen.class, CsdCommand.Sign.class, CsdCommand.Verify.class, CsdRunCommand.class})
+        subcommands = {CsdCommand.Keygen.class, CsdCommand.Sign.class, CsdCommand.Verify.class, CsdRunCommand.class,
+                CsdBenchCommand.class})
 final class CsdCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -104,6 +104,27 @@ class CsdCliTest {
     }
 
     @Test
+    void benchComparesOffloadWithTheHostAndAgrees() {
+        dev.prism.testing.Host.require("clang", dev.prism.testing.Host.onPath("clang-19"), "clang-19 is not on PATH");
+        String why = dev.prism.csd.FirmwareArch.X86_64.unavailable();
+        dev.prism.testing.Host.require("csd-x86-64", why == null, why);
+        CliTest.Result r = CliTest.prism("csd", "bench", "--size", "256K", "--repeat", "1", "--engines", "2",
+                "--examples", CsdCliTest.examples().toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        for (String e : new String[] {"csd_filter", "csd_aggregate", "csd_search"}) {
+            assertTrue(r.out().lines().anyMatch(l -> l.startsWith(e) && l.contains(" offload ") && l.trim().endsWith("yes")), r.out());
+            assertTrue(r.out().lines().anyMatch(l -> l.startsWith(e) && l.contains(" host ") && l.contains("262144  ")), r.out());
+        }
+        assertTrue(r.out().contains("code size in bytes"), r.out());
+    }
+
+    static Path examples() {
+        String env = System.getenv("PRISM_ROOT");
+        Path root = env != null ? Path.of(env) : Path.of("").toAbsolutePath().getParent();
+        return root.resolve("examples");
+    }
+
+    @Test
     void helpExplainsTheSubcommands() {
         CliTest.Result r = CliTest.prism("csd", "--help");
         assertEquals(0, r.exit());
