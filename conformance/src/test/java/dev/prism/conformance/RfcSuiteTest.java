@@ -16,7 +16,7 @@ import org.junit.jupiter.api.TestFactory;
  * Prism's built-in suites as JUnit dynamic tests: one test per case and target, named
  * {@code file.data:line [target]} ({@code maps/file.data:line [target]} for the map suite), so a
  * failure points at the exact line to open. Suites: RFC 9669 (suite/rfc9669) and map semantics
- * (suite/maps). Targets: the reference interpreter, the Linux kernel, x86-64 and arm64.
+ * (suite/maps). Targets: the reference interpreter, the Linux kernel, x86-64, arm64, and the others below.
  */
 class RfcSuiteTest {
     private static final List<ConformanceCase> CASES = DataFileReader.readSuite(Suites.rfc9669());
@@ -91,6 +91,35 @@ class RfcSuiteTest {
         int n = Integer.getInteger(property, nightly ? 1 : every);
         return java.util.stream.IntStream.range(0, cases.size()).filter(i -> i % n == 0).mapToObj(cases::get).toList();
     }
+
+    /**
+     * The suites on the csd targets: the firmware C built with gcc. {@code csd} (x86-64, loaded
+     * in-process) runs every case; its check refuses what the firmware lacks (legacy packet
+     * loads, callx, tail calls, callbacks, kfuncs, most helpers), skipped with the reason. The
+     * cross builds run under qemu-user: {@code make test} every {@value #CSD_CROSS_SAMPLE}th
+     * case, nightly all ({@code -Dprism.csd.sample=1} too); they have no maps.
+     */
+    @TestFactory
+    Stream<DynamicTest> csd() {
+        return tests(CASES, "", Targets.byId("csd"));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> mapsOnCsd() {
+        return tests(MAP_CASES, "maps/", Targets.byId("csd"));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> csdAarch64() {
+        return tests(sample(CASES, "prism.csd.sample", CSD_CROSS_SAMPLE), "", Targets.byId("csd-aarch64"));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> csdRiscv64() {
+        return tests(sample(CASES, "prism.csd.sample", CSD_CROSS_SAMPLE), "", Targets.byId("csd-riscv64"));
+    }
+
+    private static final int CSD_CROSS_SAMPLE = 8;
 
     @TestFactory
     Stream<DynamicTest> mapsOnInterpreter() {

@@ -57,6 +57,53 @@ class UpstreamSuiteTest {
         return everyCasePasses("arm64");
     }
 
+    /**
+     * The csd firmware builds: every case passes or is one the target's check refuses (skipped
+     * with the reason: legacy packet loads, callx, ...). The x86-64 build runs every file; the
+     * cross builds under qemu-user every {@value #CSD_CROSS_SAMPLE}th in {@code make test}, all
+     * nightly ({@code -Dprism.csd.sample=1} too).
+     */
+    @TestFactory
+    Stream<DynamicTest> csd() {
+        return acceptedCasesPass("csd", 1);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> csdAarch64() {
+        return acceptedCasesPass("csd-aarch64", crossSample());
+    }
+
+    @TestFactory
+    Stream<DynamicTest> csdRiscv64() {
+        return acceptedCasesPass("csd-riscv64", crossSample());
+    }
+
+    private static final int CSD_CROSS_SAMPLE = 8;
+
+    private static int crossSample() {
+        boolean nightly = "1".equals(System.getenv("PRISM_NIGHTLY")) || Boolean.getBoolean("prism.nightly");
+        return Integer.getInteger("prism.csd.sample", nightly ? 1 : CSD_CROSS_SAMPLE);
+    }
+
+    private static Stream<DynamicTest> acceptedCasesPass(String targetId, int every) {
+        List<ConformanceCase> all = load().cases();
+        List<ConformanceCase> cases = java.util.stream.IntStream.range(0, all.size()).filter(i -> i % every == 0)
+                .mapToObj(all::get).toList();
+        Target target = Targets.byId(targetId);
+        Host.require(targetId, target.availability().available(), target.availability().reason());
+        ConformanceRunner runner = new ConformanceRunner(KnownDifferences.none());
+        return cases.stream().map(c -> DynamicTest.dynamicTest("upstream/" + c.name() + " [" + targetId + "]", () -> {
+            CaseResult r = runner.runOne(c, target);
+            if (r.status() == Status.SKIP && r.message().startsWith("not supported: ")) {
+                org.junit.jupiter.api.Assumptions.abort(r.message());
+            }
+            if (r.status() != Status.PASS) {
+                fail(c.name() + " [" + targetId + "] " + r.status().id() + ": " + r.message()
+                        + "\n  expected: " + r.expected() + "\n  actual:   " + r.actual());
+            }
+        }));
+    }
+
     private static Stream<DynamicTest> everyCasePasses(String targetId) {
         List<ConformanceCase> cases = load().cases();
         Target target = Targets.byId(targetId);

@@ -17,7 +17,7 @@ public final class Firmware {
     public static FirmwareKernel load(VerifiedProgram verified, FirmwareArch arch) {
         String source = FirmwareC.lower(verified);
         if (arch.host()) {
-            return new HostFirmwareKernel(verified.normalized(), FirmwareBuild.sharedObject(source));
+            return new HostFirmwareKernel(verified.normalized(), FirmwareBuild.sharedObject(source), null);
         }
         return load(verified, FirmwareBuild.of(source, arch));
     }
@@ -32,7 +32,7 @@ public final class Firmware {
             if (build.shared().length == 0) {
                 throw new TargetException("the x86-64 build has no shared object to load");
             }
-            return new HostFirmwareKernel(p, build.shared());
+            return new HostFirmwareKernel(p, build.shared(), null);
         }
         return new QemuFirmwareKernel(p, build);
     }

@@ -1,6 +1,5 @@
 package dev.prism.csd;
 
-import dev.prism.isa.CallKind;
 import dev.prism.isa.Imm;
 import dev.prism.isa.Insn;
 import dev.prism.isa.Operand;

@@ -3,20 +3,15 @@ package dev.prism.csd;
 import dev.prism.error.TargetException;
 import dev.prism.error.TrapException;
 import dev.prism.program.CsdContext;
-import dev.prism.program.MapDef;
 import dev.prism.program.Program;
 import dev.prism.program.ProgramType;
 import dev.prism.runtime.Environment;
 import dev.prism.runtime.HelperContext;
 import dev.prism.runtime.HelperTable;
-import dev.prism.runtime.MapSetAccess;
-import dev.prism.runtime.Region;
 import dev.prism.runtime.SkbBuffer;
 import dev.prism.runtime.XdpBuffer;
-import dev.prism.runtime.maps.ArrayMap;
 import dev.prism.runtime.maps.BpfMap;
 import dev.prism.runtime.maps.BpfMaps;
-import dev.prism.runtime.maps.HashTableMap;
 import dev.prism.target.MapAccess;
 import dev.prism.target.RunResult;
 import java.io.IOException;
@@ -31,8 +26,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Host (x86-64) firmware, in-process: the shared object is loaded through FFM
@@ -67,46 +60,26 @@ final class HostFirmwareKernel implements FirmwareKernel {
     private final Arena arena = Arena.ofShared();
     private final MethodHandle entry;
     private final MemorySegment helperStub;
-    private final List<BpfMap> maps = new ArrayList<>();
-    private final long[] handles;
-    private final MemorySegment handleTable;
-    private final MemorySegment valueTable;
-    private final List<Region> mapRegions = new ArrayList<>();
-    private final List<BpfMap> regionOwner = new ArrayList<>();
+    private final HostMaps maps;
+    private final boolean ownsMaps;
     private final HelperTable helpers = HelperTable.standard();
     private final Environment env = Environment.host();
     private final NativeContext helperContext = new NativeContext();
     private final ThreadLocal<RuntimeException> failure = new ThreadLocal<>();
-    /** The namespace of the chunk run in progress on each thread, for helpers that ask (none do yet). */
+    /** The namespace of the chunk run in progress on each thread, for prism_csd_read's Java twin. */
     private final ThreadLocal<MemorySegment> namespace = new ThreadLocal<>();
 
-    HostFirmwareKernel(Program program, byte[] sharedObject) {
+    /** @param maps the maps to use (shared, kept open), or null to create and own them */
+    HostFirmwareKernel(Program program, byte[] sharedObject, HostMaps maps) {
         this.program = program;
+        this.ownsMaps = maps == null;
         try {
-            List<MapDef> defs = program.maps();
-            handles = new long[defs.size()];
-            handleTable = arena.allocate(8L * Math.max(1, defs.size()), 8);
-            valueTable = arena.allocate(8L * Math.max(1, defs.size()), 8);
-            for (int i = 0; i < defs.size(); i++) {
-                BpfMap m;
-                try {
-                    m = BpfMaps.create(defs.get(i), 1, arena);
-                } catch (IllegalArgumentException e) {
-                    throw new TargetException("cannot create the maps: " + e.getMessage(), e);
-                }
-                maps.add(m);
-                handles[i] = switch (m) {
-                    case ArrayMap a -> a.valuesAddress();
-                    case HashTableMap h -> h.address();
-                    default -> arena.allocate(8, 8).address(); // a token: only helpers take it
-                };
-                handleTable.setAtIndex(ValueLayout.JAVA_LONG, i, handles[i]);
-                valueTable.setAtIndex(ValueLayout.JAVA_LONG, i, m instanceof ArrayMap a ? a.valuesAddress() : 0);
-                for (Region r : m.regions()) {
-                    mapRegions.add(r);
-                    regionOwner.add(m);
-                }
-            }
+            this.maps = maps != null ? maps : new HostMaps(program);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+        try {
             Path so = Files.createTempFile("prism-csd-", ".so");
             try {
                 Files.write(so, sharedObject);
@@ -118,10 +91,10 @@ final class HostFirmwareKernel implements FirmwareKernel {
             }
             helperStub = Linker.nativeLinker().upcallStub(DISPATCH.bindTo(this), HELPER, arena);
         } catch (IOException e) {
-            arena.close();
+            close();
             throw new TargetException("cannot load the firmware: " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            arena.close();
+            close();
             throw e;
         }
     }
@@ -190,8 +163,8 @@ final class HostFirmwareKernel implements FirmwareKernel {
         rt.set(ValueLayout.ADDRESS, 16, helperStub);
         rt.set(ValueLayout.JAVA_LONG, 24, ns == null ? 0 : ns.address());
         rt.set(ValueLayout.JAVA_LONG, 32, ns == null ? 0 : ns.byteSize());
-        rt.set(ValueLayout.ADDRESS, 40, handleTable);
-        rt.set(ValueLayout.ADDRESS, 48, valueTable);
+        rt.set(ValueLayout.ADDRESS, 40, maps.handleTable);
+        rt.set(ValueLayout.ADDRESS, 48, maps.valueTable);
         failure.remove();
         long r0;
         try {
@@ -228,7 +201,7 @@ final class HostFirmwareKernel implements FirmwareKernel {
 
     @Override
     public MapAccess maps() {
-        return new MapSetAccess(maps, List.of(program));
+        return maps.access();
     }
 
     @Override
@@ -239,8 +212,10 @@ final class HostFirmwareKernel implements FirmwareKernel {
     @Override
     public synchronized void close() {
         if (arena.scope().isAlive()) {
-            maps.forEach(BpfMap::close);
             arena.close();
+        }
+        if (ownsMaps && maps != null) {
+            maps.close();
         }
     }
 
@@ -267,22 +242,12 @@ final class HostFirmwareKernel implements FirmwareKernel {
 
         @Override
         public BpfMap map(long handle) {
-            for (int i = 0; i < handles.length; i++) {
-                if (handles[i] == handle) {
-                    return maps.get(i);
-                }
-            }
-            throw new IllegalStateException(String.format("0x%x is not a map of this program", handle));
+            return maps.byHandle(handle);
         }
 
         @Override
         public BpfMap mapOwning(long address) {
-            for (int i = 0; i < mapRegions.size(); i++) {
-                if (mapRegions.get(i).contains(address, 1)) {
-                    return regionOwner.get(i);
-                }
-            }
-            throw new IllegalStateException(String.format("0x%x is not in any map's memory", address));
+            return maps.owning(address);
         }
 
         @Override
