@@ -2,7 +2,7 @@
 # rule: callx
 # pc: 2
 # type: xdp
-# targets: strict, linux?, p4, opencl
+# targets: strict, linux?, p4, opencl, csd, csd-aarch64, csd-riscv64
 lddw %r1, code fn
 callx %r1
 mov %r0, 2

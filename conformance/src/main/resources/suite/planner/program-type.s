@@ -2,6 +2,6 @@
 # rule: program-type
 # pc: -1
 # type: tc
-# targets: strict, p4, opencl
+# targets: strict, p4, opencl, csd, csd-aarch64, csd-riscv64
 mov %r0, 0
 exit

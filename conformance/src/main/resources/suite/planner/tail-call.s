@@ -2,7 +2,7 @@
 # rule: tail-call
 # pc: 3
 # type: xdp
-# targets: strict, nfp, p4, opencl
+# targets: strict, nfp, p4, opencl, csd, csd-aarch64, csd-riscv64
 # map: jt prog_array 4 4 4
 lddw %r2, map_idx 0
 mov %r3, 0

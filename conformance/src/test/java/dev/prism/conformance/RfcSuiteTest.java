@@ -97,7 +97,7 @@ class RfcSuiteTest {
      * in-process) runs every case; its check refuses what the firmware lacks (legacy packet
      * loads, callx, tail calls, callbacks, kfuncs, most helpers), skipped with the reason. The
      * cross builds run under qemu-user: {@code make test} every {@value #CSD_CROSS_SAMPLE}th
-     * case, nightly all ({@code -Dprism.csd.sample=1} too); they have no maps.
+     * case, nightly all ({@code -Dprism.csd.sample=1} too); their maps are ARRAYs only.
      */
     @TestFactory
     Stream<DynamicTest> csd() {
@@ -117,6 +117,16 @@ class RfcSuiteTest {
     @TestFactory
     Stream<DynamicTest> csdRiscv64() {
         return tests(sample(CASES, "prism.csd.sample", CSD_CROSS_SAMPLE), "", Targets.byId("csd-riscv64"));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> mapsOnCsdAarch64() {
+        return tests(sample(MAP_CASES, "prism.csd.sample", CSD_CROSS_SAMPLE), "maps/", Targets.byId("csd-aarch64"));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> mapsOnCsdRiscv64() {
+        return tests(sample(MAP_CASES, "prism.csd.sample", CSD_CROSS_SAMPLE), "maps/", Targets.byId("csd-riscv64"));
     }
 
     private static final int CSD_CROSS_SAMPLE = 8;

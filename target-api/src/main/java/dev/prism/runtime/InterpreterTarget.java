@@ -51,13 +51,13 @@ public final class InterpreterTarget implements Target {
     }
 
     /**
-     * {@return raw, xdp and tc programs; every group, opcode, map type and feature; every helper
+     * {@return raw, xdp, tc and csd programs; every group, opcode, map type and feature; every helper
      * Prism implements; no kernel functions ({@code call btf})}
      */
     @Override
     public Capabilities capabilities() {
         return Capabilities.builder()
-                .programTypes(ProgramType.RAW, ProgramType.XDP, ProgramType.TC)
+                .programTypes(ProgramType.RAW, ProgramType.XDP, ProgramType.TC, ProgramType.CSD)
                 .helpers(Helpers.all().stream().map(HelperProto::id).collect(Collectors.toSet()))
                 .lacking(o -> o.mnemonic().startsWith("call btf"))
                 .build();
@@ -86,15 +86,32 @@ public final class InterpreterTarget implements Target {
      * and calls to helpers it does not implement (named by their Linux name and id).
      */
     private static void check(Program program) {
-        if (program.type() != ProgramType.RAW && program.type() != ProgramType.XDP && program.type() != ProgramType.TC) {
+        if (program.type() == ProgramType.SOCKET) {
             throw TargetException.unsupported("program type " + program.type().id()
-                    + " on the interpreter (raw, xdp and tc are)");
+                    + " on the interpreter (raw, xdp, tc and csd are)");
         }
         for (int pc = 0; pc < program.length(); pc++) {
             if (program.at(pc) instanceof Insn.Call c && c.kind() == CallKind.HELPER && Helpers.proto(c.imm()).isEmpty()) {
                 throw TargetException.unsupported(pc, Helpers.describeUnsupported(c.imm())
                         + " (the interpreter implements " + Helpers.all().size() + " Linux helpers)");
             }
+        }
+    }
+
+    /**
+     * A csd program's run through {@link Executable#run}: the input memory is the namespace and
+     * its one chunk (offset 0, at most CsdContext.MAX_REGION bytes), the output buffer as long
+     * (zeroed), both parameters 0; {@return r0 (64 bits) and the output buffer as memAfter}, as
+     * the csd targets do.
+     */
+    static RunResult runCsd(Interpreter.Instance instance, byte[] mem) {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment ns = arena.allocate(Math.max(1, mem.length), 8).asSlice(0, mem.length);
+            java.lang.foreign.MemorySegment.copy(mem, 0, ns, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, mem.length);
+            int len = Math.min(mem.length, dev.prism.program.CsdContext.MAX_REGION);
+            java.lang.foreign.MemorySegment out = arena.allocate(Math.max(1, len), 8).asSlice(0, len);
+            Interpreter.Result r = instance.runCsd(ns, 0, len, out, 0, 0);
+            return new RunResult(r.r0(), out.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
         }
     }
 
@@ -112,6 +129,9 @@ public final class InterpreterTarget implements Target {
             @Override
             public RunResult run(RunInput input) {
                 Interpreter.Result r;
+                if (instance.programs().get(0).type() == ProgramType.CSD) {
+                    return runCsd(instance, input.mem());
+                }
                 try {
                     r = instance.run(input.mem(), input.packet(), input.skb());
                 } catch (IllegalArgumentException e) {

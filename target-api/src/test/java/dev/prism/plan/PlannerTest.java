@@ -98,7 +98,7 @@ class PlannerTest {
         Plan.Row row = plan.rows().getFirst();
         assertEquals(List.of(Rule.PROGRAM_TYPE), List.copyOf(row.verdict().rules()));
         assertTrue(Double.isNaN(row.estimatedNs()));
-        assertTrue(plan.toText().contains("    -: program-type: program type socket (the target runs raw, xdp, tc)"), plan.toText());
+        assertTrue(plan.toText().contains("    -: program-type: program type socket (the target runs raw, xdp, tc, csd)"), plan.toText());
         String json = plan.toJson();
         Object parsed = Json.parse(json);
         assertTrue(parsed instanceof Map<?, ?>, json);

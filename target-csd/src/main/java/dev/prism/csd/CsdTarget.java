@@ -35,7 +35,8 @@ import java.util.Map;
  * <li>{@code csd}: the x86-64 (host) build, loaded in-process through FFM; maps and the Java
  *     helpers through an upcall;</li>
  * <li>{@code csd-aarch64}, {@code csd-riscv64}: the cross builds, run by a qemu-user harness;
- *     no maps, helpers ktime_get_ns, get_prandom_u32, get_smp_processor_id and
+ *     ARRAY maps (in the harness, synchronized with user space's copy), helpers map
+ *     lookup/update/delete, ktime_get_ns, get_prandom_u32, get_smp_processor_id and
  *     prism_csd_read.</li>
  * </ul>
  * Programs: {@code raw} (the conformance cases: the run's memory is the one chunk, r1 its
@@ -168,8 +169,9 @@ public final class CsdTarget implements Target {
                             Capabilities.MapRule.of(MapType.HASH), Capabilities.MapRule.of(MapType.PERCPU_HASH),
                             Capabilities.MapRule.of(MapType.LRU_HASH), Capabilities.MapRule.of(MapType.LPM_TRIE));
         } else {
-            b.helpers(Helpers.KTIME_GET_NS, Helpers.GET_PRANDOM_U32, Helpers.GET_SMP_PROCESSOR_ID, Helpers.CSD_READ)
-                    .maps();
+            b.helpers(Helpers.MAP_LOOKUP_ELEM, Helpers.MAP_UPDATE_ELEM, Helpers.MAP_DELETE_ELEM, Helpers.KTIME_GET_NS,
+                            Helpers.GET_PRANDOM_U32, Helpers.GET_SMP_PROCESSOR_ID, Helpers.CSD_READ)
+                    .maps(Capabilities.MapRule.of(MapType.ARRAY));
         }
         return b.build();
     }
@@ -298,15 +300,14 @@ public final class CsdTarget implements Target {
     private final class BySize implements Executable {
         private final Program program;
         private final HostMaps maps;
+        private final CrossMaps crossMaps;
         private final Map<String, FirmwareKernel> bySource = new HashMap<>();
         private final Map<Integer, FirmwareKernel> bySize = new HashMap<>();
 
         BySize(Program program) {
             this.program = program;
-            if (!arch.host() && !program.maps().isEmpty()) {
-                throw TargetException.unsupported("maps in " + arch.id() + " firmware (only the host build, csd, has them)");
-            }
             this.maps = arch.host() ? new HostMaps(program) : null;
+            this.crossMaps = arch.host() ? null : new CrossMaps(program);
         }
 
         private FirmwareKernel at(int size) {
@@ -317,7 +318,7 @@ public final class CsdTarget implements Target {
                 k = bySource.get(source);
                 if (k == null) {
                     k = arch.host() ? new HostFirmwareKernel(v.normalized(), FirmwareBuild.sharedObject(source), maps)
-                            : new QemuFirmwareKernel(v.normalized(), FirmwareBuild.of(source, arch));
+                            : new QemuFirmwareKernel(v.normalized(), FirmwareBuild.of(source, arch), crossMaps);
                     bySource.put(source, k);
                 }
                 bySize.put(size, k);
@@ -336,7 +337,7 @@ public final class CsdTarget implements Target {
 
         @Override
         public MapAccess maps() {
-            return maps != null ? maps.access() : new dev.prism.runtime.MapSetAccess(List.of(), List.of(program));
+            return maps != null ? maps.access() : crossMaps.access();
         }
 
         @Override
@@ -346,6 +347,9 @@ public final class CsdTarget implements Target {
             bySize.clear();
             if (maps != null) {
                 maps.close();
+            }
+            if (crossMaps != null) {
+                crossMaps.close();
             }
         }
     }

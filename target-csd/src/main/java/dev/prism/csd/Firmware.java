@@ -34,6 +34,6 @@ public final class Firmware {
             }
             return new HostFirmwareKernel(p, build.shared(), null);
         }
-        return new QemuFirmwareKernel(p, build);
+        return new QemuFirmwareKernel(p, build, null);
     }
 }

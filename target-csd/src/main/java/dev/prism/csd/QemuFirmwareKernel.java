@@ -14,24 +14,41 @@ import java.util.List;
 /**
  * Cross-built (aarch64, riscv64) firmware run by the arch's {@link QemuHarness}: the code
  * image is loaded into the harness process once, and every run is a request. Runs are
- * serialized on the harness (one drive core per arch here). The cross builds offer no maps
- * (the csd-aarch64 and csd-riscv64 checks refuse them), so {@link #maps()} lists none.
+ * serialized on the harness (one drive core per arch here). ARRAY maps live in the harness,
+ * synchronized with user space's copy by {@link CrossMaps}; other map types are refused.
  */
 final class QemuFirmwareKernel implements FirmwareKernel {
     private final Program program;
     private final FirmwareArch arch;
     private final QemuHarness harness;
     private final long id;
+    private final CrossMaps maps;
+    private final boolean ownsMaps;
     private boolean closed;
 
-    QemuFirmwareKernel(Program program, FirmwareBuild build) {
-        if (!program.maps().isEmpty()) {
-            throw TargetException.unsupported("maps in " + build.arch().id() + " firmware (only the host build has them)");
-        }
+    /** @param maps the maps to share (kept open), or null to create and own them */
+    QemuFirmwareKernel(Program program, FirmwareBuild build, CrossMaps maps) {
         this.program = program;
         this.arch = build.arch();
-        this.harness = QemuHarness.of(arch);
-        this.id = harness.load(build.image(), build.entry());
+        this.ownsMaps = maps == null;
+        this.maps = maps != null ? maps : new CrossMaps(program);
+        try {
+            this.harness = QemuHarness.of(arch);
+            this.id = harness.load(build.image(), build.entry(), this.maps.shapes());
+        } catch (RuntimeException e) {
+            if (ownsMaps) {
+                this.maps.close();
+            }
+            throw e;
+        }
+    }
+
+    byte[] getMap(int index) {
+        return harness.getMap(id, index);
+    }
+
+    void putMap(int index, byte[] bytes) {
+        harness.putMap(id, index, bytes);
     }
 
     @Override
@@ -46,8 +63,11 @@ final class QemuFirmwareKernel implements FirmwareKernel {
         }
         HostFirmwareKernel.checkChunk(ns, chunkOffset, chunkLength, out);
         MemorySegment offered = out.asSlice(0, Math.min(out.byteSize(), CsdContext.MAX_REGION));
-        QemuHarness.Outcome o = harness.runChunk(id, ns, chunkOffset, chunkLength, offered.toArray(ValueLayout.JAVA_BYTE),
-                param0, param1);
+        QemuHarness.Outcome o;
+        synchronized (maps) {
+            maps.beforeRun(this);
+            o = harness.runChunk(id, ns, chunkOffset, chunkLength, offered.toArray(ValueLayout.JAVA_BYTE), param0, param1);
+        }
         MemorySegment.copy(o.memory(), 0, offered, ValueLayout.JAVA_BYTE, 0, o.memory().length);
         return result(o);
     }
@@ -57,7 +77,11 @@ final class QemuFirmwareKernel implements FirmwareKernel {
         if (program.type() != ProgramType.RAW) {
             throw new TargetException("raw runs are for raw programs; " + program.name() + " is " + program.type().id());
         }
-        QemuHarness.Outcome o = harness.runRaw(id, mem);
+        QemuHarness.Outcome o;
+        synchronized (maps) {
+            maps.beforeRun(this);
+            o = harness.runRaw(id, mem);
+        }
         return new RunResult(result(o), o.memory());
     }
 
@@ -71,7 +95,7 @@ final class QemuFirmwareKernel implements FirmwareKernel {
 
     @Override
     public MapAccess maps() {
-        return new dev.prism.runtime.MapSetAccess(List.of(), List.of(program));
+        return maps.access();
     }
 
     @Override
@@ -83,7 +107,11 @@ final class QemuFirmwareKernel implements FirmwareKernel {
     public synchronized void close() {
         if (!closed) {
             closed = true;
+            maps.forget(this);
             harness.unload(id);
+            if (ownsMaps) {
+                maps.close();
+            }
         }
     }
 }

@@ -116,12 +116,42 @@ final class QemuHarness {
     record Outcome(long status, long pc, long r0, byte[] memory) {
     }
 
-    synchronized long load(byte[] image, long entry) {
+    /** @param maps per ARRAY map: stride, max_entries, value_size */
+    synchronized long load(byte[] image, long entry, List<long[]> maps) {
         return call(() -> {
             out.write('L');
             write64(image.length);
             write64(entry);
             out.write(image);
+            write64(maps.size());
+            for (long[] m : maps) {
+                for (long v : m) {
+                    write64(v);
+                }
+            }
+            out.flush();
+            return read64();
+        });
+    }
+
+    synchronized byte[] getMap(long id, int map) {
+        return call(() -> {
+            out.write('G');
+            write64(id);
+            write64(map);
+            out.flush();
+            long n = read64();
+            return in.readNBytes((int) n);
+        });
+    }
+
+    synchronized void putMap(long id, int map, byte[] bytes) {
+        call(() -> {
+            out.write('P');
+            write64(id);
+            write64(map);
+            write64(bytes.length);
+            out.write(bytes);
             out.flush();
             return read64();
         });

@@ -5,8 +5,11 @@
  * into executable memory and calls their prism_entry.
  *
  * Protocol on stdin/stdout, every number a little-endian u64 (QemuHarness is the other side):
- *   'L' len entry <len bytes>                 load a code image      -> id
+ *   'L' len entry <len bytes> n (stride max value_size)*n
+ *                                             load a code image with n ARRAY maps -> id
  *   'U' id                                    unload                 -> 0
+ *   'G' id map                                map memory             -> len <len bytes>
+ *   'P' id map len <len bytes>                write map memory       -> 0
  *   'N' len <len bytes>                       the namespace (kept)   -> 0
  *   'R' id len <len bytes>                    raw run: r1 = mem, r2 = len
  *                                                                    -> status pc r0 <len bytes: mem after>
@@ -38,17 +41,50 @@ struct prism_rt {
 
 typedef u64 (*entry_fn)(u64 r1, u64 r2, struct prism_rt *rt);
 
+/* An ARRAY map in harness memory: max_entries elements of round_up(value_size, 8) bytes, the
+   layout of Prism's ArrayMap, so the Java side copies it whole in both directions. */
+struct array_map {
+    u64 stride, max, value_size;
+    u8 *values;
+};
+
 #define MAX_PROGRAMS 4096
-static struct { void *code; size_t size; entry_fn entry; } programs[MAX_PROGRAMS];
+#define MAX_MAPS 64
+static struct {
+    void *code;
+    size_t size;
+    entry_fn entry;
+    u64 nmaps;
+    struct array_map maps[MAX_MAPS];
+    u64 handles[MAX_MAPS];
+    u64 values[MAX_MAPS];
+} programs[MAX_PROGRAMS];
 static u8 *ns;
 static u64 ns_len;
 static u64 rng = 0x9E3779B97F4A7C15ull;
 
-/* Helpers a drive core answers itself: clocks, randomness, the engine number. Maps are not
-   offered to cross builds (the csd-aarch64/-riscv64 check refuses them). */
+/* Helpers a drive core answers itself: ARRAY maps in its memory, clocks, randomness, the
+   engine number. Other map types are not offered to cross builds (their check refuses them). */
 static u64 helper(struct prism_rt *rt, u64 id, u64 r1, u64 r2, u64 r3, u64 r4, u64 r5) {
-    (void) r1; (void) r2; (void) r3; (void) r4; (void) r5;
+    (void) r5;
     switch (id) {
+    case 1: { /* map_lookup_elem on an ARRAY: the element, or NULL past the end */
+        struct array_map *m = (struct array_map *) (uintptr_t) r1;
+        u64 i = *(const uint32_t *) (uintptr_t) r2;
+        return i < m->max ? (u64) (uintptr_t) (m->values + i * m->stride) : 0;
+    }
+    case 2: { /* map_update_elem: array_map_update_elem's checks, in its order */
+        struct array_map *m = (struct array_map *) (uintptr_t) r1;
+        u64 i = *(const uint32_t *) (uintptr_t) r2;
+        if ((r4 & ~(u64) 4) > 2) return (u64) -22;  /* flags beyond BPF_EXIST (BPF_F_LOCK aside): EINVAL */
+        if (i >= m->max) return (u64) -7;           /* E2BIG */
+        if (r4 & 1) return (u64) -17;               /* BPF_NOEXIST: EEXIST, every element exists */
+        if (r4 & 4) return (u64) -22;               /* BPF_F_LOCK: no value has a spin lock */
+        memcpy(m->values + i * m->stride, (const void *) (uintptr_t) r3, m->value_size);
+        return 0;
+    }
+    case 3: /* map_delete_elem: array elements cannot be deleted */
+        return (u64) -22;
     case 5: { /* ktime_get_ns */
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -98,14 +134,19 @@ static void *buffer(u64 n) {
     return p;
 }
 
-static entry_fn program(u64 id) {
+static u64 program(u64 id) {
     if (id >= MAX_PROGRAMS || !programs[id].entry) die("no such program");
-    return programs[id].entry;
+    return id;
 }
 
-static void run(entry_fn f, u64 r1, u64 r2) {
-    struct prism_rt rt = { 0, 0, helper, ns, ns_len, 0, 0 };
-    u64 r0 = f(r1, r2, &rt);
+static struct array_map *map(u64 id, u64 index) {
+    if (index >= programs[program(id)].nmaps) die("no such map");
+    return &programs[id].maps[index];
+}
+
+static void run(u64 id, u64 r1, u64 r2) {
+    struct prism_rt rt = { 0, 0, helper, ns, ns_len, programs[id].handles, programs[id].values };
+    u64 r0 = programs[id].entry(r1, r2, &rt);
     out64(rt.status);
     out64(rt.pc);
     out64(r0);
@@ -129,6 +170,20 @@ int main(void) {
             u64 id = 0;
             while (id < MAX_PROGRAMS && programs[id].entry) id++;
             if (id == MAX_PROGRAMS) die("too many programs");
+            u64 n = in64();
+            if (n > MAX_MAPS) die("too many maps");
+            for (u64 k = 0; k < n; k++) {
+                struct array_map *m = &programs[id].maps[k];
+                m->stride = in64();
+                m->max = in64();
+                m->value_size = in64();
+                if (m->stride == 0 || m->stride % 8 || m->value_size > m->stride || m->max > (1u << 24)) die("bad map");
+                m->values = buffer(m->stride * m->max);
+                memset(m->values, 0, m->stride * m->max);
+                programs[id].handles[k] = (u64) (uintptr_t) m;
+                programs[id].values[k] = (u64) (uintptr_t) m->values;
+            }
+            programs[id].nmaps = n;
             programs[id].code = code;
             programs[id].size = size;
             programs[id].entry = (entry_fn) (void *) ((u8 *) code + entry);
@@ -139,7 +194,24 @@ int main(void) {
             u64 id = in64();
             program(id);
             munmap(programs[id].code, programs[id].size);
+            for (u64 k = 0; k < programs[id].nmaps; k++) free(programs[id].maps[k].values);
+            programs[id].nmaps = 0;
             programs[id].entry = 0;
+            out64(0);
+            break;
+        }
+        case 'G': {
+            u64 id = in64();
+            struct array_map *m = map(id, in64());
+            out64(m->stride * m->max);
+            out(m->values, m->stride * m->max);
+            break;
+        }
+        case 'P': {
+            u64 id = in64();
+            struct array_map *m = map(id, in64());
+            if (in64() != m->stride * m->max) die("map size mismatch");
+            in(m->values, m->stride * m->max);
             out64(0);
             break;
         }
@@ -153,24 +225,24 @@ int main(void) {
             break;
         }
         case 'R': {
-            entry_fn f = program(in64());
+            u64 id = program(in64());
             u64 len = in64();
             u8 *mem = buffer(len);
             in(mem, len);
-            run(f, len ? (u64) (uintptr_t) mem : 0, len);
+            run(id, len ? (u64) (uintptr_t) mem : 0, len);
             out(mem, len);
             free(mem);
             break;
         }
         case 'C': {
-            entry_fn f = program(in64());
+            u64 id = program(in64());
             u64 off = in64(), len = in64(), outlen = in64(), p0 = in64(), p1 = in64();
             if (off > ns_len || len > ns_len - off) die("chunk outside the namespace");
             u8 *o = buffer(outlen);
             in(o, outlen);
             u64 ctx[7] = { (u64) (uintptr_t) (ns + off), (u64) (uintptr_t) (ns + off + len),
                            (u64) (uintptr_t) o, (u64) (uintptr_t) (o + outlen), off, p0, p1 };
-            run(f, (u64) (uintptr_t) ctx, 0);
+            run(id, (u64) (uintptr_t) ctx, 0);
             out(o, outlen);
             free(o);
             break;
