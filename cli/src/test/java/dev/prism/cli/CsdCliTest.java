@@ -107,7 +107,7 @@ class CsdCliTest {
     void benchComparesOffloadWithTheHostAndAgrees() {
         dev.prism.testing.Host.require("clang", dev.prism.testing.Host.onPath("clang-19"), "clang-19 is not on PATH");
         String why = dev.prism.csd.FirmwareArch.X86_64.unavailable();
-        dev.prism.testing.Host.require("csd-x86-64", why == null, why);
+        dev.prism.testing.Host.require("csd", why == null, why);
         CliTest.Result r = CliTest.prism("csd", "bench", "--size", "256K", "--repeat", "1", "--engines", "2",
                 "--examples", CsdCliTest.examples().toString());
         assertEquals(0, r.exit(), r.out() + r.err());

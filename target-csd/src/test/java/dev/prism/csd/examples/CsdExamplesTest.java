@@ -44,8 +44,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The three csd examples, signed, loaded and executed on the emulated device over random
  * files, against the answers computed here in Java straight from the file's bytes. The device
  * runs each kernel loader available: the reference interpreter over the image's bpf section,
- * the x86-64 firmware in-process, and for csd_filter up to 1 MiB the aarch64 and riscv64
- * firmware under qemu-user. The nightly 1 GiB files run on the firmware only: the interpreter
+ * the x86-64 firmware in-process, and on the smaller files the aarch64 and riscv64 firmware
+ * under qemu-user. The nightly 1 GiB files run on the firmware only: the interpreter
  * would take many minutes there.
  *
  * <p>Sizes: {@code make test} runs files up to 64 MiB for the record programs and 1 MiB for the
@@ -78,10 +78,10 @@ class CsdExamplesTest {
     }
 
     /**
-     * The interpreter and the host firmware (in-process); with {@code cross}, also the aarch64 and
-     * riscv64 firmware under qemu-user (they have no maps: csd_filter only). A firmware arch
-     * whose toolchain is missing is left out, or fails the test when PRISM_REQUIRE names it
-     * ("csd-x86-64", "csd-aarch64", "csd-riscv64") or is "all".
+     * The interpreter (files up to 64 MiB) and the host firmware (in-process); with {@code cross},
+     * also the aarch64 and riscv64 firmware under qemu-user. A firmware arch whose toolchain is
+     * missing is left out, or fails the test when PRISM_REQUIRE names its target ("csd",
+     * "csd-aarch64", "csd-riscv64") or is "all".
      */
     static List<KernelLoader> loaders(boolean cross, long size) {
         List<KernelLoader> out = new ArrayList<>();
@@ -96,11 +96,16 @@ class CsdExamplesTest {
             String why = a.unavailable();
             if (why == null) {
                 out.add(new FirmwareKernelLoader(a));
-            } else if (Requirements.required("csd-" + a.id())) {
-                throw new AssertionError("csd-" + a.id() + " unavailable: " + why + " (required by " + Requirements.VARIABLE + ")");
+            } else if (Requirements.required(target(a))) {
+                throw new AssertionError(target(a) + " unavailable: " + why + " (required by " + Requirements.VARIABLE + ")");
             }
         }
         return out;
+    }
+
+    /** {@return the csd target id that runs {@code a}'s firmware: the requirement name} */
+    private static String target(FirmwareArch a) {
+        return a.host() ? "csd" : "csd-" + a.id();
     }
 
     private static final List<FirmwareArch> ARCHES = List.of(FirmwareArch.values());
@@ -221,7 +226,7 @@ class CsdExamplesTest {
                 sum += amount;
                 hist[(int) (amount >>> 28)]++;
             }
-            for (KernelLoader loader : loaders(false, size)) {
+            for (KernelLoader loader : loaders(size <= (1 << 20) + 96, size)) {
                 Run run = run("csd_aggregate", file, loader, kind, 0, 4096);
                 assertEquals(0, run.result().value());
                 ByteBuffer totals = ByteBuffer.wrap(run.maps().get("totals").getFirst().value()).order(ByteOrder.LITTLE_ENDIAN);
@@ -272,7 +277,7 @@ class CsdExamplesTest {
                 }
             }
             long outBytes = 8L * (expected.size() + 1);
-            for (KernelLoader loader : loaders(false, size)) {
+            for (KernelLoader loader : loaders(size <= 100_003, size)) {
                 Run run = run("csd_search", file, loader, p0, p.length, Math.max(outBytes, 4096));
                 long total = ByteBuffer.wrap(run.maps().get("matches").getFirst().value()).order(ByteOrder.LITTLE_ENDIAN).getLong();
                 assertEquals(expected.size(), total, loader.description() + ": matches of " + pattern);
