@@ -84,7 +84,8 @@ class CsdCliTest {
         Path img = tmp.resolve("p.img");
         Path prog = tmp.resolve("z.s");
         Files.writeString(prog, "mov %r0, 0\nexit\n");
-        assertEquals(0, CliTest.prism("csd", "sign", "--type", "csd", prog.toString(), "--key", key.toString(), "-o", img.toString()).exit());
+        assertEquals(0, CliTest.prism("csd", "sign", "--type", "csd", prog.toString(), "--key", key.toString(), "--arch", "none",
+                "-o", img.toString()).exit());
         Path ns = tmp.resolve("ns.bin");
         Files.write(ns, new byte[10]);
         CliTest.Result refused = CliTest.prism("csd", "run", img.toString(), "--namespace", ns.toString(), "--key", other + ".pub");
