@@ -55,7 +55,7 @@ import picocli.CommandLine.Spec;
  * reading the whole file (NVM Read) and running the same program itself; then code sizes.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Benchmark computational storage on the emulated device: for examples/csd_filter.c, "
+        description = {"Benchmark computational storage on the emulated device: for examples/csd/csd_filter.c, "
                 + "csd_aggregate.c and csd_search.c over a random file of --size bytes, the time and the bytes "
                 + "that cross to the host when the device runs the x86-64 firmware and returns only results "
                 + "(offload), against the host reading the whole file with NVM Reads and running the program "
@@ -77,8 +77,8 @@ final class CsdBenchCommand implements Callable<Integer> {
             description = "Bytes of each generated file (default: ${DEFAULT-VALUE}; the issue's figure is 1G).")
     long size;
 
-    @Option(names = "--examples", paramLabel = "DIR", description = "Where the example sources are (default: examples "
-            + "under PRISM_ROOT or the current directory).")
+    @Option(names = "--examples", paramLabel = "DIR", description = "The examples directory: its csd/ holds the "
+            + "sources, its include/ the headers (default: examples under PRISM_ROOT or the current directory).")
     Path examples;
 
     @Option(names = "--engines", paramLabel = "N", description = "Threads on each side (default: one per CPU).")
@@ -252,7 +252,7 @@ final class CsdBenchCommand implements Callable<Integer> {
     }
 
     private static Program compile(Path sources, Path work, String name) throws IOException, InterruptedException {
-        Path c = sources.resolve(name + ".c");
+        Path c = sources.resolve("csd/" + name + ".c");
         if (!Files.isRegularFile(c)) {
             throw CliException.usage("no " + c + " (--examples names the directory of the example sources)");
         }

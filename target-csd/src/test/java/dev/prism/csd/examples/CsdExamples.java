@@ -14,7 +14,7 @@ import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The csd examples of examples/, compiled with examples/Makefile's flags into a cache keyed by
+ * The csd examples of examples/csd/, compiled with examples/Makefile's flags into a cache keyed by
  * the source and both headers (so a run never uses a stale object).
  */
 public final class CsdExamples {
@@ -35,13 +35,13 @@ public final class CsdExamples {
         throw new IllegalStateException("cannot find the repository root (examples/Makefile)");
     }
 
-    /** {@return the program of examples/NAME.c}; skips (or fails under PRISM_REQUIRE) without clang-19 */
+    /** {@return the program of examples/csd/NAME.c}; skips (or fails under PRISM_REQUIRE) without clang-19 */
     public static Program program(String name) {
         Host.require("clang", Host.onPath("clang-19"), "clang-19 is not on PATH (make setup installs it)");
         Path examples = root().resolve("examples");
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(Files.readAllBytes(examples.resolve(name + ".c")));
+            sha.update(Files.readAllBytes(examples.resolve("csd/" + name + ".c")));
             sha.update(Files.readAllBytes(examples.resolve("include/prism_bpf.h")));
             sha.update(Files.readAllBytes(examples.resolve("include/prism_csd.h")));
             Path out = root().resolve("target-csd/target/example-objects/" + name + "-"
@@ -51,7 +51,7 @@ public final class CsdExamples {
                 Path tmp = Files.createTempFile(out.getParent(), name, ".o.tmp");
                 Process p = new ProcessBuilder("clang-19", "-O2", "-g", "-target", "bpf", "-mcpu=v3", "-I",
                         examples.resolve("include").toString(), "-Wall", "-Werror", "-c",
-                        examples.resolve(name + ".c").toString(), "-o", tmp.toString())
+                        examples.resolve("csd/" + name + ".c").toString(), "-o", tmp.toString())
                         .redirectErrorStream(true).start();
                 String log = new String(p.getInputStream().readAllBytes());
                 if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
