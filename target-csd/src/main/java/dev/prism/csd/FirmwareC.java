@@ -128,7 +128,7 @@ public final class FirmwareC {
             if (targets.get(pc)) {
                 line("L" + pc + ":");
             }
-            line("    /* " + pc + ": " + insn + " */");
+            line("    /* " + pc + ": " + dev.prism.asm.Disassembler.format(insn).replace("*/", "* /") + " */");
             lowerInsn(pc, insn);
         }
         line("}");
