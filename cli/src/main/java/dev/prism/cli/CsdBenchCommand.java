@@ -192,8 +192,9 @@ final class CsdBenchCommand implements Callable<Integer> {
             jit = Integer.toString(X86Jit.compile(Verifier.verify(program, Profile.RFC9669)).code().length);
         } catch (PrismException e) {
             jit = "refused";
-            if (!jitNotes.contains(e.getMessage())) {
-                jitNotes.add(e.getMessage());
+            String first = e.getMessage().replaceFirst(" \\(and \\d+ more\\)$", "");
+            if (!jitNotes.contains(first)) {
+                jitNotes.add(first);
             }
         }
         List<String> row = new ArrayList<>(List.of(name, Integer.toString(image.code("bpf").length), jit));
