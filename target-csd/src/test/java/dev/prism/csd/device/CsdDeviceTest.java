@@ -211,6 +211,24 @@ class CsdDeviceTest {
         assertEquals("[empty, empty, empty, empty]", d.identify().slots().toString(), "nothing was loaded");
     }
 
+    /** Load Program of the image with one bit flipped at each byte position: never loaded, always a refusal status. */
+    @Test
+    void everyFlippedByteIsRefusedAtLoadProgram() throws Exception {
+        CsdDevice d = device(new byte[100], 1, 100);
+        byte[] good = signed();
+        java.util.Set<NvmeStatus> seen = java.util.EnumSet.noneOf(NvmeStatus.class);
+        for (int i = 0; i < good.length; i++) {
+            byte[] bad = good.clone();
+            bad[i] ^= (byte) (1 << (i % 8));
+            Completion c = d.submit(LoadProgram.load(0, bad));
+            assertTrue(!c.ok(), "byte " + i + " flipped and the image loaded");
+            seen.add(c.status());
+        }
+        assertTrue(seen.containsAll(List.of(NvmeStatus.INVALID_IMAGE, NvmeStatus.IMAGE_SIGNATURE_INVALID,
+                NvmeStatus.IMAGE_KEY_UNKNOWN)), seen.toString());
+        ok(d.submit(LoadProgram.load(0, good)));
+    }
+
     @Test
     void loadProgramStatuses() throws Exception {
         CsdDevice d = device(new byte[100], 1, 100);
