@@ -343,7 +343,8 @@ public final class FirmwareImage {
         sb.append("program type: ").append(manifest.programType()).append('\n');
         sb.append("entry: ").append(manifest.entry()).append('\n');
         for (Manifest.MapEntry e : manifest.maps()) {
-            sb.append("map: ").append(e.name()).append(" type ").append(e.type()).append(" key ").append(e.keySize())
+            dev.prism.program.MapType t = dev.prism.program.MapType.ofCode(e.type());
+            sb.append("map: ").append(e.name()).append(' ').append(t == null ? "type " + e.type() : t.id()).append(" key ").append(e.keySize())
                     .append(" value ").append(e.valueSize()).append(" max ").append(e.maxEntries())
                     .append(e.readOnly() ? " read-only" : "").append('\n');
         }
