@@ -294,7 +294,9 @@ public final class FirmwareC {
     /**
      * RFC 9669 5.3 through gcc's {@code __atomic} builtins, sequentially consistent: the plain
      * forms discard the old value, the fetch forms put it in src (zero-extended for 32 bits),
-     * cmpxchg compares with r0 (its low half for 32 bits) and puts the old value in r0.
+     * cmpxchg compares with r0 (its low half for 32 bits) and puts the old value in r0. Fetch
+     * or/and/xor are compare-and-swap loops over {@code __atomic_compare_exchange_n}
+     * (prism_fw.h says why).
      */
     private static String atomic(Insn.Atomic a) {
         boolean w = a.size() == Size.W;
@@ -309,9 +311,11 @@ public final class FirmwareC {
             case AND -> "(void) __atomic_fetch_and(" + p + ", " + s + ", " + mo + ");";
             case XOR -> "(void) __atomic_fetch_xor(" + p + ", " + s + ", " + mo + ");";
             case FETCH_ADD -> r(a.src()) + " = " + old + "__atomic_fetch_add(" + p + ", " + s + ", " + mo + ");";
-            case FETCH_OR -> r(a.src()) + " = " + old + "__atomic_fetch_or(" + p + ", " + s + ", " + mo + ");";
-            case FETCH_AND -> r(a.src()) + " = " + old + "__atomic_fetch_and(" + p + ", " + s + ", " + mo + ");";
-            case FETCH_XOR -> r(a.src()) + " = " + old + "__atomic_fetch_xor(" + p + ", " + s + ", " + mo + ");";
+            // explicit CAS loops in prism_fw.h: gcc 12.2 (x86-64) drops the OR from its own loop for
+            // __atomic_fetch_or in some contexts (FirmwareAluFuzzTest found it)
+            case FETCH_OR -> r(a.src()) + " = " + old + "prism_fetch_or" + a.size().bytes() * 8 + "(" + p + ", " + s + ");";
+            case FETCH_AND -> r(a.src()) + " = " + old + "prism_fetch_and" + a.size().bytes() * 8 + "(" + p + ", " + s + ");";
+            case FETCH_XOR -> r(a.src()) + " = " + old + "prism_fetch_xor" + a.size().bytes() * 8 + "(" + p + ", " + s + ");";
             case XCHG -> r(a.src()) + " = " + old + "__atomic_exchange_n(" + p + ", " + s + ", " + mo + ");";
             case CMPXCHG -> "{ " + t + " expected = (" + t + ") r0; (void) __atomic_compare_exchange_n(" + p + ", &expected, "
                     + s + ", 0, " + mo + ", " + mo + "); r0 = (u64) expected; }";

@@ -97,6 +97,25 @@ static inline u64 prism_bswap64(u64 x) {
     return (prism_bswap32(x & 0xffffffffu) << 32) | prism_bswap32(x >> 32);
 }
 
+/* The fetch forms of or, and, xor (RFC 9669 5.3: the old value to src) as explicit
+   compare-and-swap loops: gcc 12.2 for x86-64 miscompiles __atomic_fetch_or whose old value is
+   used in some contexts (the OR is dropped from its own CAS loop; found by target-csd's
+   FirmwareAluFuzzTest, reproduced in plain C against clang). The loop is what gcc emits for
+   these on x86-64 anyway; fetch_add, exchange and compare_exchange keep their builtins. */
+#define PRISM_FETCH_OP(name, type, op) \
+    static inline type prism_fetch_##name(type *p, type v) { \
+        type old = __atomic_load_n(p, __ATOMIC_RELAXED); \
+        while (!__atomic_compare_exchange_n(p, &old, old op v, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) { \
+        } \
+        return old; \
+    }
+PRISM_FETCH_OP(or64, u64, |)
+PRISM_FETCH_OP(and64, u64, &)
+PRISM_FETCH_OP(xor64, u64, ^)
+PRISM_FETCH_OP(or32, u32, |)
+PRISM_FETCH_OP(and32, u32, &)
+PRISM_FETCH_OP(xor32, u32, ^)
+
 /* long prism_csd_read(u64 ns_offset, void *dst, u32 len), helper 0x10001: the namespace bytes
    [ns_offset, ns_offset + len) into dst, 0; or dst zeroed and -EINVAL when they are not all
    inside the namespace. The verifier proved dst has room for len bytes. */

@@ -35,7 +35,7 @@ static u64 f_0(struct prism_rt *rt, u64 r1, u64 r2, u64 r3, u64 r4, u64 r5) {
     /* 13: mov %r1, 2 */
     r1 = UINT64_C(0x2);
     /* 14: lock fetch xor32 [%r10-8], %r1 */
-    r1 = (u64) __atomic_fetch_xor((u32 *) (uintptr_t) (r10 + UINT64_C(0xfffffffffffffff8)), (u32) r1, __ATOMIC_SEQ_CST);
+    r1 = (u64) prism_fetch_xor32((u32 *) (uintptr_t) (r10 + UINT64_C(0xfffffffffffffff8)), (u32) r1);
     /* 15: mod %r0, %r1 */
     r0 = prism_umod64(r0, r1);
     /* 16: exit */
