@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "prism", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Prism: one eBPF program, proven safe once, run anywhere.",
         subcommands = {TargetsCommand.class, AsmCommand.class, DisasmCommand.class, VerifyCommand.class, CompileCommand.class, RunCommand.class, PlanCommand.class,
-                ConformanceCommand.class, PluginCommand.class, BenchCommand.class, HelpCommand.class},
+                ConformanceCommand.class, PluginCommand.class, BenchCommand.class, CsdCommand.class, HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:success",
