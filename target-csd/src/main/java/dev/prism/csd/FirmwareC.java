@@ -1,8 +1,7 @@
 package dev.prism.csd;
 
-import dev.prism.isa.Imm;
+import dev.prism.isa.CExpressions;
 import dev.prism.isa.Insn;
-import dev.prism.isa.Operand;
 import dev.prism.isa.Reg;
 import dev.prism.isa.Size;
 import dev.prism.isa.Width;
@@ -149,6 +148,11 @@ public final class FirmwareC {
         return b;
     }
 
+    /** Firmware C's spelling of the shared ALU and condition expressions (prism_fw.h's types and runtime). */
+    private static final CExpressions C = new CExpressions(new CExpressions.Dialect("u64", "u32", "s64", "s32",
+            FirmwareC::u64, FirmwareC::u32, "63", "31", "prism_",
+            (v, s) -> "prism_arsh64(" + v + ", " + s + ")", (v, s) -> "prism_arsh32(" + v + ", " + s + ")"));
+
     private static String r(Reg reg) {
         return "r" + reg.n();
     }
@@ -161,20 +165,6 @@ public final class FirmwareC {
         return "UINT32_C(0x" + Integer.toHexString(v) + ")";
     }
 
-    private static String src64(Operand o) {
-        return switch (o) {
-            case Reg reg -> r(reg);
-            case Imm imm -> u64(imm.value());
-        };
-    }
-
-    private static String src32(Operand o) {
-        return switch (o) {
-            case Reg reg -> "((u32) " + r(reg) + ")";
-            case Imm imm -> u32(imm.value());
-        };
-    }
-
     private static String addr(Reg base, int offset) {
         return "(" + r(base) + " + " + u64(offset) + ")";
     }
@@ -182,7 +172,7 @@ public final class FirmwareC {
     private void lowerInsn(int pc, Insn insn) {
         int next = pc + insn.slots();
         switch (insn) {
-            case Insn.Alu a -> line("    " + r(a.dst()) + " = " + alu(a) + ";");
+            case Insn.Alu a -> line("    " + r(a.dst()) + " = " + C.alu(a) + ";");
             case Insn.Neg g -> line("    " + r(g.dst()) + " = " + (g.width() == Width.W64 ? "0 - " + r(g.dst())
                     : "(u64) (u32) (0 - (u32) " + r(g.dst()) + ")") + ";");
             case Insn.MovSx m -> {
@@ -211,10 +201,10 @@ public final class FirmwareC {
             } + ";");
             case Insn.Load l -> line("    " + r(l.dst()) + " = " + (l.signExtend() ? "LDS" : "LD") + l.size().bytes() * 8
                     + "(" + addr(l.src(), l.offset()) + ");");
-            case Insn.Store s -> line("    ST" + s.size().bytes() * 8 + "(" + addr(s.dst(), s.offset()) + ", " + src64(s.src()) + ");");
+            case Insn.Store s -> line("    ST" + s.size().bytes() * 8 + "(" + addr(s.dst(), s.offset()) + ", " + C.src64(s.src()) + ");");
             case Insn.Atomic a -> line("    " + atomic(a));
             case Insn.Ja j -> line("    goto L" + (next + j.offset()) + ";");
-            case Insn.Jump j -> line("    if (" + cond(j) + ") goto L" + (next + j.offset()) + ";");
+            case Insn.Jump j -> line("    if (" + C.cond(j) + ") goto L" + (next + j.offset()) + ";");
             case Insn.Call c -> {
                 switch (c.kind()) {
                     case LOCAL -> line("    r0 = f_" + (next + c.imm()) + "(rt, r1, r2, r3, r4, r5); if (rt->status) return 0;");
@@ -226,69 +216,6 @@ public final class FirmwareC {
             case Insn.Exit e -> line("    return r0;");
             case Insn.PacketLoad p -> throw new IllegalStateException(pc + ": internal error: legacy packet load passed check");
         }
-    }
-
-    private static String alu(Insn.Alu a) {
-        String d = r(a.dst());
-        if (a.width() == Width.W64) {
-            String s = src64(a.src());
-            return switch (a.op()) {
-                case ADD -> d + " + " + s;
-                case SUB -> d + " - " + s;
-                case MUL -> d + " * " + s;
-                case DIV -> "prism_udiv64(" + d + ", " + s + ")";
-                case SDIV -> "prism_sdiv64(" + d + ", " + s + ")";
-                case MOD -> "prism_umod64(" + d + ", " + s + ")";
-                case SMOD -> "prism_smod64(" + d + ", " + s + ")";
-                case OR -> d + " | " + s;
-                case AND -> d + " & " + s;
-                case XOR -> d + " ^ " + s;
-                case MOV -> s;
-                case LSH -> d + " << (" + s + " & 63)";
-                case RSH -> d + " >> (" + s + " & 63)";
-                case ARSH -> "prism_arsh64(" + d + ", " + s + ")";
-            };
-        }
-        String x = "((u32) " + d + ")";
-        String s = src32(a.src());
-        String v = switch (a.op()) {
-            case ADD -> x + " + " + s;
-            case SUB -> x + " - " + s;
-            case MUL -> x + " * " + s;
-            case DIV -> "prism_udiv32(" + x + ", " + s + ")";
-            case SDIV -> "prism_sdiv32(" + x + ", " + s + ")";
-            case MOD -> "prism_umod32(" + x + ", " + s + ")";
-            case SMOD -> "prism_smod32(" + x + ", " + s + ")";
-            case OR -> x + " | " + s;
-            case AND -> x + " & " + s;
-            case XOR -> x + " ^ " + s;
-            case MOV -> s;
-            case LSH -> x + " << (" + s + " & 31)";
-            case RSH -> x + " >> (" + s + " & 31)";
-            case ARSH -> "prism_arsh32(" + x + ", " + s + ")";
-        };
-        return "(u64) (u32) (" + v + ")";
-    }
-
-    private static String cond(Insn.Jump j) {
-        boolean w64 = j.width() == Width.W64;
-        String d = w64 ? r(j.dst()) : "((u32) " + r(j.dst()) + ")";
-        String s = w64 ? src64(j.src()) : src32(j.src());
-        String sd = (w64 ? "(s64) " : "(s32) ") + d;
-        String ss = (w64 ? "(s64) " : "(s32) ") + s;
-        return switch (j.op()) {
-            case JEQ -> d + " == " + s;
-            case JNE -> d + " != " + s;
-            case JGT -> d + " > " + s;
-            case JGE -> d + " >= " + s;
-            case JLT -> d + " < " + s;
-            case JLE -> d + " <= " + s;
-            case JSET -> "(" + d + " & " + s + ") != 0";
-            case JSGT -> sd + " > " + ss;
-            case JSGE -> sd + " >= " + ss;
-            case JSLT -> sd + " < " + ss;
-            case JSLE -> sd + " <= " + ss;
-        };
     }
 
     /**

@@ -1,9 +1,8 @@
 package dev.prism.gpu;
 
 import dev.prism.isa.CallKind;
-import dev.prism.isa.Imm;
+import dev.prism.isa.CExpressions;
 import dev.prism.isa.Insn;
-import dev.prism.isa.Operand;
 import dev.prism.isa.Reg;
 import dev.prism.isa.Size;
 import dev.prism.isa.Width;
@@ -167,6 +166,12 @@ final class OpenClC {
         return b;
     }
 
+    /** OpenCL C's spelling of the shared ALU and condition expressions (the kernel's runtime functions). */
+    private static final CExpressions C = new CExpressions(new CExpressions.Dialect("ulong", "uint", "long", "int",
+            OpenClC::u64, OpenClC::u32, "63UL", "31U", "",
+            (v, s) -> "(ulong) ((long) " + v + " >> (" + s + " & 63UL))",
+            (v, s) -> "(uint) ((int) " + v + " >> (" + s + " & 31U))"));
+
     private static String r(Reg reg) {
         return "r" + reg.n();
     }
@@ -179,20 +184,6 @@ final class OpenClC {
         return "0x" + Integer.toHexString(v) + "U";
     }
 
-    private static String src64(Operand o) {
-        return switch (o) {
-            case Reg reg -> r(reg);
-            case Imm imm -> u64(imm.value());
-        };
-    }
-
-    private static String src32(Operand o) {
-        return switch (o) {
-            case Reg reg -> "((uint) " + r(reg) + ")";
-            case Imm imm -> u32(imm.value());
-        };
-    }
-
     private static String addr(Reg base, int offset) {
         return "(" + r(base) + " + " + u64(offset) + ")";
     }
@@ -200,7 +191,7 @@ final class OpenClC {
     private void lowerInsn(int pc, Insn insn) {
         int next = pc + insn.slots();
         switch (insn) {
-            case Insn.Alu a -> line("      " + r(a.dst()) + " = " + alu(a) + ";");
+            case Insn.Alu a -> line("      " + r(a.dst()) + " = " + C.alu(a) + ";");
             case Insn.Neg g -> line("      " + r(g.dst()) + " = " + (g.width() == Width.W64 ? "0UL - " + r(g.dst())
                     : "(ulong) (0U - (uint) " + r(g.dst()) + ")") + ";");
             case Insn.MovSx m -> {
@@ -231,10 +222,10 @@ final class OpenClC {
             case Insn.Load l -> line("      " + r(l.dst()) + " = " + (l.signExtend() ? "LDS" : "LD") + l.size().bytes() * 8
                     + "(" + addr(l.src(), l.offset()) + ");");
             case Insn.Store s -> line("      ST" + s.size().bytes() * 8 + "(" + addr(s.dst(), s.offset()) + ", "
-                    + src64(s.src()) + ");");
+                    + C.src64(s.src()) + ");");
             case Insn.Atomic a -> line("      " + atomic(a));
             case Insn.Ja j -> line("      pc = " + p(next + j.offset()) + "; continue;");
-            case Insn.Jump j -> line("      if (" + cond(j) + ") { pc = " + p(next + j.offset()) + "; continue; }");
+            case Insn.Jump j -> line("      if (" + C.cond(j) + ") { pc = " + p(next + j.offset()) + "; continue; }");
             case Insn.Call c -> {
                 switch (c.kind()) {
                     case LOCAL -> {
@@ -321,69 +312,6 @@ final class OpenClC {
         line("      li[depth] = i; rpc[depth] = " + p(n) + "; s6[depth] = r6; s7[depth] = r7; s8[depth] = r8; s9[depth] = r9;");
         line("      pc = lcb[depth]; r1 = i; r2 = lctx[depth]; depth++; r10 -= " + DeviceLayout.FRAME_SIZE + "UL; continue;");
         line("    }");
-    }
-
-    private static String alu(Insn.Alu a) {
-        String d = r(a.dst());
-        if (a.width() == Width.W64) {
-            String s = src64(a.src());
-            return switch (a.op()) {
-                case ADD -> d + " + " + s;
-                case SUB -> d + " - " + s;
-                case MUL -> d + " * " + s;
-                case DIV -> "udiv64(" + d + ", " + s + ")";
-                case SDIV -> "sdiv64(" + d + ", " + s + ")";
-                case MOD -> "umod64(" + d + ", " + s + ")";
-                case SMOD -> "smod64(" + d + ", " + s + ")";
-                case OR -> d + " | " + s;
-                case AND -> d + " & " + s;
-                case XOR -> d + " ^ " + s;
-                case MOV -> s;
-                case LSH -> d + " << (" + s + " & 63UL)";
-                case RSH -> d + " >> (" + s + " & 63UL)";
-                case ARSH -> "(ulong) ((long) " + d + " >> (" + s + " & 63UL))";
-            };
-        }
-        String x = "((uint) " + d + ")";
-        String s = src32(a.src());
-        String v = switch (a.op()) {
-            case ADD -> x + " + " + s;
-            case SUB -> x + " - " + s;
-            case MUL -> x + " * " + s;
-            case DIV -> "udiv32(" + x + ", " + s + ")";
-            case SDIV -> "sdiv32(" + x + ", " + s + ")";
-            case MOD -> "umod32(" + x + ", " + s + ")";
-            case SMOD -> "smod32(" + x + ", " + s + ")";
-            case OR -> x + " | " + s;
-            case AND -> x + " & " + s;
-            case XOR -> x + " ^ " + s;
-            case MOV -> s;
-            case LSH -> x + " << (" + s + " & 31U)";
-            case RSH -> x + " >> (" + s + " & 31U)";
-            case ARSH -> "(uint) ((int) " + x + " >> (" + s + " & 31U))";
-        };
-        return "(ulong) (uint) (" + v + ")";
-    }
-
-    private static String cond(Insn.Jump j) {
-        boolean w64 = j.width() == Width.W64;
-        String d = w64 ? r(j.dst()) : "((uint) " + r(j.dst()) + ")";
-        String s = w64 ? src64(j.src()) : src32(j.src());
-        String sd = w64 ? "(long) " + d : "(int) " + d;
-        String ss = w64 ? "(long) " + s : "(int) " + s;
-        return switch (j.op()) {
-            case JEQ -> d + " == " + s;
-            case JNE -> d + " != " + s;
-            case JGT -> d + " > " + s;
-            case JGE -> d + " >= " + s;
-            case JLT -> d + " < " + s;
-            case JLE -> d + " <= " + s;
-            case JSET -> "(" + d + " & " + s + ") != 0";
-            case JSGT -> sd + " > " + ss;
-            case JSGE -> sd + " >= " + ss;
-            case JSLT -> sd + " < " + ss;
-            case JSLE -> sd + " <= " + ss;
-        };
     }
 
     /**
