@@ -1,6 +1,7 @@
 package dev.prism.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -114,8 +115,13 @@ class CsdCliTest {
         assertEquals(0, r.exit(), r.out() + r.err());
         for (String e : new String[] {"csd_filter", "csd_aggregate", "csd_search"}) {
             assertTrue(r.out().lines().anyMatch(l -> l.startsWith(e) && l.contains(" offload ") && l.trim().endsWith("yes")), r.out());
-            assertTrue(r.out().lines().anyMatch(l -> l.startsWith(e) && l.contains(" host ") && l.contains("262144  ")), r.out());
+            assertTrue(r.out().lines().anyMatch(l -> l.startsWith(e) && l.contains(" host fw ") && l.contains("262144  ")), r.out());
+            // the host path on the x86-64 JIT, agreeing with the device, and the JIT's code size
+            assertTrue(r.out().lines().anyMatch(l -> l.startsWith(e) && l.contains(" host JIT ") && l.trim().endsWith("yes")), r.out());
+            assertTrue(r.out().lines().anyMatch(l -> l.startsWith(e) && l.split("\\s+").length == 6 && l.split("\\s+")[2].matches("\\d+")),
+                    r.out());
         }
+        assertFalse(r.out().contains("refused"), r.out());
         assertTrue(r.out().contains("code size in bytes"), r.out());
     }
 

@@ -118,7 +118,7 @@ public final class X86Jit {
      */
     public static Compiled compile(VerifiedProgram verified) {
         // The one source of truth for refusals (X86Target.check): same words as the planner's.
-        MachineCode.check(verified).orThrow();
+        MachineCode.check(verified, true).orThrow();
         Program program = verified.normalized();
         check(program);
         int[] prevStart = null;
@@ -145,7 +145,7 @@ public final class X86Jit {
                 case Insn.Call c when c.kind() == CallKind.HELPER_BTF ->
                         throw TargetException.unsupported(pc, "call btf " + c.imm() + " (kernel functions) on x86-64");
                 case Insn.Call c when c.kind() == CallKind.HELPER
-                        && (Helpers.proto(c.imm()).isEmpty() || c.imm() >= RunContext.HELPER_SLOTS) ->
+                        && (Helpers.proto(c.imm()).isEmpty() || RunContext.slotOf(c.imm()) >= RunContext.HELPER_SLOTS) ->
                         throw TargetException.unsupported(pc, Helpers.describeUnsupported(c.imm()) + " on x86-64");
                 case Insn.LoadImm64 l when l.kind() == LoadImm64Kind.MAP_BY_FD || l.kind() == LoadImm64Kind.MAP_VALUE_BY_FD
                         || l.kind() == LoadImm64Kind.VARIABLE_ADDR ->
@@ -514,7 +514,7 @@ public final class X86Jit {
                     && map.keySize() - 4 <= LpmTrieMap.NATIVE_MAX_DATA && map.maxEntries() <= LpmTrieMap.NATIVE_MAX_ENTRIES) {
                 generatedLookup(pc, pinnedIndex(pc, Reg.R1), lpmLookups, false);
             } else {
-                callHelper(pc, id);
+                callHelper(pc, RunContext.slotOf(id));
             }
         }
 

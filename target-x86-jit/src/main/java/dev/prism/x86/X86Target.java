@@ -67,13 +67,13 @@ public final class X86Target implements Target {
 
     @Override
     public Capabilities capabilities() {
-        return MachineCode.capabilities();
+        return MachineCode.capabilities(true);
     }
 
     /** {@return {@link MachineCode#check}: the capabilities, and tail calls through a pinned PROG_ARRAY} */
     @Override
     public Verdict check(VerifiedProgram verified) {
-        return MachineCode.check(verified);
+        return MachineCode.check(verified, true);
     }
 
     @Override

@@ -63,14 +63,18 @@ import java.util.TreeSet;
  * <li>A run: the input is placed in native memory (raw: a copy of the memory, r1 its address
  *     and r2 its length; XDP: an {@link XdpBuffer} frame, r1 the host-layout context of
  *     {@link XdpContext}; tc: an {@link SkbBuffer}, r1 its context in the host layout of
- *     {@link dev.prism.program.SkbContext}); {@link #invoke} runs the entry program; a nonzero status afterwards
+ *     {@link dev.prism.program.SkbContext}; csd: r1 the {@link dev.prism.program.CsdContext} of one chunk,
+ *     from {@link #runChunk} or, for a {@link RunInput}, as target-csd's single-chunk run: the
+ *     memory is the namespace and its one chunk at offset 0, out as long, zeroed, the result's
+ *     memAfter, r0 all 64 bits; prism_csd_read reads the namespace through the helper path at
+ *     {@link RunContext#CSD_READ_SLOT}); {@link #invoke} runs the entry program; a nonzero status afterwards
  *     is a {@link TrapException} at the pc the context names.</li>
  * </ul>
  * Runs are serialized; {@link #close()} frees code, maps and context.
  *
  * @param <C> one program's code as the subclass holds it
  */
-public abstract class JitInstance<C> implements Executable {
+public abstract class JitInstance<C> implements Executable, dev.prism.target.ChunkRunner {
     /** The arena of everything that lives as long as the instance: context, maps, helper stubs. */
     protected final Arena arena = Arena.ofShared();
     private final String target;
@@ -96,6 +100,11 @@ public abstract class JitInstance<C> implements Executable {
     private SkbBuffer skb;
     private MemorySegment mem;
     private RuntimeException helperFailure;
+    /** A csd run: the namespace prism_csd_read reads, the chunk (read-only), the output buffer, the context. */
+    private MemorySegment csdNamespace;
+    private Region csdData;
+    private Region csdOut;
+    private MemorySegment csdCtx;
 
     /**
      * Creates the maps and the run context; the subclass then calls {@link #bindHelpers()} and
@@ -293,6 +302,10 @@ public abstract class JitInstance<C> implements Executable {
             context.set(ValueLayout.JAVA_LONG, RunContext.helperSlot(RunContext.FOR_EACH_STEP),
                     helperEntry(RunContext.FOR_EACH_STEP, dev.prism.runtime.ForEachStep.HELPER));
         }
+        if (ids.remove(Helpers.CSD_READ) && helpers.lookup(Helpers.CSD_READ).isPresent()) {
+            context.set(ValueLayout.JAVA_LONG, RunContext.helperSlot(RunContext.CSD_READ_SLOT),
+                    helperEntry(RunContext.CSD_READ_SLOT, helpers.lookup(Helpers.CSD_READ).orElseThrow().helper()));
+        }
         for (int id : ids) {
             if (helpers.lookup(id).isEmpty() || id < 0 || id >= RunContext.HELPER_SLOTS) {
                 continue; // the JIT refuses the call with its name
@@ -433,8 +446,20 @@ public abstract class JitInstance<C> implements Executable {
                 }
                 refreshSkb();
                 r1 = skb.ctx().address();
+            } else if (entry.type() == ProgramType.CSD) {
+                // as target-csd's single-chunk run: the memory is the namespace and its one chunk at
+                // offset 0; the output buffer as long (at most MAX_REGION), zeroed; parameters 0
+                if (input.packet() != null) {
+                    throw new TargetException("a csd program takes memory, not a packet");
+                }
+                byte[] m = input.mem();
+                MemorySegment ns = runArena.allocate(Math.max(1, m.length), 8).asSlice(0, m.length);
+                MemorySegment.copy(m, 0, ns, ValueLayout.JAVA_BYTE, 0, m.length);
+                int len = Math.min(m.length, dev.prism.program.CsdContext.MAX_REGION);
+                MemorySegment out = runArena.allocate(Math.max(1, len), 8).asSlice(0, len);
+                r1 = csdContext(ns, 0, len, out, 0, 0);
             } else {
-                throw TargetException.unsupported("program type " + entry.type().id() + " on " + target + " (raw, xdp and tc are)");
+                throw TargetException.unsupported("program type " + entry.type().id() + " on " + target + " (raw, xdp, tc and csd are)");
             }
             List<C> c = codeFor(size);
             syncProgTables(c);
@@ -451,8 +476,11 @@ public abstract class JitInstance<C> implements Executable {
             try {
                 enter(p);
                 long r0 = execute(p);
-                if (programs.get(0).type() != ProgramType.RAW) {
-                    r0 &= 0xffff_ffffL; // bpf_prog_run returns u32, as in the interpreter
+                if (programs.get(0).type() != ProgramType.RAW && programs.get(0).type() != ProgramType.CSD) {
+                    r0 &= 0xffff_ffffL; // bpf_prog_run returns u32, as in the interpreter (csd: all 64 bits)
+                }
+                if (csdOut != null) {
+                    return new RunResult(r0, csdOut.segment().toArray(ValueLayout.JAVA_BYTE));
                 }
                 byte[] memAfter = mem == null ? new byte[0] : mem.toArray(ValueLayout.JAVA_BYTE);
                 if (skb != null) {
@@ -468,7 +496,81 @@ public abstract class JitInstance<C> implements Executable {
             xdp = null;
             skb = null;
             mem = null;
+            csdNamespace = null;
+            csdData = null;
+            csdOut = null;
         }
+    }
+
+    /**
+     * Runs a csd entry program over one chunk, as the interpreter's {@code runCsd}: the chunk
+     * and the output buffer are addressed in place when they are native segments (a mapped
+     * file, an arena's memory), copied otherwise (heap segments).
+     */
+    @Override
+    public synchronized long runChunk(MemorySegment namespace, long chunkOffset, long chunkLength, MemorySegment out,
+                                      long param0, long param1) {
+        if (programs.get(0).type() != ProgramType.CSD) {
+            throw new TargetException("runChunk runs csd programs; this one is " + programs.get(0).type().id());
+        }
+        if (chunkOffset < 0 || chunkLength < 0 || chunkLength > dev.prism.program.CsdContext.MAX_REGION
+                || chunkOffset > namespace.byteSize() - chunkLength) {
+            throw new TargetException("chunk [" + chunkOffset + ", +" + chunkLength + ") is not inside the namespace of "
+                    + namespace.byteSize() + " bytes, or longer than " + dev.prism.program.CsdContext.MAX_REGION);
+        }
+        long outLength = Math.min(out.byteSize(), dev.prism.program.CsdContext.MAX_REGION);
+        Arena runArena = Arena.ofConfined();
+        Prepared<C> p = null;
+        try {
+            MemorySegment ns = namespace;
+            if (!ns.isNative()) {
+                ns = runArena.allocate(Math.max(1, ns.byteSize()), 8).asSlice(0, ns.byteSize()).copyFrom(ns);
+            }
+            MemorySegment o = out.asSlice(0, outLength);
+            if (!o.isNative()) {
+                o = runArena.allocate(Math.max(1, outLength), 8).asSlice(0, outLength).copyFrom(o);
+            }
+            long r1 = csdContext(ns, chunkOffset, chunkLength, o, param0, param1);
+            List<C> c = codeFor(-1);
+            syncProgTables(c);
+            p = new Prepared<>(c, nativeOnly(c), r1, 0, runArena);
+            try {
+                enter(p);
+                long r0 = execute(p);
+                if (!out.isNative()) {
+                    out.asSlice(0, outLength).copyFrom(o); // the native copy back into the heap buffer
+                }
+                return r0;
+            } finally {
+                leave(p);
+            }
+        } finally {
+            csdNamespace = null;
+            csdData = null;
+            csdOut = null;
+            runArena.close();
+        }
+    }
+
+    /** Points the csd context at a run's chunk and output buffer (native segments); {@return its address, r1} */
+    private long csdContext(MemorySegment ns, long chunkOffset, long chunkLength, MemorySegment out, long param0, long param1) {
+        if (csdCtx == null) {
+            csdCtx = arena.allocate(dev.prism.program.CsdContext.SIZE, 8);
+        }
+        MemorySegment data = ns.asSlice(chunkOffset, chunkLength);
+        csdNamespace = ns;
+        csdData = new Region("data", data.address(), data, false);
+        csdOut = new Region("out", out.address(), out, true);
+        csdCtx.set(ValueLayout.JAVA_LONG, dev.prism.program.CsdContext.DATA, data.address());
+        csdCtx.set(ValueLayout.JAVA_LONG, dev.prism.program.CsdContext.DATA_END, data.address() + chunkLength);
+        csdCtx.set(ValueLayout.JAVA_LONG, dev.prism.program.CsdContext.OUT, out.address());
+        csdCtx.set(ValueLayout.JAVA_LONG, dev.prism.program.CsdContext.OUT_END, out.address() + out.byteSize());
+        csdCtx.set(ValueLayout.JAVA_LONG, dev.prism.program.CsdContext.OFFSET, chunkOffset);
+        csdCtx.set(ValueLayout.JAVA_LONG, dev.prism.program.CsdContext.PARAM0, param0);
+        csdCtx.set(ValueLayout.JAVA_LONG, dev.prism.program.CsdContext.PARAM1, param1);
+        context.set(ValueLayout.JAVA_LONG, RunContext.PKT_START, data.address());
+        context.set(ValueLayout.JAVA_LONG, RunContext.PKT_END, data.address() + chunkLength);
+        return csdCtx.address();
     }
 
     /** Times a loop of runs on one prepared input: what Linux's test run does with repeat. */
@@ -492,6 +594,9 @@ public abstract class JitInstance<C> implements Executable {
             xdp = null;
             skb = null;
             mem = null;
+            csdNamespace = null;
+            csdData = null;
+            csdOut = null;
         }
     }
 
@@ -609,6 +714,11 @@ public abstract class JitInstance<C> implements Executable {
                         xdp.frame().asSlice(xdp.dataMeta(), xdp.dataEnd() - xdp.dataMeta()), true));
                 regions.add(new Region("ctx", hostCtx.address(), hostCtx, false));
             }
+            if (csdData != null) {
+                regions.add(csdData);
+                regions.add(csdOut);
+                regions.add(new Region("ctx", csdCtx.address(), csdCtx, false));
+            }
             if (skb != null) {
                 long base = skb.frame().address();
                 regions.add(new Region("packet", base + skb.data(), skb.frame().asSlice(skb.data(), skb.len()), true));
@@ -687,6 +797,11 @@ public abstract class JitInstance<C> implements Executable {
         @Override
         public SkbBuffer skb() {
             return skb;
+        }
+
+        @Override
+        public MemorySegment csdNamespace() {
+            return csdNamespace;
         }
 
         @Override

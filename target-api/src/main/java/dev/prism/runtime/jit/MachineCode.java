@@ -27,17 +27,25 @@ public final class MachineCode {
     private MachineCode() {
     }
 
+    /** {@return what arm64 runs: {@link #capabilities(boolean) capabilities(false)}} */
+    public static Capabilities capabilities() {
+        return capabilities(false);
+    }
+
     /**
-     * {@return what x86-64 and arm64 run: raw, xdp and tc programs; every group, v4; every helper
+     * {@return what x86-64 and arm64 run: raw, xdp and tc programs, and with {@code csd} also
+     * csd programs and their prism_csd_read (x86-64, through {@link RunContext#CSD_READ_SLOT}); every group, v4; every helper
      * Prism implements that has a slot in the run context; every map type and feature; maps
      * named by index only (not {@code lddw map_fd / map_value_fd / var}, which need a loader's fd
      * table); no kernel functions ({@code call btf})}
      */
-    public static Capabilities capabilities() {
+    public static Capabilities capabilities(boolean csd) {
         return Capabilities.builder()
-                .programTypes(ProgramType.RAW, ProgramType.XDP, ProgramType.TC)
+                .programTypes(csd ? new ProgramType[] {ProgramType.RAW, ProgramType.XDP, ProgramType.TC, ProgramType.CSD}
+                        : new ProgramType[] {ProgramType.RAW, ProgramType.XDP, ProgramType.TC})
                 .groups(EnumSet.allOf(Group.class)).maxVersion(CpuVersion.V4)
-                .helpers(Helpers.all().stream().map(HelperProto::id).filter(id -> id < RunContext.HELPER_SLOTS)
+                .helpers(Helpers.all().stream().map(HelperProto::id)
+                        .filter(id -> id < RunContext.HELPER_SLOTS || csd && id == Helpers.CSD_READ)
                         .collect(Collectors.toSet()))
                 .lacking(o -> o.mnemonic().startsWith("call btf") || o.mnemonic().startsWith("lddw dst, map_fd")
                         || o.mnemonic().startsWith("lddw dst, map_value_fd") || o.mnemonic().startsWith("lddw dst, var"))
@@ -49,7 +57,12 @@ public final class MachineCode {
      * say: {@code bpf_tail_call} needs r2 pinned by the verifier to one PROG_ARRAY}
      */
     public static Verdict check(VerifiedProgram verified) {
-        return CapabilityChecker.of(capabilities()).with(MachineCode::tailCallsPinned).check(verified);
+        return check(verified, false);
+    }
+
+    /** {@return {@link #check(VerifiedProgram)} against {@link #capabilities(boolean) capabilities(csd)}} */
+    public static Verdict check(VerifiedProgram verified, boolean csd) {
+        return CapabilityChecker.of(capabilities(csd)).with(MachineCode::tailCallsPinned).check(verified);
     }
 
     private static void tailCallsPinned(VerifiedProgram verified, Verdict.Builder out) {

@@ -48,6 +48,17 @@ public final class RunContext {
      * its value, or 0 past the last element ({@link dev.prism.runtime.ForEachStep}).
      */
     public static final int FOR_EACH_STEP = HELPER_SLOTS - 1;
+    /**
+     * The slot of Prism's {@code prism_csd_read} ({@link dev.prism.runtime.Helpers#CSD_READ},
+     * an id above the slots): below the three kfunc slots ({@link dev.prism.runtime.Kfuncs}).
+     */
+    public static final int CSD_READ_SLOT = FOR_EACH_STEP - 4;
+
+    /** {@return the slot generated code calls helper {@code id} through: its id, or {@link #CSD_READ_SLOT}} */
+    public static int slotOf(int id) {
+        return id == dev.prism.runtime.Helpers.CSD_READ ? CSD_READ_SLOT : id;
+    }
+
     /** The key buffer a JIT's bpf_for_each_map_elem loop keeps on the native stack: the largest key. */
     public static final int FOR_EACH_KEY_BYTES = 512;
 
