@@ -47,7 +47,7 @@ export PRISM_P4_HOME
 endif
 
 # Wall-clock cap of `make test`, so a hang fails with a summary instead of running on.
-TEST_TIMEOUT ?= 25m
+TEST_TIMEOUT ?= 35m
 
 # Sets JAVA_HOME (stops the recipe with find-jdk's message when there is no JDK >= 25).
 # Maven's own guava uses sun.misc.Unsafe, which JDK 24+ warns about; the JDK is >= 25 here.

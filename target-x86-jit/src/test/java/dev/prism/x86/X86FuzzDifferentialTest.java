@@ -19,13 +19,13 @@ import org.junit.jupiter.api.Test;
  * identical. Programs whose results depend on where memory lies (a subtraction involving a
  * pointer the verifier allows as a harmless number, {@link ProgramGenerator#leaksAnAddress})
  * are left out and counted. The generator's map is an ARRAY for half the programs and a HASH for the others.
- * {@code make test}: 10,000 accepted programs; nightly (PRISM_NIGHTLY=1): 1,000,000.
+ * {@code make test}: 5,000 accepted programs; nightly (PRISM_NIGHTLY=1): 1,000,000.
  * A JVM crash here is the worst outcome: it means native code touched memory the verifier did
  * not prove.
  */
 class X86FuzzDifferentialTest {
     private static final boolean NIGHTLY = "1".equals(System.getenv("PRISM_NIGHTLY")) || Boolean.getBoolean("prism.nightly");
-    private static final int PROGRAMS = Integer.getInteger("prism.fuzz.programs", NIGHTLY ? 1_000_000 : 10_000);
+    private static final int PROGRAMS = Integer.getInteger("prism.fuzz.programs", NIGHTLY ? 1_000_000 : 5_000);
 
     @Test
     void acceptedProgramsComputeTheSameOnX86AndTheInterpreter() {
