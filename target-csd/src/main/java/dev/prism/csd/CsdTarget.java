@@ -45,7 +45,7 @@ import java.util.Map;
  * output buffer of the same length (at most {@link CsdContext#MAX_REGION}, zeroed), parameters
  * 0; the result's memAfter is that output buffer and r0 all 64 bits.
  */
-public final class CsdTarget implements Target {
+public sealed class CsdTarget implements Target permits CsdTarget.Aarch64, CsdTarget.Riscv64 {
     private final FirmwareArch arch;
 
     /** The host build ({@code csd}), for ServiceLoader. */
@@ -57,73 +57,17 @@ public final class CsdTarget implements Target {
         this.arch = arch;
     }
 
-    /** {@code csd-aarch64} for ServiceLoader. */
-    public static final class Aarch64 implements Target {
-        private final CsdTarget t = new CsdTarget(FirmwareArch.AARCH64);
-
-        @Override
-        public String id() {
-            return t.id();
-        }
-
-        @Override
-        public String description() {
-            return t.description();
-        }
-
-        @Override
-        public Availability availability() {
-            return t.availability();
-        }
-
-        @Override
-        public Capabilities capabilities() {
-            return t.capabilities();
-        }
-
-        @Override
-        public Artifact compile(VerifiedProgram program) {
-            return t.compile(program);
-        }
-
-        @Override
-        public Executable load(List<Program> programs) {
-            return t.load(programs);
+    /** {@code csd-aarch64} for ServiceLoader, which needs a class with a no-argument constructor. */
+    public static final class Aarch64 extends CsdTarget {
+        public Aarch64() {
+            super(FirmwareArch.AARCH64);
         }
     }
 
     /** {@code csd-riscv64} for ServiceLoader. */
-    public static final class Riscv64 implements Target {
-        private final CsdTarget t = new CsdTarget(FirmwareArch.RISCV64);
-
-        @Override
-        public String id() {
-            return t.id();
-        }
-
-        @Override
-        public String description() {
-            return t.description();
-        }
-
-        @Override
-        public Availability availability() {
-            return t.availability();
-        }
-
-        @Override
-        public Capabilities capabilities() {
-            return t.capabilities();
-        }
-
-        @Override
-        public Artifact compile(VerifiedProgram program) {
-            return t.compile(program);
-        }
-
-        @Override
-        public Executable load(List<Program> programs) {
-            return t.load(programs);
+    public static final class Riscv64 extends CsdTarget {
+        public Riscv64() {
+            super(FirmwareArch.RISCV64);
         }
     }
 
