@@ -25,8 +25,9 @@ ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 # (pocl-opencl-icd, ocl-icd-libopencl1, gcc-aarch64-linux-gnu, ...).
 PACKAGES := clang-19 llvm-19 libunicorn2 binutils qemu-user-static pocl-opencl-icd ocl-icd-libopencl1 clinfo
 # gcc and the aarch64/riscv64 cross gccs (with their binutils and static glibc): the csd firmware
-# builds (target-csd); qemu-user-static above runs the cross builds.
-PACKAGES += gcc gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
+# builds (target-csd); the cross libcs (only recommended by the gccs) link the static qemu-user
+# harness; qemu-user-static above runs it.
+PACKAGES += gcc gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu libc6-dev-arm64-cross libc6-dev-riscv64-cross
 
 # Debian trixie's arm64 OpenJDK 25 and the libraries it loads, unpacked for qemu-user
 # (scripts/arm64-sysroot: signature and hashes checked; kept between runs). The tests find it
