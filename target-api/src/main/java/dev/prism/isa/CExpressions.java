@@ -20,16 +20,20 @@ public final class CExpressions {
      * @param u32     unsigned 32-bit type
      * @param s64     signed 64-bit type
      * @param s32     signed 32-bit type
+     * @param s16     signed 16-bit type
+     * @param s8      signed 8-bit type
      * @param lit64   a 64-bit constant
      * @param lit32   a 32-bit constant
      * @param mask64  the shift-amount mask 63 as a literal of the amount's type
      * @param mask32  the mask 31 likewise
-     * @param runtime the prefix of the runtime's division functions
+     * @param mask16  the mask 0xffff as a 64-bit literal (a 16-bit {@code le})
+     * @param runtime the prefix of the runtime's division and byte-swap functions
      * @param arsh64  arithmetic right shift of (value, masked-or-not amount), 64-bit
      * @param arsh32  the same on the 32-bit operand, giving a 32-bit value
      */
-    public record Dialect(String u64, String u32, String s64, String s32, LongFunction<String> lit64,
-                          IntFunction<String> lit32, String mask64, String mask32, String runtime,
+    public record Dialect(String u64, String u32, String s64, String s32, String s16, String s8,
+                          LongFunction<String> lit64, IntFunction<String> lit32, String mask64, String mask32,
+                          String mask16, String runtime,
                           BinaryOperator<String> arsh64, BinaryOperator<String> arsh32) {
     }
 
@@ -105,6 +109,28 @@ public final class CExpressions {
             case ARSH -> d.arsh32().apply(x, s);
         };
         return "(" + d.u64() + ") (" + d.u32() + ") (" + v + ")";
+    }
+
+    /** {@return the value {@code m} assigns: src's low bits sign-extended, then zero-extended for 32 bits} */
+    public String movsx(Insn.MovSx m) {
+        String t = switch (m.fromBits()) {
+            case 8 -> d.s8();
+            case 16 -> d.s16();
+            default -> d.s32();
+        };
+        String src = reg(m.src());
+        return m.width() == Width.W64 ? "(" + d.u64() + ") (" + d.s64() + ") (" + t + ") " + src
+                : "(" + d.u64() + ") (" + d.u32() + ") (" + d.s32() + ") (" + t + ") " + src;
+    }
+
+    /** {@return the value {@code e} assigns: le truncates, be and bswap swap through the runtime} */
+    public String endian(Insn.Endian e) {
+        String dst = reg(e.dst());
+        return switch (e.op()) {
+            case LE -> e.bits() == 64 ? dst : e.bits() == 32 ? "(" + d.u64() + ") (" + d.u32() + ") " + dst
+                    : "(" + dst + " & " + d.mask16() + ")";
+            case BE, BSWAP -> d.runtime() + "bswap" + e.bits() + "(" + dst + ")";
+        };
     }
 
     /** {@return the condition under which {@code j} is taken} */

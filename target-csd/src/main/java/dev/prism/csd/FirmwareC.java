@@ -149,8 +149,8 @@ public final class FirmwareC {
     }
 
     /** Firmware C's spelling of the shared ALU and condition expressions (prism_fw.h's types and runtime). */
-    private static final CExpressions C = new CExpressions(new CExpressions.Dialect("u64", "u32", "s64", "s32",
-            FirmwareC::u64, FirmwareC::u32, "63", "31", "prism_",
+    private static final CExpressions C = new CExpressions(new CExpressions.Dialect("u64", "u32", "s64", "s32", "s16",
+            "s8", FirmwareC::u64, FirmwareC::u32, "63", "31", "0xffff", "prism_",
             (v, s) -> "prism_arsh64(" + v + ", " + s + ")", (v, s) -> "prism_arsh32(" + v + ", " + s + ")"));
 
     private static String r(Reg reg) {
@@ -175,23 +175,8 @@ public final class FirmwareC {
             case Insn.Alu a -> line("    " + r(a.dst()) + " = " + C.alu(a) + ";");
             case Insn.Neg g -> line("    " + r(g.dst()) + " = " + (g.width() == Width.W64 ? "0 - " + r(g.dst())
                     : "(u64) (u32) (0 - (u32) " + r(g.dst()) + ")") + ";");
-            case Insn.MovSx m -> {
-                String t = switch (m.fromBits()) {
-                    case 8 -> "s8";
-                    case 16 -> "s16";
-                    default -> "s32";
-                };
-                line("    " + r(m.dst()) + " = " + (m.width() == Width.W64 ? "(u64) (s64) (" + t + ") " + r(m.src())
-                        : "(u64) (u32) (s32) (" + t + ") " + r(m.src())) + ";");
-            }
-            case Insn.Endian e -> {
-                String d = r(e.dst());
-                String v = switch (e.op()) {
-                    case LE -> e.bits() == 64 ? d : e.bits() == 32 ? "(u64) (u32) " + d : "(" + d + " & 0xffff)";
-                    case BE, BSWAP -> "prism_bswap" + e.bits() + "(" + d + ")";
-                };
-                line("    " + d + " = " + v + ";");
-            }
+            case Insn.MovSx m -> line("    " + r(m.dst()) + " = " + C.movsx(m) + ";");
+            case Insn.Endian e -> line("    " + r(e.dst()) + " = " + C.endian(e) + ";");
             case Insn.LoadImm64 l -> line("    " + r(l.dst()) + " = " + switch (l.kind()) {
                 case IMM64 -> u64(l.value());
                 case MAP_BY_IDX -> "rt->maps[" + l.imm() + "]";

@@ -168,7 +168,7 @@ final class OpenClC {
 
     /** OpenCL C's spelling of the shared ALU and condition expressions (the kernel's runtime functions). */
     private static final CExpressions C = new CExpressions(new CExpressions.Dialect("ulong", "uint", "long", "int",
-            OpenClC::u64, OpenClC::u32, "63UL", "31U", "",
+            "short", "char", OpenClC::u64, OpenClC::u32, "63UL", "31U", "0xffffUL", "",
             (v, s) -> "(ulong) ((long) " + v + " >> (" + s + " & 63UL))",
             (v, s) -> "(uint) ((int) " + v + " >> (" + s + " & 31U))"));
 
@@ -194,23 +194,8 @@ final class OpenClC {
             case Insn.Alu a -> line("      " + r(a.dst()) + " = " + C.alu(a) + ";");
             case Insn.Neg g -> line("      " + r(g.dst()) + " = " + (g.width() == Width.W64 ? "0UL - " + r(g.dst())
                     : "(ulong) (0U - (uint) " + r(g.dst()) + ")") + ";");
-            case Insn.MovSx m -> {
-                String t = switch (m.fromBits()) {
-                    case 8 -> "char";
-                    case 16 -> "short";
-                    default -> "int";
-                };
-                line("      " + r(m.dst()) + " = " + (m.width() == Width.W64 ? "(ulong) (long) (" + t + ") " + r(m.src())
-                        : "(ulong) (uint) (int) (" + t + ") " + r(m.src())) + ";");
-            }
-            case Insn.Endian e -> {
-                String d = r(e.dst());
-                String v = switch (e.op()) {
-                    case LE -> e.bits() == 64 ? d : e.bits() == 32 ? "(ulong) (uint) " + d : "(" + d + " & 0xffffUL)";
-                    case BE, BSWAP -> "bswap" + e.bits() + "(" + d + ")";
-                };
-                line("      " + d + " = " + v + ";");
-            }
+            case Insn.MovSx m -> line("      " + r(m.dst()) + " = " + C.movsx(m) + ";");
+            case Insn.Endian e -> line("      " + r(e.dst()) + " = " + C.endian(e) + ";");
             case Insn.LoadImm64 l -> line("      " + r(l.dst()) + " = " + switch (l.kind()) {
                 case IMM64 -> u64(l.value());
                 case MAP_BY_IDX -> u64(layout.mapOffset(l.imm()));
