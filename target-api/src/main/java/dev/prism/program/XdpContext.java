@@ -13,10 +13,20 @@ package dev.prism.program;
  *   rx_queue_index    u32 @ 16           u32 @ 28
  * </pre>
  * egress_ifindex (u32 @ 20) exists only for devmap programs and is refused by the verifier.
+ * The runtime's block has one field more, past what programs may read: {@link #HOST_FRAME}.
  */
 public final class XdpContext {
     /** Bytes of the host layout. */
     public static final int HOST_SIZE = 32;
+    /**
+     * u64 at 32, after the program-visible fields: the frame's data_hard_start, written by the
+     * runtime for helpers compiled to native code (xdp_adjust_head/meta/tail check their limits
+     * against it). The verifier bounds context accesses by {@link #HOST_SIZE}, so programs never
+     * reach it.
+     */
+    public static final int HOST_FRAME = 32;
+    /** Bytes of the runtime's block: the host layout and {@link #HOST_FRAME}. */
+    public static final int RUNTIME_SIZE = HOST_FRAME + 8;
 
     private XdpContext() {
     }

@@ -34,12 +34,12 @@ public final class XdpBuffer {
     /** The largest packet a single-buffer test run takes. */
     public static final int MAX_PACKET = FRAME_SIZE - HEADROOM - TAILROOM;
     /** ETH_HLEN: adjust_head and adjust_tail keep at least an Ethernet header. */
-    static final int ETH_HLEN = 14;
+    public static final int ETH_HLEN = 14;
     /**
      * Metadata length limit: a multiple of 4 up to the u8 {@code skb_shared_info.meta_len}
      * (xdp_metalen_invalid). Measured on 6.18: 216 bytes (down to the xdp_frame) is accepted.
      */
-    static final int META_MAX = 255;
+    public static final int META_MAX = 255;
     /** The smallest packet Linux's XDP test run takes (ETH_HLEN). */
     public static final int MIN_PACKET = ETH_HLEN;
 
@@ -95,6 +95,23 @@ public final class XdpBuffer {
 
     public int dataEnd() {
         return dataEnd;
+    }
+
+    /**
+     * Takes data_meta, data and data_end (offsets from data_hard_start) from a context that
+     * native code moved (helpers compiled to native code write the context, not this object).
+     *
+     * @throws IllegalStateException when they are not in order inside the frame: the native
+     *         helper broke the limits it shares with {@link #adjustHead} and its siblings
+     */
+    public void bounds(long dataMeta, long data, long dataEnd) {
+        if (dataMeta < XDP_FRAME_SIZE || dataMeta > data || data + ETH_HLEN > dataEnd || dataEnd > FRAME_SIZE - TAILROOM) {
+            throw new IllegalStateException("XDP context out of its frame: data_meta " + dataMeta + ", data " + data
+                    + ", data_end " + dataEnd + " (from data_hard_start)");
+        }
+        this.dataMeta = (int) dataMeta;
+        this.data = (int) data;
+        this.dataEnd = (int) dataEnd;
     }
 
     /**

@@ -894,6 +894,33 @@ public final class X86Assembler {
         return "X86Assembler[" + length + " bytes]";
     }
 
+    // ---------------------------------------------------------------- string moves
+
+    /**
+     * REP MOVSB (F3 A4), SDM MOVS/REP: copies rcx bytes from [rsi] to [rdi], upwards while the
+     * direction flag is clear (downwards after {@link #std()}); rsi, rdi and rcx move along.
+     */
+    public void repMovsb() {
+        emit(0xF3);
+        emit(0xA4);
+    }
+
+    /** REP STOSB (F3 AA), SDM STOS/REP: stores al into rcx bytes from [rdi] upwards (direction flag clear). */
+    public void repStosb() {
+        emit(0xF3);
+        emit(0xAA);
+    }
+
+    /** STD (FD): sets the direction flag, so string instructions walk downwards. */
+    public void std() {
+        emit(0xFD);
+    }
+
+    /** CLD (FC): clears the direction flag, as the System V ABI requires at every call and return. */
+    public void cld() {
+        emit(0xFC);
+    }
+
     // ---------------------------------------------------------------- spin waits and system calls
 
     /**

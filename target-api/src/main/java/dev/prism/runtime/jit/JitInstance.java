@@ -127,7 +127,7 @@ public abstract class JitInstance<C> implements Executable, dev.prism.target.Chu
         this.progTables = new MemorySegment[defs.size()];
         try {
             this.context = arena.allocate(RunContext.size(defs.size()), 16);
-            this.hostCtx = arena.allocate(XdpContext.HOST_SIZE, 8);
+            this.hostCtx = arena.allocate(XdpContext.RUNTIME_SIZE, 8);
             for (int i = 0; i < defs.size(); i++) {
                 BpfMap m;
                 try {
@@ -140,6 +140,8 @@ public abstract class JitInstance<C> implements Executable, dev.prism.target.Chu
                     case ArrayMap a -> a.valuesAddress();
                     case HashTableMap h -> h.address();
                     case dev.prism.runtime.maps.LpmTrieMap l when l.nativeAddress() != 0 -> l.nativeAddress();
+                    // RINGBUF: its header, which native reserve/submit code works on as Java does
+                    case dev.prism.runtime.maps.RingBufMap r -> r.address();
                     case ProgArrayMap p -> (progTables[i] = arena.allocate(8L * Math.max(1, p.def().maxEntries()), 8)).address();
                     // ARRAY_OF_MAPS: slot 0's handle, so an inlined lookup is array arithmetic (8-byte stride)
                     case dev.prism.runtime.maps.MapOfMaps o when o.def().type() == dev.prism.program.MapType.ARRAY_OF_MAPS ->
@@ -321,6 +323,9 @@ public abstract class JitInstance<C> implements Executable, dev.prism.target.Chu
      */
     protected final long callHelper(Helper helper, long r1, long r2, long r3, long r4, long r5) {
         try {
+            if (xdp != null) {
+                pullContext(); // native helpers may have moved data, data_end, data_meta
+            }
             long r0 = helper.call(helperContext, r1, r2, r3, r4, r5);
             if (xdp != null) {
                 refreshContext(); // adjust_head/meta/tail move data, data_end, data_meta
@@ -478,6 +483,9 @@ public abstract class JitInstance<C> implements Executable, dev.prism.target.Chu
                 long r0 = execute(p);
                 if (programs.get(0).type() != ProgramType.RAW && programs.get(0).type() != ProgramType.CSD) {
                     r0 &= 0xffff_ffffL; // bpf_prog_run returns u32, as in the interpreter (csd: all 64 bits)
+                }
+                if (xdp != null) {
+                    pullContext();
                 }
                 if (csdOut != null) {
                     return new RunResult(r0, csdOut.segment().toArray(ValueLayout.JAVA_BYTE));
@@ -649,8 +657,16 @@ public abstract class JitInstance<C> implements Executable, dev.prism.target.Chu
         hostCtx.set(ValueLayout.JAVA_LONG, 16, base + xdp.dataMeta());
         hostCtx.set(ValueLayout.JAVA_INT, 24, 1); // ingress_ifindex of Linux's test run: loopback
         hostCtx.set(ValueLayout.JAVA_INT, 28, 0);
+        hostCtx.set(ValueLayout.JAVA_LONG, XdpContext.HOST_FRAME, base);
         context.set(ValueLayout.JAVA_LONG, RunContext.PKT_START, base + xdp.data());
         context.set(ValueLayout.JAVA_LONG, RunContext.PKT_END, base + xdp.dataEnd());
+    }
+
+    /** Reads back into the XDP frame what native code (a native adjust helper) wrote to the context. */
+    private void pullContext() {
+        long base = xdp.frame().address();
+        xdp.bounds(hostCtx.get(ValueLayout.JAVA_LONG, 16) - base, hostCtx.get(ValueLayout.JAVA_LONG, 0) - base,
+                hostCtx.get(ValueLayout.JAVA_LONG, 8) - base);
     }
 
     /** Writes the skb's data pointers and len into its context, and the packet bounds for legacy loads. */
@@ -712,7 +728,7 @@ public abstract class JitInstance<C> implements Executable, dev.prism.target.Chu
                 long base = xdp.frame().address();
                 regions.add(new Region("packet", base + xdp.dataMeta(),
                         xdp.frame().asSlice(xdp.dataMeta(), xdp.dataEnd() - xdp.dataMeta()), true));
-                regions.add(new Region("ctx", hostCtx.address(), hostCtx, false));
+                regions.add(new Region("ctx", hostCtx.address(), hostCtx.asSlice(0, XdpContext.HOST_SIZE), false));
             }
             if (csdData != null) {
                 regions.add(csdData);

@@ -56,12 +56,45 @@ public final class NativeInstance extends JitInstance<NativeInstance.Code> {
         }
     }
 
-    /** A helper the JIT implements as native code: its entry for {@code id} in {@code env}, or 0. */
+    /**
+     * Helpers the JIT implements as native code: the entry of helper {@code id} for a program
+     * set of {@code type} in {@code env}, or 0 to leave it to Java. Such a helper is called as
+     * the code calls any helper (BPF r1-r5 in the C argument registers, the run context as the
+     * sixth argument) and must do exactly what the Java helper does.
+     */
     @FunctionalInterface
     public interface NativeHelpers {
-        NativeHelpers NONE = (id, env) -> 0;
+        NativeHelpers NONE = (id, env, type) -> 0;
 
-        long entry(int id, Environment env);
+        long entry(int id, Environment env, dev.prism.program.ProgramType type);
+
+        /** {@return these helpers, and {@code other}'s where these have none} */
+        default NativeHelpers or(NativeHelpers other) {
+            return (id, env, type) -> {
+                long e = entry(id, env, type);
+                return e != 0 ? e : other.entry(id, env, type);
+            };
+        }
+
+        /**
+         * {@return helpers whose code depends on neither the environment nor the instance}:
+         * {@code code} gives helper id's machine code for a program type, or null; each is made
+         * once, on first use, for the JVM's lifetime.
+         */
+        static NativeHelpers generated(java.util.function.BiFunction<Integer, dev.prism.program.ProgramType, byte[]> code) {
+            return new NativeHelpers() {
+                private final Map<String, ExecutableMemory> made = new java.util.HashMap<>();
+
+                @Override
+                public synchronized long entry(int id, Environment env, dev.prism.program.ProgramType type) {
+                    byte[] bytes = code.apply(id, type);
+                    if (bytes == null) {
+                        return 0;
+                    }
+                    return made.computeIfAbsent(id + "/" + type, k -> ExecutableMemory.of(bytes)).entry().address();
+                }
+            };
+        }
 
         /**
          * {@return {@code bpf_ktime_get_ns} as native code, for an environment that reads the
@@ -75,7 +108,7 @@ public final class NativeInstance extends JitInstance<NativeInstance.Code> {
                 private ExecutableMemory ktime;
 
                 @Override
-                public synchronized long entry(int id, Environment env) {
+                public synchronized long entry(int id, Environment env, dev.prism.program.ProgramType type) {
                     if (id != dev.prism.runtime.Helpers.KTIME_GET_NS || env.monotonicNs() != Environment.HOST_CLOCK) {
                         return 0;
                     }
@@ -210,7 +243,7 @@ public final class NativeInstance extends JitInstance<NativeInstance.Code> {
     @Override
     protected long helperEntry(int id, Helper helper) {
         helperById[id] = helper;
-        long nativeEntry = jit.natives().entry(id, env());
+        long nativeEntry = jit.natives().entry(id, env(), programs().get(0).type());
         if (nativeEntry != 0) {
             nativeHelpers.add(id);
             return nativeEntry;

@@ -17,11 +17,11 @@ import java.util.List;
  *
  * <h2>Layout</h2>
  * <pre>
- *  0                      64                     72                     80         128
- *  +----------------------+----------------------+----------------------+----------+------------------------+------------------------+
- *  | u64 consumer_pos     | u64 producer_pos     | u64 pending_pos      | u32 lock | data[size]             | overflow[size]         |
- *  | (consumer only)      | (release store)      | (first busy record)  |          | record at pos &amp; mask | tail of a record that  |
- *  +----------------------+----------------------+----------------------+----------+------------------------+ starts near the end    +
+ *  0                      64                     72                     80         88         128
+ *  +----------------------+----------------------+----------------------+----------+----------+------------------------+------------------------+
+ *  | u64 consumer_pos     | u64 producer_pos     | u64 pending_pos      | u32 lock | u64 mask | data[size]             | overflow[size]         |
+ *  | (consumer only)      | (release store)      | (first busy record)  |          | size - 1 | record at pos &amp; mask | tail of a record that  |
+ *  +----------------------+----------------------+----------------------+----------+----------+------------------------+ starts near the end    +
  *
  *  record (8-byte aligned):  +--------------------------------------+-----------------+------------------------+
  *                            | u32 len | BUSY 1&lt;&lt;31 | DISCARD 1&lt;&lt;30 | u32 pg_off (0)  | payload, padded to 8    |
@@ -41,19 +41,25 @@ import java.util.List;
  * BUSY set and publishes the new producer_pos with a release store. Submit and discard clear
  * BUSY (discard also sets DISCARD) with an atomic exchange. {@link #drain} consumes records in
  * order up to the first busy one, skipping discarded ones.
+ *
+ * <p>The header's address is the map's handle in JIT code, and everything a producer needs is
+ * in it (the mask included), so a JIT may implement reserve, submit, discard and output as
+ * native code that takes the same lock ({@link SpinLock}) as this class.
  */
 public final class RingBufMap implements BpfMap {
     public static final int CONSUMER_POS = 0;
     public static final int PRODUCER_POS = 64;
     public static final int PENDING_POS = 72;
     public static final int LOCK = 80;
+    /** u64 size - 1, written once at creation, for native producers. */
+    public static final int MASK = 88;
     public static final int HEADER_SIZE = 128;
     /** BPF_RINGBUF_HDR_SZ. */
     public static final int RECORD_HEADER = 8;
     public static final int BUSY_BIT = 1 << 31;
     public static final int DISCARD_BIT = 1 << 30;
     /** RINGBUF_MAX_RECORD_SZ: UINT_MAX / 4. */
-    static final long MAX_RECORD = 0xffff_ffffL / 4;
+    public static final long MAX_RECORD = 0xffff_ffffL / 4;
     private static final int PAGE = 4096;
 
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
@@ -80,6 +86,7 @@ public final class RingBufMap implements BpfMap {
         this.mask = n - 1;
         this.block = arena.allocate(HEADER_SIZE + 2 * size, PAGE);
         this.data = block.asSlice(HEADER_SIZE, 2 * size);
+        block.set(ValueLayout.JAVA_LONG, MASK, mask);
     }
 
     @Override
