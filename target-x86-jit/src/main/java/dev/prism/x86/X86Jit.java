@@ -83,6 +83,12 @@ public final class X86Jit {
     /** bpf_loop's iteration limit (BPF_MAX_LOOPS). */
     public static final long MAX_LOOPS = 1L << 23;
     private static final int MAX_PASSES = 32;
+    /**
+     * Bare leaf functions ({@link X86Frames.Frame#bare}) of at most this many slots are inlined
+     * at each local call: the callee needs no frame, so a call costs only its call and return,
+     * which the copy saves. The function's own code stays for callback addresses.
+     */
+    static final int INLINE_SLOTS = 24;
     private static final long EINVAL = -22;
     private static final long E2BIG = -7;
     private static final long ENOENT = -2;
@@ -176,7 +182,10 @@ public final class X86Jit {
         private final int n;
         private final int[] start;
         private final int[] end;
-        private final Label[] labels;
+        /** Each slot's label; while a function is inlined, a copy with fresh labels for its slots. */
+        private Label[] labels;
+        /** Whether the code being lowered is an inlined copy, whose jump distances the previous pass did not see. */
+        private boolean inlining;
         private final Label[] stubs;
         private final TreeSet<Integer> functionStarts = new TreeSet<>();
         private final Label depthError = new Label();
@@ -436,7 +445,14 @@ public final class X86Jit {
                 case Insn.Atomic at -> atomic(at);
                 case Insn.Ja j -> jump(null, pc, pc + 1 + j.offset());
                 case Insn.Jump j -> condJump(pc, j);
-                case Insn.Call c when c.kind() == CallKind.LOCAL -> a.call(stubs[pc + 1 + c.imm()]);
+                case Insn.Call c when c.kind() == CallKind.LOCAL -> {
+                    int t = pc + 1 + c.imm();
+                    if (inlineable(t)) {
+                        inline(t);
+                    } else {
+                        a.call(stubs[t]);
+                    }
+                }
                 case Insn.Call c when c.kind() == CallKind.HELPER_BTF -> callHelper(pc, dev.prism.runtime.Kfuncs.byId(c.imm()).orElseThrow().slot());
                 case Insn.Call c -> helper(pc, c.imm());
                 case Insn.CallX x -> a.call(reg(x.dst()));
@@ -459,6 +475,58 @@ public final class X86Jit {
                 }
                 case Insn.PacketLoad l -> packetLoad(l);
             }
+        }
+
+        /** {@return whether a call of the function at {@code t} is lowered as a copy of its body} */
+        private boolean inlineable(int t) {
+            return frames != null && frames.get(t).bare() && functionEnd(t) - t <= INLINE_SLOTS;
+        }
+
+        /** {@return one past the last slot of the function starting at {@code t}} */
+        private int functionEnd(int t) {
+            Integer next = functionStarts.higher(t);
+            return next == null ? n : next;
+        }
+
+        /**
+         * A copy of the bare leaf at {@code t} in place of its call: its slots get fresh labels,
+         * each exit but a final one jumps past the copy. A bare leaf touches no frame, no r6-r9
+         * and calls nothing, so its body means the same here; r1-r5 are dead after a call.
+         */
+        private void inline(int t) {
+            int end = functionEnd(t);
+            int last = end - 1;
+            while (program.at(last) == null) {
+                last--;
+            }
+            Label[] outer = labels;
+            boolean outerInlining = inlining;
+            labels = outer.clone();
+            for (int pc = t; pc < end; pc++) {
+                labels[pc] = new Label();
+            }
+            Label done = new Label();
+            inlining = true;
+            try {
+                for (int pc = t; pc < end; pc++) {
+                    Insn insn = program.at(pc);
+                    if (insn == null) {
+                        continue;
+                    }
+                    a.bind(labels[pc]);
+                    if (insn instanceof Insn.Exit) {
+                        if (pc != last) {
+                            a.jmp(done);
+                        }
+                    } else {
+                        lower(pc, insn);
+                    }
+                }
+            } finally {
+                labels = outer;
+                inlining = outerInlining;
+            }
+            a.bind(done);
         }
 
         private void loadImm64(int pc, Insn.LoadImm64 l) {
@@ -1263,7 +1331,7 @@ public final class X86Jit {
 
         /** A jump to slot {@code target}: rel8 when the previous pass's offsets allow it, else rel32. */
         private void jump(Condition cc, int pc, int target) {
-            boolean near = prevStart != null && isByte(prevStart[target] - prevEnd[pc]);
+            boolean near = !inlining && prevStart != null && isByte(prevStart[target] - prevEnd[pc]);
             if (near) {
                 if (cc == null) {
                     a.jmpShort(labels[target]);

@@ -168,4 +168,49 @@ class X86CallFramesTest {
             }
         }
     }
+
+    /**
+     * A bare leaf with branches, a loop and three exits, called from three places with inputs
+     * that take each exit: small enough to be inlined at every call, so no call is left.
+     */
+    @Test
+    void smallBareLeavesAreInlinedWithTheirBranchesAndExits() {
+        String leaf = "leaf:\nmov %r0, 0\njgt %r1, 100, big\njeq %r1, 0, zero\n"
+                + "loop:\nadd %r0, %r2\nsub %r1, 1\njne %r1, 0, loop\nexit\n"
+                + "big:\nmov %r0, %r1\nmul %r0, 3\nexit\nzero:\nmov %r0, -1\nexit\n";
+        // the inputs come from memory, so that the verifier cannot fold the calls away
+        String text = "mov %r7, %r1\nmov %r6, 0\n"
+                + "ldxdw %r1, [%r7+0]\nmov %r2, 7\ncall local leaf\nadd %r6, %r0\n"
+                + "ldxdw %r1, [%r7+8]\nmov %r2, 7\ncall local leaf\nlsh %r6, 16\nadd %r6, %r0\n"
+                + "ldxdw %r1, [%r7+16]\nmov %r2, 9\ncall local leaf\nlsh %r6, 16\nadd %r6, %r0\n"
+                + "mov %r0, %r6\nexit\n" + leaf;
+        Program p = asm(text);
+        assertEquals(true, X86Frames.lean(Verifier.verify(p, Profile.RFC9669, 24, null), p, false).values().iterator().next().bare());
+        long[][] inputs = {{5, 1000, 0}, {0, 3, 101}, {100, 0, 1}, {1, 1, 1}};
+        for (long[] in : inputs) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(24).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (long v : in) {
+                b.putLong(v);
+            }
+            same(text, b.array());
+        }
+        X86Jit.Compiled c = X86Jit.compile(Verifier.verify(p, Profile.RFC9669, 24, null));
+        for (int pc = 0; pc < p.length(); pc++) {
+            if (p.at(pc) instanceof dev.prism.isa.Insn.Call) {
+                int from = c.insnStart()[pc];
+                assertEquals(false, (c.code()[from] & 0xff) == 0xE8, "call at " + pc + " was not inlined:\n" + c.listing());
+                assertEquals(true, c.insnEnd()[pc] - from > 20, "call at " + pc + " is too short to hold the leaf");
+            }
+        }
+        // a longer leaf (INLINE_SLOTS + 1 slots) stays a call
+        StringBuilder big = new StringBuilder("mov %r1, 1\ncall local f\nexit\nf:\nmov %r0, %r1\n");
+        for (int i = 0; i < X86Jit.INLINE_SLOTS - 1; i++) {
+            big.append("add %r0, 1\n");
+        }
+        big.append("exit\n");
+        Program q = asm(big.toString());
+        X86Jit.Compiled k = X86Jit.compile(Verifier.verify(q, Profile.RFC9669));
+        assertEquals(0xE8, k.code()[k.insnStart()[1]] & 0xff, "a leaf of more than INLINE_SLOTS slots is called");
+        same(big.toString(), null);
+    }
 }
