@@ -206,6 +206,7 @@ class A64NativeHelpersTest {
             int reserved = 0;
             int full = 0;
             int outputs = 0;
+            int skips = 0;
             for (int step = 0; step < 500; step++) {
                 int op = rnd.nextInt(10);
                 String what = "seed " + seed + " step " + step;
@@ -249,6 +250,12 @@ class A64NativeHelpersTest {
                     long a = output.call(nat.address(), src.address(), n, flags, rnd.nextLong(), rnd.nextLong());
                     assertEquals(j, a, what + ": output(" + n + ", " + flags + ")");
                     outputs += a == 0 ? 1 : 0;
+                } else if (rnd.nextInt(4) == 0) {
+                    // a consumer that skips to the producer, busy records included, as user space
+                    // may: then pending_pos, not consumer_pos, keeps reserve off the busy records
+                    javaBlock.set(ValueLayout.JAVA_LONG, RingBufMap.CONSUMER_POS, java.producerPosition());
+                    natBlock.set(ValueLayout.JAVA_LONG, RingBufMap.CONSUMER_POS, nat.producerPosition());
+                    skips++;
                 } else {
                     List<byte[]> j = java.drain();
                     List<byte[]> a = nat.drain();
@@ -259,8 +266,8 @@ class A64NativeHelpersTest {
                 }
                 assertArrayEquals(javaBlock.toArray(ValueLayout.JAVA_BYTE), natBlock.toArray(ValueLayout.JAVA_BYTE), what + ": ring");
             }
-            assertTrue(reserved > 30 && full > 5 && outputs > 10,
-                    "reserved " + reserved + ", refused for room " + full + ", output " + outputs);
+            assertTrue(reserved > 30 && full > 5 && outputs > 10 && skips > 0,
+                    "reserved " + reserved + ", refused for room " + full + ", output " + outputs + ", skips " + skips);
             assertTrue(nat.producerPosition() > size, "the ring never wrapped: producer at " + nat.producerPosition());
         }
     }
