@@ -52,9 +52,11 @@ import dev.prism.runtime.maps.RingBufMap;
  * x5. Only x0-x17 (not x18, the platform register) and the flags change; the stack is not used.
  *
  * <p>Who uses them: {@link NativeInstance} on an aarch64 host ({@link A64Target}, through
- * {@link #HELPERS}). On any other host the arm64 code runs in the emulator
- * ({@link EmulatedInstance}), whose helper slots trap to the Java helpers instead; the tests
- * run this code in the emulator against the Java implementations.
+ * {@link #HELPERS}: ktime too). On any other host the arm64 code runs in the emulator
+ * ({@link EmulatedInstance}), which copies {@link #code} into the machine for the same helper
+ * slots (ktime, a call into the host's libc, stays a trap to Java there), so the emulated
+ * suites run this code as well. A64NativeHelpersTest compares it with the Java implementations
+ * in the emulator.
  */
 final class A64NativeHelpers {
     static final NativeInstance.NativeHelpers HELPERS = NativeInstance.NativeHelpers.ktime(A64NativeHelpers::ktimeCode)
