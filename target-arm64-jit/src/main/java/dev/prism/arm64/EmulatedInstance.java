@@ -32,7 +32,8 @@ import java.util.List;
  * machine's stack, and each program's code (read + execute). Mapped for one run: its raw
  * memory (placed at the end of its own pages, with an unmapped guard page after them) or its
  * XDP frame. Helper slots hold the machine's helper
- * traps; the trap hook calls {@link JitInstance#callHelper}, which reports failures through the
+ * traps, except those of the helpers {@link A64NativeHelpers} implements (their code, copied
+ * into the machine, as on an aarch64 host); the trap hook calls {@link JitInstance#callHelper}, which reports failures through the
  * status word as the x86-64 upcalls do. Runs are serialized; close it to free the engine, code
  * and maps.
  */
@@ -178,11 +179,19 @@ final class EmulatedInstance extends JitInstance<A64Machine.Loaded> {
         return new Region("stack", s.address(), s, true);
     }
 
-    /** The machine's trap for helper {@code id}. */
+    /**
+     * Helper {@code id}'s AArch64 code from {@link A64NativeHelpers} (xdp_adjust_*, ringbuf_*),
+     * copied into the machine, as a native instance on an aarch64 host binds it; else the
+     * machine's trap for it. The code works on memory mapped for the instance's life (the
+     * host-layout context, ring headers, which share a page with the ring's data) or the run
+     * (the XDP frame). Unlike on a host, a ring lock held elsewhere makes the code spin on the
+     * run's instruction budget.
+     */
     @Override
     protected long helperEntry(int id, Helper helper) {
         bound[id] = helper;
-        return A64Machine.helperTrap(id);
+        byte[] code = A64NativeHelpers.code(id, programs().get(0).type());
+        return code != null ? machine.loadRaw(code) : A64Machine.helperTrap(id);
     }
 
     /** Raw memory at the end of its own pages, followed by a guard page that is never mapped. */

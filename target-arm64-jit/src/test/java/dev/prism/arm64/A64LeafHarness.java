@@ -39,23 +39,32 @@ final class A64LeafHarness {
      * lookup's offset. The arguments (x0-x2) reach the lookup as the harness got them.
      */
     static byte[] harnessed(ToIntFunction<A64Assembler> emitLookup) {
+        return harnessed(PRESERVED, emitLookup);
+    }
+
+    /**
+     * {@link #harnessed(ToIntFunction)} for another contract: the code under test must preserve
+     * {@code preserved} (none of x0-x7, x14, x15, x29, x30, which carry arguments or the
+     * harness's own state), sp and the stack below it.
+     */
+    static byte[] harnessed(A64Reg[] preserved, ToIntFunction<A64Assembler> emitLookup) {
         A64Assembler a = new A64Assembler();
         Label lookup = new Label();
         Label bad = new Label();
         Label done = new Label();
         a.stp(64, A64Reg.FP, A64Reg.LR, A64Reg.SP, -16, A64Index.PRE);
         a.mov(64, A64Reg.FP, A64Reg.SP);
-        for (int i = 0; i < PRESERVED.length; i++) {
-            a.movImm(64, PRESERVED[i], CANARY + i);
+        for (int i = 0; i < preserved.length; i++) {
+            a.movImm(64, preserved[i], CANARY + i);
         }
         a.movImm(64, A64Reg.X15, CANARY);
         for (int i = 0; i < BELOW_SP_WORDS; i++) {
             a.stur(64, A64Reg.X15, A64Reg.SP, -8 - 8 * i);
         }
         a.bl(lookup);
-        for (int i = 0; i < PRESERVED.length; i++) {
+        for (int i = 0; i < preserved.length; i++) {
             a.movImm(64, A64Reg.X15, CANARY + i);
-            a.cmp(64, PRESERVED[i], A64Reg.X15);
+            a.cmp(64, preserved[i], A64Reg.X15);
             a.b(A64Cond.NE, bad);
         }
         a.movImm(64, A64Reg.X14, CANARY);

@@ -231,9 +231,23 @@ public final class A64Machine implements AutoCloseable {
      * @throws TrapException when it faults or spends the budget
      */
     public long call(long entry, long r1, long r2, long context) {
-        uc.reg(Unicorn.x(0), r1);
-        uc.reg(Unicorn.x(1), r2);
-        uc.reg(Unicorn.x(2), context);
+        return call(entry, new long[] {r1, r2, context});
+    }
+
+    /**
+     * Runs the code at {@code entry} with x0, x1, ... set to {@code args} (up to 8: a helper,
+     * called with BPF r1-r5 and the run context) and sp at the top of the stack; {@return x0
+     * when it returns}
+     *
+     * @throws TrapException when it faults or spends the budget
+     */
+    public long call(long entry, long[] args) {
+        if (args.length > 8) {
+            throw new IllegalArgumentException("at most 8 register arguments, got " + args.length);
+        }
+        for (int i = 0; i < args.length; i++) {
+            uc.reg(Unicorn.x(i), args[i]);
+        }
         uc.reg(Unicorn.REG_LR, RETURN_ADDRESS);
         uc.reg(Unicorn.REG_SP, stack.address() + STACK_SIZE);
         Unicorn.Stop stop = uc.start(entry, RETURN_ADDRESS, budget);
