@@ -13,8 +13,11 @@ import java.util.List;
  * @param divisor       for div/mod with a register divisor: its value when it is the same
  *                      constant on every path, else null
  * @param branch        for conditional jumps: TRUE when always taken, FALSE when never, null when both happen
+ * @param key           for bpf_map_lookup_elem on a map with 4-byte keys: the key it reads from
+ *                      the stack when it is the same constant on every path, else null (a
+ *                      backend may then compute an array element's address at compile time)
  */
-public record Facts(List<Register> registers, Access access, Long divisor, Boolean branch) {
+public record Facts(List<Register> registers, Access access, Long divisor, Boolean branch, Long key) {
 
     /** What a register may hold. */
     public enum Kind {

@@ -40,6 +40,9 @@ final class HelperCheck {
                             + " is how programs use it)");
                 }
                 v.helperMemory(pc, s, a[1], m.keySize(), false, name + " key (r2)");
+                if (id == Helpers.MAP_LOOKUP_ELEM) {
+                    v.lookupKey(pc, m.keySize() == 4 ? v.stackConstant(s, a[1], 4) : null);
+                }
                 if (id == Helpers.MAP_UPDATE_ELEM) {
                     v.helperMemory(pc, s, a[2], m.valueSize(), false, name + " value (r3)");
                     scalar(v, pc, a[3], name, "r4");

@@ -181,6 +181,11 @@ public final class Verifier {
     private final Set<Integer> helpersUsed = new HashSet<>();
     private final Facts.Access[] accesses;
     private final Map<Integer, Long> divisors = new HashMap<>();
+    /** The identity pointers joined for the IR's facts get ({@link #see}); the facts keep none. */
+    private static final int FACTS_JOIN_ID = Integer.MAX_VALUE;
+    /** Map lookups whose 4-byte key was the same constant on every path so far, by pc. */
+    private final Map<Integer, Long> lookupKeys = new HashMap<>();
+    private final java.util.Set<Integer> nonConstantKey = new java.util.HashSet<>();
     private final Set<Integer> nonConstantDivisor = new HashSet<>();
     private final byte[] branches; // bit 1: taken seen, bit 2: fallthrough seen
     private final Value[] immediates;
@@ -537,7 +542,9 @@ public final class Verifier {
             if (a == b || a instanceof Value.Uninit || a.equals(b) || coveredScalar(pc * 11 + i, a, b)) {
                 continue;
             }
-            seen[i] = State.join(a, b, false, 0);
+            // pointers from different paths (two lookups' results) join into one pointer of the
+            // region, nullable when either is: the facts carry no identities, so any join id will do
+            seen[i] = State.join(a, b, false, FACTS_JOIN_ID);
             seenNormal[pc * 11 + i] = 0;
         }
         seenStack[pc] = Math.max(seenStack[pc], total);
@@ -1973,6 +1980,16 @@ public final class Verifier {
     }
 
     /** {@return the constant stored at a stack pointer's [0, size) bytes, if every byte is known} */
+    /** Records the key a map lookup at {@code pc} reads on this path: a constant, or null for unknown. */
+    void lookupKey(int pc, Long key) {
+        if (key != null && !nonConstantKey.contains(pc) && lookupKeys.getOrDefault(pc, key).longValue() == key) {
+            lookupKeys.put(pc, key);
+        } else {
+            nonConstantKey.add(pc);
+            lookupKeys.remove(pc);
+        }
+    }
+
     Long stackConstant(State s, Value v, int size) {
         if (v instanceof Value.Ptr p && p.kind() == Value.Kind.STACK && !p.hasVar()) {
             int i = Frame.index(p.fixed());
@@ -2034,6 +2051,7 @@ public final class Verifier {
         Facts.Access[] access = accesses;
         byte[] branch = branches;
         Map<Integer, Long> divisor = Map.copyOf(divisors);
+        Map<Integer, Long> keys = Map.copyOf(lookupKeys);
         IntFunction<String> perPc = pc -> regs[pc] == null ? "" : describeRegs(regs[pc]);
         IntFunction<Facts> facts = pc -> {
             if (regs[pc] == null) {
@@ -2041,7 +2059,7 @@ public final class Verifier {
             }
             Boolean decided = branch[pc] == 0 || branch[pc] == 3 ? null : branch[pc] == 1;
             return new Facts(Facts.registers(regs[pc], innerOf.length), Facts.programMap(access[pc], innerOf.length),
-                    divisor.get(pc), decided);
+                    divisor.get(pc), decided, keys.get(pc));
         };
         return new VerifiedProgram(new VerifiedProgram.Token(), program, cfg, code.length, perPc, facts, tripCounts, frameDepth,
                 requires, new VerifiedProgram.Stats(processed, statesStored, nanos, executedBound), memSize);

@@ -194,6 +194,8 @@ public final class X86Jit {
         private final boolean tailCallable;
         private boolean usesPacketFail;
         private final java.util.Set<Integer> upcalls = new java.util.TreeSet<>();
+        /** Code off the common path (traps, rare cases), emitted after the program in this order. */
+        private final java.util.List<Runnable> cold = new java.util.ArrayList<>();
         private final Label mapMismatch = new Label();
         private boolean usesMapMismatch;
         /** Generated hash lookups by map index, emitted after the code. */
@@ -261,6 +263,9 @@ public final class X86Jit {
                 if (stubs[t] != null && (frames == null || !frames.get(t).bare())) {
                     callStub(t);
                 }
+            }
+            for (Runnable c : cold) {
+                c.run();
             }
             hashLookups.forEach((index, label) -> {
                 a.bind(label);
@@ -601,22 +606,39 @@ public final class X86Jit {
 
         /**
          * bpf_map_lookup_elem on an ARRAY the verifier pinned: {@code i = *(u32 *)key;
-         * r0 = i < max_entries ? element0 + i * stride : 0}. The handle is compared first, a
-         * cheap check of the IR's claim; another map traps.
+         * r0 = i < max_entries ? element0 + i * stride : 0}; when the IR knows the key on every
+         * path ({@link Facts#key}), the element's address is handle + key * stride, or null, fixed
+         * now. The handle is compared first, a cheap check of the IR's claim; another map traps.
+         * Both rare ends (the trap, a key out of range) are cold code after the program, so the
+         * common path falls straight through.
          */
         private void arrayLookup(int pc, int index, MapDef map) {
-            Label other = new Label();
-            Label none = new Label();
             Label done = new Label();
             X86Reg r1 = X86Registers.of(Reg.R1);
             X86Reg r2 = X86Registers.of(Reg.R2);
             a.mov(64, SCRATCH3, X86Address.of(CONTEXT, RunContext.mapSlot(index)));
             a.cmp(64, r1, SCRATCH3);
-            a.jccShort(Condition.NE, other);
+            a.jcc(Condition.NE, cold(() -> mismatch(pc)));
+            int stride = (map.valueSize() + 7) & ~7;
+            Long key = verified.facts(pc).key();
+            if (key != null) {
+                long offset = (long) stride * key;
+                if (Long.compareUnsigned(key, map.maxEntries() & 0xffff_ffffL) >= 0) {
+                    a.xor(32, X86Reg.RAX, X86Reg.RAX);
+                } else if (offset <= Integer.MAX_VALUE) {
+                    a.lea(64, X86Reg.RAX, X86Address.of(SCRATCH3, (int) offset));
+                } else {
+                    a.mov(64, X86Reg.RAX, offset);
+                    a.add(64, X86Reg.RAX, SCRATCH3);
+                }
+                return;
+            }
             a.mov(32, X86Reg.RAX, X86Address.of(r2));
             a.cmp(32, X86Reg.RAX, map.maxEntries() & 0xffff_ffffL);
-            a.jccShort(Condition.AE, none);
-            int stride = (map.valueSize() + 7) & ~7;
+            a.jcc(Condition.AE, cold(() -> {
+                a.xor(32, X86Reg.RAX, X86Reg.RAX);
+                a.jmp(done);
+            }));
             if (Integer.bitCount(stride) == 1) {
                 a.shl(64, X86Reg.RAX, Integer.numberOfTrailingZeros(stride));
             } else {
@@ -624,13 +646,17 @@ public final class X86Jit {
                 a.imul(64, X86Reg.RAX, SCRATCH2);
             }
             a.add(64, X86Reg.RAX, SCRATCH3);
-            a.jmpShort(done);
-            a.bind(none);
-            a.xor(32, X86Reg.RAX, X86Reg.RAX);
-            a.jmpShort(done);
-            a.bind(other);
-            mismatch(pc);
             a.bind(done);
+        }
+
+        /** {@return the label of {@code code}, emitted after the program with the other cold code} */
+        private Label cold(Runnable code) {
+            Label l = new Label();
+            cold.add(() -> {
+                a.bind(l);
+                code.run();
+            });
+            return l;
         }
 
         /**
@@ -1284,11 +1310,36 @@ public final class X86Jit {
             }
         }
 
+        /**
+         * {@return whether a 64-bit {@code jeq/jne dst, 0} is taken when the IR proves dst a
+         * pointer that cannot be null (an array lookup with a constant key in range, a checked
+         * lookup's copy), else null}: such an address is never 0.
+         */
+        private static Boolean nonNullPointerTest(Facts f, Insn.Jump j) {
+            if (f == null || j.width() != Width.W64 || !(j.src() instanceof Imm imm) || imm.value() != 0
+                    || (j.op() != JumpOp.JEQ && j.op() != JumpOp.JNE)) {
+                return null;
+            }
+            Facts.Register r = f.registers().get(j.dst().n());
+            boolean pointer = switch (r.kind()) {
+                case MAP_VALUE, STACK, CTX, PACKET, PACKET_END, PACKET_META, RINGBUF_RECORD, MEM -> true;
+                case UNINIT, SCALAR, MAP, FUNCTION -> false;
+            };
+            return pointer && !r.maybeNull() ? j.op() == JumpOp.JNE : null;
+        }
+
         private void condJump(int pc, Insn.Jump j) {
             Facts f = verified.facts(pc);
             if (f != null && f.branch() != null) {
                 // The verifier decided it: every path takes it, or none does.
                 if (f.branch()) {
+                    jump(null, pc, pc + 1 + j.offset());
+                }
+                return;
+            }
+            Boolean nullTest = nonNullPointerTest(f, j);
+            if (nullTest != null) {
+                if (nullTest) {
                     jump(null, pc, pc + 1 + j.offset());
                 }
                 return;
