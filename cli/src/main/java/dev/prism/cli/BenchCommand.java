@@ -48,6 +48,10 @@ import picocli.CommandLine.TypeConversionException;
                         + "the fixed cost of a call measured with repeat 1; the others: a loop of runs on one prepared "
                         + "input). 'spread' is half the interquartile range of the batches as a percentage of the median. "
                         + "For linux the report also gives thread CPU time and the kernel's own duration (whole ns).",
+                "  rounds     each target is loaded, warmed up and calibrated on its own; then the measured rounds "
+                        + "interleave the targets: a round is one batch of every program and packet of every target, "
+                        + "the targets' order rotated from round to round, so that every target is measured in the "
+                        + "same windows of time and a machine whose speed drifts moves them all alike.",
                 "  native     not a BPF target: the program's C (X.c beside X.o, or in its parent directory) built by "
                         + "clang -O2 for this host with maps as C tables, called in-process; what it cannot run (tail "
                         + "calls, ring buffers, perf events, redirect maps, map-in-map) says 'not supported'.",
@@ -58,7 +62,9 @@ import picocli.CommandLine.TypeConversionException;
                 "  corrected  max(ns/run - floor, 1 ns): the program's own work, comparable across targets whose "
                         + "harnesses differ by orders of magnitude. 'at floor' marks a program within 1 ns of its "
                         + "floor, whose ratio is noise.",
-                "  vs linux   corrected / linux's corrected on the same program and packet; below 1 is faster.",
+                "  vs linux   corrected / linux's corrected on the same program and packet; below 1 is faster. "
+                        + "The JSON's pairedRatio is the median over the rounds of the same ratio within one round "
+                        + "(each batch less its own target's floor batch of that round).",
                 "  geomean    per target and packet, the geometric mean of the ratios over the programs both ran.",
                 "  compile    Prism targets: the verifier on every program, the target's compile of each proof "
                         + "and the entry's load (maps, executable memory), median of --compile-repeat on a JVM warmed until those times are steady; "
@@ -123,8 +129,8 @@ final class BenchCommand implements Callable<Integer> {
     int batchMillis;
 
     @Option(names = "--batches", paramLabel = "K", defaultValue = "" + BenchOptions.DEFAULT_BATCHES,
-            description = "Measured batches per program, packet and target, in interleaved rounds; the report gives "
-                    + "their median (default: ${DEFAULT-VALUE}).")
+            description = "Measured batches per program, packet and target, in rounds that interleave the targets "
+                    + "(one batch of each per round); the report gives their median (default: ${DEFAULT-VALUE}).")
     int batches;
 
     @Option(names = "--warmup", paramLabel = "MS", defaultValue = "" + BenchOptions.DEFAULT_WARMUP_MILLIS,

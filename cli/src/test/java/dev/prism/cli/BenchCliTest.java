@@ -99,7 +99,8 @@ class BenchCliTest {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().startsWith("Usage: prism bench"), r.out());
         for (String term : new String[] {"floor", "corrected", "geomean", "BPF_PROG_TEST_RUN", "BPF_PROG_LOAD",
-                "--packet-size", "--targets", "--report", "--out", "--repeat", "--batches"}) {
+                "--packet-size", "--targets", "--report", "--out", "--repeat", "--batches", "interleave the targets",
+                "pairedRatio"}) {
             assertTrue(r.out().contains(term), term + " in\n" + r.out());
         }
     }

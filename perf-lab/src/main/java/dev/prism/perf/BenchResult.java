@@ -202,11 +202,15 @@ public record BenchResult(Host host, Settings settings, List<TargetInfo> targets
      * @param rawRatio    median / the baseline's median, uncorrected, for reference
      * @param baselineAtFloor whether the baseline's median is within epsilon of its floor (the
      *                    ratio is then noise too)
+     * @param pairedRatio the median over the measured rounds of the round's corrected time over
+     *                    the baseline's in the same round, each corrected by its own target's
+     *                    floor batch of that round ({@link Ratios#pairedRatio}); null when not
+     *                    all four were measured in as many rounds
      */
     public record Run(String target, String packet, Measurement measurement, Double floorNs, Double correctedNs,
-                      boolean atFloor, Double ratio, Double rawRatio, boolean baselineAtFloor) {
+                      boolean atFloor, Double ratio, Double rawRatio, boolean baselineAtFloor, Double pairedRatio) {
         public static Run of(String target, String packet, Measurement m) {
-            return new Run(target, packet, m, null, null, false, null, null, false);
+            return new Run(target, packet, m, null, null, false, null, null, false, null);
         }
     }
 

@@ -47,10 +47,13 @@ import java.util.Objects;
  * numbers can be set side by side (DESIGN.md: performance claims come from benchmarks compared in
  * one run with the Linux kernel JIT).
  *
- * <p>Per target: the floor program and every program are loaded once and measured on every
- * packet in interleaved rounds ({@link #measureTarget}), then each program's compile time is
- * measured (the JVM is warm by then). A batch is one {@link Executable#nanosPerRun} call, so
- * each target times itself the way it best can (the kernel with its own test-run loop).
+ * <p>Per target, the floor program and every program are loaded once, run once, warmed up and
+ * calibrated on every packet ({@link #prepare}); then the measured rounds interleave the
+ * targets, one batch of every program and packet of every target per round
+ * ({@link #measureRounds}), so that every target is measured in the same windows of time;
+ * then each program's compile time is measured per target (the JVM is warm by then). A batch is
+ * one {@link Executable#nanosPerRun} call, so each target times itself the way it best can (the
+ * kernel with its own test-run loop).
  *
  * <p>A target that cannot run on this host, or refuses a program, costs one cell saying why; the
  * run goes on. Not thread-safe; targets are used from the calling thread only.
@@ -271,11 +274,22 @@ public final class BenchRunner {
         }
         all.add(floor);
         all.addAll(workloads);
-        for (Target target : targets) {
-            Availability a = target.availability();
-            infos.add(new TargetInfo(target.id(), target.description(), a.available(), a.reason()));
-            List<Cell> measured = measureTarget(target, a, all, packets);
-            for (Cell c : measured) {
+        List<Prepared> prepared = new ArrayList<>();
+        try {
+            for (Target target : targets) {
+                Availability a = target.availability();
+                infos.add(new TargetInfo(target.id(), target.description(), a.available(), a.reason()));
+                Prepared p = new Prepared(target, a);
+                prepared.add(p); // before it loads anything, so that the finally below closes what it loaded
+                prepare(p, all, packets);
+            }
+            measureRounds(prepared, all);
+        } finally {
+            prepared.forEach(Prepared::close);
+        }
+        for (Prepared p : prepared) {
+            Target target = p.target;
+            for (Cell c : p.cells) {
                 if (c.workload() == 0) {
                     floors.add(new Floor(target.id(), c.packet().label(), c.result()));
                 } else {
@@ -283,12 +297,13 @@ public final class BenchRunner {
                             .add(Run.of(target.id(), c.packet().label(), c.result()));
                 }
             }
-            if (a.available() && !(target instanceof LinuxTarget) && !(target instanceof NativeBaseline) && !verifierWarm) {
+            if (p.availability.available() && !(target instanceof LinuxTarget) && !(target instanceof NativeBaseline)
+                    && !verifierWarm) {
                 warmVerifier(workloads);
                 verifierWarm = true;
             }
             for (Workload w : workloads) {
-                compiles.computeIfAbsent(w.name(), k -> new ArrayList<>()).add(compileTime(target, a, w));
+                compiles.computeIfAbsent(w.name(), k -> new ArrayList<>()).add(compileTime(target, p.availability, w));
                 step(target.id() + " compile " + w.name());
             }
         }
@@ -386,88 +401,122 @@ public final class BenchRunner {
     }
 
     /**
-     * {@return every workload on every packet on {@code target}}, in four phases over all cells:
+     * One target while it is measured: its cells (every workload on every packet) and the
+     * executables they run, open from {@link #prepare} until the measured rounds are over.
+     */
+    private static final class Prepared {
+        private final Target target;
+        private final Availability availability;
+        private final List<Cell> cells = new ArrayList<>();
+        /** what was loaded, unwrapped, to be closed */
+        private final List<Executable> loaded = new ArrayList<>();
+
+        Prepared(Target target, Availability availability) {
+            this.target = target;
+            this.availability = availability;
+        }
+
+        /** Closes every executable; a failure to free is not the program's, and the measurements stand. */
+        void close() {
+            for (Executable exe : loaded) {
+                try {
+                    exe.close();
+                } catch (RuntimeException e) {
+                    // the measurements stand
+                }
+            }
+            loaded.clear();
+        }
+    }
+
+    /**
+     * Makes every workload on every packet on {@code p}'s target ready to measure, in three
+     * phases over all its cells:
      * <ol>
      *   <li>every workload is loaded, and each cell runs once: its XDP action (a trap or a
      *       refusal ends the cell here);</li>
      *   <li>warm-up: rounds of one short batch per cell, until {@code warmupMillis} have passed
      *       (at least one round), so that the JVM has compiled the target's hot paths before
      *       anything is calibrated or counted;</li>
-     *   <li>calibration of runs per batch, now that the runs are as fast as they will get;</li>
-     *   <li>the measured rounds, one batch of every cell each.</li>
+     *   <li>calibration of runs per batch, now that the runs are as fast as they will get.</li>
      * </ol>
-     * Interleaving spreads whatever disturbs the machine (another process, a garbage collection,
-     * a frequency change) over all cells alike instead of letting it land on one program, and
-     * measures the floor amid its programs.
+     * The executables stay open for {@link #measureRounds}. An unavailable target's cells say
+     * why, and its steps, its batches' included, are done here.
      */
-    private List<Cell> measureTarget(Target target, Availability a, List<Workload> all, List<Packet> packets) {
-        List<Cell> cells = new ArrayList<>();
+    private void prepare(Prepared p, List<Workload> all, List<Packet> packets) {
+        Target target = p.target;
+        List<Cell> cells = p.cells;
         for (int w = 0; w < all.size(); w++) {
-            for (Packet p : packets) {
-                Cell c = new Cell(w, p, options.batches());
+            for (Packet packet : packets) {
+                Cell c = new Cell(w, packet, options.batches());
                 c.clock = clock;
                 cells.add(c);
             }
         }
-        if (!a.available()) {
-            cells.forEach(c -> c.failed = Measurement.notOk(Status.UNAVAILABLE, a.reason()));
+        if (!p.availability.available()) {
+            cells.forEach(c -> c.failed = Measurement.notOk(Status.UNAVAILABLE, p.availability.reason()));
             skip(cells.size() * STEPS_PER_CELL_BEFORE_BATCHES + cells.size() * options.batches(), target.id() + " unavailable");
-            return cells;
+            return;
         }
-        List<Executable> loaded = new ArrayList<>();
-        try {
-            for (int w = 0; w < all.size(); w++) {
-                Executable exe = null;
-                Measurement failed = null;
-                try {
-                    exe = all.get(w).load(target);
-                    loaded.add(exe);
-                    exe = batch > 1 ? new Batched(exe, batch) : exe;
-                } catch (RuntimeException e) {
-                    failed = failure(e);
-                }
-                for (Cell c : cells) {
-                    if (c.workload == w) {
-                        c.exe = exe;
-                        c.failed = failed;
-                    }
-                }
+        for (int w = 0; w < all.size(); w++) {
+            Executable exe = null;
+            Measurement failed = null;
+            try {
+                exe = all.get(w).load(target);
+                p.loaded.add(exe);
+                exe = batch > 1 ? new Batched(exe, batch) : exe;
+            } catch (RuntimeException e) {
+                failed = failure(e);
             }
             for (Cell c : cells) {
-                if (c.live()) {
-                    attempt(c, () -> {
-                        c.action = c.exe.run(c.input).xdpAction();
-                        c.repeat = WARMUP_REPEAT;
-                    });
+                if (c.workload == w) {
+                    c.exe = exe;
+                    c.failed = failed;
                 }
-                step(label(target, all, c, "first run"));
             }
-            warmUp(target, all, cells);
-            for (Cell c : cells) {
-                if (c.live()) {
-                    attempt(c, () -> c.repeat = options.repeat() > 0 ? options.repeat() : calibrate(c.exe, c.input));
-                }
-                step(label(target, all, c, "calibrate"));
+        }
+        for (Cell c : cells) {
+            if (c.live()) {
+                attempt(c, () -> {
+                    c.action = c.exe.run(c.input).xdpAction();
+                    c.repeat = WARMUP_REPEAT;
+                });
             }
-            for (int round = 0; round < options.batches(); round++) {
-                int k = round;
-                for (Cell c : cells) {
+            step(label(target, all, c, "first run"));
+        }
+        warmUp(target, all, cells);
+        for (Cell c : cells) {
+            if (c.live()) {
+                attempt(c, () -> c.repeat = options.repeat() > 0 ? options.repeat() : calibrate(c.exe, c.input));
+            }
+            step(label(target, all, c, "calibrate"));
+        }
+    }
+
+    /**
+     * The measured rounds, across every available target: round r is one batch of every live
+     * cell of every target, the targets taken in turn from target r mod n (n available
+     * targets), so that none always runs right after another. Within a target the cells go in
+     * their order, the floor amid its programs. Every target's batch k is thus measured in the
+     * same window of time as the others' batch k: a machine whose speed drifts over seconds
+     * (another process, a frequency change, a noisy neighbour VM) moves every target alike
+     * rather than the one that happened to be measured then, and the ratios compare like
+     * with like.
+     */
+    private void measureRounds(List<Prepared> prepared, List<Workload> all) {
+        List<Prepared> available = prepared.stream().filter(p -> p.availability.available()).toList();
+        for (int round = 0; round < options.batches(); round++) {
+            int k = round;
+            for (int i = 0; i < available.size(); i++) {
+                Prepared p = available.get((round + i) % available.size());
+                for (Cell c : p.cells) {
                     if (c.live()) {
                         attempt(c, () -> c.measure(k));
                     }
-                    step(label(target, all, c, "batch " + (k + 1) + "/" + options.batches()));
-                }
-            }
-        } finally {
-            for (Executable exe : loaded) {
-                try {
-                    exe.close();
-                } catch (RuntimeException e) {
-                    // the measurements stand; a failure to free is not the program's
+                    step(label(p.target, all, c, "batch " + (k + 1) + "/" + options.batches()));
                 }
             }
         }
-        return cells;
     }
 
     /**

@@ -12,8 +12,9 @@ import java.util.Optional;
 
 /**
  * Derives what a comparison claims from what it measured: each run's floor-corrected time, its
- * ratio against the baseline target, and per target and packet the geometric mean of those
- * ratios over the programs (see {@link Ratios} for why the floor is subtracted).
+ * ratio against the baseline target (of the medians, and paired round by round), and per
+ * target and packet the geometric mean of the median ratios over the programs (see
+ * {@link Ratios} for why the floor is subtracted).
  */
 public final class Comparison {
     private Comparison() {
@@ -61,6 +62,7 @@ public final class Comparison {
         Double ratio = null;
         Double rawRatio = null;
         boolean baselineAtFloor = false;
+        Double pairedRatio = null;
         Optional<Run> base = p.run(baseline, r.packet()).filter(b -> b.measurement().ok());
         if (base.isPresent()) {
             double b = base.get().measurement().ns().median();
@@ -71,10 +73,22 @@ public final class Comparison {
             if (corrected != null && baseFloor != null) {
                 ratio = Ratios.ratio(corrected, Ratios.corrected(b, baseFloor));
                 baselineAtFloor = Ratios.atFloor(b, baseFloor);
+                pairedRatio = Ratios.pairedRatio(r.measurement().ns().samples(),
+                        floorSamples(measured, r.target(), r.packet()), base.get().measurement().ns().samples(),
+                        floorSamples(measured, baseline, r.packet()));
             }
         }
         return new Run(r.target(), r.packet(), r.measurement(), floor, corrected, atFloor, ratio, rawRatio,
-                baselineAtFloor);
+                baselineAtFloor, pairedRatio);
+    }
+
+    /** {@return the floor's batches on {@code target} and {@code packet}, in round order; empty when not measured} */
+    private static List<Double> floorSamples(BenchResult measured, String target, String packet) {
+        return measured.floor(target, packet)
+                .map(Floor::measurement)
+                .filter(BenchResult.Measurement::ok)
+                .map(m -> m.ns().samples())
+                .orElse(List.of());
     }
 
     private static Double floorOf(BenchResult measured, String target, String packet) {

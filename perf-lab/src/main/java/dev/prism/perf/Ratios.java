@@ -1,6 +1,7 @@
 package dev.prism.perf;
 
 import java.util.Collection;
+import java.util.List;
 
 /**
  * The arithmetic of a comparison: floor correction, ratios, their geometric mean.
@@ -38,6 +39,32 @@ public final class Ratios {
             throw new IllegalArgumentException("a ratio needs positive times, not " + t + " / " + baseline);
         }
         return t / baseline;
+    }
+
+    /**
+     * {@return the median over rounds r of corrected(t_r, floor_r) / corrected(b_r, baseFloor_r)}:
+     * each batch less its own target's floor batch of the same round, so that both sides of a
+     * ratio come from the same window of time (the measured rounds interleave the targets); null
+     * when a list is empty, the lists differ in length or a batch is not a number
+     *
+     * @param t         a program's batches on a target, in round order
+     * @param floor     that target's floor batches
+     * @param b         the same program's batches on the baseline
+     * @param baseFloor the baseline's floor batches
+     */
+    public static Double pairedRatio(List<Double> t, List<Double> floor, List<Double> b, List<Double> baseFloor) {
+        int n = t.size();
+        if (n == 0 || floor.size() != n || b.size() != n || baseFloor.size() != n) {
+            return null;
+        }
+        double[] ratios = new double[n];
+        for (int i = 0; i < n; i++) {
+            if (!Double.isFinite(t.get(i) + floor.get(i) + b.get(i) + baseFloor.get(i))) {
+                return null;
+            }
+            ratios[i] = ratio(corrected(t.get(i), floor.get(i)), corrected(b.get(i), baseFloor.get(i)));
+        }
+        return Stats.of(ratios).median();
     }
 
     /**

@@ -39,6 +39,33 @@ class RatiosTest {
     }
 
     @Test
+    void pairedRatioCorrectsEachRoundByItsOwnFloorAndTakesTheMedian() {
+        // rounds: corrected 20, 20, 29 over the baseline's 10, 20, 10 -> 2, 1, 2.9; median 2
+        List<Double> t = List.of(30.0, 60.0, 40.0);
+        List<Double> floor = List.of(10.0, 40.0, 11.0);
+        List<Double> b = List.of(15.0, 25.0, 16.0);
+        List<Double> baseFloor = List.of(5.0, 5.0, 6.0);
+        assertEquals(2.0, Ratios.pairedRatio(t, floor, b, baseFloor), 1e-12, "not the medians' (40 - 11) / (16 - 5)");
+        // a round at its floor counts as epsilon: 1 / 10, 20 / 20 -> median of 0.1 and 1
+        assertEquals(0.55, Ratios.pairedRatio(List.of(10.5, 60.0), List.of(10.0, 40.0), List.of(15.0, 25.0),
+                List.of(5.0, 5.0)), 1e-12);
+        assertNull(Ratios.pairedRatio(List.of(), List.of(), List.of(), List.of()));
+        assertNull(Ratios.pairedRatio(t, List.of(10.0, 40.0), b, baseFloor), "a floor that stopped early");
+        assertNull(Ratios.pairedRatio(List.of(30.0, Double.NaN, 40.0), floor, b, baseFloor));
+    }
+
+    @Test
+    void derivedRunsHaveTheirPairedRatio() {
+        // every cell's batches are 0.99, 1 and 1.01 times its time, so each round's ratio is the ratio
+        BenchResult r = Synthetic.result();
+        assertEquals(100.0, r.programs().get(0).run("interpreter", "64 B").orElseThrow().pairedRatio(), 1e-9);
+        assertEquals(0.5, r.programs().get(0).run("x86-64", "64 B").orElseThrow().pairedRatio(), 1e-9);
+        assertEquals(1.0, r.programs().get(1).run("linux", "64 B").orElseThrow().pairedRatio(), 1e-9);
+        assertNull(r.programs().get(1).run("x86-64", "64 B").orElseThrow().pairedRatio(), "not measured");
+        assertNull(r.programs().get(0).run("arm64", "64 B").orElseThrow().pairedRatio(), "unavailable");
+    }
+
+    @Test
     void derivedRunsAreFloorCorrectedAndDividedByTheBaseline() {
         BenchResult r = Synthetic.result();
         Run interpA = r.programs().get(0).run("interpreter", "64 B").orElseThrow();

@@ -45,8 +45,11 @@ final class Tables {
         String repeat = s.repeat() > 0 ? s.repeat() + " runs per batch"
                 : "runs per batch calibrated per cell (about " + s.batchMillis() + " ms a batch)";
         out.add("Method: per target, " + s.warmupMillis() + " ms of warm-up over every program and packet in turn, then "
-                + repeat + ", " + s.batches() + " measured batches per cell in interleaved rounds; a time is the median "
-                + "batch mean, its spread half the interquartile range of the batches.");
+                + repeat + "; then " + s.batches() + " measured rounds that interleave the targets: a round is one batch "
+                + "of every program and packet of every target, the targets' order rotated from round to round, so "
+                + "that every target is measured in the same windows of time and the ratios compare like with like; "
+                + "a time is the median batch mean, its spread half the interquartile range of the batches (the JSON's "
+                + "pairedRatio: the median over rounds of each round's corrected batch over the baseline's).");
         BenchResult.Conditions c = r.conditions();
         if (c != null) {
             out.add("Timing: " + String.join("; ", c.timing()) + ".");

@@ -35,6 +35,8 @@ class ReportTest {
         assertTrue(md.contains("## Time per run, 64 B"), md);
         assertTrue(md.contains("## Geometric mean of floor-corrected ratios vs linux"), md);
         assertTrue(md.contains("## Floors"), md);
+        assertTrue(md.contains("3 measured rounds that interleave the targets: a round is one batch of every program "
+                + "and packet of every target, the targets' order rotated from round to round"), md);
         assertTrue(md.contains("## Compile time"), md);
         assertTrue(md.contains("arm64 (unavailable: no libunicorn)"), "unavailable targets are named once: " + md);
         assertTrue(md.contains("| a | interpreter | XDP_PASS | 3,000 | ±0.5% |  | 1,000 | 2,000 | 100× |  |"), md);
@@ -130,6 +132,7 @@ class ReportTest {
         assertFalse(x86.has("ratio"), "absent values are left out, not null");
         JsonNode interp = doc.get("programs").get(0).get("runs").get(1);
         assertEquals(100.0, interp.get("ratio").asDouble(), 1e-9);
+        assertEquals(100.0, interp.get("pairedRatio").asDouble(), 1e-9, "each round (3000 - 1000) / (30 - 10), scaled alike");
         assertEquals(3, interp.get("measurement").get("ns").get("samples").size());
         assertTrue(doc.get("geomeans").isArray());
         assertEquals("BPF_PROG_LOAD", doc.get("programs").get(0).get("compile").get(0).get("what").asText());
