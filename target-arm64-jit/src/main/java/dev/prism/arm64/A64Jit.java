@@ -66,6 +66,8 @@ import java.util.TreeSet;
  *                    saved x21, x22           ← x25 (r10 of the callee)
  *   [x25 - 512, x25) the callee's BPF stack; sp = x25 - 512
  * </pre>
+ * A local call of a bare leaf of at most {@link A64Inline#INLINE_SLOTS} slots (no r6-r9 written,
+ * no r10, no calls) is instead a copy of the leaf's body, which needs none of that.
  *
  * Every {@code exit} is one {@code b} to a shared epilogue after the call stubs, as in Linux's
  * arm64 JIT: the entry's, a callee's (the same for all callees: it undoes what the stub did),
@@ -368,7 +370,12 @@ public final class A64Jit {
         /** Generated hash lookups by map index, emitted after the call stubs. */
         private final java.util.TreeMap<Integer, Label> hashLookups = new java.util.TreeMap<>();
         private final java.util.TreeMap<Integer, Label> lpmLookups = new java.util.TreeMap<>();
-        private final Label[] labels;
+        /** Each slot's label; while a function is inlined, a copy with fresh labels for its slots. */
+        private Label[] labels;
+        /** Whether the code being lowered is an inlined copy, whose offsets the previous pass did not record. */
+        private boolean inlining;
+        /** Whether this program's bare leaves may be inlined ({@link #inlineable}), once known. */
+        private Boolean inlines;
         private final Label[] stubs;
         private final TreeSet<Integer> functionStarts = new TreeSet<>();
         private final boolean tailCallable;
@@ -553,13 +560,85 @@ public final class A64Jit {
                 case Insn.Atomic at -> atomic(at);
                 case Insn.Ja j -> a.b(labels[(int) targetOf(pc, j.offset())]);
                 case Insn.Jump j -> condJump(pc, j);
-                case Insn.Call c when c.kind() == CallKind.LOCAL -> a.bl(stubs[(int) targetOf(pc, c.imm())]);
+                case Insn.Call c when c.kind() == CallKind.LOCAL -> {
+                    int t = (int) targetOf(pc, c.imm());
+                    if (inlineable(t)) {
+                        inline(t);
+                    } else {
+                        a.bl(stubs[t]);
+                    }
+                }
                 case Insn.Call c when c.kind() == CallKind.HELPER_BTF -> callHelper(pc, dev.prism.runtime.Kfuncs.byId(c.imm()).orElseThrow().slot());
                 case Insn.Call c -> helper(pc, c.imm());
                 case Insn.CallX x -> a.blr(reg(x.dst()));
                 case Insn.Exit x -> exit(pc);
                 case Insn.PacketLoad l -> packetLoad(l);
             }
+        }
+
+        /**
+         * {@return whether a call of the function at {@code t} is lowered as a copy of its body}
+         * ({@link A64Inline}): only with the verifier's bound on the frames, and as on x86-64 not
+         * where tail calls or callx make the frames dynamic
+         */
+        private boolean inlineable(int t) {
+            if (inlines == null) {
+                boolean callx = false;
+                for (int pc = 0; pc < n; pc++) {
+                    callx |= program.at(pc) instanceof Insn.CallX;
+                }
+                inlines = verified != null && !tailCallable && !callx;
+            }
+            return inlines && A64Inline.inlineable(program, t, functionEnd(t));
+        }
+
+        /** {@return one past the last slot of the function starting at {@code t}} */
+        private int functionEnd(int t) {
+            Integer next = functionStarts.higher(t);
+            return next == null ? n : next;
+        }
+
+        /**
+         * A copy of the bare leaf at {@code t} in place of its {@code bl}: its slots get fresh
+         * labels, each exit but a final one branches past the copy. Nothing of the call stub or
+         * the callee epilogue is needed ({@link A64Inline}); r1-r5 are dead after a call. Its
+         * own code stays for callbacks (bpf_loop takes its stub's address). The verifier's facts
+         * at a slot hold on every path through it, so from every call site. Its conditional jumps
+         * take the short form only when {@link #small()}, as {@link #near} says.
+         */
+        private void inline(int t) {
+            int end = functionEnd(t);
+            int last = end - 1;
+            while (program.at(last) == null) {
+                last--;
+            }
+            Label[] outer = labels;
+            labels = outer.clone();
+            for (int pc = t; pc < end; pc++) {
+                labels[pc] = new Label();
+            }
+            Label done = new Label();
+            inlining = true;
+            try {
+                for (int pc = t; pc < end; pc++) {
+                    Insn insn = program.at(pc);
+                    if (insn == null) {
+                        continue;
+                    }
+                    a.bind(labels[pc]);
+                    if (insn instanceof Insn.Exit) {
+                        if (pc != last) {
+                            a.b(done);
+                        }
+                    } else {
+                        lower(pc, insn);
+                    }
+                }
+            } finally {
+                labels = outer;
+                inlining = false;
+            }
+            a.bind(done);
         }
 
         /**
@@ -1532,8 +1611,13 @@ public final class A64Jit {
          * {@return whether a b.cond emitted now reaches {@code target}} judged by the previous pass:
          * where this b.cond would have been there (the code before it in this slot does not
          * depend on offsets) and where the target was. Distances only shrink from pass to pass.
+         * In an inlined copy neither place was recorded (start and prevStart hold the callee's
+         * own code): there, as for the shared exits, only when the previous pass's whole code fit.
          */
         private boolean near(int pc, int target) {
+            if (inlining) {
+                return small();
+            }
             if (prevStart == null) {
                 return false;
             }
