@@ -92,6 +92,11 @@ public final class X86Jit {
     private static final long EINVAL = -22;
     private static final long E2BIG = -7;
     private static final long ENOENT = -2;
+    private static final long XDP_REDIRECT = 4;
+    /** The default action's bits in bpf_redirect_map's flags. */
+    private static final long XDP_ACTION_MASK = 0x3;
+    private static final long BPF_F_BROADCAST = 1 << 3;
+    private static final long BPF_F_EXCLUDE_INGRESS = 1 << 4;
 
     private X86Jit() {
     }
@@ -586,9 +591,87 @@ public final class X86Jit {
             } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null && map.type() == MapType.LPM_TRIE
                     && map.keySize() - 4 <= LpmTrieMap.NATIVE_MAX_DATA && map.maxEntries() <= LpmTrieMap.NATIVE_MAX_ENTRIES) {
                 generatedLookup(pc, pinnedIndex(pc, Reg.R1), lpmLookups, false);
+            } else if (id == Helpers.REDIRECT_MAP && map != null && inlinedRedirectMap(pc, map)) {
+                redirectMap(pc, pinnedIndex(pc, Reg.R1), map, constant(pc, Reg.R3));
+            } else if (id == Helpers.REDIRECT && program.type() == dev.prism.program.ProgramType.XDP && constant(pc, Reg.R2) != null) {
+                redirect(constant(pc, Reg.R2));
             } else {
                 callHelper(pc, RunContext.slotOf(id));
             }
+        }
+
+        /** {@return the value the IR proves {@code r} holds on every path at {@code pc}, or null} */
+        private Long constant(int pc, Reg r) {
+            Facts f = verified.facts(pc);
+            Facts.Register v = f == null ? null : f.registers().get(r.n());
+            return v != null && v.kind() == Facts.Kind.SCALAR && v.value().isConstant() ? v.value().constantValue() : null;
+        }
+
+        /**
+         * {@return whether bpf_redirect_map at {@code pc} is lowered inline}: an XDP program, an
+         * array redirect map (its slot words: RedirectMap's table) and flags the IR knows, without
+         * the devmap broadcast bits (which the Java helper refuses as not supported)
+         */
+        private boolean inlinedRedirectMap(int pc, MapDef map) {
+            Long flags = constant(pc, Reg.R3);
+            return program.type() == dev.prism.program.ProgramType.XDP && flags != null
+                    && (map.type() == MapType.DEVMAP || map.type() == MapType.CPUMAP || map.type() == MapType.XSKMAP)
+                    && (flags & (BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS)) == 0;
+        }
+
+        /**
+         * bpf_redirect_map(map, key, flags) on an array redirect map, as the Java helper: flags
+         * other than the default action give XDP_ABORTED; an empty slot or a key past
+         * max_entries the default action (flags &amp; 3); else the slot's word, with the map's
+         * index, goes to the run context's redirect field ({@link RunContext#REDIRECT}), and
+         * XDP_REDIRECT.
+         */
+        private void redirectMap(int pc, int index, MapDef map, long flags) {
+            X86Reg r1 = X86Registers.of(Reg.R1);
+            X86Reg r2 = X86Registers.of(Reg.R2);
+            a.mov(64, SCRATCH3, X86Address.of(CONTEXT, RunContext.mapSlot(index)));
+            a.cmp(64, r1, SCRATCH3);
+            a.jcc(Condition.NE, cold(() -> mismatch(pc)));
+            long allowed = XDP_ACTION_MASK | (map.type() == MapType.DEVMAP ? BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS : 0);
+            if ((flags & ~allowed) != 0) {
+                a.xor(32, X86Reg.RAX, X86Reg.RAX); // XDP_ABORTED
+                return;
+            }
+            Label empty = new Label();
+            Label done = new Label();
+            a.mov(32, X86Reg.RAX, r2);
+            a.cmp(32, X86Reg.RAX, map.maxEntries() & 0xffff_ffffL);
+            a.jccShort(Condition.AE, empty);
+            a.shl(64, X86Reg.RAX, 3);
+            a.add(64, X86Reg.RAX, SCRATCH3);
+            a.mov(64, X86Reg.RAX, X86Address.of(X86Reg.RAX));
+            a.test(64, X86Reg.RAX, X86Reg.RAX);
+            a.jccShort(Condition.E, empty);
+            a.movabs(SCRATCH2, (long) (index + 1) << RunContext.REDIRECT_MAP_SHIFT);
+            a.or(64, X86Reg.RAX, SCRATCH2);
+            a.mov(64, X86Address.of(CONTEXT, RunContext.REDIRECT), X86Reg.RAX);
+            a.mov(32, X86Reg.RAX, XDP_REDIRECT);
+            a.jmpShort(done);
+            a.bind(empty);
+            a.mov(32, X86Reg.RAX, flags & XDP_ACTION_MASK);
+            a.bind(done);
+        }
+
+        /**
+         * bpf_redirect(ifindex, flags) in XDP with flags the IR knows, as the Java helper: any
+         * flag gives XDP_ABORTED; else the u32 ifindex goes to the run context's redirect field,
+         * and XDP_REDIRECT.
+         */
+        private void redirect(long flags) {
+            if (flags != 0) {
+                a.xor(32, X86Reg.RAX, X86Reg.RAX); // XDP_ABORTED
+                return;
+            }
+            a.mov(32, X86Reg.RAX, X86Registers.of(Reg.R1));
+            a.movabs(SCRATCH2, dev.prism.runtime.maps.RedirectMap.word(dev.prism.target.RunResult.Redirect.Kind.IFINDEX, 0));
+            a.or(64, X86Reg.RAX, SCRATCH2);
+            a.mov(64, X86Address.of(CONTEXT, RunContext.REDIRECT), X86Reg.RAX);
+            a.mov(32, X86Reg.RAX, XDP_REDIRECT);
         }
 
         /**

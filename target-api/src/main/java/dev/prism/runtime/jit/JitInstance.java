@@ -142,6 +142,8 @@ public abstract class JitInstance<C> implements Executable, dev.prism.target.Chu
                     case dev.prism.runtime.maps.LpmTrieMap l when l.nativeAddress() != 0 -> l.nativeAddress();
                     // RINGBUF: its header, which native reserve/submit code works on as Java does
                     case dev.prism.runtime.maps.RingBufMap r -> r.address();
+                    // DEVMAP, CPUMAP, XSKMAP: the slot words inlined bpf_redirect_map reads
+                    case dev.prism.runtime.maps.RedirectMap r when r.tableAddress() != 0 -> r.tableAddress();
                     case ProgArrayMap p -> (progTables[i] = arena.allocate(8L * Math.max(1, p.def().maxEntries()), 8)).address();
                     // ARRAY_OF_MAPS: slot 0's handle, so an inlined lookup is array arithmetic (8-byte stride)
                     case dev.prism.runtime.maps.MapOfMaps o when o.def().type() == dev.prism.program.MapType.ARRAY_OF_MAPS ->
@@ -658,6 +660,7 @@ public abstract class JitInstance<C> implements Executable, dev.prism.target.Chu
         hostCtx.set(ValueLayout.JAVA_INT, 24, 1); // ingress_ifindex of Linux's test run: loopback
         hostCtx.set(ValueLayout.JAVA_INT, 28, 0);
         hostCtx.set(ValueLayout.JAVA_LONG, XdpContext.HOST_FRAME, base);
+        context.set(ValueLayout.JAVA_LONG, RunContext.REDIRECT, 0);
         context.set(ValueLayout.JAVA_LONG, RunContext.PKT_START, base + xdp.data());
         context.set(ValueLayout.JAVA_LONG, RunContext.PKT_END, base + xdp.dataEnd());
     }
@@ -667,6 +670,14 @@ public abstract class JitInstance<C> implements Executable, dev.prism.target.Chu
         long base = xdp.frame().address();
         xdp.bounds(hostCtx.get(ValueLayout.JAVA_LONG, 16) - base, hostCtx.get(ValueLayout.JAVA_LONG, 0) - base,
                 hostCtx.get(ValueLayout.JAVA_LONG, 8) - base);
+        long redirect = context.get(ValueLayout.JAVA_LONG, RunContext.REDIRECT);
+        if (redirect != 0) {
+            // chosen after anything a Java helper recorded (taken over before each), so it replaces it
+            int map = (int) (redirect >>> RunContext.REDIRECT_MAP_SHIFT & 0xffff) - 1;
+            long word = redirect & ~(0xffffL << RunContext.REDIRECT_MAP_SHIFT);
+            xdp.redirect(dev.prism.runtime.maps.RedirectMap.redirect(word, map < 0 ? null : programs.get(0).maps().get(map).name()));
+            context.set(ValueLayout.JAVA_LONG, RunContext.REDIRECT, 0);
+        }
     }
 
     /** Writes the skb's data pointers and len into its context, and the packet bounds for legacy loads. */

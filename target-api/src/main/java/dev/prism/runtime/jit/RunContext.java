@@ -20,7 +20,11 @@ package dev.prism.runtime.jit;
  *                                           call and an inlined map operation: its BPF pc
  *    40     pkt start    Java               legacy packet loads: first byte (raw: mem, XDP: data)
  *    48     pkt end      Java               one past the last byte (raw: mem + len, XDP: data_end)
- *    56     (reserved)
+ *    56     redirect     code, Java         XDP: the target an inlined bpf_redirect/_map chose,
+ *                                           0 for none: a {@link dev.prism.runtime.maps.RedirectMap#word
+ *                                           slot word} | (map index + 1) &lt;&lt; 32 (0 for
+ *                                           bpf_redirect); Java takes it over before a helper
+ *                                           in Java runs and when the run ends
  *    64     helpers[256] Java               helper id -&gt; native entry (rebindable; 0 = unbound)
  *  2112     maps[n]      Java               map index -&gt; the handle {@code lddw map_idx} yields
  *                                           (ARRAY: element 0; HASH family: the table block;
@@ -38,6 +42,9 @@ public final class RunContext {
     public static final int TRAP_INFO = 32;
     public static final int PKT_START = 40;
     public static final int PKT_END = 48;
+    public static final int REDIRECT = 56;
+    /** Where the map index + 1 is in {@link #REDIRECT}. */
+    public static final int REDIRECT_MAP_SHIFT = 32;
     public static final int HELPERS = 64;
     /** Helper ids below this have a slot (Linux's ids are below 212 in 6.x). */
     public static final int HELPER_SLOTS = 256;

@@ -69,7 +69,7 @@ public final class BpfMaps {
             case RINGBUF -> new RingBufMap(def, arena);
             case PROG_ARRAY -> new ProgArrayMap(def);
             case ARRAY_OF_MAPS, HASH_OF_MAPS -> new MapOfMaps(def, arena);
-            case DEVMAP, DEVMAP_HASH, CPUMAP, XSKMAP -> new RedirectMap(def);
+            case DEVMAP, DEVMAP_HASH, CPUMAP, XSKMAP -> new RedirectMap(def, arena);
             case PERF_EVENT_ARRAY -> new PerfEventArrayMap(def);
         };
     }

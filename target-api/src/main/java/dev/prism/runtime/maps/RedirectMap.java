@@ -3,6 +3,7 @@ package dev.prism.runtime.maps;
 import dev.prism.program.MapDef;
 import dev.prism.program.MapType;
 import dev.prism.runtime.Region;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -26,7 +27,10 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * is refused: not supported. Any XSKMAP value stands for a socket.
  *
  * <p>Programs reach these maps only through {@code bpf_redirect_map}: the verifier refuses the
- * other map helpers on them. There is no off-heap layout: a redirect goes through Java.
+ * other map helpers on them. The array types (DEVMAP, CPUMAP, XSKMAP) also keep an off-heap
+ * table for JIT code, one u64 {@linkplain #word word} per slot, 0 for an empty one, written
+ * whenever a slot changes: {@link #tableAddress}. DEVMAP_HASH has none (0): its redirects go
+ * through Java.
  */
 public final class RedirectMap implements BpfMap {
     /** cpumap's largest queue size (cpu_map_update_elem: -EOVERFLOW above it). */
@@ -34,10 +38,15 @@ public final class RedirectMap implements BpfMap {
     static final int EOVERFLOW = 75;
     static final int ENODEV = 19;
 
+    /** Where in a table word the target's {@link dev.prism.target.RunResult.Redirect.Kind} is (its ordinal + 1). */
+    public static final int KIND_SHIFT = 48;
+
     private final MapDef def;
     private final Map<Long, byte[]> slots = new ConcurrentSkipListMap<>();
+    /** The array types' slot words, null for DEVMAP_HASH. */
+    private final MemorySegment table;
 
-    RedirectMap(MapDef def) {
+    RedirectMap(MapDef def, Arena arena) {
         MapType t = def.type();
         if (!t.redirect()) {
             throw new IllegalArgumentException("map " + def.name() + ": not a redirect map: " + t.id());
@@ -53,6 +62,42 @@ public final class RedirectMap implements BpfMap {
         // DEV_CREATE_FLAG_MASK, XSK map_flags, cpu_map_alloc (only BPF_F_NUMA_NODE)
         BpfMaps.requireFlags(def, t == MapType.CPUMAP ? BpfMaps.BPF_F_NUMA_NODE
                 : BpfMaps.BPF_F_NUMA_NODE | BpfMaps.BPF_F_RDONLY | BpfMaps.BPF_F_WRONLY);
+        this.table = t == MapType.DEVMAP_HASH ? null : arena.allocate(8L * def.maxEntries(), 8);
+    }
+
+    /** {@return the off-heap table's address (slot k's word at 8 * k), or 0 for DEVMAP_HASH} */
+    public long tableAddress() {
+        return table == null ? 0 : table.address();
+    }
+
+    /**
+     * {@return the word JIT code reads for a slot holding {@code target}}: the target (an ifindex,
+     * a CPU, a queue) in the low 32 bits, the kind's ordinal + 1 at {@link #KIND_SHIFT}; never 0
+     */
+    public static long word(dev.prism.target.RunResult.Redirect.Kind kind, long target) {
+        return (target & 0xffff_ffffL) | (long) (kind.ordinal() + 1) << KIND_SHIFT;
+    }
+
+    /** {@return the redirect a {@link #word} stands for, through map {@code map} (null for bpf_redirect)} */
+    public static dev.prism.target.RunResult.Redirect redirect(long word, String map) {
+        var kind = dev.prism.target.RunResult.Redirect.Kind.values()[(int) (word >>> KIND_SHIFT & 0xff) - 1];
+        return new dev.prism.target.RunResult.Redirect(kind, word & 0xffff_ffffL, map);
+    }
+
+    private dev.prism.target.RunResult.Redirect.Kind kind() {
+        return switch (def.type()) {
+            case CPUMAP -> dev.prism.target.RunResult.Redirect.Kind.CPU;
+            case XSKMAP -> dev.prism.target.RunResult.Redirect.Kind.QUEUE;
+            default -> dev.prism.target.RunResult.Redirect.Kind.IFINDEX;
+        };
+    }
+
+    /** Writes slot {@code k}'s word from what the slot now holds. */
+    private void sync(long k) {
+        if (table != null && k < def.maxEntries()) {
+            Long target = target(k);
+            table.set(ValueLayout.JAVA_LONG, 8 * k, target == null ? 0 : word(kind(), target));
+        }
     }
 
     @Override
@@ -93,6 +138,7 @@ public final class RedirectMap implements BpfMap {
             return -MapErrno.E2BIG;
         }
         byte[] old = slots.remove(k);
+        sync(k);
         return old == null && def.type() == MapType.DEVMAP_HASH ? -MapErrno.ENOENT : 0;
     }
 
@@ -139,6 +185,7 @@ public final class RedirectMap implements BpfMap {
                 }
                 if (first == 0) {
                     slots.remove(k);
+                    sync(k);
                     return 0;
                 }
             }
@@ -149,6 +196,7 @@ public final class RedirectMap implements BpfMap {
             return -MapErrno.E2BIG;
         }
         slots.put(k, value.clone());
+        sync(k);
         return 0;
     }
 
@@ -172,7 +220,7 @@ public final class RedirectMap implements BpfMap {
 
     @Override
     public void close() {
-        slots.clear();
+        slots.clear(); // the arena owns the table
     }
 
     private static long u32(byte[] key) {

@@ -26,6 +26,42 @@ class RedirectAndPerfMapsTest {
         return (RedirectMap) BpfMaps.create(MapDef.of("m", t, 4, value, max, 0), 1, arena);
     }
 
+    /** {@return slot k's word in the map's off-heap table} */
+    private static long word(RedirectMap m, long k) {
+        return java.lang.foreign.MemorySegment.ofAddress(m.tableAddress()).reinterpret(8 * (k + 1))
+                .get(java.lang.foreign.ValueLayout.JAVA_LONG, 8 * k);
+    }
+
+    /** The table JIT code reads follows every update and delete, and says what {@link RedirectMap#target} says. */
+    @Test
+    void arrayTypesKeepTheirTargetsInTheTable() {
+        java.util.Random rnd = new java.util.Random(7);
+        for (MapType t : new MapType[] {MapType.DEVMAP, MapType.CPUMAP, MapType.XSKMAP}) {
+            RedirectMap m = map(t, 4, 8);
+            assertTrue(m.tableAddress() != 0, t.id());
+            for (int step = 0; step < 500; step++) {
+                long k = rnd.nextInt(10);
+                if (rnd.nextInt(3) == 0) {
+                    m.delete(mem(arena, u32((int) k)));
+                } else {
+                    m.updateUser(u32((int) k), u32(rnd.nextInt(4) == 0 ? 0 : 1 + rnd.nextInt(100)), BpfMaps.BPF_ANY);
+                }
+                for (long s = 0; s < 8; s++) {
+                    Long target = m.target(s);
+                    long w = word(m, s);
+                    if (target == null) {
+                        assertEquals(0, w, t.id() + " slot " + s);
+                    } else {
+                        dev.prism.target.RunResult.Redirect r = RedirectMap.redirect(w, "m");
+                        assertEquals(target, r.target(), t.id() + " slot " + s);
+                        assertEquals(t == MapType.CPUMAP ? "CPU" : t == MapType.XSKMAP ? "QUEUE" : "IFINDEX", r.kind().name());
+                    }
+                }
+            }
+        }
+        assertEquals(0, map(MapType.DEVMAP_HASH, 4, 8).tableAddress(), "devmap_hash redirects go through Java");
+    }
+
     @Test
     void devmapTargetsAreTheIfindexInTheValue() {
         RedirectMap d = map(MapType.DEVMAP, 4, 4);
