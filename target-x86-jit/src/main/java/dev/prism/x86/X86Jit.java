@@ -593,6 +593,8 @@ public final class X86Jit {
                 generatedLookup(pc, pinnedIndex(pc, Reg.R1), lpmLookups, false);
             } else if (id == Helpers.REDIRECT_MAP && map != null && inlinedRedirectMap(pc, map)) {
                 redirectMap(pc, pinnedIndex(pc, Reg.R1), map, constant(pc, Reg.R3));
+            } else if (id == Helpers.REDIRECT_MAP && map == null && redirectMapsByHandle(pc)) {
+                return;
             } else if (id == Helpers.REDIRECT && program.type() == dev.prism.program.ProgramType.XDP && constant(pc, Reg.R2) != null) {
                 redirect(constant(pc, Reg.R2));
             } else {
@@ -628,17 +630,59 @@ public final class X86Jit {
          */
         private void redirectMap(int pc, int index, MapDef map, long flags) {
             X86Reg r1 = X86Registers.of(Reg.R1);
-            X86Reg r2 = X86Registers.of(Reg.R2);
             a.mov(64, SCRATCH3, X86Address.of(CONTEXT, RunContext.mapSlot(index)));
             a.cmp(64, r1, SCRATCH3);
             a.jcc(Condition.NE, cold(() -> mismatch(pc)));
+            Label done = new Label();
+            redirectMapBody(index, map, flags, done);
+            a.bind(done);
+        }
+
+        /**
+         * bpf_redirect_map where the IR does not pin the map (clang shares one call between
+         * paths that name different maps) and knows the flags: r1 is compared with the handle of
+         * each array redirect map of the program, whose body follows inline; any other map (a
+         * DEVMAP_HASH, say) takes the Java helper. {@return false, emitting nothing, when the
+         * program has no such map or the flags are unknown}
+         */
+        private boolean redirectMapsByHandle(int pc) {
+            Long flags = constant(pc, Reg.R3);
+            if (program.type() != dev.prism.program.ProgramType.XDP || flags == null) {
+                return false;
+            }
+            java.util.List<Integer> inlined = new java.util.ArrayList<>();
+            for (int i = 0; i < program.maps().size(); i++) {
+                if (inlinedRedirectMap(pc, program.maps().get(i))) {
+                    inlined.add(i);
+                }
+            }
+            if (inlined.isEmpty()) {
+                return false;
+            }
+            Label done = new Label();
+            for (int i : inlined) {
+                Label next = new Label();
+                a.mov(64, SCRATCH3, X86Address.of(CONTEXT, RunContext.mapSlot(i)));
+                a.cmp(64, X86Registers.of(Reg.R1), SCRATCH3);
+                a.jcc(Condition.NE, next);
+                redirectMapBody(i, program.maps().get(i), flags, done);
+                a.bind(next);
+            }
+            callHelper(pc, Helpers.REDIRECT_MAP);
+            a.bind(done);
+            return true;
+        }
+
+        /** The body of an inlined bpf_redirect_map on map {@code index}, whose handle is in SCRATCH3; ends at {@code done}. */
+        private void redirectMapBody(int index, MapDef map, long flags, Label done) {
+            X86Reg r2 = X86Registers.of(Reg.R2);
             long allowed = XDP_ACTION_MASK | (map.type() == MapType.DEVMAP ? BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS : 0);
             if ((flags & ~allowed) != 0) {
                 a.xor(32, X86Reg.RAX, X86Reg.RAX); // XDP_ABORTED
+                a.jmp(done);
                 return;
             }
             Label empty = new Label();
-            Label done = new Label();
             a.mov(32, X86Reg.RAX, r2);
             a.cmp(32, X86Reg.RAX, map.maxEntries() & 0xffff_ffffL);
             a.jccShort(Condition.AE, empty);
@@ -651,10 +695,10 @@ public final class X86Jit {
             a.or(64, X86Reg.RAX, SCRATCH2);
             a.mov(64, X86Address.of(CONTEXT, RunContext.REDIRECT), X86Reg.RAX);
             a.mov(32, X86Reg.RAX, XDP_REDIRECT);
-            a.jmpShort(done);
+            a.jmp(done);
             a.bind(empty);
             a.mov(32, X86Reg.RAX, flags & XDP_ACTION_MASK);
-            a.bind(done);
+            a.jmp(done);
         }
 
         /**
