@@ -60,7 +60,7 @@ import dev.prism.runtime.maps.RingBufMap;
  */
 final class A64NativeHelpers {
     static final NativeInstance.NativeHelpers HELPERS = NativeInstance.NativeHelpers.ktime(A64NativeHelpers::ktimeCode)
-            .or(NativeInstance.NativeHelpers.generated(A64NativeHelpers::code));
+            .or(NativeInstance.NativeHelpers.generated((id, type, cpu) -> code(id, type)));
 
     private static final int DATA = 0;
     private static final int DATA_END = 8;

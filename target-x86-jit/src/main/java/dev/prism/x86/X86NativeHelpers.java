@@ -19,6 +19,7 @@ import dev.prism.runtime.jit.NativeInstance;
 import dev.prism.runtime.jit.RunContext;
 import dev.prism.runtime.maps.BpfMaps;
 import dev.prism.runtime.maps.MapErrno;
+import dev.prism.runtime.maps.PerfEventArrayMap;
 import dev.prism.runtime.maps.RingBufMap;
 
 /**
@@ -52,6 +53,11 @@ final class X86NativeHelpers {
     private static final long DISCARD = 0x4000_0000L;
 
     private X86NativeHelpers() {
+    }
+
+    /** {@return helper {@code id}'s code for programs of {@code type} on CPU {@code cpu}, or null to leave it to Java} */
+    static byte[] code(int id, ProgramType type, int cpu) {
+        return id == Helpers.PERF_EVENT_OUTPUT ? (type == ProgramType.XDP ? perfEventOutput(cpu) : null) : code(id, type);
     }
 
     /** {@return helper {@code id}'s code for programs of {@code type}, or null to leave it to Java} */
@@ -360,6 +366,106 @@ final class X86NativeHelpers {
         a.ret();
         errno(a, einval, -MapErrno.EINVAL);
         errno(a, eagain, -MapErrno.EAGAIN);
+        return a.toByteArray();
+    }
+
+    /**
+     * {@code perf_event_output(ctx, map, flags, data, size)} for XDP on CPU {@code cpu}, as the
+     * Java helper and {@link PerfEventArrayMap#output}: -EINVAL for flag bits outside the slot and
+     * the packet length; -EFAULT when that length exceeds the packet; then the slot (the CPU's for
+     * BPF_F_CURRENT_CPU): -E2BIG past max_entries, -ENOENT when empty, -EOPNOTSUPP when another
+     * CPU's; under the map's lock, -ENOSPC when the records are full, else the record (the
+     * program's bytes, then the packet's) appended, 0. Registers:
+     * <pre>
+     *   rdi ctx  rsi map block  rcx data  r8 size  r10 packet bytes  rdx slot  r9 record length
+     * </pre>
+     */
+    private static byte[] perfEventOutput(int cpu) {
+        X86Assembler a = new X86Assembler();
+        Label einval = new Label();
+        Label efault = new Label();
+        Label e2big = new Label();
+        Label enoent = new Label();
+        Label eopnotsupp = new Label();
+        Label enospc = new Label();
+        Label slotChosen = new Label();
+        Label spin = new Label();
+        Label locked = new Label();
+        a.movabs(RAX, ~(PerfEventArrayMap.BPF_F_CTXLEN_MASK | PerfEventArrayMap.BPF_F_INDEX_MASK));
+        a.test(64, RDX, RAX);
+        a.jcc(Condition.NE, einval);
+        a.mov(64, R10, RDX);
+        a.shr(64, R10, 32);
+        a.and(32, R10, 0xfffff);
+        a.mov(64, RAX, X86Address.of(RDI, DATA_END));
+        a.mov(64, R11, X86Address.of(RDI, DATA));
+        a.sub(64, RAX, R11);
+        a.cmp(64, R10, RAX);
+        a.jcc(Condition.A, efault);
+        a.mov(32, RDX, RDX); // the slot: flags' low 32 bits
+        a.cmp(32, RDX, PerfEventArrayMap.BPF_F_CURRENT_CPU);
+        a.jccShort(Condition.NE, slotChosen);
+        a.mov(32, RDX, cpu);
+        a.bind(slotChosen);
+        a.mov(32, RAX, X86Address.of(RSI, PerfEventArrayMap.MAX_ENTRIES));
+        a.cmp(32, RDX, RAX);
+        a.jcc(Condition.AE, e2big);
+        a.lea(64, R11, X86Address.of(RSI, PerfEventArrayMap.OPEN));
+        a.add(64, R11, RDX);
+        a.movzx(8, R11, X86Address.of(R11));
+        a.test(32, R11, R11);
+        a.jcc(Condition.E, enoent);
+        a.cmp(32, RDX, cpu);
+        a.jcc(Condition.NE, eopnotsupp);
+        a.bind(spin);
+        a.xor(32, RAX, RAX);
+        a.mov(32, R11, 1);
+        a.lock();
+        a.cmpxchg(32, X86Address.of(RSI, PerfEventArrayMap.LOCK), R11);
+        a.jccShort(Condition.E, locked);
+        a.pause();
+        a.jmpShort(spin);
+        a.bind(locked);
+        a.lea(64, R9, X86Address.of(R8, 0));
+        a.add(64, R9, R10); // the record's length
+        a.lea(64, RAX, X86Address.of(R9, PerfEventArrayMap.RECORD_HEADER + 7));
+        a.and(64, RAX, -8); // its bytes, header included
+        a.cmp(64, X86Address.of(RSI, PerfEventArrayMap.COUNT), PerfEventArrayMap.MAX_PENDING);
+        a.jcc(Condition.AE, enospc);
+        a.mov(64, R11, X86Address.of(RSI, PerfEventArrayMap.USED));
+        a.add(64, RAX, R11);
+        a.cmp(64, RAX, PerfEventArrayMap.CAPACITY);
+        a.jcc(Condition.A, enospc);
+        a.mov(64, X86Address.of(RSI, PerfEventArrayMap.USED), RAX);
+        a.add(64, X86Address.of(RSI, PerfEventArrayMap.COUNT), 1);
+        a.mov(32, RAX, X86Address.of(RSI, PerfEventArrayMap.RECORDS));
+        a.add(64, RAX, RSI);
+        a.add(64, RAX, R11); // the record
+        a.mov(32, X86Address.of(RAX), RDX);
+        a.mov(32, X86Address.of(RAX, 4), R9);
+        a.push(RSI);
+        a.push(RDI);
+        a.lea(64, RDI, X86Address.of(RAX, PerfEventArrayMap.RECORD_HEADER));
+        a.mov(64, RSI, RCX);
+        a.mov(64, RCX, R8);
+        a.repMovsb();
+        a.mov(64, RAX, X86Address.of(X86Reg.RSP));
+        a.mov(64, RSI, X86Address.of(RAX, DATA));
+        a.mov(64, RCX, R10);
+        a.repMovsb();
+        a.pop(RDI);
+        a.pop(RSI);
+        a.mov(32, X86Address.of(RSI, PerfEventArrayMap.LOCK), 0);
+        a.xor(32, RAX, RAX);
+        a.ret();
+        a.bind(enospc);
+        a.mov(32, X86Address.of(RSI, PerfEventArrayMap.LOCK), 0);
+        errno(a, new Label(), -MapErrno.ENOSPC);
+        errno(a, einval, -MapErrno.EINVAL);
+        errno(a, efault, -14);
+        errno(a, e2big, -MapErrno.E2BIG);
+        errno(a, enoent, -MapErrno.ENOENT);
+        errno(a, eopnotsupp, -95);
         return a.toByteArray();
     }
 

@@ -144,6 +144,8 @@ public abstract class JitInstance<C> implements Executable, dev.prism.target.Chu
                     case dev.prism.runtime.maps.RingBufMap r -> r.address();
                     // DEVMAP, CPUMAP, XSKMAP: the slot words inlined bpf_redirect_map reads
                     case dev.prism.runtime.maps.RedirectMap r when r.tableAddress() != 0 -> r.tableAddress();
+                    // PERF_EVENT_ARRAY: its block of slot states and records, which native output code appends to
+                    case dev.prism.runtime.maps.PerfEventArrayMap e -> e.address();
                     case ProgArrayMap p -> (progTables[i] = arena.allocate(8L * Math.max(1, p.def().maxEntries()), 8)).address();
                     // ARRAY_OF_MAPS: slot 0's handle, so an inlined lookup is array arithmetic (8-byte stride)
                     case dev.prism.runtime.maps.MapOfMaps o when o.def().type() == dev.prism.program.MapType.ARRAY_OF_MAPS ->

@@ -76,22 +76,27 @@ public final class NativeInstance extends JitInstance<NativeInstance.Code> {
             };
         }
 
+        /** A helper's machine code for a program type and the CPU the environment names, or null. */
+        @FunctionalInterface
+        interface Code {
+            byte[] code(int id, dev.prism.program.ProgramType type, int cpu);
+        }
+
         /**
-         * {@return helpers whose code depends on neither the environment nor the instance}:
-         * {@code code} gives helper id's machine code for a program type, or null; each is made
-         * once, on first use, for the JVM's lifetime.
+         * {@return helpers whose code depends on nothing of the instance but its program type
+         * and its environment's CPU}: each is made once, on first use, for the JVM's lifetime
          */
-        static NativeHelpers generated(java.util.function.BiFunction<Integer, dev.prism.program.ProgramType, byte[]> code) {
+        static NativeHelpers generated(Code code) {
             return new NativeHelpers() {
                 private final Map<String, ExecutableMemory> made = new java.util.HashMap<>();
 
                 @Override
                 public synchronized long entry(int id, Environment env, dev.prism.program.ProgramType type) {
-                    byte[] bytes = code.apply(id, type);
+                    byte[] bytes = code.code(id, type, env.cpu());
                     if (bytes == null) {
                         return 0;
                     }
-                    return made.computeIfAbsent(id + "/" + type, k -> ExecutableMemory.of(bytes)).entry().address();
+                    return made.computeIfAbsent(id + "/" + type + "/" + env.cpu(), k -> ExecutableMemory.of(bytes)).entry().address();
                 }
             };
         }

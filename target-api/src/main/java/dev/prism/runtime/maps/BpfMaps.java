@@ -70,7 +70,7 @@ public final class BpfMaps {
             case PROG_ARRAY -> new ProgArrayMap(def);
             case ARRAY_OF_MAPS, HASH_OF_MAPS -> new MapOfMaps(def, arena);
             case DEVMAP, DEVMAP_HASH, CPUMAP, XSKMAP -> new RedirectMap(def, arena);
-            case PERF_EVENT_ARRAY -> new PerfEventArrayMap(def);
+            case PERF_EVENT_ARRAY -> new PerfEventArrayMap(def, arena);
         };
     }
 

@@ -3,11 +3,11 @@ package dev.prism.runtime.maps;
 import dev.prism.program.MapDef;
 import dev.prism.program.MapType;
 import dev.prism.runtime.Region;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * BPF_MAP_TYPE_PERF_EVENT_ARRAY (kernel/bpf/arraymap.c, kernel/trace/bpf_trace.c): slot i holds
@@ -23,10 +23,32 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  *
  * <p>User-space lookups are not supported, as in Linux (EOPNOTSUPP for fd arrays other than
  * program and map arrays): {@link #lookupUser} throws.
+ *
+ * <p>The slots' state and the waiting records are off-heap, in one block whose address is the
+ * map's handle in JIT code, so a JIT may write records as native code under the same spin lock
+ * ({@link SpinLock}) as {@link #output}:
+ * <pre>
+ *    0  u32 lock        8  u64 bytes of records     16  u64 records
+ *   24  u32 max_entries 28  u32 offset of the records
+ *   32  u8 open[max_entries] (1: the slot holds an event), padded to 8
+ *   then the records, each {u32 slot, u32 length, bytes[length]} padded to 8, at most {@link #CAPACITY} bytes
+ * </pre>
+ * A record that does not fit in {@link #CAPACITY} fails with -ENOSPC, as does one past
+ * {@link #MAX_PENDING} records.
  */
 public final class PerfEventArrayMap implements BpfMap {
     /** Records kept between drains. */
     public static final int MAX_PENDING = 1 << 16;
+    /** Bytes of records kept between drains, headers included (Prism-defined, as a perf ring's size is). */
+    public static final int CAPACITY = 4 << 20;
+    public static final int LOCK = 0;
+    public static final int USED = 8;
+    public static final int COUNT = 16;
+    public static final int MAX_ENTRIES = 24;
+    public static final int RECORDS = 28;
+    public static final int OPEN = 32;
+    /** Bytes of a record's header: slot and length. */
+    public static final int RECORD_HEADER = 8;
     static final int EOPNOTSUPP = 95;
     /** BPF_F_INDEX_MASK: the slot in the low 32 bits of the flags. */
     public static final long BPF_F_INDEX_MASK = 0xffff_ffffL;
@@ -40,10 +62,10 @@ public final class PerfEventArrayMap implements BpfMap {
     }
 
     private final MapDef def;
-    private final AtomicIntegerArray open;
-    private final List<Record> pending = new ArrayList<>();
+    private final MemorySegment block;
+    private final long records;
 
-    PerfEventArrayMap(MapDef def) {
+    PerfEventArrayMap(MapDef def, Arena arena) {
         if (def.type() != MapType.PERF_EVENT_ARRAY) {
             throw new IllegalArgumentException("map " + def.name() + ": not a perf_event_array: " + def.type().id());
         }
@@ -54,10 +76,16 @@ public final class PerfEventArrayMap implements BpfMap {
         BpfMaps.requireFlags(def, BpfMaps.BPF_F_NUMA_NODE | BpfMaps.BPF_F_ACCESS_MASK | BpfMaps.BPF_F_PRESERVE_ELEMS);
         BpfMaps.require(def, (def.flags() & (BpfMaps.BPF_F_RDONLY_PROG | BpfMaps.BPF_F_WRONLY_PROG)) == 0,
                 "map_flags BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG are not allowed for perf_event_array");
-        this.open = new AtomicIntegerArray(def.maxEntries());
-        for (int i = 0; i < def.maxEntries(); i++) {
-            open.set(i, 1);
-        }
+        this.records = OPEN + BpfMaps.round8((long) def.maxEntries());
+        this.block = arena.allocate(records + CAPACITY, 8);
+        block.set(ValueLayout.JAVA_INT, MAX_ENTRIES, def.maxEntries());
+        block.set(ValueLayout.JAVA_INT, RECORDS, (int) records);
+        block.asSlice(OPEN, def.maxEntries()).fill((byte) 1);
+    }
+
+    /** {@return the native address of the block: the map's handle in JIT code} */
+    public long address() {
+        return block.address();
     }
 
     @Override
@@ -74,7 +102,7 @@ public final class PerfEventArrayMap implements BpfMap {
      *              were checked by the caller
      * @param cpu   the CPU running the program
      */
-    public synchronized int output(long flags, int cpu, byte[] data) {
+    public int output(long flags, int cpu, byte[] data) {
         long index = flags & BPF_F_INDEX_MASK;
         if (index == BPF_F_CURRENT_CPU) {
             index = cpu;
@@ -82,24 +110,51 @@ public final class PerfEventArrayMap implements BpfMap {
         if (index >= def.maxEntries()) {
             return -MapErrno.E2BIG;
         }
-        if (open.get((int) index) == 0) {
+        if (block.get(ValueLayout.JAVA_BYTE, OPEN + index) == 0) {
             return -MapErrno.ENOENT;
         }
         if (index != cpu) {
             return -EOPNOTSUPP;
         }
-        if (pending.size() >= MAX_PENDING) {
-            return -MapErrno.ENOSPC;
+        SpinLock.lock(block, LOCK);
+        try {
+            long used = block.get(ValueLayout.JAVA_LONG, USED);
+            long count = block.get(ValueLayout.JAVA_LONG, COUNT);
+            long need = RECORD_HEADER + BpfMaps.round8((long) data.length);
+            if (count >= MAX_PENDING || used + need > CAPACITY) {
+                return -MapErrno.ENOSPC;
+            }
+            long at = records + used;
+            block.set(ValueLayout.JAVA_INT, at, (int) index);
+            block.set(ValueLayout.JAVA_INT, at + 4, data.length);
+            MemorySegment.copy(data, 0, block, ValueLayout.JAVA_BYTE, at + RECORD_HEADER, data.length);
+            block.set(ValueLayout.JAVA_LONG, USED, used + need);
+            block.set(ValueLayout.JAVA_LONG, COUNT, count + 1);
+            return 0;
+        } finally {
+            SpinLock.unlock(block, LOCK);
         }
-        pending.add(new Record((int) index, data.clone()));
-        return 0;
     }
 
     /** {@return the records written since the last drain, oldest first, removing them} */
-    public synchronized List<Record> drain() {
-        List<Record> out = List.copyOf(pending);
-        pending.clear();
-        return out;
+    public List<Record> drain() {
+        SpinLock.lock(block, LOCK);
+        try {
+            long count = block.get(ValueLayout.JAVA_LONG, COUNT);
+            List<Record> out = new ArrayList<>((int) count);
+            long at = records;
+            for (long i = 0; i < count; i++) {
+                int slot = block.get(ValueLayout.JAVA_INT, at);
+                int length = block.get(ValueLayout.JAVA_INT, at + 4);
+                out.add(new Record(slot, block.asSlice(at + RECORD_HEADER, length).toArray(ValueLayout.JAVA_BYTE)));
+                at += RECORD_HEADER + BpfMaps.round8((long) length);
+            }
+            block.set(ValueLayout.JAVA_LONG, USED, 0);
+            block.set(ValueLayout.JAVA_LONG, COUNT, 0);
+            return out;
+        } finally {
+            SpinLock.unlock(block, LOCK);
+        }
     }
 
     @Override
@@ -115,7 +170,11 @@ public final class PerfEventArrayMap implements BpfMap {
     /** Empties a slot: -E2BIG past max_entries, -ENOENT when already empty (fd_array_map_delete_elem). */
     @Override
     public int delete(MemorySegment key) {
-        return FdArrays.delete(def, key, i -> open.getAndSet(i, 0) != 0);
+        return FdArrays.delete(def, key, i -> {
+            boolean was = block.get(ValueLayout.JAVA_BYTE, OPEN + i) != 0;
+            block.set(ValueLayout.JAVA_BYTE, OPEN + i, (byte) 0);
+            return was;
+        });
     }
 
     @Override
@@ -139,7 +198,7 @@ public final class PerfEventArrayMap implements BpfMap {
         if (flags == BpfMaps.BPF_NOEXIST) {
             return -MapErrno.EEXIST;
         }
-        open.set((int) index, 1);
+        block.set(ValueLayout.JAVA_BYTE, OPEN + index, (byte) 1);
         return 0;
     }
 
@@ -154,8 +213,8 @@ public final class PerfEventArrayMap implements BpfMap {
     }
 
     @Override
-    public synchronized void close() {
-        pending.clear();
+    public void close() {
+        // the arena owns the block
     }
 
     @Override
