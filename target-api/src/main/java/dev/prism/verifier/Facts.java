@@ -19,6 +19,24 @@ import java.util.List;
  */
 public record Facts(List<Register> registers, Access access, Long divisor, Boolean branch, Long key) {
 
+    /**
+     * {@return whether a 64-bit {@code jeq/jne dst, 0} here is taken when the IR proves dst a
+     * pointer that cannot be null (an array lookup with a constant key in range, say), else null}:
+     * such an address is never 0. A 32-bit test of a pointer's low half is not decided.
+     */
+    public Boolean nullTest(dev.prism.isa.Insn.Jump j) {
+        if (j.width() != dev.prism.isa.Width.W64 || !(j.src() instanceof dev.prism.isa.Imm imm) || imm.value() != 0
+                || (j.op() != dev.prism.isa.JumpOp.JEQ && j.op() != dev.prism.isa.JumpOp.JNE)) {
+            return null;
+        }
+        Register r = registers.get(j.dst().n());
+        boolean pointer = switch (r.kind()) {
+            case MAP_VALUE, STACK, CTX, PACKET, PACKET_END, PACKET_META, RINGBUF_RECORD, MEM -> true;
+            case UNINIT, SCALAR, MAP, FUNCTION -> false;
+        };
+        return pointer && !r.maybeNull() ? j.op() == dev.prism.isa.JumpOp.JNE : null;
+    }
+
     /** What a register may hold. */
     public enum Kind {
         UNINIT, SCALAR, CTX, STACK, PACKET, PACKET_END, PACKET_META, MAP_VALUE, MAP, RINGBUF_RECORD, FUNCTION, MEM

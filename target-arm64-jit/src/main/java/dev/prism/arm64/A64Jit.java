@@ -803,6 +803,22 @@ public final class A64Jit {
             access(Access.LDR_X, TMP3, CONTEXT, RunContext.mapSlot(index));
             a.cmp(64, r1, TMP3);
             a.b(A64Cond.NE, other);
+            Long key = facts(pc).key();
+            if (key != null) {
+                // the same key on every path (Facts.key): the element's address, or null, is known now
+                long offset = (long) ((map.valueSize() + 7) & ~7) * key;
+                if (Long.compareUnsigned(key, map.maxEntries() & 0xffff_ffffL) >= 0) {
+                    a.mov(64, R0, A64Reg.XZR);
+                } else {
+                    a.movImm(64, R0, offset);
+                    a.add(64, R0, TMP3, R0);
+                }
+                a.b(done);
+                a.bind(other);
+                mismatch(pc);
+                a.bind(done);
+                return;
+            }
             a.ldr(32, R0, r2, 0);
             compareImm(32, R0, map.maxEntries() & 0xffff_ffffL);
             a.b(A64Cond.HS, none);
@@ -1493,9 +1509,11 @@ public final class A64Jit {
 
         private void condJump(int pc, Insn.Jump j) {
             Facts f = facts(pc);
-            if (f != null && f.branch() != null) {
-                // The verifier decided it: every path takes it, or none does.
-                if (f.branch()) {
+            Boolean decided = f == null ? null : f.branch() != null ? f.branch() : f.nullTest(j);
+            if (decided != null) {
+                // The verifier decided it (or proved the pointer tested against 0 non-null):
+                // every path takes it, or none does.
+                if (decided) {
                     a.b(labels[(int) targetOf(pc, j.offset())]);
                 }
                 return;

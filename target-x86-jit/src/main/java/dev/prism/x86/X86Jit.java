@@ -1437,24 +1437,6 @@ public final class X86Jit {
             }
         }
 
-        /**
-         * {@return whether a 64-bit {@code jeq/jne dst, 0} is taken when the IR proves dst a
-         * pointer that cannot be null (an array lookup with a constant key in range, a checked
-         * lookup's copy), else null}: such an address is never 0.
-         */
-        private static Boolean nonNullPointerTest(Facts f, Insn.Jump j) {
-            if (f == null || j.width() != Width.W64 || !(j.src() instanceof Imm imm) || imm.value() != 0
-                    || (j.op() != JumpOp.JEQ && j.op() != JumpOp.JNE)) {
-                return null;
-            }
-            Facts.Register r = f.registers().get(j.dst().n());
-            boolean pointer = switch (r.kind()) {
-                case MAP_VALUE, STACK, CTX, PACKET, PACKET_END, PACKET_META, RINGBUF_RECORD, MEM -> true;
-                case UNINIT, SCALAR, MAP, FUNCTION -> false;
-            };
-            return pointer && !r.maybeNull() ? j.op() == JumpOp.JNE : null;
-        }
-
         private void condJump(int pc, Insn.Jump j) {
             Facts f = verified.facts(pc);
             if (f != null && f.branch() != null) {
@@ -1464,7 +1446,7 @@ public final class X86Jit {
                 }
                 return;
             }
-            Boolean nullTest = nonNullPointerTest(f, j);
+            Boolean nullTest = f == null ? null : f.nullTest(j);
             if (nullTest != null) {
                 if (nullTest) {
                     jump(null, pc, pc + 1 + j.offset());
