@@ -66,9 +66,7 @@ class RfcSuiteTest {
     private static final int P4_SAMPLE = 4;
 
     private static List<ConformanceCase> p4Sample(List<ConformanceCase> cases) {
-        boolean nightly = "1".equals(System.getenv("PRISM_NIGHTLY")) || Boolean.getBoolean("prism.nightly");
-        int every = Integer.getInteger("prism.p4.sample", nightly ? 1 : P4_SAMPLE);
-        return java.util.stream.IntStream.range(0, cases.size()).filter(i -> i % every == 0).mapToObj(cases::get).toList();
+        return sample(cases, "prism.p4.sample", P4_SAMPLE);
     }
 
     /** The cases on a batch-loading target: prepared together when the first of them runs. */

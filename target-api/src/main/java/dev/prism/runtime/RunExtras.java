@@ -14,8 +14,7 @@ import java.util.function.ToLongFunction;
  * exist, and collecting a run's redirect target and perf event records.
  */
 public final class RunExtras {
-    /** XDP_REDIRECT. */
-    static final long XDP_REDIRECT = 4;
+    static final long XDP_REDIRECT = dev.prism.runtime.maps.RedirectMap.XDP_REDIRECT;
 
     private RunExtras() {
     }

@@ -17,12 +17,10 @@ import java.nio.charset.StandardCharsets;
 final class StandardHelpers {
     private static final long EINVAL = -22;
     private static final long XDP_ABORTED = 0;
-    private static final long XDP_REDIRECT = 4;
-    /** XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX: the default actions redirect_map may carry in flags. */
-    private static final long XDP_ACTION_MASK = 0x3;
-    /** bpf_redirect_map flags for devmaps: send to every device of the map / but not the ingress one. */
-    private static final long BPF_F_BROADCAST = 1 << 3;
-    private static final long BPF_F_EXCLUDE_INGRESS = 1 << 4;
+    private static final long XDP_REDIRECT = RedirectMap.XDP_REDIRECT;
+    private static final long XDP_ACTION_MASK = RedirectMap.XDP_ACTION_MASK;
+    private static final long BPF_F_BROADCAST = RedirectMap.BPF_F_BROADCAST;
+    private static final long BPF_F_EXCLUDE_INGRESS = RedirectMap.BPF_F_EXCLUDE_INGRESS;
     private static final long EFAULT = -14;
     /** bpf_trace_printk's output limit (BPF_TRACE_PRINTK_SIZE... the kernel formats into 1 KiB). */
     private static final int TRACE_MAX = 1024;
@@ -113,9 +111,7 @@ final class StandardHelpers {
      */
     private static long redirectMap(HelperContext c, long map, long key, long flags, long r4, long r5) {
         BpfMap m = c.map(map);
-        boolean devmap = m.def().type() == MapType.DEVMAP || m.def().type() == MapType.DEVMAP_HASH;
-        long allowed = XDP_ACTION_MASK | (devmap ? BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS : 0);
-        if ((flags & ~allowed) != 0) {
+        if ((flags & ~RedirectMap.allowedFlags(m.def().type())) != 0) {
             return XDP_ABORTED;
         }
         if ((flags & (BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS)) != 0) {

@@ -26,6 +26,7 @@ import dev.prism.runtime.Helpers;
 import dev.prism.runtime.jit.MachineCode;
 import dev.prism.runtime.jit.RunContext;
 import dev.prism.runtime.maps.LpmTrieMap;
+import dev.prism.runtime.maps.RedirectMap;
 import dev.prism.verifier.Facts;
 import dev.prism.verifier.VerifiedProgram;
 import java.util.Arrays;
@@ -92,11 +93,8 @@ public final class X86Jit {
     private static final long EINVAL = -22;
     private static final long E2BIG = -7;
     private static final long ENOENT = -2;
-    private static final long XDP_REDIRECT = 4;
-    /** The default action's bits in bpf_redirect_map's flags. */
-    private static final long XDP_ACTION_MASK = 0x3;
-    private static final long BPF_F_BROADCAST = 1 << 3;
-    private static final long BPF_F_EXCLUDE_INGRESS = 1 << 4;
+    private static final long XDP_REDIRECT = RedirectMap.XDP_REDIRECT;
+    private static final long XDP_ACTION_MASK = RedirectMap.XDP_ACTION_MASK;
 
     private X86Jit() {
     }
@@ -409,11 +407,7 @@ public final class X86Jit {
          * that constant on every path. {@return the constant, or null}
          */
         private Long foldedResult(int pc, Reg dst) {
-            if (pc + 1 >= n || jumpTargets.get(pc + 1) || verified.facts(pc + 1) == null) {
-                return null;
-            }
-            Facts.Register r = verified.facts(pc + 1).registers().get(dst.n());
-            return r.kind() == Facts.Kind.SCALAR && r.value().isConstant() ? r.value().constantValue() : null;
+            return pc + 1 >= n || jumpTargets.get(pc + 1) ? null : constant(pc + 1, dst);
         }
 
         /** {@return whether the IR proves {@code r} a scalar of at most {@code max} (unsigned) at {@code pc}} */
@@ -618,7 +612,7 @@ public final class X86Jit {
             Long flags = constant(pc, Reg.R3);
             return program.type() == dev.prism.program.ProgramType.XDP && flags != null
                     && (map.type() == MapType.DEVMAP || map.type() == MapType.CPUMAP || map.type() == MapType.XSKMAP)
-                    && (flags & (BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS)) == 0;
+                    && (flags & (RedirectMap.BPF_F_BROADCAST | RedirectMap.BPF_F_EXCLUDE_INGRESS)) == 0;
         }
 
         /**
@@ -634,7 +628,7 @@ public final class X86Jit {
             a.cmp(64, r1, SCRATCH3);
             a.jcc(Condition.NE, cold(() -> mismatch(pc)));
             Label done = new Label();
-            redirectMapBody(index, map, flags, done);
+            redirectMapBody(index, map, flags, done, true);
             a.bind(done);
         }
 
@@ -665,7 +659,7 @@ public final class X86Jit {
                 a.mov(64, SCRATCH3, X86Address.of(CONTEXT, RunContext.mapSlot(i)));
                 a.cmp(64, X86Registers.of(Reg.R1), SCRATCH3);
                 a.jcc(Condition.NE, next);
-                redirectMapBody(i, program.maps().get(i), flags, done);
+                redirectMapBody(i, program.maps().get(i), flags, done, false);
                 a.bind(next);
             }
             callHelper(pc, Helpers.REDIRECT_MAP);
@@ -673,13 +667,17 @@ public final class X86Jit {
             return true;
         }
 
-        /** The body of an inlined bpf_redirect_map on map {@code index}, whose handle is in SCRATCH3; ends at {@code done}. */
-        private void redirectMapBody(int index, MapDef map, long flags, Label done) {
+        /**
+         * The body of an inlined bpf_redirect_map on map {@code index}, whose handle is in
+         * SCRATCH3; ends at {@code done}, which follows it directly when {@code last}.
+         */
+        private void redirectMapBody(int index, MapDef map, long flags, Label done, boolean last) {
             X86Reg r2 = X86Registers.of(Reg.R2);
-            long allowed = XDP_ACTION_MASK | (map.type() == MapType.DEVMAP ? BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS : 0);
-            if ((flags & ~allowed) != 0) {
+            if ((flags & ~RedirectMap.allowedFlags(map.type())) != 0) {
                 a.xor(32, X86Reg.RAX, X86Reg.RAX); // XDP_ABORTED
-                a.jmp(done);
+                if (!last) {
+                    a.jmp(done);
+                }
                 return;
             }
             Label empty = new Label();
@@ -698,7 +696,9 @@ public final class X86Jit {
             a.jmp(done);
             a.bind(empty);
             a.mov(32, X86Reg.RAX, flags & XDP_ACTION_MASK);
-            a.jmp(done);
+            if (!last) {
+                a.jmp(done);
+            }
         }
 
         /**
@@ -712,7 +712,7 @@ public final class X86Jit {
                 return;
             }
             a.mov(32, X86Reg.RAX, X86Registers.of(Reg.R1));
-            a.movabs(SCRATCH2, dev.prism.runtime.maps.RedirectMap.word(dev.prism.target.RunResult.Redirect.Kind.IFINDEX, 0));
+            a.movabs(SCRATCH2, RedirectMap.word(dev.prism.target.RunResult.Redirect.Kind.IFINDEX, 0));
             a.or(64, X86Reg.RAX, SCRATCH2);
             a.mov(64, X86Address.of(CONTEXT, RunContext.REDIRECT), X86Reg.RAX);
             a.mov(32, X86Reg.RAX, XDP_REDIRECT);

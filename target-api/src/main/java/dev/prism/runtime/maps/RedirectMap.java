@@ -38,6 +38,20 @@ public final class RedirectMap implements BpfMap {
     static final int EOVERFLOW = 75;
     static final int ENODEV = 19;
 
+    /** XDP_REDIRECT: what bpf_redirect and a successful bpf_redirect_map return. */
+    public static final long XDP_REDIRECT = 4;
+    /** XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX: the default actions redirect_map may carry in flags. */
+    public static final long XDP_ACTION_MASK = 0x3;
+    /** bpf_redirect_map flags for devmaps: send to every device of the map / but not the ingress one. */
+    public static final long BPF_F_BROADCAST = 1 << 3;
+    public static final long BPF_F_EXCLUDE_INGRESS = 1 << 4;
+
+    /** {@return the bpf_redirect_map flags a map of {@code type} takes (__bpf_xdp_redirect_map): others give XDP_ABORTED} */
+    public static long allowedFlags(MapType type) {
+        boolean devmap = type == MapType.DEVMAP || type == MapType.DEVMAP_HASH;
+        return XDP_ACTION_MASK | (devmap ? BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS : 0);
+    }
+
     /** Where in a table word the target's {@link dev.prism.target.RunResult.Redirect.Kind} is (its ordinal + 1). */
     public static final int KIND_SHIFT = 48;
 
