@@ -94,6 +94,31 @@ public record KernelProbe(String release, boolean probed, Set<Integer> helpers, 
                 || refusalMentions(ProgType.SCHED_CLS, probe, "unknown func", "invalid func", "cannot use helper") == null;
     }
 
+    /**
+     * {@return the helpers {@code programs} call that the running kernel lacks (by {@link #get()}'s
+     * probes), ascending; empty when the probes did not run}: such programs cannot be loaded
+     * into this kernel, whatever Prism's verdict, so a differential test cannot ask it about them
+     */
+    public static Set<Integer> missingHelpers(java.util.List<dev.prism.program.Program> programs) {
+        KernelProbe k = get();
+        Set<Integer> missing = new TreeSet<>();
+        for (dev.prism.program.Program p : programs) {
+            for (int pc = 0; pc < p.length(); pc++) {
+                if (p.at(pc) instanceof Insn.Call c && c.kind() == CallKind.HELPER && c.imm() < Helpers.PRISM_BASE
+                        && Helpers.proto(c.imm()).isPresent() && k.probed() && !k.helpers().contains(c.imm())) {
+                    missing.add(c.imm());
+                }
+            }
+        }
+        return missing;
+    }
+
+    /** {@return why this kernel cannot run programs calling {@code helpers}: "kernel R lacks bpf_x (id N), ..."} */
+    public static String lacking(Set<Integer> helpers) {
+        return "kernel " + get().release() + " lacks " + String.join(", ", helpers.stream()
+                .map(id -> "bpf_" + Helpers.proto(id).map(HelperProto::name).orElse("?") + " (helper " + id + ")").toList());
+    }
+
     private static Insn mov0() {
         return new Insn.Alu(AluOp.MOV, Width.W64, Reg.R0, new Imm(0));
     }
