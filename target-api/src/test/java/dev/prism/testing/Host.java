@@ -31,6 +31,15 @@ public final class Host {
         Assumptions.abort(message);
     }
 
+    /**
+     * Skips the test because the running kernel was built without {@code what} (it refuses it
+     * by name, e.g. "program of this type cannot use helper"): not a tool the set-up can
+     * install, so it is skipped with the reason even when {@code PRISM_REQUIRE} is "all".
+     */
+    public static void kernelLacks(String what, String reason) {
+        Assumptions.abort("the running kernel lacks " + what + ": " + reason);
+    }
+
     /** {@return whether an executable named {@code tool} is on PATH} */
     public static boolean onPath(String tool) {
         String path = System.getenv().getOrDefault("PATH", "");
