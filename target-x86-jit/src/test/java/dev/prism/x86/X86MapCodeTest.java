@@ -250,7 +250,7 @@ class X86MapCodeTest {
         }
     }
 
-    private static byte[][] hashCollision(int ks, Random rnd) {
+    static byte[][] hashCollision(int ks, Random rnd) {
         Map<Integer, byte[]> seen = new java.util.HashMap<>();
         for (int tries = 0; tries < 4_000_000; tries++) {
             byte[] k = new byte[ks];

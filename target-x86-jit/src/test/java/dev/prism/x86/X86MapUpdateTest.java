@@ -27,6 +27,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -114,7 +115,7 @@ class X86MapUpdateTest {
                 i++;
                 tests.add(DynamicTest.dynamicTest(f + " key " + ks + " value " + vs + " max " + max
                         + (blockAtEnd ? " (map before a guard page)" : " (map after a guard page)"),
-                        () -> twin(f, ks, vs, max, seed, 200 + 4 * max, blockAtEnd)));
+                        () -> twin(f, ks, vs, max, seed, 150 + 3 * max, blockAtEnd)));
             }
         }
         return tests.stream();
@@ -132,26 +133,30 @@ class X86MapUpdateTest {
             Twins t = new Twins(a, b, l);
             List<byte[]> pool = keyPool(rnd, ks, max + 2 + max / 2);
             int[] outcomes = new int[8];
+            // Every key of the pool once, through both sides: the map fills, and then refuses
+            // (E2BIG) or evicts; the random operations that follow keep it near full.
+            List<byte[]> order = new ArrayList<>(pool);
+            Collections.shuffle(order, rnd);
+            for (byte[] k : order) {
+                byte[] v = new byte[vs];
+                rnd.nextBytes(v);
+                outcomes[outcome(t.update(nat, key, value, k, v, BpfMaps.BPF_ANY, rnd.nextInt(f.cpus)))]++;
+            }
             for (int op = 0; op < ops; op++) {
                 byte[] k = pool.get(rnd.nextInt(pool.size()));
-                key.set(k, rnd.nextBoolean());
                 int kind = rnd.nextInt(100);
                 if (kind < 62) {
                     long flags = randomFlags(rnd);
                     long cpu = f.perCpu() && rnd.nextInt(12) == 0 ? badCpu(rnd, f.cpus) : rnd.nextInt(f.cpus);
                     byte[] v = new byte[vs];
                     rnd.nextBytes(v);
-                    value.set(v, rnd.nextBoolean());
-                    String what = "update " + HEX.formatHex(k) + " flags 0x" + Long.toHexString(flags) + " cpu " + cpu;
-                    long want = f.perCpu() && (cpu < 0 || cpu >= f.cpus)
-                            ? EINVAL : a.update(key.segment, value.segment, flags, (int) cpu);
-                    long got = nat.call(b.address(), key.segment.address(), value.segment.address(), flags, cpu);
-                    t.log(what + " -> " + got);
-                    assertEquals(want, got, t.history("return code of " + what));
-                    assertEquals(0, t.lockB(), t.history("lock word after " + what));
+                    long got = t.update(nat, key, rnd.nextBoolean(), value, rnd.nextBoolean(), k, v, flags, cpu);
                     outcomes[outcome(got)]++;
-                } else if (kind < (op < ops / 2 ? 97 : 85)) {
-                    // Few deletes in the first half, so that the map fills up.
+                    // (Twins.update compared the blocks.)
+                    continue;
+                }
+                key.set(k, rnd.nextBoolean());
+                if (kind < 85) {
                     int cpu = rnd.nextInt(f.cpus);
                     long la = a.lookup(key.segment, cpu);
                     long lb = b.lookup(key.segment, cpu);
@@ -343,6 +348,83 @@ class X86MapUpdateTest {
         return out;
     }
 
+    // ---------------------------------------------------------------- equal hashes
+
+    /**
+     * Two keys with the same 32-bit hash are different keys: BPF_NOEXIST inserts the second,
+     * BPF_EXIST refuses it until then, and replacing one leaves the other's value alone.
+     */
+    @Test
+    void fullHashCollisions() {
+        for (int ks : new int[] {4, 5, 8, 12, 24}) {
+            byte[][] pair = X86MapCodeTest.hashCollision(ks, new Random(ks));
+            for (Flavour f : FLAVOURS) {
+                MapDef def = MapDef.of("m", f.type, ks, 12, 8, 0);
+                HashLayout l = HashLayout.of(def, f.cpus);
+                try (Arena arena = Arena.ofConfined(); NativeUpdate nat = new NativeUpdate(l);
+                        GuardedKey key = new GuardedKey(ks); GuardedKey value = new GuardedKey(12)) {
+                    Twins t = new Twins(newMap(def, f.cpus, arena), newMap(def, f.cpus, arena), l);
+                    long[][] steps = {{0, BpfMaps.BPF_NOEXIST}, {1, BpfMaps.BPF_EXIST}, {1, BpfMaps.BPF_NOEXIST},
+                        {1, BpfMaps.BPF_NOEXIST}, {0, BpfMaps.BPF_EXIST}, {1, BpfMaps.BPF_ANY}};
+                    long[] want = {0, ENOENT, 0, EEXIST, 0, 0};
+                    for (int s = 0; s < steps.length; s++) {
+                        long got = t.update(nat, key, value, pair[(int) steps[s][0]], bytes(12, s * 16), steps[s][1],
+                                f.cpus - 1);
+                        assertEquals(want[s], got, t.history("step " + s + ", " + f));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Key comparison at every byte of every key size: entry A's hash word is forged (in both
+     * maps alike) to the hash of B, a key that differs from A in one byte; BPF_NOEXIST of B
+     * walks onto A's entry with an equal hash, and only that byte tells the keys apart.
+     */
+    @Test
+    void keysDifferingInOneByte() {
+        int[] sizes = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 23, 24, 25, 33, 40, 64, 65, 100};
+        Random rnd = new Random(77);
+        int forged = 0;
+        for (int ks : sizes) {
+            Flavour f = FLAVOURS[ks % FLAVOURS.length];
+            MapDef def = MapDef.of("m", f.type, ks, 8, 2, 0);
+            HashLayout l = HashLayout.of(def, f.cpus);
+            try (Arena arena = Arena.ofConfined(); NativeUpdate nat = new NativeUpdate(l);
+                    GuardedKey key = new GuardedKey(ks); GuardedKey value = new GuardedKey(8)) {
+                for (int at = 0; at < ks; at++) {
+                    byte[] a = new byte[ks];
+                    rnd.nextBytes(a);
+                    int ha = HashTableMap.hash(MemorySegment.ofArray(a), ks);
+                    // B differs from A in byte `at` only; its hash must name A's bucket (mask 1).
+                    byte[] b = null;
+                    for (int bit = 0; bit < 8 && b == null; bit++) {
+                        byte[] c = a.clone();
+                        c[at] ^= (byte) (1 << bit);
+                        if (((HashTableMap.hash(MemorySegment.ofArray(c), ks) ^ ha) & l.mask()) == 0) {
+                            b = c;
+                        }
+                    }
+                    if (b == null) {
+                        continue;
+                    }
+                    Twins t = new Twins(newMap(def, f.cpus, arena), newMap(def, f.cpus, arena), l);
+                    assertEquals(0, t.update(nat, key, value, a, bytes(8, 1), BpfMaps.BPF_ANY, 0));
+                    int hb = HashTableMap.hash(MemorySegment.ofArray(b), ks);
+                    // A is entry 1 in both maps.
+                    for (MemorySegment s : new MemorySegment[] {t.sa, t.sb}) {
+                        s.set(INT, l.entriesOffset() + HashTableMap.ENT_HASH, hb);
+                    }
+                    long got = t.update(nat, key, value, b, bytes(8, 2), BpfMaps.BPF_NOEXIST, 0);
+                    assertEquals(0, got, t.history(f + " key " + ks + ": keys differing in byte " + at + " only"));
+                    forged++;
+                }
+            }
+        }
+        assertTrue(forged > 300, "only " + forged + " forged pairs");
+    }
+
     // ---------------------------------------------------------------- bounds
 
     /**
@@ -356,39 +438,43 @@ class X86MapUpdateTest {
         int i = 0;
         for (int vs = 1; vs <= 64; vs++) {
             for (int j = 0; j < 2; j++, i++) {
-                int ks = KEY_SIZES[i % KEY_SIZES.length];
-                Flavour f = FLAVOURS[i % FLAVOURS.length];
-                MapDef def = MapDef.of("m", f.type, ks, vs, 2, 0);
-                HashLayout l = HashLayout.of(def, f.cpus);
-                try (Arena arena = Arena.ofConfined(); GuardedArena guarded = new GuardedArena(j == 0);
-                        NativeUpdate nat = new NativeUpdate(l); GuardedKey key = new GuardedKey(ks);
-                        GuardedKey value = new GuardedKey(vs)) {
-                    HashTableMap a = newMap(def, f.cpus, arena);
-                    HashTableMap b = newMap(def, f.cpus, guarded);
-                    Twins t = new Twins(a, b, l);
-                    Random rnd = new Random(vs * 31 + j);
-                    List<byte[]> keys = keyPool(rnd, ks, 3);
-                    long[][] steps = {{0, 0}, {0, 0}, {1, 1}, {0, 2}, {2, 1}, {0, 1}};
-                    int n = 0;
-                    for (long[] s : steps) {
-                        for (int place = 0; place < 4; place++) {
-                            byte[] k = keys.get((int) s[1] % keys.size());
-                            byte[] v = new byte[vs];
-                            rnd.nextBytes(v);
-                            key.set(k, (place & 1) == 0);
-                            value.set(v, (place & 2) == 0);
-                            int cpu = f.cpus - 1;
-                            int want = a.update(key.segment, value.segment, s[0], cpu);
-                            long got = nat.call(b.address(), key.segment.address(), value.segment.address(), s[0], cpu);
-                            t.log(f + " key " + ks + " value " + vs + ": update " + HEX.formatHex(k) + " flags " + s[0]
-                                    + " key " + ((place & 1) == 0 ? "at page end" : "at page start")
-                                    + ", value " + ((place & 2) == 0 ? "at page end" : "at page start") + " -> " + got);
-                            assertEquals(want, got, t.history("return code"));
-                            t.assertSame();
-                            n++;
-                        }
-                    }
-                    assertEquals(24, n);
+                bounds(FLAVOURS[i % FLAVOURS.length], KEY_SIZES[i % KEY_SIZES.length], vs, j == 0, vs * 31 + j);
+            }
+        }
+        // Keys up to the 512-byte limit, and values larger than a per-CPU one may be.
+        int[][] large = {{100, 8}, {255, 3}, {512, 1}, {512, 64}, {6, 100}, {3, 1000}, {129, 4096}};
+        for (int[] kv : large) {
+            for (int j = 0; j < 4; j++, i++) {
+                Flavour f = FLAVOURS[j];
+                if (!f.perCpu() || kv[1] <= 64) {
+                    bounds(f, kv[0], kv[1], (j & 1) == 0, i);
+                }
+            }
+        }
+    }
+
+    /**
+     * One map of {@code f}, key size {@code ks}, value size {@code vs} and max_entries 2 against
+     * a guard page, and a twin in ordinary memory: inserts, replacements and refused inserts
+     * with the key and the value each at a page's end and at a page's start.
+     */
+    private static void bounds(Flavour f, int ks, int vs, boolean blockAtEnd, long seed) {
+        MapDef def = MapDef.of("m", f.type, ks, vs, 2, 0);
+        HashLayout l = HashLayout.of(def, f.cpus);
+        try (Arena arena = Arena.ofConfined(); GuardedArena guarded = new GuardedArena(blockAtEnd);
+                NativeUpdate nat = new NativeUpdate(l); GuardedKey key = new GuardedKey(ks);
+                GuardedKey value = new GuardedKey(vs)) {
+            Twins t = new Twins(newMap(def, f.cpus, arena), newMap(def, f.cpus, guarded), l);
+            Random rnd = new Random(seed);
+            List<byte[]> keys = keyPool(rnd, ks, 3);
+            // {flags, key}: insert, replace, NOEXIST insert, a third key (full), EXIST, ANY.
+            long[][] steps = {{0, 0}, {0, 0}, {1, 1}, {0, 2}, {2, 1}, {0, 1}};
+            for (long[] s : steps) {
+                for (int place = 0; place < 4; place++) {
+                    byte[] v = new byte[vs];
+                    rnd.nextBytes(v);
+                    t.update(nat, key, (place & 1) == 0, value, (place & 2) == 0, keys.get((int) s[1]), v, s[0],
+                            f.cpus - 1);
                 }
             }
         }
@@ -717,6 +803,32 @@ class X86MapUpdateTest {
             if (recent.size() > 12) {
                 recent.removeFirst();
             }
+        }
+
+        /**
+         * One update of {@code k} to {@code v}: Java's on A, the generated one on B, with the
+         * key and value placed at the end (or start) of their pages; the return codes, the lock
+         * word and the blocks must agree. {@return the native result}
+         */
+        long update(NativeUpdate nat, GuardedKey key, boolean keyAtEnd, GuardedKey value, boolean valueAtEnd,
+                byte[] k, byte[] v, long flags, long cpu) {
+            key.set(k, keyAtEnd);
+            value.set(v, valueAtEnd);
+            String what = "update " + HEX.formatHex(k) + " flags 0x" + Long.toHexString(flags) + " cpu " + cpu
+                    + " (key at page " + (keyAtEnd ? "end" : "start") + ", value at page "
+                    + (valueAtEnd ? "end" : "start") + ")";
+            long want = l.perCpu() && (cpu < 0 || cpu >= l.cpus())
+                    ? EINVAL : a.update(key.segment, value.segment, flags, (int) cpu);
+            long got = nat.call(b.address(), key.segment.address(), value.segment.address(), flags, cpu);
+            log(what + " -> " + got);
+            assertEquals(want, got, history("return code of " + what));
+            assertEquals(0, lockB(), history("lock word after " + what));
+            assertSame();
+            return got;
+        }
+
+        long update(NativeUpdate nat, GuardedKey key, GuardedKey value, byte[] k, byte[] v, long flags, long cpu) {
+            return update(nat, key, (ops & 1) == 0, value, (ops & 2) == 0, k, v, flags, cpu);
         }
 
         int lockB() {
