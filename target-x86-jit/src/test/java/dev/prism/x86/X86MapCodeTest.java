@@ -250,7 +250,7 @@ class X86MapCodeTest {
         }
     }
 
-    private static byte[][] hashCollision(int ks, Random rnd) {
+    static byte[][] hashCollision(int ks, Random rnd) {
         Map<Integer, byte[]> seen = new java.util.HashMap<>();
         for (int tries = 0; tries < 4_000_000; tries++) {
             byte[] k = new byte[ks];
@@ -663,8 +663,10 @@ class X86MapCodeTest {
     }
 
     /**
-     * Three pages mapped PROT_NONE / read-write / PROT_NONE: a key is placed either against
-     * the end of the middle page or at its start, so a read past either end of the key faults.
+     * Pages mapped PROT_NONE / read-write (as many as {@code size} needs) / PROT_NONE: a key
+     * (or any other bytes: X86MapUpdateTest also puts values and whole maps here) is placed
+     * either against the end of the read-write pages or at their start, so an access past
+     * either end faults.
      */
     static final class GuardedKey implements AutoCloseable {
         private static final Linker LINKER = Linker.nativeLinker();
@@ -681,8 +683,10 @@ class X86MapCodeTest {
         private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
 
         private final long page;
+        /** Read-write pages between the guards. */
+        private final long middle;
         private final MemorySegment mapping;
-        private final int size;
+        private final long size;
         /** The key's current place: {@code size} bytes at the middle page's start or end. */
         MemorySegment segment;
 
@@ -690,34 +694,41 @@ class X86MapCodeTest {
             return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), d);
         }
 
-        GuardedKey(int size) {
+        GuardedKey(long size) {
             this.size = size;
             try {
                 page = (int) PAGESIZE.invokeExact();
-                MemorySegment m = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, 3 * page, PROT_RW,
+                middle = Math.max(1, (size + page - 1) / page);
+                MemorySegment m = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, (middle + 2) * page, PROT_RW,
                         MAP_PRIVATE_ANONYMOUS, -1, 0L);
                 if (m.address() == -1L) {
                     throw new IllegalStateException("mmap failed");
                 }
-                mapping = m.reinterpret(3 * page);
+                mapping = m.reinterpret((middle + 2) * page);
                 assertEquals(0, (int) MPROTECT.invokeExact(mapping, page, PROT_NONE));
-                assertEquals(0, (int) MPROTECT.invokeExact(mapping.asSlice(2 * page), page, PROT_NONE));
+                assertEquals(0, (int) MPROTECT.invokeExact(mapping.asSlice((middle + 1) * page), page, PROT_NONE));
             } catch (Throwable t) {
                 throw new AssertionError(t);
             }
-            segment = mapping.asSlice(2 * page - size, size);
+            segment = place(true);
         }
 
-        /** Places {@code key} against the middle page's end, or at its start. */
+        /** Places {@code key} against the read-write pages' end, or at their start. */
         void set(byte[] key, boolean atEnd) {
-            segment = mapping.asSlice(atEnd ? 2 * page - size : page, size);
-            MemorySegment.copy(key, 0, segment, ValueLayout.JAVA_BYTE, 0, size);
+            place(atEnd);
+            MemorySegment.copy(key, 0, segment, ValueLayout.JAVA_BYTE, 0, (int) size);
+        }
+
+        /** {@return the {@code size} bytes against the read-write pages' end, or at their start}, now {@link #segment} */
+        MemorySegment place(boolean atEnd) {
+            segment = mapping.asSlice(atEnd ? (middle + 1) * page - size : page, size);
+            return segment;
         }
 
         @Override
         public void close() {
             try {
-                int r = (int) MUNMAP.invokeExact(mapping, 3 * page);
+                int r = (int) MUNMAP.invokeExact(mapping, (middle + 2) * page);
                 assertEquals(0, r);
             } catch (Throwable t) {
                 throw new AssertionError(t);
