@@ -16,8 +16,13 @@ import java.util.List;
  * @param key           for bpf_map_lookup_elem on a map with 4-byte keys: the key it reads from
  *                      the stack when it is the same constant on every path, else null (a
  *                      backend may then compute an array element's address at compile time)
+ * @param maps          for bpf_map_lookup_elem, bpf_map_update_elem and bpf_map_delete_elem: the
+ *                      program maps r1 may be on some path, ascending (an inner map from a
+ *                      map-in-map lookup counts as every program map that fits its template),
+ *                      else null. When r1's register fact names no one map, a backend may still
+ *                      dispatch on these maps' handles.
  */
-public record Facts(List<Register> registers, Access access, Long divisor, Boolean branch, Long key) {
+public record Facts(List<Register> registers, Access access, Long divisor, Boolean branch, Long key, List<Integer> maps) {
 
     /**
      * {@return whether a 64-bit {@code jeq/jne dst, 0} here is taken when the IR proves dst a

@@ -26,6 +26,7 @@ final class HelperCheck {
         switch (id) {
             case Helpers.MAP_LOOKUP_ELEM, Helpers.MAP_UPDATE_ELEM, Helpers.MAP_DELETE_ELEM -> {
                 MapDef m = map(v, pc, a[0], name, "r1");
+                v.callMap(pc, ((Value.Ptr) a[0]).map());
                 if (m.type() == MapType.RINGBUF || m.type() == MapType.PROG_ARRAY) {
                     throw v.rejectAt(pc, "helper argument mismatch", name + " cannot take map " + m.name() + " of type " + m.type().id());
                 }

@@ -186,6 +186,8 @@ public final class Verifier {
     /** Map lookups whose 4-byte key was the same constant on every path so far, by pc. */
     private final Map<Integer, Long> lookupKeys = new HashMap<>();
     private final java.util.Set<Integer> nonConstantKey = new java.util.HashSet<>();
+    /** Map lookups, updates and deletes: the maps ({@link #maps} indices, templates included) r1 named on some path, by pc. */
+    private final Map<Integer, java.util.BitSet> callMaps = new HashMap<>();
     private final Set<Integer> nonConstantDivisor = new HashSet<>();
     private final byte[] branches; // bit 1: taken seen, bit 2: fallthrough seen
     private final Value[] immediates;
@@ -1990,6 +1992,42 @@ public final class Verifier {
         }
     }
 
+    /** Records that the map helper call at {@code pc} takes map {@code map} ({@link #maps} index) in r1 on this path. */
+    void callMap(int pc, int map) {
+        callMaps.computeIfAbsent(pc, k -> new java.util.BitSet()).set(map);
+    }
+
+    /**
+     * {@return the program maps a map helper call may take, ascending}: those r1 named, an inner
+     * map template standing for every program map that fits it (an inner map is always one of
+     * the object's maps: MapOfMaps takes them from its map list)
+     */
+    private Map<Integer, List<Integer>> callMapCandidates() {
+        List<MapDef> programMaps = program.maps();
+        Map<Integer, List<Integer>> out = new HashMap<>();
+        callMaps.forEach((pc, named) -> {
+            java.util.BitSet all = new java.util.BitSet();
+            named.stream().forEach(m -> {
+                if (m < programMaps.size()) {
+                    all.set(m);
+                    return;
+                }
+                for (int outer = 0; outer < innerOf.length; outer++) {
+                    if (innerOf[outer] == m) {
+                        MapDef.Inner inner = programMaps.get(outer).inner();
+                        for (int j = 0; j < programMaps.size(); j++) {
+                            if (inner.mismatch(programMaps.get(j)) == null) {
+                                all.set(j);
+                            }
+                        }
+                    }
+                }
+            });
+            out.put(pc, all.stream().boxed().toList());
+        });
+        return Map.copyOf(out);
+    }
+
     Long stackConstant(State s, Value v, int size) {
         if (v instanceof Value.Ptr p && p.kind() == Value.Kind.STACK && !p.hasVar()) {
             int i = Frame.index(p.fixed());
@@ -2052,6 +2090,7 @@ public final class Verifier {
         byte[] branch = branches;
         Map<Integer, Long> divisor = Map.copyOf(divisors);
         Map<Integer, Long> keys = Map.copyOf(lookupKeys);
+        Map<Integer, List<Integer>> mapsAt = callMapCandidates();
         IntFunction<String> perPc = pc -> regs[pc] == null ? "" : describeRegs(regs[pc]);
         IntFunction<Facts> facts = pc -> {
             if (regs[pc] == null) {
@@ -2059,7 +2098,7 @@ public final class Verifier {
             }
             Boolean decided = branch[pc] == 0 || branch[pc] == 3 ? null : branch[pc] == 1;
             return new Facts(Facts.registers(regs[pc], innerOf.length), Facts.programMap(access[pc], innerOf.length),
-                    divisor.get(pc), decided, keys.get(pc));
+                    divisor.get(pc), decided, keys.get(pc), mapsAt.get(pc));
         };
         return new VerifiedProgram(new VerifiedProgram.Token(), program, cfg, code.length, perPc, facts, tripCounts, frameDepth,
                 requires, new VerifiedProgram.Stats(processed, statesStored, nanos, executedBound), memSize);

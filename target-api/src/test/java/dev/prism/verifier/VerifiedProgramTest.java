@@ -62,6 +62,62 @@ class VerifiedProgramTest {
     }
 
     @Test
+    void mapCallsListTheMapsR1MayBe() {
+        // maps: 0 and 1 hashes of one shape (sizes differ), 2 an array, 3 an array of maps whose
+        // template fits 0 and 1 (a hash's max_entries may differ from the template's) but not 2
+        var template = dev.prism.program.MapDef.of("t", dev.prism.program.MapType.HASH, 8, 8, 16, 0);
+        java.util.List<dev.prism.program.MapDef> maps = java.util.List.of(
+                dev.prism.program.MapDef.of("h0", dev.prism.program.MapType.HASH, 8, 8, 16, 0),
+                dev.prism.program.MapDef.of("h1", dev.prism.program.MapType.HASH, 8, 8, 64, 0),
+                dev.prism.program.MapDef.of("a", dev.prism.program.MapType.ARRAY, 4, 8, 4, 0),
+                dev.prism.program.MapDef.ofMaps("outer", dev.prism.program.MapType.ARRAY_OF_MAPS, 4, 4, 0,
+                        new dev.prism.program.MapDef.Inner(template, new java.util.TreeMap<>())));
+        Program p = Program.builder("m", ProgramType.XDP, Assembler.assemble("""
+                stdw [%r10-8], 0
+                ldxw %r6, [%r1+0]
+                lddw %r1, map_idx 0
+                jeq %r6, 0, picked
+                lddw %r1, map_idx 1
+                picked:
+                mov %r2, %r10
+                add %r2, -8
+                call 1
+                stw [%r10-12], 0
+                lddw %r1, map_idx 3
+                mov %r2, %r10
+                add %r2, -12
+                call 1
+                jeq %r0, 0, out
+                mov %r1, %r0
+                mov %r2, %r10
+                add %r2, -8
+                mov %r3, %r10
+                add %r3, -8
+                mov %r4, 0
+                call 2
+                lddw %r1, map_idx 2
+                mov %r2, %r10
+                add %r2, -12
+                call 1
+                out:
+                mov %r0, 2
+                exit
+                """)).maps(maps).build();
+        VerifiedProgram v = Verifier.verify(p, Profile.LINUX);
+        java.util.Map<Integer, java.util.List<Integer>> calls = new java.util.TreeMap<>();
+        for (int pc = 0; pc < p.length(); pc++) {
+            if (p.at(pc) instanceof dev.prism.isa.Insn.Call && v.facts(pc) != null) {
+                calls.put(pc, v.facts(pc).maps());
+            }
+        }
+        // the calls' pcs (lddw takes two slots): 9, 15, 23, 28
+        assertEquals(java.util.Map.of(9, java.util.List.of(0, 1), 15, java.util.List.of(3), 23, java.util.List.of(0, 1),
+                28, java.util.List.of(2)), calls);
+        assertNull(v.facts(8).maps(), "not a call");
+        assertEquals(Facts.Kind.UNINIT, v.facts(9).registers().get(1).kind(), "r1 itself names no one map");
+    }
+
+    @Test
     void rejectionsNameThePcAndTheSourceLineWhenKnown() {
         VerificationException e = assertThrows(VerificationException.class, () -> verify(PROGRAM.replace("[%r2+16]", "[%r2+17]")));
         assertEquals("5: invalid packet access (off=17 size=4 (proven range 0..20))", e.getMessage());

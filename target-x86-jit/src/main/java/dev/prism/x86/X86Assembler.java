@@ -687,6 +687,16 @@ public final class X86Assembler {
         aluMem(Alu.ADD, size, dst, imm);
     }
 
+    /** SUB r/m, imm with a memory operand (0x83 /5 ib, 0x81 /5 id). @param size 32 or 64 */
+    public void sub(int size, X86Address dst, long imm) {
+        aluMem(Alu.SUB, size, dst, imm);
+    }
+
+    /** CMP r/m, r with a memory operand (0x39 /r): flags of {@code [dst] - src}. @param size 32 or 64 */
+    public void cmp(int size, X86Address dst, X86Reg src) {
+        alu(Alu.CMP, size, dst, src);
+    }
+
     private void aluMem(Alu op, int size, X86Address dst, long imm) {
         checkSize(size, 32, 64);
         int imm32 = size == 64 ? checkImm32Signed(imm) : checkImm32(imm);

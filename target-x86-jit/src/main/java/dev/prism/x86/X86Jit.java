@@ -25,6 +25,7 @@ import dev.prism.runtime.HelperTable;
 import dev.prism.runtime.Helpers;
 import dev.prism.runtime.jit.MachineCode;
 import dev.prism.runtime.jit.RunContext;
+import dev.prism.runtime.maps.HashLayout;
 import dev.prism.runtime.maps.LpmTrieMap;
 import dev.prism.runtime.maps.RedirectMap;
 import dev.prism.verifier.Facts;
@@ -201,8 +202,10 @@ public final class X86Jit {
         private final java.util.List<Runnable> cold = new java.util.ArrayList<>();
         private final Label mapMismatch = new Label();
         private boolean usesMapMismatch;
-        /** Generated hash lookups by map index, emitted after the code. */
-        private final java.util.TreeMap<Integer, Label> hashLookups = new java.util.TreeMap<>();
+        /** Generated hash lookups and updates by layout (maps of one shape share them), emitted after the code. */
+        private final java.util.Map<HashLayout, Label> hashLookups = new java.util.LinkedHashMap<>();
+        private final java.util.Map<HashLayout, Label> hashUpdates = new java.util.LinkedHashMap<>();
+        /** Generated LPM lookups by map index. */
         private final java.util.TreeMap<Integer, Label> lpmLookups = new java.util.TreeMap<>();
         /** Slots some jump, call or code address leads to: where facts join paths. */
         private final java.util.BitSet jumpTargets = new java.util.BitSet();
@@ -270,9 +273,13 @@ public final class X86Jit {
             for (Runnable c : cold) {
                 c.run();
             }
-            hashLookups.forEach((index, label) -> {
+            hashLookups.forEach((layout, label) -> {
                 a.bind(label);
-                X86MapCode.emitLookup(a, dev.prism.runtime.maps.HashLayout.of(program.maps().get(index), 1));
+                X86MapCode.emitLookup(a, layout);
+            });
+            hashUpdates.forEach((layout, label) -> {
+                a.bind(label);
+                X86MapCode.emitUpdate(a, layout);
             });
             lpmLookups.forEach((index, label) -> {
                 MapDef m = program.maps().get(index);
@@ -579,12 +586,15 @@ public final class X86Jit {
                 arrayLookup(pc, pinnedIndex(pc, Reg.R1), map);
             } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null && map.type() == MapType.ARRAY_OF_MAPS) {
                 arrayOfMapsLookup(pc, pinnedIndex(pc, Reg.R1), map);
-            } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null && (map.type() == MapType.HASH
-                    || map.type() == MapType.LRU_HASH || map.type() == MapType.PERCPU_HASH)) {
-                generatedLookup(pc, pinnedIndex(pc, Reg.R1), hashLookups, true);
+            } else if ((id == Helpers.MAP_LOOKUP_ELEM || id == Helpers.MAP_UPDATE_ELEM) && map != null && hashMap(map)) {
+                int index = pinnedIndex(pc, Reg.R1);
+                generatedCall(pc, index, hashFunction(id, index), hashCpuArgument(id));
+            } else if ((id == Helpers.MAP_LOOKUP_ELEM || id == Helpers.MAP_UPDATE_ELEM) && map == null && hashCandidates(pc) != null) {
+                hashByHandle(pc, id, hashCandidates(pc));
             } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null && map.type() == MapType.LPM_TRIE
                     && map.keySize() - 4 <= LpmTrieMap.NATIVE_MAX_DATA && map.maxEntries() <= LpmTrieMap.NATIVE_MAX_ENTRIES) {
-                generatedLookup(pc, pinnedIndex(pc, Reg.R1), lpmLookups, false);
+                int index = pinnedIndex(pc, Reg.R1);
+                generatedCall(pc, index, lpmLookups.computeIfAbsent(index, k -> new Label()), null);
             } else if (id == Helpers.REDIRECT_MAP && map != null && inlinedRedirectMap(pc, map)) {
                 redirectMap(pc, pinnedIndex(pc, Reg.R1), map, constant(pc, Reg.R3));
             } else if (id == Helpers.REDIRECT_MAP && map == null && redirectMapsByHandle(pc)) {
@@ -808,25 +818,98 @@ public final class X86Jit {
         }
 
         /**
-         * bpf_map_lookup_elem on a hash map or an LPM_TRIE (data of at most 8 bytes) the verifier
-         * pinned: a call of the map's generated lookup, emitted once per map after the program
-         * ({@link X86MapCode}, {@link X86LpmCode}). Both take the map in rdi and the key in rsi,
-         * where r1 and r2 already are; the hash lookup also takes the CPU (0) in rdx. The handle
-         * is compared with the pinned map's first, as for arrays.
+         * bpf_map_lookup_elem on a hash map or an LPM_TRIE (data of at most 8 bytes), or
+         * bpf_map_update_elem on a hash map, the verifier pinned: a call of the generated
+         * function, emitted once per layout (hash) or map (LPM) after the program
+         * ({@link X86MapCode}, {@link X86LpmCode}). They take the map in rdi, the key in rsi and
+         * the value and flags in rdx and rcx, where r1-r4 already are; the hash functions also
+         * take the CPU (0: a JIT instance's maps have one) in {@code cpu}. The handle is compared
+         * with the pinned map's first, as for arrays.
          */
-        private void generatedLookup(int pc, int index, java.util.Map<Integer, Label> functions, boolean cpuArgument) {
-            Label other = new Label();
-            Label done = new Label();
+        private void generatedCall(int pc, int index, Label function, X86Reg cpu) {
             a.mov(64, SCRATCH3, X86Address.of(CONTEXT, RunContext.mapSlot(index)));
             a.cmp(64, X86Registers.of(Reg.R1), SCRATCH3);
-            a.jccShort(Condition.NE, other);
-            if (cpuArgument) {
-                a.xor(32, X86Reg.RDX, X86Reg.RDX);
+            a.jcc(Condition.NE, cold(() -> mismatch(pc)));
+            if (cpu != null) {
+                a.xor(32, cpu, cpu);
             }
-            a.call(functions.computeIfAbsent(index, k -> new Label()));
-            a.jmp(done);
-            a.bind(other);
-            mismatch(pc);
+            a.call(function);
+        }
+
+        private static boolean hashMap(MapDef map) {
+            return map.type() == MapType.HASH || map.type() == MapType.LRU_HASH || map.type() == MapType.PERCPU_HASH;
+        }
+
+        /** {@return the register of the generated hash function's CPU argument: rdx for a lookup, r8 for an update} */
+        private static X86Reg hashCpuArgument(int id) {
+            return id == Helpers.MAP_LOOKUP_ELEM ? X86Reg.RDX : X86Reg.R8;
+        }
+
+        /** {@return the label of the generated lookup or update for map {@code index}'s layout} */
+        private Label hashFunction(int id, int index) {
+            HashLayout layout = HashLayout.of(program.maps().get(index), 1);
+            return (id == Helpers.MAP_LOOKUP_ELEM ? hashLookups : hashUpdates).computeIfAbsent(layout, k -> new Label());
+        }
+
+        /** The most maps a call whose map the IR does not pin compares r1 with. */
+        private static final int MAX_DISPATCH = 8;
+
+        /**
+         * {@return the maps a lookup or update at {@code pc} may take ({@link Facts#maps}) when
+         * they are all hash maps, at most {@link #MAX_DISPATCH} of them, else null}
+         */
+        private java.util.List<Integer> hashCandidates(int pc) {
+            Facts f = verified.facts(pc);
+            java.util.List<Integer> maps = f == null ? null : f.maps();
+            if (maps == null || maps.isEmpty() || maps.size() > MAX_DISPATCH) {
+                return null;
+            }
+            for (int i : maps) {
+                if (!hashMap(program.maps().get(i))) {
+                    return null;
+                }
+            }
+            return maps;
+        }
+
+        /**
+         * A lookup or update where the IR does not pin r1 to one map, only to a few hash maps
+         * (an inner map of a map-in-map, or either of two maps on joined paths): r1 is compared
+         * with each one's handle, and the generated function of its layout called; maps of one
+         * layout share the call. A handle that is none of them traps, as a pinned map's would:
+         * the IR proves it cannot happen.
+         */
+        private void hashByHandle(int pc, int id, java.util.List<Integer> candidates) {
+            java.util.Map<HashLayout, java.util.List<Integer>> byLayout = new java.util.LinkedHashMap<>();
+            for (int i : candidates) {
+                byLayout.computeIfAbsent(HashLayout.of(program.maps().get(i), 1), k -> new java.util.ArrayList<>()).add(i);
+            }
+            X86Reg r1 = X86Registers.of(Reg.R1);
+            X86Reg cpu = hashCpuArgument(id);
+            Label done = new Label();
+            int group = 0;
+            for (var e : byLayout.entrySet()) {
+                boolean lastGroup = ++group == byLayout.size();
+                Label body = new Label();
+                Label nextGroup = new Label();
+                java.util.List<Integer> maps = e.getValue();
+                for (int k = 0; k < maps.size(); k++) {
+                    a.mov(64, SCRATCH3, X86Address.of(CONTEXT, RunContext.mapSlot(maps.get(k))));
+                    a.cmp(64, r1, SCRATCH3);
+                    if (k < maps.size() - 1) {
+                        a.jcc(Condition.E, body);
+                    } else {
+                        a.jcc(Condition.NE, lastGroup ? cold(() -> mismatch(pc)) : nextGroup);
+                    }
+                }
+                a.bind(body);
+                a.xor(32, cpu, cpu);
+                a.call((id == Helpers.MAP_LOOKUP_ELEM ? hashLookups : hashUpdates).computeIfAbsent(e.getKey(), k -> new Label()));
+                if (!lastGroup) {
+                    a.jmp(done);
+                    a.bind(nextGroup);
+                }
+            }
             a.bind(done);
         }
 

@@ -2,6 +2,11 @@ package dev.prism.x86;
 
 import static dev.prism.x86.X86Reg.R10;
 import static dev.prism.x86.X86Reg.R11;
+import static dev.prism.x86.X86Reg.R12;
+import static dev.prism.x86.X86Reg.R13;
+import static dev.prism.x86.X86Reg.R14;
+import static dev.prism.x86.X86Reg.R15;
+import static dev.prism.x86.X86Reg.RBX;
 import static dev.prism.x86.X86Reg.R8;
 import static dev.prism.x86.X86Reg.R9;
 import static dev.prism.x86.X86Reg.RAX;
@@ -10,8 +15,10 @@ import static dev.prism.x86.X86Reg.RDI;
 import static dev.prism.x86.X86Reg.RDX;
 import static dev.prism.x86.X86Reg.RSI;
 
+import dev.prism.runtime.maps.BpfMaps;
 import dev.prism.runtime.maps.HashLayout;
 import dev.prism.runtime.maps.HashTableMap;
+import dev.prism.runtime.maps.MapErrno;
 import java.util.Objects;
 
 /**
@@ -68,6 +75,8 @@ public final class X86MapCode {
     static final int SYS_SCHED_YIELD = 24;
     /** Keys up to this size are hashed and compared with straight-line code. */
     static final int UNROLLED_KEY_SIZE = 16;
+    /** Keys and values up to this size are copied, and entries zeroed, with straight-line code. */
+    static final int UNROLLED_COPY = 64;
 
     private X86MapCode() {
     }
@@ -80,19 +89,45 @@ public final class X86MapCode {
      */
     public static int emitLookup(X86Assembler a, HashLayout layout) {
         Objects.requireNonNull(layout, "layout");
-        return new LookupEmitter(a, layout).emit();
+        return new Emitter(a, layout).emit();
+    }
+
+    /**
+     * Emits {@code u64 update(u64 table, u64 key, u64 value, u64 flags, u64 cpu)} (System V:
+     * rdi, rsi, rdx, rcx, r8 -&gt; rax) for maps of {@code layout}: exactly
+     * {@link HashTableMap#update} (the program-side update), under the header's spin lock taken
+     * as the lookup's locked walk takes it. It returns 0 or a negative errno, 64 bits:
+     * flags above BPF_EXIST -EINVAL; BPF_NOEXIST on a present key -EEXIST; BPF_EXIST on an
+     * absent one -ENOENT; a new key in a full HASH or PERCPU_HASH -E2BIG, while LRU_HASH evicts
+     * by the clock hand as Java does. PERCPU_HASH writes {@code cpu}'s copy (a new entry's other
+     * copies are zero); a cpu outside 0..cpus-1 gives -EINVAL and changes nothing (Java throws).
+     * It reads exactly key_size bytes at {@code key} and value_size at {@code value}, and
+     * writes exactly the bytes Java writes (a value's padding is left alone, a new entry's
+     * key and values are zeroed first). It clobbers rax, rcx, rdx, rsi, rdi, r8-r11 and the
+     * flags, preserves rbx, rbp and r12-r15 (pushing them below rsp) and leaves the direction
+     * flag alone.
+     *
+     * <p>Registers: rdi table, rsi key, r13 value, r14 flags, r15 cpu * value_stride, r9d the
+     * hash, r11 the current entry (biased as in the lookup), rbx an entry number, r12 a link
+     * word's address, r10 a step count; rax, rcx, rdx and r8 scratch.
+     *
+     * @return the function's offset in the assembler's code
+     */
+    public static int emitUpdate(X86Assembler a, HashLayout layout) {
+        Objects.requireNonNull(layout, "layout");
+        return new Emitter(a, layout).emitUpdate();
     }
 
 
 
-    /** One lookup function: the layout's constants and the labels shared by its parts. */
-    private static final class LookupEmitter {
+    /** One lookup or update function: the layout's constants and the parts they share. */
+    private static final class Emitter {
         private final X86Assembler a;
         private final HashLayout l;
         /** Displacement from r11 to entry 1's fields: entriesOffset - entry_size. */
         private final int entryBias;
 
-        LookupEmitter(X86Assembler a, HashLayout l) {
+        Emitter(X86Assembler a, HashLayout l) {
             this.a = Objects.requireNonNull(a, "assembler");
             this.l = l;
             this.entryBias = l.entriesOffset() - l.entrySize();
@@ -143,6 +178,276 @@ public final class X86MapCode {
             a.xor(32, RAX, RAX);
             a.ret();
             return start;
+        }
+
+        /** The callee-saved registers the update uses, pushed in this order. */
+        private static final X86Reg[] UPDATE_SAVED = {RBX, R12, R13, R14, R15};
+
+        int emitUpdate() {
+            int start = a.position();
+            Label out = new Label();
+            Label unlockOut = new Label();
+            for (X86Reg r : UPDATE_SAVED) {
+                a.push(r);
+            }
+            a.mov(64, R13, RDX);
+            a.mov(64, R14, RCX);
+            a.mov(32, RAX, MapErrno.EINVAL);
+            a.cmp(64, R14, BpfMaps.BPF_EXIST);
+            a.jcc(Condition.A, negate(out));
+            a.xor(32, R15, R15);
+            if (l.perCpu()) {
+                a.cmp(64, R8, l.cpus());
+                a.jcc(Condition.AE, negate(out));
+                a.mov(32, R15, l.stride());
+                a.imul(64, R15, R8);
+            }
+            hash();
+            a.mov(32, R9, RAX);
+            acquireLock();
+
+            // The walk under the lock: r12 the link to the entry, rbx its number.
+            Label loop = new Label();
+            Label next = new Label();
+            Label absent = new Label();
+            Label present = new Label();
+            bucketLink(R9);
+            a.xor(32, R10, R10);
+            a.bind(loop);
+            a.mov(32, RBX, X86Address.of(R12));
+            a.test(32, RBX, RBX);
+            a.jcc(Condition.E, absent);
+            a.add(32, R10, 1);
+            a.cmp(32, R10, l.maxEntries());
+            a.jcc(Condition.A, absent); // only a corrupted chain is this long; Java's walk gives up too
+            entry(RBX);
+            a.cmp(32, field(HashTableMap.ENT_HASH), R9);
+            a.jcc(Condition.NE, next);
+            compareKey(next);
+            a.jmp(present);
+            a.bind(next);
+            entry(RBX); // a long key's compare moved r11
+            a.lea(64, R12, field(HashTableMap.ENT_NEXT));
+            a.jmp(loop);
+
+            // Present: replace the value in place.
+            a.bind(present);
+            a.mov(32, RAX, MapErrno.EEXIST);
+            a.cmp(64, R14, BpfMaps.BPF_NOEXIST);
+            a.jcc(Condition.E, negate(unlockOut));
+            writeValue();
+            if (l.lru()) {
+                a.mov(32, field(HashTableMap.ENT_REF), 1);
+            }
+            a.xor(32, RAX, RAX);
+            a.jmp(unlockOut);
+
+            // Absent: a free entry, or with LRU the clock's victim; fill it, then link it.
+            a.bind(absent);
+            a.mov(32, RAX, MapErrno.ENOENT);
+            a.cmp(64, R14, BpfMaps.BPF_EXIST);
+            a.jcc(Condition.E, negate(unlockOut));
+            Label fill = new Label();
+            a.mov(32, RBX, X86Address.of(RDI, HashTableMap.HDR_FREE));
+            a.test(32, RBX, RBX);
+            Label full = new Label();
+            a.jcc(Condition.E, full);
+            entry(RBX);
+            a.mov(32, RAX, field(HashTableMap.ENT_FREE_NEXT));
+            a.mov(32, X86Address.of(RDI, HashTableMap.HDR_FREE), RAX);
+            a.jmp(fill);
+            a.bind(full);
+            a.mov(32, RAX, MapErrno.E2BIG);
+            if (!l.lru()) {
+                a.jmp(negate(unlockOut));
+            } else {
+                evict(negate(unlockOut));
+            }
+            a.bind(fill);
+            a.mov(32, field(HashTableMap.ENT_HASH), R9);
+            a.mov(32, field(HashTableMap.ENT_REF), 0);
+            a.mov(32, field(HashTableMap.ENT_FREE_NEXT), 0);
+            zero(HashTableMap.ENT_KEY, l.entrySize() - HashTableMap.ENT_KEY);
+            a.lea(64, RDX, field(HashTableMap.ENT_KEY));
+            copy(RDX, RSI, l.keySize());
+            writeValue();
+            // Link: the entry's next, then the bucket head (x86 stores are seen in order).
+            bucketLink(R9);
+            a.mov(32, RAX, X86Address.of(R12));
+            a.mov(32, field(HashTableMap.ENT_NEXT), RAX);
+            a.mov(32, X86Address.of(R12), RBX);
+            a.add(32, X86Address.of(RDI, HashTableMap.HDR_COUNT), 1);
+            a.xor(32, RAX, RAX);
+
+            a.bind(unlockOut);
+            releaseLock();
+            a.bind(out);
+            for (int i = UPDATE_SAVED.length - 1; i >= 0; i--) {
+                a.pop(UPDATE_SAVED[i]);
+            }
+            a.ret();
+            negations.forEach(Runnable::run);
+            return start;
+        }
+
+        /** A label that negates rax (an errno) and goes on to {@code then}; emitted with the function's cold parts. */
+        private Label negate(Label then) {
+            Label l = new Label();
+            negations.add(() -> {
+                a.bind(l);
+                a.neg(64, RAX);
+                a.jmp(then);
+            });
+            return l;
+        }
+
+        private final java.util.List<Runnable> negations = new java.util.ArrayList<>();
+
+        /** r12 = the address of the bucket word of hash {@code h} (its low 32 bits). Uses rax. */
+        private void bucketLink(X86Reg h) {
+            a.mov(32, RAX, h);
+            a.and(32, RAX, l.mask());
+            a.lea(64, R12, X86Address.of(RDI, HashTableMap.HEADER_SIZE));
+            a.shl(64, RAX, 2);
+            a.add(64, R12, RAX);
+        }
+
+        /** r11 = entry {@code n}'s address biased as {@link #field} expects: n * entry_size + table. */
+        private void entry(X86Reg n) {
+            a.mov(32, R11, l.entrySize());
+            a.imul(64, R11, n);
+            a.add(64, R11, RDI);
+        }
+
+        /** Copies the value at r13 into the current entry's value (cpu's copy for PERCPU_HASH). Uses rax, rcx, rdx, r8. */
+        private void writeValue() {
+            a.lea(64, RDX, field(l.valueOffset()));
+            if (l.perCpu()) {
+                a.add(64, RDX, R15);
+            }
+            copy(RDX, R13, l.valueSize());
+        }
+
+        /**
+         * Copies exactly {@code size} bytes from {@code [src]} to {@code [dst]}, loading and
+         * storing nothing outside them: 8-byte words, the last one overlapping the one before
+         * when the size is not a multiple of 8; sizes below 8 in two overlapping 4-, 2- or
+         * 1-byte pieces. Longer than {@link #UNROLLED_COPY} bytes, a loop. Uses rax, rcx, r8;
+         * dst and src stay unchanged.
+         */
+        private void copy(X86Reg dst, X86Reg src, int size) {
+            if (size < 8) {
+                int piece = size >= 4 ? 4 : size >= 2 ? 2 : 1;
+                copyPiece(dst, src, 0, piece);
+                if (piece != size) {
+                    copyPiece(dst, src, size - piece, piece);
+                }
+                return;
+            }
+            int whole = size & ~7;
+            if (size <= UNROLLED_COPY) {
+                for (int off = 0; off < whole; off += 8) {
+                    copyPiece(dst, src, off, 8);
+                }
+            } else {
+                Label loop = new Label();
+                a.xor(32, RCX, RCX);
+                a.mov(64, R8, src);
+                a.bind(loop);
+                a.mov(64, RAX, X86Address.of(R8));
+                a.add(64, R8, 8);
+                a.mov(64, X86Address.of(dst), RAX); // dst walks too, put back below
+                a.add(64, dst, 8);
+                a.add(32, RCX, 8);
+                a.cmp(32, RCX, whole);
+                a.jcc(Condition.B, loop);
+                a.sub(64, dst, whole);
+            }
+            if (whole != size) {
+                copyPiece(dst, src, size - 8, 8);
+            }
+        }
+
+        private void copyPiece(X86Reg dst, X86Reg src, int off, int bytes) {
+            if (bytes == 8 || bytes == 4) {
+                a.mov(bytes * 8, RAX, X86Address.of(src, off));
+            } else {
+                a.movzx(bytes * 8, RAX, X86Address.of(src, off));
+            }
+            a.mov(bytes * 8, X86Address.of(dst, off), RAX);
+        }
+
+        /** Zeroes {@code bytes} (a multiple of 8) of the current entry from field offset {@code from}. Uses rax, rcx, rdx. */
+        private void zero(int from, int bytes) {
+            a.xor(32, RAX, RAX);
+            if (bytes <= UNROLLED_COPY) {
+                for (int off = 0; off < bytes; off += 8) {
+                    a.mov(64, field(from + off), RAX);
+                }
+                return;
+            }
+            Label loop = new Label();
+            a.lea(64, RCX, field(from));
+            a.lea(64, RDX, field(from + bytes));
+            a.bind(loop);
+            a.mov(64, X86Address.of(RCX), RAX);
+            a.add(64, RCX, 8);
+            a.cmp(64, RCX, RDX);
+            a.jcc(Condition.B, loop);
+        }
+
+        /**
+         * The clock, as Java's {@code evict}: from the hand, clear set ref words and take the
+         * first entry whose ref is 0; record the hand, unlink the entry from its chain, count
+         * one entry less. Leaves its number in rbx and its address in r11. Two turns of the
+         * hand always find one; if not (a corrupted map), jumps to {@code fail} with rax as it
+         * was (E2BIG).
+         */
+        private void evict(Label fail) {
+            Label step = new Label();
+            Label found = new Label();
+            Label wrapped = new Label();
+            a.mov(32, RCX, X86Address.of(RDI, HashTableMap.HDR_CLOCK)); // the hand
+            a.xor(32, R10, R10);
+            a.bind(step);
+            a.cmp(32, R10, 2 * l.maxEntries());
+            a.jcc(Condition.A, fail);
+            a.add(32, R10, 1);
+            a.lea(32, RBX, X86Address.of(RCX, 1));
+            a.add(32, RCX, 1);
+            a.cmp(32, RCX, l.maxEntries());
+            a.jcc(Condition.NE, wrapped);
+            a.xor(32, RCX, RCX);
+            a.bind(wrapped);
+            entry(RBX);
+            a.cmp(32, field(HashTableMap.ENT_REF), 0);
+            a.jcc(Condition.E, found);
+            a.mov(32, field(HashTableMap.ENT_REF), 0);
+            a.jmp(step);
+            a.bind(found);
+            a.mov(32, X86Address.of(RDI, HashTableMap.HDR_CLOCK), RCX);
+            // Unlink: find the link that holds rbx in the chain of its bucket.
+            Label walk = new Label();
+            Label linked = new Label();
+            a.mov(32, R8, field(HashTableMap.ENT_HASH));
+            bucketLink(R8);
+            a.bind(walk);
+            a.mov(32, RAX, X86Address.of(R12));
+            a.cmp(32, RAX, RBX);
+            a.jcc(Condition.E, linked);
+            a.test(32, RAX, RAX);
+            a.mov(32, RAX, MapErrno.E2BIG);
+            a.jcc(Condition.E, fail); // not in its chain: a corrupted map
+            a.mov(32, RAX, X86Address.of(R12));
+            a.mov(32, R8, l.entrySize());
+            a.imul(64, RAX, R8);
+            a.lea(64, R12, X86Address.of(RAX, entryBias + HashTableMap.ENT_NEXT));
+            a.add(64, R12, RDI);
+            a.jmp(walk);
+            a.bind(linked);
+            a.mov(32, RAX, field(HashTableMap.ENT_NEXT));
+            a.mov(32, X86Address.of(R12), RAX);
+            a.sub(32, X86Address.of(RDI, HashTableMap.HDR_COUNT), 1);
         }
 
         /**

@@ -36,7 +36,8 @@ import dev.prism.runtime.maps.RingBufMap;
  *       leaves at {@link XdpContext#HOST_FRAME}; the runtime reads the pointers back before any
  *       Java helper and at the end of the run;</li>
  *   <li>{@code bpf_ringbuf_reserve/submit/discard/output}: {@link RingBufMap}'s protocol on its
- *       header (the map's handle), under the same spin lock Java takes.</li>
+ *       header (the map's handle), under the same spin lock Java takes;</li>
+ *   <li>{@code bpf_get_smp_processor_id}: the environment's CPU, a constant of the code.</li>
  * </ul>
  * Arguments arrive as the JIT passes them to any helper: BPF r1-r5 in rdi, rsi, rdx, rcx, r8,
  * the run context in r9. Only the System V scratch registers are touched, and the direction
@@ -57,7 +58,19 @@ final class X86NativeHelpers {
 
     /** {@return helper {@code id}'s code for programs of {@code type} on CPU {@code cpu}, or null to leave it to Java} */
     static byte[] code(int id, ProgramType type, int cpu) {
-        return id == Helpers.PERF_EVENT_OUTPUT ? (type == ProgramType.XDP ? perfEventOutput(cpu) : null) : code(id, type);
+        return switch (id) {
+            case Helpers.PERF_EVENT_OUTPUT -> type == ProgramType.XDP ? perfEventOutput(cpu) : null;
+            case Helpers.GET_SMP_PROCESSOR_ID -> smpProcessorId(cpu);
+            default -> code(id, type);
+        };
+    }
+
+    /** {@code u32 get_smp_processor_id(void)}: the environment's CPU, as the Java helper returns it. */
+    private static byte[] smpProcessorId(int cpu) {
+        X86Assembler a = new X86Assembler();
+        a.mov(32, X86Reg.RAX, cpu & 0xffff_ffffL);
+        a.ret();
+        return a.toByteArray();
     }
 
     /** {@return helper {@code id}'s code for programs of {@code type}, or null to leave it to Java} */

@@ -575,6 +575,7 @@ class X86MapUpdateTest {
         }
         int keys = max + max / 2;
         AtomicBoolean stop = new AtomicBoolean();
+        AtomicBoolean stopJava = new AtomicBoolean();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicLong nativeCalls = new AtomicLong();
         AtomicLong javaCalls = new AtomicLong();
@@ -612,7 +613,7 @@ class X86MapUpdateTest {
             Random r = new Random(2);
             long seq = 0;
             try {
-                while (!stop.get()) {
+                while (!stopJava.get()) {
                     int m = r.nextInt(2);
                     long key = r.nextInt(keys);
                     k.set(LE_LONG, 0, key);
@@ -633,9 +634,16 @@ class X86MapUpdateTest {
             lastSeq[0] = seq;
         });
         Thread.sleep(500);
+        // Java stops first and the native writer goes on for a few hundred updates alone, so
+        // that some of its values are certainly left even when the scheduler starved it at the end
+        stopJava.set(true);
+        javaWriter.join(10_000);
+        long alone = nativeCalls.get() + 300;
+        for (long deadline = System.nanoTime() + 10_000_000_000L; nativeCalls.get() < alone && System.nanoTime() < deadline; ) {
+            Thread.onSpinWait();
+        }
         stop.set(true);
         nativeWriter.join(10_000);
-        javaWriter.join(10_000);
         assertFalse(nativeWriter.isAlive() || javaWriter.isAlive(), "a writer is stuck");
         if (failure.get() != null) {
             throw new AssertionError("writer failed", failure.get());
