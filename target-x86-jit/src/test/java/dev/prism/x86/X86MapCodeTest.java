@@ -56,14 +56,19 @@ class X86MapCodeTest {
 
     // ---------------------------------------------------------------- lookups against Java
 
-    private record Flavour(MapType type, int cpus) {
+    /** A hash map type and its CPU count: the shapes the generated lookups and updates are tested on. */
+    record Flavour(MapType type, int cpus) {
+        boolean perCpu() {
+            return type == MapType.PERCPU_HASH;
+        }
+
         @Override
         public String toString() {
-            return type.id() + (type == MapType.PERCPU_HASH ? " cpus " + cpus : "");
+            return type.id() + (perCpu() ? " cpus " + cpus : "");
         }
     }
 
-    private static final Flavour[] FLAVOURS = {
+    static final Flavour[] FLAVOURS = {
         new Flavour(MapType.HASH, 1), new Flavour(MapType.LRU_HASH, 1),
         new Flavour(MapType.PERCPU_HASH, 1), new Flavour(MapType.PERCPU_HASH, 4),
     };

@@ -80,22 +80,6 @@ class X86MapUpdateTest {
         Host.require("x86-64", a.available(), a.reason());
     }
 
-    private record Flavour(MapType type, int cpus) {
-        boolean perCpu() {
-            return type == MapType.PERCPU_HASH;
-        }
-
-        @Override
-        public String toString() {
-            return type.id() + (perCpu() ? " cpus " + cpus : "");
-        }
-    }
-
-    private static final Flavour[] FLAVOURS = {
-        new Flavour(MapType.HASH, 1), new Flavour(MapType.LRU_HASH, 1),
-        new Flavour(MapType.PERCPU_HASH, 1), new Flavour(MapType.PERCPU_HASH, 4),
-    };
-
     // ---------------------------------------------------------------- twin maps
 
     /**
@@ -106,7 +90,7 @@ class X86MapUpdateTest {
     Stream<DynamicTest> twinMapsStayIdentical() {
         List<DynamicTest> tests = new ArrayList<>();
         int i = 0;
-        for (Flavour f : FLAVOURS) {
+        for (X86MapCodeTest.Flavour f : X86MapCodeTest.FLAVOURS) {
             for (int ks : KEY_SIZES) {
                 int vs = VALUE_SIZES[i % VALUE_SIZES.length];
                 int max = MAX_ENTRIES[i % MAX_ENTRIES.length];
@@ -121,15 +105,15 @@ class X86MapUpdateTest {
         return tests.stream();
     }
 
-    private static void twin(Flavour f, int ks, int vs, int max, long seed, int ops, boolean blockAtEnd) {
+    private static void twin(X86MapCodeTest.Flavour f, int ks, int vs, int max, long seed, int ops, boolean blockAtEnd) {
         Random rnd = new Random(seed);
-        MapDef def = MapDef.of("twin", f.type, ks, vs, max, 0);
-        HashLayout l = HashLayout.of(def, f.cpus);
+        MapDef def = MapDef.of("twin", f.type(), ks, vs, max, 0);
+        HashLayout l = HashLayout.of(def, f.cpus());
         try (Arena arena = Arena.ofConfined(); GuardedArena guarded = new GuardedArena(blockAtEnd);
                 NativeUpdate nat = new NativeUpdate(l); GuardedKey key = new GuardedKey(ks);
                 GuardedKey value = new GuardedKey(vs)) {
-            HashTableMap a = newMap(def, f.cpus, arena);
-            HashTableMap b = newMap(def, f.cpus, guarded);
+            HashTableMap a = newMap(def, f.cpus(), arena);
+            HashTableMap b = newMap(def, f.cpus(), guarded);
             Twins t = new Twins(a, b, l);
             List<byte[]> pool = keyPool(rnd, ks, max + 2 + max / 2);
             int[] outcomes = new int[8];
@@ -140,14 +124,14 @@ class X86MapUpdateTest {
             for (byte[] k : order) {
                 byte[] v = new byte[vs];
                 rnd.nextBytes(v);
-                outcomes[outcome(t.update(nat, key, value, k, v, BpfMaps.BPF_ANY, rnd.nextInt(f.cpus)))]++;
+                outcomes[outcome(t.update(nat, key, value, k, v, BpfMaps.BPF_ANY, rnd.nextInt(f.cpus())))]++;
             }
             for (int op = 0; op < ops; op++) {
                 byte[] k = pool.get(rnd.nextInt(pool.size()));
                 int kind = rnd.nextInt(100);
                 if (kind < 62) {
                     long flags = randomFlags(rnd);
-                    long cpu = f.perCpu() && rnd.nextInt(12) == 0 ? badCpu(rnd, f.cpus) : rnd.nextInt(f.cpus);
+                    long cpu = f.perCpu() && rnd.nextInt(12) == 0 ? badCpu(rnd, f.cpus()) : rnd.nextInt(f.cpus());
                     byte[] v = new byte[vs];
                     rnd.nextBytes(v);
                     long got = t.update(nat, key, rnd.nextBoolean(), value, rnd.nextBoolean(), k, v, flags, cpu);
@@ -157,7 +141,7 @@ class X86MapUpdateTest {
                 }
                 key.set(k, rnd.nextBoolean());
                 if (kind < 85) {
-                    int cpu = rnd.nextInt(f.cpus);
+                    int cpu = rnd.nextInt(f.cpus());
                     long la = a.lookup(key.segment, cpu);
                     long lb = b.lookup(key.segment, cpu);
                     t.log("lookup " + HEX.formatHex(k) + " cpu " + cpu);
@@ -173,7 +157,7 @@ class X86MapUpdateTest {
             assertTrue(outcomes[0] > 10, () -> "few successful updates: " + Arrays.toString(outcomes));
             assertTrue(outcomes[2] > 0 && outcomes[4] > 0, () -> "no -EEXIST or -ENOENT: " + Arrays.toString(outcomes));
             assertTrue(outcomes[1] > 0, () -> "no -EINVAL: " + Arrays.toString(outcomes));
-            if (f.type == MapType.HASH) {
+            if (f.type() == MapType.HASH) {
                 assertTrue(outcomes[3] > 0, () -> "never full: " + Arrays.toString(outcomes));
             }
         }
@@ -256,19 +240,19 @@ class X86MapUpdateTest {
      */
     @Test
     void literalResults() {
-        for (Flavour f : FLAVOURS) {
-            MapDef def = MapDef.of("m", f.type, 5, 12, 2, 0);
-            HashLayout l = HashLayout.of(def, f.cpus);
+        for (X86MapCodeTest.Flavour f : X86MapCodeTest.FLAVOURS) {
+            MapDef def = MapDef.of("m", f.type(), 5, 12, 2, 0);
+            HashLayout l = HashLayout.of(def, f.cpus());
             try (Arena arena = Arena.ofConfined(); NativeUpdate nat = new NativeUpdate(l);
                     GuardedKey key = new GuardedKey(5); GuardedKey value = new GuardedKey(12)) {
-                HashTableMap m = newMap(def, f.cpus, arena);
+                HashTableMap m = newMap(def, f.cpus(), arena);
                 byte[] k1 = {1, 2, 3, 4, 5};
                 byte[] k2 = {9, 9, 9, 9, 9};
                 byte[] k3 = {7, 0, 0, 0, 7};
                 byte[] v1 = bytes(12, 0x10);
                 byte[] v2 = bytes(12, 0x40);
                 byte[] v3 = bytes(12, 0x70);
-                int cpu = f.cpus - 1;
+                int cpu = f.cpus() - 1;
                 Update u = (k, v, flags, c) -> {
                     key.set(k, true);
                     value.set(v, true);
@@ -294,7 +278,7 @@ class X86MapUpdateTest {
                 assertArrayEquals(perCpu(l, 0, v3, cpu == 0 ? null : perCpu(l, cpu, v2, null)), m.lookupUser(k1), in);
                 if (f.perCpu()) {
                     byte[] before = blockBytes(m, l);
-                    for (long bad : new long[] {f.cpus, -1L, 1L << 32, Long.MIN_VALUE}) {
+                    for (long bad : new long[] {f.cpus(), -1L, 1L << 32, Long.MIN_VALUE}) {
                         assertEquals(EINVAL, u.call(k1, v1, BpfMaps.BPF_ANY, bad), in + " cpu " + bad);
                         assertEquals(EINVAL, u.call(k3, v1, BpfMaps.BPF_ANY, bad), in + " cpu " + bad);
                     }
@@ -303,7 +287,7 @@ class X86MapUpdateTest {
                 // Full: k1, k2 in a map of 2.
                 assertEquals(0, u.call(k2, v1, BpfMaps.BPF_ANY, 0), in);
                 assertEquals(2, m.count(), in);
-                if (f.type == MapType.LRU_HASH) {
+                if (f.type() == MapType.LRU_HASH) {
                     // k1 was replaced (ref 1), k2 is new (ref 0): the clock evicts k2.
                     assertEquals(0, u.call(k3, v2, BpfMaps.BPF_ANY, 0), in);
                     assertEquals(2, m.count(), in);
@@ -358,18 +342,18 @@ class X86MapUpdateTest {
     void fullHashCollisions() {
         for (int ks : new int[] {4, 5, 8, 12, 24}) {
             byte[][] pair = X86MapCodeTest.hashCollision(ks, new Random(ks));
-            for (Flavour f : FLAVOURS) {
-                MapDef def = MapDef.of("m", f.type, ks, 12, 8, 0);
-                HashLayout l = HashLayout.of(def, f.cpus);
+            for (X86MapCodeTest.Flavour f : X86MapCodeTest.FLAVOURS) {
+                MapDef def = MapDef.of("m", f.type(), ks, 12, 8, 0);
+                HashLayout l = HashLayout.of(def, f.cpus());
                 try (Arena arena = Arena.ofConfined(); NativeUpdate nat = new NativeUpdate(l);
                         GuardedKey key = new GuardedKey(ks); GuardedKey value = new GuardedKey(12)) {
-                    Twins t = new Twins(newMap(def, f.cpus, arena), newMap(def, f.cpus, arena), l);
+                    Twins t = new Twins(newMap(def, f.cpus(), arena), newMap(def, f.cpus(), arena), l);
                     long[][] steps = {{0, BpfMaps.BPF_NOEXIST}, {1, BpfMaps.BPF_EXIST}, {1, BpfMaps.BPF_NOEXIST},
                         {1, BpfMaps.BPF_NOEXIST}, {0, BpfMaps.BPF_EXIST}, {1, BpfMaps.BPF_ANY}};
                     long[] want = {0, ENOENT, 0, EEXIST, 0, 0};
                     for (int s = 0; s < steps.length; s++) {
                         long got = t.update(nat, key, value, pair[(int) steps[s][0]], bytes(12, s * 16), steps[s][1],
-                                f.cpus - 1);
+                                f.cpus() - 1);
                         assertEquals(want[s], got, t.history("step " + s + ", " + f));
                     }
                 }
@@ -388,9 +372,9 @@ class X86MapUpdateTest {
         Random rnd = new Random(77);
         int forged = 0;
         for (int ks : sizes) {
-            Flavour f = FLAVOURS[ks % FLAVOURS.length];
-            MapDef def = MapDef.of("m", f.type, ks, 8, 2, 0);
-            HashLayout l = HashLayout.of(def, f.cpus);
+            X86MapCodeTest.Flavour f = X86MapCodeTest.FLAVOURS[ks % X86MapCodeTest.FLAVOURS.length];
+            MapDef def = MapDef.of("m", f.type(), ks, 8, 2, 0);
+            HashLayout l = HashLayout.of(def, f.cpus());
             try (Arena arena = Arena.ofConfined(); NativeUpdate nat = new NativeUpdate(l);
                     GuardedKey key = new GuardedKey(ks); GuardedKey value = new GuardedKey(8)) {
                 for (int at = 0; at < ks; at++) {
@@ -409,7 +393,7 @@ class X86MapUpdateTest {
                     if (b == null) {
                         continue;
                     }
-                    Twins t = new Twins(newMap(def, f.cpus, arena), newMap(def, f.cpus, arena), l);
+                    Twins t = new Twins(newMap(def, f.cpus(), arena), newMap(def, f.cpus(), arena), l);
                     assertEquals(0, t.update(nat, key, value, a, bytes(8, 1), BpfMaps.BPF_ANY, 0));
                     int hb = HashTableMap.hash(MemorySegment.ofArray(b), ks);
                     // A is entry 1 in both maps.
@@ -438,14 +422,14 @@ class X86MapUpdateTest {
         int i = 0;
         for (int vs = 1; vs <= 64; vs++) {
             for (int j = 0; j < 2; j++, i++) {
-                bounds(FLAVOURS[i % FLAVOURS.length], KEY_SIZES[i % KEY_SIZES.length], vs, j == 0, vs * 31 + j);
+                bounds(X86MapCodeTest.FLAVOURS[i % X86MapCodeTest.FLAVOURS.length], KEY_SIZES[i % KEY_SIZES.length], vs, j == 0, vs * 31 + j);
             }
         }
         // Keys up to the 512-byte limit, and values larger than a per-CPU one may be.
         int[][] large = {{100, 8}, {255, 3}, {512, 1}, {512, 64}, {6, 100}, {3, 1000}, {129, 4096}};
         for (int[] kv : large) {
             for (int j = 0; j < 4; j++, i++) {
-                Flavour f = FLAVOURS[j];
+                X86MapCodeTest.Flavour f = X86MapCodeTest.FLAVOURS[j];
                 if (!f.perCpu() || kv[1] <= 64) {
                     bounds(f, kv[0], kv[1], (j & 1) == 0, i);
                 }
@@ -458,13 +442,13 @@ class X86MapUpdateTest {
      * a guard page, and a twin in ordinary memory: inserts, replacements and refused inserts
      * with the key and the value each at a page's end and at a page's start.
      */
-    private static void bounds(Flavour f, int ks, int vs, boolean blockAtEnd, long seed) {
-        MapDef def = MapDef.of("m", f.type, ks, vs, 2, 0);
-        HashLayout l = HashLayout.of(def, f.cpus);
+    private static void bounds(X86MapCodeTest.Flavour f, int ks, int vs, boolean blockAtEnd, long seed) {
+        MapDef def = MapDef.of("m", f.type(), ks, vs, 2, 0);
+        HashLayout l = HashLayout.of(def, f.cpus());
         try (Arena arena = Arena.ofConfined(); GuardedArena guarded = new GuardedArena(blockAtEnd);
                 NativeUpdate nat = new NativeUpdate(l); GuardedKey key = new GuardedKey(ks);
                 GuardedKey value = new GuardedKey(vs)) {
-            Twins t = new Twins(newMap(def, f.cpus, arena), newMap(def, f.cpus, guarded), l);
+            Twins t = new Twins(newMap(def, f.cpus(), arena), newMap(def, f.cpus(), guarded), l);
             Random rnd = new Random(seed);
             List<byte[]> keys = keyPool(rnd, ks, 3);
             // {flags, key}: insert, replace, NOEXIST insert, a third key (full), EXIST, ANY.
@@ -474,7 +458,7 @@ class X86MapUpdateTest {
                     byte[] v = new byte[vs];
                     rnd.nextBytes(v);
                     t.update(nat, key, (place & 1) == 0, value, (place & 2) == 0, keys.get((int) s[1]), v, s[0],
-                            f.cpus - 1);
+                            f.cpus() - 1);
                 }
             }
         }
