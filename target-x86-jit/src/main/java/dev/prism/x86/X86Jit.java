@@ -580,7 +580,7 @@ public final class X86Jit {
             } else if (id == Helpers.FOR_EACH_MAP_ELEM) {
                 forEachMapElem(pc);
             } else if (id == HelperTable.BPF_FUNC_CSUM_DIFF) {
-                csumDiff();
+                csumDiff(pc);
             } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null
                     && (map.type() == MapType.ARRAY || map.type() == MapType.PERCPU_ARRAY)) {
                 arrayLookup(pc, pinnedIndex(pc, Reg.R1), map);
@@ -919,7 +919,14 @@ public final class X86Jit {
          * 32-bit word of from and each word of to, folded to 16 bits as Linux 6.x on x86-64
          * returns it. The verifier proved both buffers readable for their sizes.
          */
-        private void csumDiff() {
+        private void csumDiff(int pc) {
+            Long fromBytes = constant(pc, Reg.R2);
+            Long toBytes = constant(pc, Reg.R4);
+            if (fromBytes != null && toBytes != null && fromBytes >= 0 && toBytes >= 0
+                    && fromBytes + toBytes <= CSUM_UNROLLED_BYTES) {
+                csumDiffUnrolled((int) (long) fromBytes, (int) (long) toBytes);
+                return;
+            }
             X86Reg from = X86Registers.of(Reg.R1);
             X86Reg fromSize = X86Registers.of(Reg.R2);
             X86Reg to = X86Registers.of(Reg.R3);
@@ -969,6 +976,41 @@ public final class X86Jit {
             a.jmpShort(fold);
             a.bind(invalid);
             a.mov(64, X86Reg.RAX, EINVAL);
+            a.bind(done);
+        }
+
+        /** Up to this many bytes in all, bpf_csum_diff with sizes the IR knows is unrolled. */
+        private static final int CSUM_UNROLLED_BYTES = 64;
+
+        /**
+         * bpf_csum_diff when the IR knows both sizes (clang's {@code sizeof}): the size checks
+         * are decided now, each 32-bit word is one load and add, then the same fold; the result
+         * is the loop's.
+         */
+        private void csumDiffUnrolled(int fromBytes, int toBytes) {
+            if (((fromBytes | toBytes) & 3) != 0) {
+                a.mov(64, X86Reg.RAX, EINVAL);
+                return;
+            }
+            a.mov(32, X86Reg.RAX, X86Registers.of(Reg.R5));
+            for (int off = 0; off < fromBytes; off += 4) {
+                a.mov(32, SCRATCH3, X86Address.of(X86Registers.of(Reg.R1), off));
+                a.xor(32, SCRATCH3, 0xffff_ffffL);
+                a.add(64, X86Reg.RAX, SCRATCH3);
+            }
+            for (int off = 0; off < toBytes; off += 4) {
+                a.mov(32, SCRATCH3, X86Address.of(X86Registers.of(Reg.R3), off));
+                a.add(64, X86Reg.RAX, SCRATCH3);
+            }
+            Label fold = new Label();
+            Label done = new Label();
+            a.bind(fold);
+            a.mov(64, SCRATCH3, X86Reg.RAX);
+            a.shr(64, SCRATCH3, 16);
+            a.jccShort(Condition.E, done);
+            a.movzx(16, X86Reg.RAX, X86Reg.RAX);
+            a.add(64, X86Reg.RAX, SCRATCH3);
+            a.jmpShort(fold);
             a.bind(done);
         }
 

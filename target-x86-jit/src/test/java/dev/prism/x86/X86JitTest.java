@@ -85,9 +85,17 @@ class X86JitTest {
             "mov %r2, 16\nmov %r4, 16\nlddw %r5, 0xffffffffffff", // the seed's low 32 bits only
             "mov %r2, 6\nmov %r4, 4\nmov %r5, 0",          // not a multiple of 4: -EINVAL
             "mov %r2, 0\nmov %r4, 0\nmov %r5, 0x12345",    // nothing: the seed folded
+            // sizes the IR does not know: the loop, not the unrolled sum
+            "ldxb %r2, [%r1+0]\nand %r2, 12\nldxb %r4, [%r1+1]\nand %r4, 28\nmov %r5, 7",
+            "ldxb %r2, [%r1+2]\nand %r2, 14\nmov %r4, 4\nmov %r5, 0",   // maybe not a multiple of 4
         };
         for (String c : calls) {
             same("mov %r3, %r1\nadd %r3, 32\n" + c + "\ncall 28\nexit", mem);
+        }
+        for (int seed = 0; seed < 32; seed++) {
+            new java.util.Random(seed).nextBytes(mem); // the unknown sizes take other values
+            same("mov %r3, %r1\nadd %r3, 32\n" + calls[5] + "\ncall 28\nexit", mem);
+            same("mov %r3, %r1\nadd %r3, 32\n" + calls[6] + "\ncall 28\nexit", mem);
         }
     }
 
