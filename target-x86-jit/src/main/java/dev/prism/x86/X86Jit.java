@@ -968,14 +968,24 @@ public final class X86Jit {
             a.sub(64, toSize, 4);
             a.jccShort(Condition.NE, toLoop);
             a.bind(fold);
+            csumFold();
+            a.jmpShort(done);
+            a.bind(invalid);
+            a.mov(64, X86Reg.RAX, EINVAL);
+            a.bind(done);
+        }
+
+        /** Folds the 64-bit sum in rax to 16 bits plus carries, as bpf_csum_diff returns it: while rax >> 16, rax = (rax &amp; 0xffff) + (rax >> 16). */
+        private void csumFold() {
+            Label fold = new Label();
+            Label done = new Label();
+            a.bind(fold);
             a.mov(64, SCRATCH3, X86Reg.RAX);
             a.shr(64, SCRATCH3, 16);
             a.jccShort(Condition.E, done);
             a.movzx(16, X86Reg.RAX, X86Reg.RAX);
             a.add(64, X86Reg.RAX, SCRATCH3);
             a.jmpShort(fold);
-            a.bind(invalid);
-            a.mov(64, X86Reg.RAX, EINVAL);
             a.bind(done);
         }
 
@@ -1002,16 +1012,7 @@ public final class X86Jit {
                 a.mov(32, SCRATCH3, X86Address.of(X86Registers.of(Reg.R3), off));
                 a.add(64, X86Reg.RAX, SCRATCH3);
             }
-            Label fold = new Label();
-            Label done = new Label();
-            a.bind(fold);
-            a.mov(64, SCRATCH3, X86Reg.RAX);
-            a.shr(64, SCRATCH3, 16);
-            a.jccShort(Condition.E, done);
-            a.movzx(16, X86Reg.RAX, X86Reg.RAX);
-            a.add(64, X86Reg.RAX, SCRATCH3);
-            a.jmpShort(fold);
-            a.bind(done);
+            csumFold();
         }
 
         /**
