@@ -587,14 +587,13 @@ public final class X86Jit {
             } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null && map.type() == MapType.ARRAY_OF_MAPS) {
                 arrayOfMapsLookup(pc, pinnedIndex(pc, Reg.R1), map);
             } else if ((id == Helpers.MAP_LOOKUP_ELEM || id == Helpers.MAP_UPDATE_ELEM) && map != null && hashMap(map)) {
-                int index = pinnedIndex(pc, Reg.R1);
-                generatedCall(pc, index, hashFunction(id, index), hashCpuArgument(id));
+                hashByHandle(pc, id, java.util.List.of(pinnedIndex(pc, Reg.R1)));
             } else if ((id == Helpers.MAP_LOOKUP_ELEM || id == Helpers.MAP_UPDATE_ELEM) && map == null && hashCandidates(pc) != null) {
                 hashByHandle(pc, id, hashCandidates(pc));
             } else if (id == Helpers.MAP_LOOKUP_ELEM && map != null && map.type() == MapType.LPM_TRIE
                     && map.keySize() - 4 <= LpmTrieMap.NATIVE_MAX_DATA && map.maxEntries() <= LpmTrieMap.NATIVE_MAX_ENTRIES) {
                 int index = pinnedIndex(pc, Reg.R1);
-                generatedCall(pc, index, lpmLookups.computeIfAbsent(index, k -> new Label()), null);
+                lpmCall(pc, index, lpmLookups.computeIfAbsent(index, k -> new Label()));
             } else if (id == Helpers.REDIRECT_MAP && map != null && inlinedRedirectMap(pc, map)) {
                 redirectMap(pc, pinnedIndex(pc, Reg.R1), map, constant(pc, Reg.R3));
             } else if (id == Helpers.REDIRECT_MAP && map == null && redirectMapsByHandle(pc)) {
@@ -818,21 +817,15 @@ public final class X86Jit {
         }
 
         /**
-         * bpf_map_lookup_elem on a hash map or an LPM_TRIE (data of at most 8 bytes), or
-         * bpf_map_update_elem on a hash map, the verifier pinned: a call of the generated
-         * function, emitted once per layout (hash) or map (LPM) after the program
-         * ({@link X86MapCode}, {@link X86LpmCode}). They take the map in rdi, the key in rsi and
-         * the value and flags in rdx and rcx, where r1-r4 already are; the hash functions also
-         * take the CPU (0: a JIT instance's maps have one) in {@code cpu}. The handle is compared
-         * with the pinned map's first, as for arrays.
+         * bpf_map_lookup_elem on an LPM_TRIE (data of at most 8 bytes) the verifier pinned: a call
+         * of the map's generated lookup, emitted once per map after the program
+         * ({@link X86LpmCode}). It takes the map in rdi and the key in rsi, where r1 and r2
+         * already are. The handle is compared with the pinned map's first, as for arrays.
          */
-        private void generatedCall(int pc, int index, Label function, X86Reg cpu) {
+        private void lpmCall(int pc, int index, Label function) {
             a.mov(64, SCRATCH3, X86Address.of(CONTEXT, RunContext.mapSlot(index)));
             a.cmp(64, X86Registers.of(Reg.R1), SCRATCH3);
             a.jcc(Condition.NE, cold(() -> mismatch(pc)));
-            if (cpu != null) {
-                a.xor(32, cpu, cpu);
-            }
             a.call(function);
         }
 
@@ -845,9 +838,8 @@ public final class X86Jit {
             return id == Helpers.MAP_LOOKUP_ELEM ? X86Reg.RDX : X86Reg.R8;
         }
 
-        /** {@return the label of the generated lookup or update for map {@code index}'s layout} */
-        private Label hashFunction(int id, int index) {
-            HashLayout layout = HashLayout.of(program.maps().get(index), 1);
+        /** {@return the label of the generated lookup or update for maps of {@code layout}} */
+        private Label hashFunction(int id, HashLayout layout) {
             return (id == Helpers.MAP_LOOKUP_ELEM ? hashLookups : hashUpdates).computeIfAbsent(layout, k -> new Label());
         }
 
@@ -873,11 +865,14 @@ public final class X86Jit {
         }
 
         /**
-         * A lookup or update where the IR does not pin r1 to one map, only to a few hash maps
-         * (an inner map of a map-in-map, or either of two maps on joined paths): r1 is compared
-         * with each one's handle, and the generated function of its layout called; maps of one
-         * layout share the call. A handle that is none of them traps, as a pinned map's would:
-         * the IR proves it cannot happen.
+         * bpf_map_lookup_elem or bpf_map_update_elem on hash maps: a call of the generated
+         * function of the map's layout ({@link X86MapCode}), which takes the map in rdi, the key
+         * in rsi and the value and flags in rdx and rcx, where r1-r4 already are, and the CPU (0:
+         * a JIT instance's maps have one) in rdx (lookup) or r8 (update). r1 is compared with the
+         * handle of each of {@code candidates}: the one map the verifier pinned, or the few the IR
+         * lists when it cannot pin one (an inner map of a map-in-map, two maps on joined paths);
+         * maps of one layout share the call. A handle that is none of them traps: the IR proves
+         * it cannot happen, and the compare is a cheap check of that claim.
          */
         private void hashByHandle(int pc, int id, java.util.List<Integer> candidates) {
             java.util.Map<HashLayout, java.util.List<Integer>> byLayout = new java.util.LinkedHashMap<>();
@@ -904,7 +899,7 @@ public final class X86Jit {
                 }
                 a.bind(body);
                 a.xor(32, cpu, cpu);
-                a.call((id == Helpers.MAP_LOOKUP_ELEM ? hashLookups : hashUpdates).computeIfAbsent(e.getKey(), k -> new Label()));
+                a.call(hashFunction(id, e.getKey()));
                 if (!lastGroup) {
                     a.jmp(done);
                     a.bind(nextGroup);
